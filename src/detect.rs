@@ -1,0 +1,261 @@
+//! Format detection from content (never from the file name).
+
+use crate::model::Format;
+
+/// How a CSV export is laid out.
+#[derive(Debug, Clone)]
+pub struct CsvLayout {
+    pub format: Format,
+    pub delimiter: u8,
+    /// Byte offset where the header line starts (after a BOM-less `#TYPE` line, if any).
+    pub header_offset: usize,
+    /// 1-based line number of the header.
+    pub header_line: u64,
+    /// Header cells as written (quotes removed).
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Detected {
+    Csv(CsvLayout),
+    /// JSON array (`true`) or JSON Lines / concatenated objects (`false`).
+    Json {
+        array: bool,
+    },
+    Xml {
+        admin: bool,
+    },
+    /// Not an audit export: the reason, for the skipped list.
+    NotAudit(String),
+}
+
+impl Detected {
+    pub fn format(&self) -> Option<Format> {
+        match self {
+            Detected::Csv(l) => Some(l.format),
+            Detected::Json { array: true } => Some(Format::AuditDataJson),
+            Detected::Json { array: false } => Some(Format::AuditDataJsonl),
+            Detected::Xml { admin: true } => Some(Format::AdminAuditXml),
+            Detected::Xml { admin: false } => Some(Format::MailboxAuditXml),
+            Detected::NotAudit(_) => None,
+        }
+    }
+}
+
+pub fn detect(text: &str) -> Detected {
+    let trimmed = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    if trimmed.is_empty() {
+        return Detected::NotAudit("empty file".into());
+    }
+    if text.as_bytes().iter().take(4096).any(|b| *b == 0) {
+        return Detected::NotAudit("binary content (NUL bytes)".into());
+    }
+    match trimmed.as_bytes()[0] {
+        b'<' => return detect_xml(trimmed),
+        b'[' => return Detected::Json { array: true },
+        b'{' => return Detected::Json { array: false },
+        _ => {}
+    }
+    detect_csv(text)
+}
+
+fn detect_xml(text: &str) -> Detected {
+    let head = &text[..floor_char_boundary(text, 1 << 20)];
+    let Some(pos) = find_event_tag(head) else {
+        return if head.contains("<SearchResults") {
+            // An export with no events is still an export: zero records, not a skipped file.
+            Detected::Xml { admin: false }
+        } else {
+            Detected::NotAudit(
+                "XML without <Event> elements (not a SearchResult.xml audit export)".into(),
+            )
+        };
+    };
+    let tag_end = head[pos..].find('>').map(|e| pos + e).unwrap_or(head.len());
+    let tag = &head[pos..tag_end];
+    if tag.contains("Cmdlet=") || tag.contains("Caller=") {
+        Detected::Xml { admin: true }
+    } else if [
+        "MailboxGuid=",
+        "Operation=",
+        "LastAccessed=",
+        "MailboxOwnerUPN=",
+    ]
+    .iter()
+    .any(|a| tag.contains(a))
+    {
+        Detected::Xml { admin: false }
+    } else {
+        Detected::NotAudit(
+            "XML <Event> elements carry neither mailbox-audit nor admin-audit attributes".into(),
+        )
+    }
+}
+
+/// Position of the first `<Event` start tag (not `<Events`).
+pub fn find_event_tag(s: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = s[from..].find("<Event") {
+        let at = from + i;
+        match s.as_bytes().get(at + 6) {
+            Some(b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/') => return Some(at),
+            None => return None,
+            _ => from = at + 6,
+        }
+    }
+    None
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn detect_csv(text: &str) -> Detected {
+    let mut offset = 0usize;
+    let mut line_no = 1u64;
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    offset += bom;
+    // Windows PowerShell 5.1 writes `#TYPE …` before the header unless -NoTypeInformation.
+    loop {
+        let rest = &text[offset..];
+        let line_end = rest.find('\n').map(|i| i + 1).unwrap_or(rest.len());
+        let line = rest[..line_end].trim();
+        if line.starts_with("#TYPE") || line.is_empty() {
+            if line_end == 0 || line_end == rest.len() && line.is_empty() {
+                return Detected::NotAudit("no header line".into());
+            }
+            offset += line_end;
+            line_no += 1;
+            continue;
+        }
+        break;
+    }
+    let rest = &text[offset..];
+    let header_line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    let delimiter = pick_delimiter(header_line);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delimiter)
+        .from_reader(header_line.as_bytes());
+    let columns: Vec<String> = match rdr.records().next() {
+        Some(Ok(r)) => r
+            .iter()
+            .map(|c| c.trim().trim_matches('"').to_string())
+            .collect(),
+        _ => return Detected::NotAudit("unreadable header line".into()),
+    };
+    let lower: Vec<String> = columns.iter().map(|c| c.to_ascii_lowercase()).collect();
+    let has = |n: &str| lower.iter().any(|c| c == n);
+    let format = if has("auditdata") {
+        if has("recordid") {
+            Format::PurviewCsv
+        } else if lower.len() == 4 && has("creationdate") && has("userids") && has("operations") {
+            Format::ClassicCsv
+        } else {
+            Format::UnifiedAuditLogCsv
+        }
+    } else if has("lastaccessed")
+        && has("operation")
+        && (has("mailboxownerupn") || has("logontype") || has("mailboxguid"))
+    {
+        Format::MailboxAuditLogCsv
+    } else if has("activity") && has("details") && has("date") {
+        return Detected::NotAudit(
+            "display-oriented \"Save loaded results\" CSV (Date, User, Activity, Item, Details): re-export with AuditData".into(),
+        );
+    } else {
+        let shown: Vec<&str> = columns.iter().take(6).map(String::as_str).collect();
+        return Detected::NotAudit(format!(
+            "not a recognised audit export (header: {})",
+            shown.join(",")
+        ));
+    };
+    Detected::Csv(CsvLayout {
+        format,
+        delimiter,
+        header_offset: offset,
+        header_line: line_no,
+        columns,
+    })
+}
+
+/// Excel re-saves with the culture's list separator (`;` for fr-FR and others).
+fn pick_delimiter(header: &str) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut in_quotes = false;
+    for b in header.bytes() {
+        match b {
+            b'"' => in_quotes = !in_quotes,
+            b',' if !in_quotes => counts[0] += 1,
+            b';' if !in_quotes => counts[1] += 1,
+            b'\t' if !in_quotes => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let best = (0..3)
+        .max_by_key(|i| (counts[*i], std::cmp::Reverse(*i)))
+        .unwrap();
+    [b',', b';', b'\t'][best]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(s: &str) -> Option<Format> {
+        detect(s).format()
+    }
+
+    #[test]
+    fn detects_every_format() {
+        assert_eq!(
+            fmt("RecordId,CreationDate,RecordType,Operation,UserId,AuditData\r\n"),
+            Some(Format::PurviewCsv)
+        );
+        assert_eq!(
+            fmt("CreationDate,UserIds,Operations,AuditData\n"),
+            Some(Format::ClassicCsv)
+        );
+        assert_eq!(
+            fmt(
+                "#TYPE Deserialized.Microsoft.Exchange.UnifiedAuditLogRecord\n\"RecordType\",\"CreationDate\",\"UserIds\",\"Operations\",\"AuditData\",\"Identity\"\n"
+            ),
+            Some(Format::UnifiedAuditLogCsv)
+        );
+        assert_eq!(
+            fmt("Operation,OperationResult,LogonType,MailboxOwnerUPN,LastAccessed,Identity\n"),
+            Some(Format::MailboxAuditLogCsv)
+        );
+        assert_eq!(
+            fmt("RecordId;CreationDate;RecordType;Operation;UserId;AuditData\n"),
+            Some(Format::PurviewCsv)
+        );
+        assert_eq!(fmt("[{\"Id\":1}]"), Some(Format::AuditDataJson));
+        assert_eq!(
+            fmt("{\"Id\":1}\n{\"Id\":2}\n"),
+            Some(Format::AuditDataJsonl)
+        );
+        assert_eq!(
+            fmt(
+                "<?xml version=\"1.0\"?><SearchResults><Event MailboxGuid=\"x\" Operation=\"FolderBind\"/></SearchResults>"
+            ),
+            Some(Format::MailboxAuditXml)
+        );
+        assert_eq!(
+            fmt("<SearchResults><Event Caller=\"a\" Cmdlet=\"Set-Mailbox\"/></SearchResults>"),
+            Some(Format::AdminAuditXml)
+        );
+        assert!(matches!(
+            detect("Date,User,Activity,Item,Details\n"),
+            Detected::NotAudit(_)
+        ));
+        assert!(matches!(detect("name,size\n"), Detected::NotAudit(_)));
+        assert!(matches!(detect(""), Detected::NotAudit(_)));
+    }
+}

@@ -1,0 +1,301 @@
+//! Finding input files, reading them read-only (memory-mapped where possible) and decoding
+//! their text. Evidence is never written to: files are opened read-only and mapped private.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+
+/// A path that was looked at and not read, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Expand the command-line paths: files as given, folders walked recursively in sorted order.
+/// Returns the files to read and the paths that could not be walked (with the reason).
+pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Skipped>) {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen_dirs = BTreeSet::new();
+    let mut seen_files = BTreeSet::new();
+    for p in paths {
+        walk(
+            p,
+            &mut files,
+            &mut problems,
+            &mut seen_dirs,
+            &mut seen_files,
+        );
+    }
+    (files, problems)
+}
+
+fn walk(
+    p: &Path,
+    files: &mut Vec<PathBuf>,
+    problems: &mut Vec<Skipped>,
+    seen_dirs: &mut BTreeSet<PathBuf>,
+    seen_files: &mut BTreeSet<PathBuf>,
+) {
+    let meta = match std::fs::metadata(p) {
+        Ok(m) => m,
+        Err(e) => {
+            problems.push(Skipped {
+                path: p.display().to_string(),
+                reason: e.to_string(),
+            });
+            return;
+        }
+    };
+    // Canonical paths stop symlink loops and stop one file being read twice via two names.
+    let canon = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    if meta.is_dir() {
+        if !seen_dirs.insert(canon) {
+            problems.push(Skipped {
+                path: p.display().to_string(),
+                reason: "folder already visited (symlink loop or repeated argument)".into(),
+            });
+            return;
+        }
+        let mut entries: Vec<PathBuf> = match std::fs::read_dir(p) {
+            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(e) => {
+                problems.push(Skipped {
+                    path: p.display().to_string(),
+                    reason: e.to_string(),
+                });
+                return;
+            }
+        };
+        entries.sort();
+        for e in entries {
+            walk(&e, files, problems, seen_dirs, seen_files);
+        }
+    } else if meta.is_file() {
+        if seen_files.insert(canon) {
+            files.push(p.to_path_buf());
+        }
+    } else {
+        problems.push(Skipped {
+            path: p.display().to_string(),
+            reason: "not a regular file".into(),
+        });
+    }
+}
+
+/// The bytes of one input file.
+pub enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(m) => m,
+            FileBytes::Owned(v) => v,
+        }
+    }
+}
+
+/// Open a file read-only and map it; fall back to reading it when mapping is not possible
+/// (empty files, special files, `use_mmap = false`).
+pub fn read_file(path: &Path, use_mmap: bool) -> std::io::Result<FileBytes> {
+    let file = File::open(path)?;
+    let len = file.metadata()?.len();
+    if use_mmap && len > 0 {
+        // SAFETY: the map is read-only and private. If another process truncates the file while
+        // it is mapped, reads past the new end fault (SIGBUS); evidence copies are not modified
+        // while being analysed, and `--no-mmap` exists for live or network files.
+        if let Ok(map) = unsafe { memmap2::MmapOptions::new().map(&file) } {
+            let _ = map.advise(memmap2::Advice::Sequential);
+            return Ok(FileBytes::Mapped(map));
+        }
+    }
+    let mut v = Vec::with_capacity(len as usize);
+    use std::io::Read;
+    let mut f = file;
+    f.read_to_end(&mut v)?;
+    Ok(FileBytes::Owned(v))
+}
+
+/// Decoded text of a file, with what it took to get there.
+pub struct Decoded<'a> {
+    pub text: Cow<'a, str>,
+    pub encoding: &'static str,
+    /// Set when bytes had to be replaced or reinterpreted: the byte offset of the first problem.
+    pub lossy_at: Option<usize>,
+}
+
+/// Sniff the BOM (UTF-8, UTF-16 LE/BE), detect BOM-less UTF-16 by its zero bytes, and fall back
+/// to Windows-1252 for files that are not UTF-8 at all.
+pub fn decode(bytes: &[u8]) -> Decoded<'_> {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        let mut d = decode_utf8(rest);
+        d.encoding = if d.encoding == "utf-8" {
+            "utf-8-bom"
+        } else {
+            d.encoding
+        };
+        d.lossy_at = d.lossy_at.map(|o| o + 3);
+        return d;
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return decode_utf16(rest, false, "utf-16le-bom", 2);
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        return decode_utf16(rest, true, "utf-16be-bom", 2);
+    }
+    if bytes.len() >= 4 {
+        if bytes[0] != 0 && bytes[1] == 0 && bytes[2] != 0 && bytes[3] == 0 {
+            return decode_utf16(bytes, false, "utf-16le", 0);
+        }
+        if bytes[0] == 0 && bytes[1] != 0 && bytes[2] == 0 && bytes[3] != 0 {
+            return decode_utf16(bytes, true, "utf-16be", 0);
+        }
+    }
+    decode_utf8(bytes)
+}
+
+fn decode_utf8(bytes: &[u8]) -> Decoded<'_> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Decoded {
+            text: Cow::Borrowed(s),
+            encoding: "utf-8",
+            lossy_at: None,
+        },
+        Err(e) => {
+            let first_bad = e.valid_up_to();
+            let valid_non_ascii = bytes
+                .utf8_chunks()
+                .map(|c| c.valid().chars().filter(|ch| !ch.is_ascii()).count())
+                .sum::<usize>();
+            if valid_non_ascii > 0 {
+                // Mostly UTF-8 with a damaged spot: keep UTF-8, mark the damage.
+                Decoded {
+                    text: Cow::Owned(String::from_utf8_lossy(bytes).into_owned()),
+                    encoding: "utf-8-with-invalid-bytes",
+                    lossy_at: Some(first_bad),
+                }
+            } else {
+                Decoded {
+                    text: Cow::Owned(bytes.iter().map(|b| cp1252(*b)).collect()),
+                    encoding: "windows-1252",
+                    lossy_at: Some(first_bad),
+                }
+            }
+        }
+    }
+}
+
+fn decode_utf16(
+    bytes: &[u8],
+    big_endian: bool,
+    name: &'static str,
+    bom: usize,
+) -> Decoded<'static> {
+    let units = bytes.chunks(2).map(|c| {
+        let pair = [c[0], *c.get(1).unwrap_or(&0)];
+        if big_endian {
+            u16::from_be_bytes(pair)
+        } else {
+            u16::from_le_bytes(pair)
+        }
+    });
+    let mut out = String::with_capacity(bytes.len() / 2);
+    let mut lossy_at = if bytes.len() % 2 == 1 {
+        Some(bom + bytes.len() - 1)
+    } else {
+        None
+    };
+    let mut pos = 0usize;
+    for r in char::decode_utf16(units) {
+        match r {
+            Ok(c) => {
+                pos += c.len_utf16() * 2;
+                out.push(c);
+            }
+            Err(_) => {
+                lossy_at.get_or_insert(bom + pos);
+                pos += 2;
+                out.push('\u{FFFD}');
+            }
+        }
+    }
+    Decoded {
+        text: Cow::Owned(out),
+        encoding: name,
+        lossy_at,
+    }
+}
+
+fn cp1252(b: u8) -> char {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',
+        '\u{8F}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}',
+        'ž', 'Ÿ',
+    ];
+    match b {
+        0x80..=0x9F => HIGH[(b - 0x80) as usize],
+        _ => b as char,
+    }
+}
+
+/// 1-based line number of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> u64 {
+    1 + text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_boms_and_bomless_utf16() {
+        let d = decode(b"\xEF\xBB\xBFa,b");
+        assert_eq!((d.text.as_ref(), d.encoding), ("a,b", "utf-8-bom"));
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("é,x".encode_utf16().flat_map(|u| u.to_le_bytes()))
+            .collect();
+        assert_eq!(decode(&le).text, "é,x");
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("ab".encode_utf16().flat_map(|u| u.to_be_bytes()))
+            .collect();
+        assert_eq!(decode(&be).text, "ab");
+        let bare: Vec<u8> = "ab,c"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        let d = decode(&bare);
+        assert_eq!((d.text.as_ref(), d.encoding), ("ab,c", "utf-16le"));
+    }
+
+    #[test]
+    fn invalid_utf8_is_flagged_not_dropped() {
+        let d = decode(b"caf\xE9 ok");
+        assert_eq!(
+            (d.text.as_ref(), d.encoding, d.lossy_at),
+            ("café ok", "windows-1252", Some(3))
+        );
+        let d = decode(
+            "é \u{e9}"
+                .as_bytes()
+                .iter()
+                .copied()
+                .chain([0xFF])
+                .collect::<Vec<_>>()
+                .as_slice(),
+        );
+        assert_eq!(d.encoding, "utf-8-with-invalid-bytes");
+        assert!(d.text.ends_with('\u{FFFD}'));
+    }
+}

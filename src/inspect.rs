@@ -1,0 +1,177 @@
+//! `mailscope inspect`: what was read, per file and overall.
+
+use crate::ingest::{FileSummary, Ingest, SkippedOut, Warning};
+use crate::model::is_mail_items_accessed;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+#[derive(Debug, Serialize)]
+pub struct InspectReport {
+    pub schema: &'static str,
+    pub files: Vec<FileSummary>,
+    pub skipped: Vec<SkippedOut>,
+    pub totals: Totals,
+    pub operations: BTreeMap<String, u64>,
+    pub mailboxes: Vec<String>,
+    pub mail_items_accessed: MiaCounts,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct Totals {
+    pub files_read: u64,
+    pub rows: u64,
+    pub records: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub first_time: Option<String>,
+    pub last_time: Option<String>,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct MiaCounts {
+    pub bind: u64,
+    pub sync: u64,
+    pub other: u64,
+    pub throttled: u64,
+}
+
+pub fn build(ing: &Ingest) -> InspectReport {
+    let mut operations: BTreeMap<String, u64> = BTreeMap::new();
+    let mut mailboxes = BTreeSet::new();
+    let mut mia = MiaCounts::default();
+    for r in &ing.records {
+        *operations.entry(r.operation.clone()).or_default() += 1;
+        if let Some(m) = &r.mailbox {
+            mailboxes.insert(m.clone());
+        }
+        if is_mail_items_accessed(&r.operation) {
+            match r
+                .mail_access_type
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("bind") => mia.bind += 1,
+                Some("sync") => mia.sync += 1,
+                _ => mia.other += 1,
+            }
+            if r.is_throttled {
+                mia.throttled += 1;
+            }
+        }
+    }
+    let totals = Totals {
+        files_read: ing.files.len() as u64,
+        rows: ing.rows(),
+        records: ing.records.len() as u64,
+        duplicates: ing.duplicates(),
+        rejected: ing.rejected(),
+        first_time: ing.records.first().map(|r| crate::time::rfc3339(r.time)),
+        last_time: ing.records.last().map(|r| crate::time::rfc3339(r.time)),
+    };
+    InspectReport {
+        schema: "mailscope.inspect.v1",
+        files: ing.files.clone(),
+        skipped: ing.skipped.clone(),
+        totals,
+        operations,
+        mailboxes: mailboxes.into_iter().collect(),
+        mail_items_accessed: mia,
+        warnings: ing.warnings.clone(),
+    }
+}
+
+/// How many rejected rows per file the text shows.
+const SHOW_REJECTS: usize = 5;
+
+pub fn render_text(r: &InspectReport) -> String {
+    let mut o = String::new();
+    for f in &r.files {
+        let _ = writeln!(o, "{}", f.path);
+        let _ = writeln!(
+            o,
+            "  format {}  encoding {}  {} bytes  sha256 {}",
+            f.format.as_str(),
+            f.encoding,
+            f.bytes,
+            f.sha256
+        );
+        let _ = writeln!(
+            o,
+            "  rows {}  records {}  duplicates {}  rejected {}",
+            f.rows, f.records, f.duplicates, f.rejected
+        );
+        if let (Some(a), Some(b)) = (&f.first_time, &f.last_time) {
+            let _ = writeln!(o, "  time span {a} … {b}");
+        }
+        for j in f.rejects.iter().take(SHOW_REJECTS) {
+            let _ = writeln!(o, "  rejected line {}: {}", j.line, clean(&j.reason));
+        }
+        if f.rejects.len() > SHOW_REJECTS {
+            let _ = writeln!(
+                o,
+                "  … {} more rejected rows (see --format json)",
+                f.rejects.len() - SHOW_REJECTS
+            );
+        }
+        for n in &f.notes {
+            let _ = writeln!(o, "  note [{}]: {}", n.code, n.message);
+        }
+    }
+    for s in &r.skipped {
+        let _ = writeln!(
+            o,
+            "{}\n  skipped{}: {}",
+            s.path,
+            if s.error { " (error)" } else { "" },
+            clean(&s.reason)
+        );
+    }
+    let t = &r.totals;
+    let _ = writeln!(
+        o,
+        "\nTotal: {} file(s) read, {} skipped; {} rows → {} records, {} duplicates, {} rejected",
+        t.files_read,
+        r.skipped.len(),
+        t.rows,
+        t.records,
+        t.duplicates,
+        t.rejected
+    );
+    if let (Some(a), Some(b)) = (&t.first_time, &t.last_time) {
+        let _ = writeln!(o, "Time span: {a} … {b}");
+    }
+    let m = &r.mail_items_accessed;
+    let _ = writeln!(
+        o,
+        "MailItemsAccessed: {} bind, {} sync, {} other, {} throttled",
+        m.bind, m.sync, m.other, m.throttled
+    );
+    let _ = writeln!(o, "Mailboxes: {}", r.mailboxes.len());
+    for mb in &r.mailboxes {
+        let _ = writeln!(o, "  {}", clean(mb));
+    }
+    let _ = writeln!(o, "Operations:");
+    let mut ops: Vec<(&String, &u64)> = r.operations.iter().collect();
+    ops.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (op, n) in ops {
+        let _ = writeln!(o, "  {n:>8}  {}", clean(op));
+    }
+    let _ = writeln!(
+        o,
+        "Warnings: {}",
+        if r.warnings.is_empty() { "none" } else { "" }
+    );
+    for w in &r.warnings {
+        let _ = writeln!(o, "  [{}] {}", w.code, clean(&w.message));
+    }
+    o
+}
+
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}

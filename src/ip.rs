@@ -1,0 +1,170 @@
+//! Client IP normalization and CIDR matching (IPv4 and IPv6), per the rules' recipe:
+//! `[v6]:port` → `v6`, `v4:port` → `v4`, `::ffff:v4` → `v4`; anything else is kept as written.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Split a client IP field into (normalized address, port).
+pub fn normalize(raw: &str) -> Option<(String, Option<u16>)> {
+    let s = raw.trim();
+    if s.is_empty() || s.eq_ignore_ascii_case("null") {
+        return None;
+    }
+    let (host, port) = split_port(s);
+    let host = host.trim();
+    let out = match host.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => v6.to_string(),
+        },
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        // Hostnames and oddities are kept, lowercased, so they can still be matched exactly.
+        Err(_) => host.to_ascii_lowercase(),
+    };
+    Some((out, port))
+}
+
+fn split_port(s: &str) -> (&str, Option<u16>) {
+    if let Some(rest) = s.strip_prefix('[') {
+        if let Some((h, tail)) = rest.split_once(']') {
+            let port = tail.strip_prefix(':').and_then(|p| p.parse().ok());
+            return (h, port);
+        }
+        return (s, None);
+    }
+    // Exactly one colon: v4:port or host:port. More than one: bare IPv6.
+    if s.matches(':').count() == 1 {
+        let (h, p) = s.split_once(':').unwrap();
+        if let Ok(port) = p.parse::<u16>() {
+            return (h, Some(port));
+        }
+    }
+    (s, None)
+}
+
+/// An IP address or CIDR block given as an indicator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpNet {
+    pub text: String,
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    pub fn parse(s: &str) -> Result<IpNet, String> {
+        let s = s.trim();
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| format!("'{s}' is not an IP address or CIDR block"))?;
+        let addr = match addr {
+            IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map(IpAddr::V4)
+                .unwrap_or(IpAddr::V6(v6)),
+            v4 => v4,
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("'{s}': prefix length must be 0..={max}"))?,
+            None => max,
+        };
+        Ok(IpNet {
+            text: s.to_string(),
+            addr,
+            prefix,
+        })
+    }
+
+    /// Does a normalized client IP (as produced by `normalize`) fall in this block?
+    pub fn contains(&self, normalized: &str) -> bool {
+        let Ok(ip) = normalized.parse::<IpAddr>() else {
+            return false;
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => mask4(net, self.prefix) == mask4(ip, self.prefix),
+            (IpAddr::V6(net), IpAddr::V6(ip)) => mask6(net, self.prefix) == mask6(ip, self.prefix),
+            _ => false,
+        }
+    }
+}
+
+fn mask4(a: Ipv4Addr, prefix: u8) -> u32 {
+    let bits = u32::from(a);
+    if prefix == 0 {
+        0
+    } else {
+        bits & (u32::MAX << (32 - prefix as u32))
+    }
+}
+
+fn mask6(a: Ipv6Addr, prefix: u8) -> u128 {
+    let bits = u128::from(a);
+    if prefix == 0 {
+        0
+    } else {
+        bits & (u128::MAX << (128 - prefix as u32))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> (String, Option<u16>) {
+        normalize(s).unwrap()
+    }
+
+    #[test]
+    fn normalizes_every_documented_shape() {
+        assert_eq!(n("180.150.36.168"), ("180.150.36.168".into(), None));
+        assert_eq!(
+            n("185.73.124.135:19823"),
+            ("185.73.124.135".into(), Some(19823))
+        );
+        assert_eq!(
+            n("2001:bb6:5f4f:f058:4163:e14a:1332:27c7").0,
+            "2001:bb6:5f4f:f058:4163:e14a:1332:27c7"
+        );
+        assert_eq!(n("::1").0, "::1");
+        assert_eq!(
+            n("[2001:db8::abcd]:12345"),
+            ("2001:db8::abcd".into(), Some(12345))
+        );
+        assert_eq!(n("::ffff:10.11.12.13").0, "10.11.12.13");
+        assert_eq!(
+            n("[::ffff:10.11.12.13]:12345"),
+            ("10.11.12.13".into(), Some(12345))
+        );
+        assert_eq!(n("[2001:DB8::ABCD]").0, "2001:db8::abcd");
+        assert_eq!(
+            n("cool.client.local:12345"),
+            ("cool.client.local".into(), Some(12345))
+        );
+        assert!(normalize("").is_none());
+        assert!(normalize("null").is_none());
+    }
+
+    #[test]
+    fn cidr_matching() {
+        let net = IpNet::parse("203.0.113.0/24").unwrap();
+        assert!(net.contains("203.0.113.66"));
+        assert!(!net.contains("203.0.114.1"));
+        let one = IpNet::parse("2001:db8::1").unwrap();
+        assert!(one.contains("2001:db8::1"));
+        assert!(!one.contains("2001:db8::2"));
+        let v6 = IpNet::parse("2001:db8::/32").unwrap();
+        assert!(v6.contains("2001:db8:ffff::9"));
+        assert!(!v6.contains("10.0.0.1"));
+        assert!(IpNet::parse("10.0.0.0/33").is_err());
+        assert!(IpNet::parse("nonsense").is_err());
+    }
+}

@@ -1,0 +1,18 @@
+//! mailscope: which mail did the attacker see? Reads Microsoft 365 / Exchange mailbox-audit
+//! exports offline into one normalized columnar frame and computes the compromise scope.
+//!
+//! Pipeline: `input` (files, bytes, text) → `detect` (format) → `parse` (per format, parallel)
+//! → `ingest` (merge, de-duplicate) → `frame` (polars) → `scope` (pure rules) → `report`
+//! (struct) → renderers (`report::text`, `report::csv`, JSON via serde).
+
+pub mod detect;
+pub mod frame;
+pub mod ingest;
+pub mod input;
+pub mod inspect;
+pub mod ip;
+pub mod model;
+pub mod parse;
+pub mod report;
+pub mod scope;
+pub mod time;

@@ -1,0 +1,402 @@
+//! AuditData JSON (the UAL / Management Activity API record shape) → `Record`.
+//! Hot fields are deserialized borrowed; everything not named here is skipped unparsed.
+
+use super::flex::Flex;
+use super::mailbox::{derive_mailbox, logon_type_name, summarize_params};
+use crate::ip;
+use crate::model::{Item, Record, normalize_message_id};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct NameValue<'a> {
+    #[serde(rename = "Name", borrow)]
+    pub name: Flex<'a>,
+    #[serde(rename = "Value", borrow)]
+    pub value: Flex<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FolderItem<'a> {
+    #[serde(rename = "InternetMessageId", borrow)]
+    internet_message_id: Flex<'a>,
+    #[serde(rename = "Id", borrow)]
+    id: Flex<'a>,
+    #[serde(rename = "Subject", borrow)]
+    subject: Flex<'a>,
+    #[serde(rename = "SizeInBytes", borrow)]
+    size: Flex<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AggFolder<'a> {
+    #[serde(rename = "Id", borrow)]
+    id: Flex<'a>,
+    #[serde(rename = "Path", borrow)]
+    path: Flex<'a>,
+    #[serde(rename = "FolderItems", borrow)]
+    items: Option<Vec<FolderItem<'a>>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ExFolder<'a> {
+    #[serde(rename = "Id", borrow)]
+    id: Flex<'a>,
+    #[serde(rename = "Path", borrow)]
+    path: Flex<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ExItem<'a> {
+    #[serde(rename = "Id", borrow)]
+    id: Flex<'a>,
+    #[serde(rename = "Subject", borrow)]
+    subject: Flex<'a>,
+    #[serde(rename = "InternetMessageId", borrow)]
+    internet_message_id: Flex<'a>,
+    #[serde(rename = "SizeInBytes", borrow)]
+    size: Flex<'a>,
+    #[serde(rename = "ParentFolder", borrow)]
+    parent: Option<ExFolder<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AppAccessContext<'a> {
+    #[serde(rename = "AADSessionId", borrow)]
+    aad_session_id: Flex<'a>,
+    #[serde(rename = "UniqueTokenId", borrow)]
+    unique_token_id: Flex<'a>,
+}
+
+/// The fields of an AuditData object that mailscope uses.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct AuditData<'a> {
+    #[serde(rename = "CreationTime", borrow)]
+    creation_time: Flex<'a>,
+    #[serde(rename = "Id", borrow)]
+    id: Flex<'a>,
+    #[serde(rename = "Operation", borrow)]
+    operation: Flex<'a>,
+    #[serde(rename = "RecordType", borrow)]
+    record_type: Flex<'a>,
+    #[serde(rename = "ResultStatus", borrow)]
+    result_status: Flex<'a>,
+    #[serde(rename = "Workload", borrow)]
+    workload: Flex<'a>,
+    #[serde(rename = "UserId", borrow)]
+    user_id: Flex<'a>,
+    #[serde(rename = "ClientIP", borrow)]
+    client_ip: Flex<'a>,
+    #[serde(rename = "ClientIPAddress", borrow)]
+    client_ip_address: Flex<'a>,
+    #[serde(rename = "ActorIpAddress", borrow)]
+    actor_ip_address: Flex<'a>,
+    #[serde(rename = "ClientInfoString", borrow)]
+    client_info: Flex<'a>,
+    #[serde(rename = "SessionId", borrow)]
+    session_id: Flex<'a>,
+    #[serde(rename = "AppId", borrow)]
+    app_id: Flex<'a>,
+    #[serde(rename = "ClientAppId", borrow)]
+    client_app_id: Flex<'a>,
+    #[serde(rename = "LogonType", borrow)]
+    logon_type: Flex<'a>,
+    #[serde(rename = "MailboxOwnerUPN", borrow)]
+    mailbox_owner_upn: Flex<'a>,
+    #[serde(rename = "MailboxGuid", borrow)]
+    mailbox_guid: Flex<'a>,
+    #[serde(rename = "LogonUserSid", borrow)]
+    logon_user_sid: Flex<'a>,
+    #[serde(rename = "OperationCount", borrow)]
+    operation_count: Flex<'a>,
+    #[serde(rename = "ObjectId", borrow)]
+    object_id: Flex<'a>,
+    #[serde(rename = "SendAsUserSmtp", borrow)]
+    send_as: Flex<'a>,
+    #[serde(rename = "SendOnBehalfOfUserSmtp", borrow)]
+    send_on_behalf: Flex<'a>,
+    #[serde(rename = "OperationProperties", borrow)]
+    operation_properties: Option<Vec<NameValue<'a>>>,
+    #[serde(rename = "Parameters", borrow)]
+    parameters: Option<Vec<NameValue<'a>>>,
+    #[serde(rename = "ExtendedProperties", borrow)]
+    extended_properties: Option<Vec<NameValue<'a>>>,
+    #[serde(rename = "DeviceProperties", borrow)]
+    device_properties: Option<Vec<NameValue<'a>>>,
+    #[serde(rename = "Folders", borrow)]
+    folders: Option<Vec<AggFolder<'a>>>,
+    #[serde(rename = "Folder", borrow)]
+    folder: Option<ExFolder<'a>>,
+    #[serde(rename = "DestFolder", borrow)]
+    dest_folder: Option<ExFolder<'a>>,
+    #[serde(rename = "Item", borrow)]
+    item: Option<ExItem<'a>>,
+    #[serde(rename = "AffectedItems", borrow)]
+    affected_items: Option<Vec<ExItem<'a>>>,
+    #[serde(rename = "AppAccessContext", borrow)]
+    app_access_context: Option<AppAccessContext<'a>>,
+    /// Collectors sometimes wrap the record: `{"Identity": …, "AuditData": {…} or "…"}`.
+    #[serde(rename = "AuditData", borrow)]
+    wrapped: Option<&'a RawValue>,
+    #[serde(rename = "Identity", borrow)]
+    identity: Flex<'a>,
+    #[serde(rename = "CreationDate", borrow)]
+    creation_date: Flex<'a>,
+}
+
+/// A record from AuditData with the values the caller may need to fill in from other columns.
+pub struct Parsed {
+    pub record: Record,
+    /// `false` when AuditData had no usable CreationTime: the caller falls back to its columns.
+    pub has_time: bool,
+    /// A `CreationDate` found in a collector's wrapper object, for the caller's fallback.
+    pub wrapper_date: Option<String>,
+}
+
+fn find<'b>(list: &'b Option<Vec<NameValue>>, name: &str) -> Option<&'b str> {
+    list.as_ref()?
+        .iter()
+        .find(|nv| nv.name.get().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+        .and_then(|nv| nv.value.get())
+}
+
+/// Parse one AuditData JSON text. Errors are the JSON parser's message (with column).
+pub fn parse(json: &str) -> Result<Parsed, String> {
+    let ad: AuditData =
+        serde_json::from_str(json).map_err(|e| format!("AuditData is not valid JSON: {e}"))?;
+    if ad.id.get().is_none() && ad.operation.get().is_none() {
+        if let Some(inner) = ad.wrapped {
+            // Unwrap a collector's envelope; the inner AuditData may itself be a JSON string.
+            let inner_text: String = match serde_json::from_str::<String>(inner.get()) {
+                Ok(s) => s,
+                Err(_) => inner.get().to_string(),
+            };
+            let mut p = parse(&inner_text)?;
+            if p.record.record_id.is_empty() {
+                p.record.record_id = ad.identity.owned().unwrap_or_default();
+            }
+            p.wrapper_date = ad.creation_date.owned();
+            return Ok(p);
+        }
+    }
+    Ok(convert(&ad))
+}
+
+fn convert(ad: &AuditData) -> Parsed {
+    let mut r = Record::default();
+    let time = ad.creation_time.get().and_then(crate::time::parse_iso);
+    if let Some(t) = time {
+        r.time = t;
+        r.time_source = "AuditData.CreationTime";
+    }
+    r.record_id = ad.id.owned().unwrap_or_default();
+    r.operation = ad.operation.owned().unwrap_or_default();
+    r.record_type = ad.record_type.owned();
+    r.result_status = ad.result_status.owned();
+    r.workload = ad.workload.owned();
+    r.actor = ad.user_id.owned();
+    r.actor_sid = ad.logon_user_sid.owned();
+    // Mailbox records: ClientIPAddress first, then ClientIP, then ActorIpAddress (the rules' order).
+    let ip_raw = ad
+        .client_ip_address
+        .get()
+        .or(ad.client_ip.get())
+        .or(ad.actor_ip_address.get());
+    if let Some((ip, port)) = ip_raw.and_then(ip::normalize) {
+        r.client_ip = Some(ip);
+        r.client_port = port;
+    }
+    r.client_info = ad.client_info.owned();
+    r.session_id = ad
+        .session_id
+        .owned()
+        .or_else(|| find(&ad.device_properties, "SessionId").map(str::to_string));
+    if let Some(aac) = &ad.app_access_context {
+        r.aad_session_id = aac.aad_session_id.owned();
+        r.token_id = aac.unique_token_id.owned();
+    }
+    r.app_id = ad.app_id.owned();
+    r.client_app_id = ad.client_app_id.owned();
+    r.logon_type = ad.logon_type.get().map(logon_type_name);
+    r.mailbox_guid = ad.mailbox_guid.get().map(str::to_ascii_lowercase);
+    r.mail_access_type = find(&ad.operation_properties, "MailAccessType").map(str::to_string);
+    r.is_throttled = find(&ad.operation_properties, "IsThrottled")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    r.operation_count = ad
+        .operation_count
+        .get()
+        .and_then(|s| s.parse::<f64>().ok())
+        .map(|f| f as i64);
+    r.folder_path = ad.folder.as_ref().and_then(|f| f.path.owned());
+
+    let params: Vec<(String, String)> = ad
+        .parameters
+        .iter()
+        .flatten()
+        .filter_map(|nv| Some((nv.name.owned()?, nv.value.owned().unwrap_or_default())))
+        .collect();
+    r.mailbox = derive_mailbox(
+        ad.mailbox_owner_upn.get(),
+        r.mailbox_guid.as_deref(),
+        None,
+        &r.operation,
+        &params,
+        ad.object_id.get(),
+        r.actor.as_deref(),
+    );
+    r.detail = detail(ad, &params);
+
+    for f in ad.folders.iter().flatten() {
+        let path = f.path.owned();
+        let fid = f.id.owned();
+        let items = f.items.as_deref().unwrap_or(&[]);
+        if items.is_empty() {
+            r.items.push(Item {
+                folder_path: path.clone(),
+                folder_id: fid.clone(),
+                ..Item::default()
+            });
+        }
+        for it in items {
+            let raw = it.internet_message_id.owned();
+            r.items.push(Item {
+                folder_path: path.clone(),
+                folder_id: fid.clone(),
+                internet_message_id: raw.as_deref().and_then(normalize_message_id),
+                internet_message_id_raw: raw,
+                subject: it.subject.owned(),
+                item_id: it.id.owned(),
+                size: it
+                    .size
+                    .get()
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .map(|f| f as i64),
+            });
+        }
+    }
+    for it in ad.item.iter().chain(ad.affected_items.iter().flatten()) {
+        let raw = it.internet_message_id.owned();
+        let parent = it.parent.as_ref();
+        r.items.push(Item {
+            folder_path: parent
+                .and_then(|p| p.path.owned())
+                .or_else(|| r.folder_path.clone()),
+            folder_id: parent.and_then(|p| p.id.owned()),
+            internet_message_id: raw.as_deref().and_then(normalize_message_id),
+            internet_message_id_raw: raw,
+            subject: it.subject.owned(),
+            item_id: it.id.owned(),
+            size: it
+                .size
+                .get()
+                .and_then(|s| s.parse::<f64>().ok())
+                .map(|f| f as i64),
+        });
+    }
+    Parsed {
+        record: r,
+        has_time: time.is_some(),
+        wrapper_date: None,
+    }
+}
+
+fn detail(ad: &AuditData, params: &[(String, String)]) -> Option<String> {
+    let mut parts = Vec::new();
+    if !params.is_empty() {
+        parts.push(summarize_params(params));
+    }
+    if let Some(s) = ad.send_as.get() {
+        parts.push(format!("SendAsUserSmtp={s}"));
+    }
+    if let Some(s) = ad.send_on_behalf.get() {
+        parts.push(format!("SendOnBehalfOfUserSmtp={s}"));
+    }
+    if let Some(d) = ad.dest_folder.as_ref().and_then(|f| f.path.get()) {
+        parts.push(format!("DestFolder={d}"));
+    }
+    if let Some(ua) = find(&ad.extended_properties, "UserAgent") {
+        parts.push(format!("UserAgent={ua}"));
+    }
+    for name in ["RuleOperation", "Name", "Actions", "Conditions"] {
+        if let Some(v) = find(&ad.operation_properties, name) {
+            parts.push(format!("{name}={v}"));
+        }
+    }
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_record_with_folders() {
+        let json = r#"{"CreationTime":"2020-04-07T23:47:30","Id":"f5493f9a","Operation":"MailItemsAccessed","RecordType":50,
+          "UserId":"Tony@sample.com","ClientIPAddress":"2001:bb6:5f4f:f058:4163:e14a:1332:27c7","LogonType":0,
+          "MailboxGuid":"0370F354","MailboxOwnerUPN":"Tony@Sample.com",
+          "OperationProperties":[{"Name":"MailAccessType","Value":"Bind"},{"Name":"IsThrottled","Value":"False"}],
+          "SessionId":"s1","Folders":[{"FolderItems":[{"InternetMessageId":"<A@B>"},{"InternetMessageId":"c@d"}],"Id":"Lg","Path":"\\Inbox"}],
+          "OperationCount":2}"#;
+        let p = parse(json).unwrap();
+        let r = p.record;
+        assert!(p.has_time);
+        assert_eq!(r.mailbox.as_deref(), Some("tony@sample.com"));
+        assert_eq!(r.logon_type.as_deref(), Some("Owner"));
+        assert_eq!(r.mail_access_type.as_deref(), Some("Bind"));
+        assert!(!r.is_throttled);
+        assert_eq!(r.operation_count, Some(2));
+        assert_eq!(r.items.len(), 2);
+        assert_eq!(r.items[0].internet_message_id.as_deref(), Some("a@b"));
+        assert_eq!(r.items[0].internet_message_id_raw.as_deref(), Some("<A@B>"));
+        assert_eq!(r.items[0].folder_path.as_deref(), Some("\\Inbox"));
+    }
+
+    #[test]
+    fn string_typed_numbers_and_wrapped_records() {
+        let p = parse(r#"{"Id":"x","Operation":"HardDelete","LogonType":"2","RecordType":"3","CreationTime":"2022-06-26T05:40:02"}"#).unwrap();
+        assert_eq!(p.record.logon_type.as_deref(), Some("Delegate"));
+        assert_eq!(p.record.record_type.as_deref(), Some("3"));
+        let p = parse(r#"{"Identity":"abc","CreationDate":"2024-01-01","AuditData":"{\"Id\":\"abc\",\"Operation\":\"Send\"}"}"#).unwrap();
+        assert_eq!(p.record.operation, "Send");
+        assert!(!p.has_time);
+        assert_eq!(p.wrapper_date.as_deref(), Some("2024-01-01"));
+    }
+
+    #[test]
+    fn truncated_json_is_an_error_with_position() {
+        let e = parse(r#"{"Id":"x","Operation":"Mail"#).err().unwrap();
+        assert!(e.contains("EOF"), "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let deep = format!(
+            "{{\"Id\":\"x\",\"Operation\":\"y\",\"Z\":{}{}}}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert!(parse(&deep).is_err());
+    }
+}
+
+/// Items from a `Folders` JSON list on its own (Search-MailboxAuditLog's
+/// `AggregatedRecordFoldersData` column carries the same shape as AuditData's `Folders`).
+pub fn parse_folders(json: &str) -> Option<Vec<Item>> {
+    let folders: Vec<AggFolder> = serde_json::from_str(json).ok()?;
+    let ad = AuditData {
+        folders: Some(folders),
+        ..AuditData::default()
+    };
+    Some(convert(&ad).record.items)
+}

@@ -1,0 +1,401 @@
+//! Every CSV layout: Purview, classic portal, `Search-UnifiedAuditLog | Export-Csv` (AuditData
+//! rows), and `Search-MailboxAuditLog -ShowDetails | Export-Csv` (one column per property).
+//! The file is split at record boundaries (newlines outside quotes) and chunks parse in parallel.
+
+use super::auditdata;
+use super::mailbox::{derive_mailbox, logon_type_name};
+use super::{FileNote, ParseOptions, ParsedFile, Reject, RowOutcome, derived_id, finish};
+use crate::detect::CsvLayout;
+use crate::ip;
+use crate::model::{Format, Item, Record, non_empty, normalize_message_id};
+use rayon::prelude::*;
+
+/// Target bytes per parallel chunk.
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// A record-aligned slice of the file: [start, end) and the 1-based line it starts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk {
+    pub start: usize,
+    pub end: usize,
+    pub first_line: u64,
+}
+
+/// Split `text[from..]` into chunks of about `target` bytes, cutting only at a newline that is
+/// outside a quoted field (quote parity, which is how RFC 4180 quoting works: `""` toggles twice).
+pub fn split_chunks(text: &str, from: usize, first_line: u64, target: usize) -> Vec<Chunk> {
+    let bytes = text.as_bytes();
+    let mut chunks = Vec::new();
+    let mut start = from;
+    let mut line = first_line;
+    let mut start_line = first_line;
+    let mut in_quotes = false;
+    let mut i = from;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => in_quotes = !in_quotes,
+            b'\n' => {
+                line += 1;
+                if !in_quotes && i + 1 - start >= target {
+                    chunks.push(Chunk {
+                        start,
+                        end: i + 1,
+                        first_line: start_line,
+                    });
+                    start = i + 1;
+                    start_line = line;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < bytes.len() {
+        chunks.push(Chunk {
+            start,
+            end: bytes.len(),
+            first_line: start_line,
+        });
+    }
+    chunks
+}
+
+struct Columns {
+    count: usize,
+    audit_data: Option<usize>,
+    record_id: Option<usize>,
+    identity: Option<usize>,
+    creation_date: Option<usize>,
+    operation: Option<usize>,
+    user: Option<usize>,
+    record_type: Option<usize>,
+    /// Lowercased header names, for the one-column-per-property layout.
+    names: Vec<String>,
+}
+
+impl Columns {
+    fn new(cols: &[String]) -> Columns {
+        let names: Vec<String> = cols.iter().map(|c| c.to_ascii_lowercase()).collect();
+        let pos = |alts: &[&str]| names.iter().position(|n| alts.contains(&n.as_str()));
+        Columns {
+            count: cols.len(),
+            audit_data: pos(&["auditdata"]),
+            record_id: pos(&["recordid"]),
+            identity: pos(&["identity"]),
+            creation_date: pos(&["creationdate"]),
+            operation: pos(&["operation", "operations"]),
+            user: pos(&["userid", "userids"]),
+            record_type: pos(&["recordtype"]),
+            names,
+        }
+    }
+    fn get<'r>(&self, row: &'r csv::StringRecord, name: &str) -> Option<&'r str> {
+        let i = self.names.iter().position(|n| n == name)?;
+        row.get(i).map(str::trim).filter(|s| !s.is_empty())
+    }
+}
+
+pub fn parse(text: &str, layout: &CsvLayout, opts: &ParseOptions) -> ParsedFile {
+    let cols = Columns::new(&layout.columns);
+    let header_end = text[layout.header_offset..]
+        .find('\n')
+        .map(|i| layout.header_offset + i + 1)
+        .unwrap_or(text.len());
+    let chunks = split_chunks(text, header_end, layout.header_line + 1, CHUNK_BYTES);
+    let parts: Vec<(u64, Vec<RowOutcome>)> = chunks
+        .par_iter()
+        .map(|c| parse_chunk(&text[c.start..c.end], c.first_line, layout, &cols))
+        .collect();
+    let rows = parts.iter().map(|p| p.0).sum();
+    let outcomes = parts.into_iter().flat_map(|p| p.1).collect();
+    let mut notes = Vec::new();
+    if layout.delimiter != b',' {
+        notes.push(FileNote {
+            code: "resaved-csv",
+            message: format!(
+                "delimiter '{}' (not ','): probably re-saved by Excel; values may have been altered",
+                layout.delimiter as char
+            ),
+        });
+    }
+    if layout.format == Format::MailboxAuditLogCsv {
+        notes.push(FileNote {
+            code: "timezone-assumed-utc",
+            message:
+                "LastAccessed values without an offset are read as UTC (the export does not say)"
+                    .into(),
+        });
+    }
+    finish(outcomes, rows, opts, notes)
+}
+
+fn parse_chunk(
+    chunk: &str,
+    first_line: u64,
+    layout: &CsvLayout,
+    cols: &Columns,
+) -> (u64, Vec<RowOutcome>) {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(layout.delimiter)
+        .from_reader(chunk.as_bytes());
+    let mut out = Vec::new();
+    let mut rows = 0u64;
+    let mut row = csv::StringRecord::new();
+    loop {
+        let line = first_line + rdr.position().line().saturating_sub(1);
+        match rdr.read_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {
+                // Blank lines between records are not data rows.
+                if row.len() == 1 && row[0].trim().is_empty() {
+                    continue;
+                }
+                rows += 1;
+                let line = first_line + row.position().map(|p| p.line()).unwrap_or(1) - 1;
+                out.push(convert_row(&row, line, layout.format, cols));
+            }
+            Err(e) => {
+                rows += 1;
+                out.push(RowOutcome::Rejected(Reject {
+                    line,
+                    reason: format!("CSV error: {e}"),
+                }));
+            }
+        }
+    }
+    (rows, out)
+}
+
+fn convert_row(row: &csv::StringRecord, line: u64, format: Format, cols: &Columns) -> RowOutcome {
+    if row.len() != cols.count {
+        return RowOutcome::Rejected(Reject {
+            line,
+            reason: format!("expected {} columns, found {}", cols.count, row.len()),
+        });
+    }
+    let outcome = if format == Format::MailboxAuditLogCsv {
+        mailbox_audit_row(row, cols)
+    } else {
+        audit_data_row(row, cols)
+    };
+    match outcome {
+        Ok((mut r, date)) => {
+            r.line = line;
+            r.format = Some(format);
+            match date {
+                None => RowOutcome::Ok(r),
+                Some(d) => RowOutcome::NeedsDate(r, d),
+            }
+        }
+        Err(reason) => RowOutcome::Rejected(Reject { line, reason }),
+    }
+}
+
+/// `Ok((record, None))` when the time is known, `Ok((record, Some(culture date)))` when it waits
+/// for the file's date rule.
+type RowResult = Result<(Record, Option<String>), String>;
+
+fn cell<'r>(row: &'r csv::StringRecord, i: Option<usize>) -> Option<&'r str> {
+    i.and_then(|i| row.get(i))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+fn audit_data_row(row: &csv::StringRecord, cols: &Columns) -> RowResult {
+    let json = cell(row, cols.audit_data).ok_or("AuditData column is empty")?;
+    let parsed = auditdata::parse(json)?;
+    let mut r = parsed.record;
+    if r.record_id.is_empty() {
+        r.record_id = cell(row, cols.record_id)
+            .or(cell(row, cols.identity))
+            .map(str::to_string)
+            .unwrap_or_else(|| derived_id("row", json));
+    }
+    if r.operation.is_empty() {
+        r.operation = cell(row, cols.operation).unwrap_or_default().to_string();
+    }
+    if r.actor.is_none() {
+        r.actor = cell(row, cols.user).map(str::to_string);
+    }
+    if r.record_type.is_none() {
+        r.record_type = cell(row, cols.record_type).map(str::to_string);
+    }
+    if parsed.has_time {
+        return Ok((r, None));
+    }
+    let date = cell(row, cols.creation_date)
+        .map(str::to_string)
+        .or(parsed.wrapper_date);
+    time_from_column(r, date, "CreationDate")
+}
+
+fn time_from_column(mut r: Record, date: Option<String>, column: &'static str) -> RowResult {
+    let Some(d) = date else {
+        return Err(format!(
+            "no time: AuditData has no CreationTime and {column} is empty"
+        ));
+    };
+    if let Some(t) = crate::time::parse_iso(&d) {
+        r.time = t;
+        r.time_source = column;
+        return Ok((r, None));
+    }
+    Ok((r, Some(d)))
+}
+
+fn mailbox_audit_row(row: &csv::StringRecord, cols: &Columns) -> RowResult {
+    let g = |n: &str| cols.get(row, n);
+    let mut r = Record {
+        operation: g("operation").unwrap_or_default().to_string(),
+        result_status: g("operationresult").map(str::to_string),
+        logon_type: g("logontype").map(logon_type_name),
+        client_info: g("clientinfostring").map(str::to_string),
+        mailbox_guid: g("mailboxguid").map(str::to_ascii_lowercase),
+        actor: g("logonuserdisplayname").map(str::to_string),
+        actor_sid: g("logonusersid").map(str::to_string),
+        session_id: g("sessionid").map(str::to_string),
+        app_id: g("appid").map(str::to_string),
+        client_app_id: g("clientappid").map(str::to_string),
+        folder_path: g("folderpathname").map(str::to_string),
+        workload: Some("Exchange".into()),
+        ..Record::default()
+    };
+    if r.operation.is_empty() {
+        return Err("Operation is empty".into());
+    }
+    if let Some((ip, port)) = g("clientipaddress")
+        .or(g("clientip"))
+        .and_then(ip::normalize)
+    {
+        r.client_ip = Some(ip);
+        r.client_port = port;
+    }
+    // OperationProperties is flattened to `Name:Value` pairs (Microsoft filters it with
+    // `-like "*MailAccessType:Sync*"`).
+    if let Some(props) = g("operationproperties") {
+        r.mail_access_type = flattened_value(props, "MailAccessType");
+        r.is_throttled =
+            flattened_value(props, "IsThrottled").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    }
+    r.operation_count = g("auditoperationscountinaggregatedrecord").and_then(|v| v.parse().ok());
+    r.mailbox = derive_mailbox(
+        g("mailboxownerupn"),
+        r.mailbox_guid.as_deref(),
+        None,
+        &r.operation,
+        &[],
+        None,
+        r.actor.as_deref(),
+    );
+
+    if let Some(data) = g("aggregatedrecordfoldersdata") {
+        r.items = auditdata::parse_folders(data)
+            .unwrap_or_else(|| scan_message_ids(data, r.folder_path.as_deref()));
+    }
+    if let Some(raw) = g("iteminternetmessageid") {
+        r.items.push(Item {
+            folder_path: r.folder_path.clone(),
+            internet_message_id: normalize_message_id(raw),
+            internet_message_id_raw: Some(raw.to_string()),
+            subject: g("itemsubject").map(str::to_string),
+            item_id: g("itemid").map(str::to_string),
+            ..Item::default()
+        });
+    } else if g("itemsubject").is_some() || g("itemid").is_some() {
+        r.items.push(Item {
+            folder_path: r.folder_path.clone(),
+            subject: g("itemsubject").map(str::to_string),
+            item_id: g("itemid").map(str::to_string),
+            ..Item::default()
+        });
+    }
+    if let Some(list) = g("sourceiteminternetmessageidslist") {
+        r.items
+            .extend(scan_message_ids(list, r.folder_path.as_deref()));
+    }
+    r.record_id = match g("identity") {
+        Some(id) => id.to_string(),
+        None => derived_id("row", &row.iter().collect::<Vec<_>>().join("\u{1f}")),
+    };
+    let date = g("lastaccessed").map(str::to_string);
+    time_from_column(r, date, "LastAccessed")
+}
+
+/// `Name:Value` out of a flattened property string (`MailAccessType:Bind IsThrottled:False`,
+/// also tolerating `Name=Value` and JSON-ish `"Name":"MailAccessType","Value":"Bind"`).
+fn flattened_value(props: &str, name: &str) -> Option<String> {
+    let lower = props.to_ascii_lowercase();
+    let key = name.to_ascii_lowercase();
+    if let Some(i) = lower.find(&format!("\"{key}\",\"value\":\"")) {
+        let start = i + key.len() + 12;
+        return props[start..].split('"').next().and_then(non_empty);
+    }
+    let i = lower.find(&key)? + key.len();
+    let rest = props[i..].trim_start_matches([':', '=', ' ']);
+    let value: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    non_empty(&value)
+}
+
+/// Message ids in angle brackets anywhere in a text (practitioners regex `<…>` out of
+/// `AggregatedRecordFoldersData` the same way).
+fn scan_message_ids(text: &str, folder: Option<&str>) -> Vec<Item> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('>') else { break };
+        let inner = &after[..close];
+        if inner.contains('@') && !inner.contains(['<', ' ', '"']) {
+            out.push(Item {
+                folder_path: folder.map(str::to_string),
+                internet_message_id: normalize_message_id(inner),
+                internet_message_id_raw: Some(format!("<{inner}>")),
+                ..Item::default()
+            });
+        }
+        rest = &after[close + 1..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_never_split_a_quoted_field() {
+        let text = "h\na,\"x\ny\"\nb,c\nd,\"\"\"q\n\"\ne,f\n";
+        for target in 1..text.len() + 2 {
+            let chunks = split_chunks(text, 2, 2, target);
+            let joined: String = chunks.iter().map(|c| &text[c.start..c.end]).collect();
+            assert_eq!(joined, &text[2..]);
+            for c in &chunks {
+                let quotes = text[c.start..c.end].matches('"').count();
+                assert_eq!(quotes % 2, 0, "chunk {c:?} at target {target}");
+                assert_eq!(c.first_line, crate::input::line_of(text, c.start));
+            }
+        }
+    }
+
+    #[test]
+    fn flattened_properties() {
+        assert_eq!(
+            flattened_value("MailAccessType:Sync IsThrottled:True", "IsThrottled").as_deref(),
+            Some("True")
+        );
+        assert_eq!(
+            flattened_value(
+                "{\"Name\":\"MailAccessType\",\"Value\":\"Bind\"}",
+                "MailAccessType"
+            )
+            .as_deref(),
+            Some("Bind")
+        );
+        assert_eq!(flattened_value("", "MailAccessType"), None);
+    }
+}

@@ -1,0 +1,182 @@
+//! JSON array or JSON Lines of AuditData objects. A single scan finds the top-level objects
+//! (string- and escape-aware, no recursion), then objects parse in parallel. A damaged object
+//! costs only itself; text between objects that is not `,`/whitespace is reported.
+
+use super::{ParseOptions, ParsedFile, Reject, RowOutcome, auditdata, derived_id, finish};
+use crate::input::line_of;
+use crate::model::Format;
+use rayon::prelude::*;
+
+#[derive(Debug, PartialEq, Eq)]
+enum Span {
+    Object { start: usize, end: usize },
+    Garbage { start: usize, what: String },
+}
+
+/// Find top-level objects: depth 0 for JSON Lines, depth 1 inside a top-level array.
+fn scan(text: &str, array: bool) -> Vec<Span> {
+    let b = text.as_bytes();
+    let object_depth = if array { 1 } else { 0 };
+    let mut spans = Vec::new();
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut obj_start = None;
+    let mut garbage_start: Option<usize> = None;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_string = false;
+            }
+            i += 1;
+            continue;
+        }
+        let at_record_level = depth == object_depth && obj_start.is_none();
+        match c {
+            b'"' if !at_record_level => in_string = true,
+            b'{' | b'[' => {
+                if at_record_level && c == b'{' {
+                    if let Some(g) = garbage_start.take() {
+                        spans.push(Span::Garbage {
+                            start: g,
+                            what: snippet(&text[g..i]),
+                        });
+                    }
+                    obj_start = Some(i);
+                } else if at_record_level
+                    && !(c == b'[' && depth == 0 && array)
+                    && depth >= object_depth
+                {
+                    garbage_start.get_or_insert(i);
+                }
+                depth += 1;
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == object_depth {
+                    if let Some(s) = obj_start.take() {
+                        spans.push(Span::Object {
+                            start: s,
+                            end: i + 1,
+                        });
+                    }
+                }
+            }
+            b',' | b' ' | b'\t' | b'\r' | b'\n' => {}
+            _ if at_record_level => {
+                garbage_start.get_or_insert(i);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if let Some(s) = obj_start {
+        spans.push(Span::Garbage {
+            start: s,
+            what: "object not closed before end of file (truncated)".into(),
+        });
+    } else if let Some(g) = garbage_start {
+        spans.push(Span::Garbage {
+            start: g,
+            what: snippet(&text[g..]),
+        });
+    }
+    spans
+}
+
+fn snippet(s: &str) -> String {
+    let t: String = s.trim().chars().take(40).collect();
+    format!("unexpected text '{t}'")
+}
+
+pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
+    let spans = scan(text, array);
+    let format = if array {
+        Format::AuditDataJson
+    } else {
+        Format::AuditDataJsonl
+    };
+    let outcomes: Vec<RowOutcome> = spans
+        .par_iter()
+        .map(|s| match s {
+            Span::Object { start, end } => {
+                let line = line_of(text, *start);
+                let json = &text[*start..*end];
+                match auditdata::parse(json) {
+                    Ok(p) => {
+                        let mut r = p.record;
+                        r.line = line;
+                        r.format = Some(format);
+                        if r.record_id.is_empty() {
+                            r.record_id = derived_id("json", json);
+                        }
+                        if p.has_time {
+                            RowOutcome::Ok(r)
+                        } else if let Some(d) = p.wrapper_date {
+                            match crate::time::parse_iso(&d) {
+                                Some(t) => {
+                                    r.time = t;
+                                    r.time_source = "CreationDate";
+                                    RowOutcome::Ok(r)
+                                }
+                                None => RowOutcome::NeedsDate(r, d),
+                            }
+                        } else {
+                            RowOutcome::Rejected(Reject {
+                                line,
+                                reason: "no time: object has no CreationTime".into(),
+                            })
+                        }
+                    }
+                    Err(reason) => RowOutcome::Rejected(Reject { line, reason }),
+                }
+            }
+            Span::Garbage { start, what } => RowOutcome::Rejected(Reject {
+                line: line_of(text, *start),
+                reason: what.clone(),
+            }),
+        })
+        .collect();
+    let rows = outcomes.len() as u64;
+    finish(outcomes, rows, opts, Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn objects(text: &str, array: bool) -> Vec<&str> {
+        scan(text, array)
+            .into_iter()
+            .filter_map(|s| match s {
+                Span::Object { start, end } => Some(&text[start..end]),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_objects_in_arrays_and_lines() {
+        let a = r#"[{"a":"}{"},{"b":[{"c":1}]}]"#;
+        assert_eq!(
+            objects(a, true),
+            vec![r#"{"a":"}{"}"#, r#"{"b":[{"c":1}]}"#]
+        );
+        let l = "{\"a\":\"x\\\"}\"}\n{\"b\":2}\n";
+        assert_eq!(objects(l, false).len(), 2);
+    }
+
+    #[test]
+    fn truncation_and_garbage_are_reported() {
+        let spans = scan("{\"a\":1}\nnot json\n{\"b\":", false);
+        assert_eq!(spans.len(), 3);
+        assert!(matches!(&spans[1], Span::Garbage { what, .. } if what.contains("not json")));
+        assert!(matches!(&spans[2], Span::Garbage { what, .. } if what.contains("truncated")));
+    }
+}

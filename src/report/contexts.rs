@@ -1,0 +1,136 @@
+//! `mailscope contexts`: access contexts per mailbox, for choosing indicators.
+
+use super::AccessContext;
+use super::csv::safe_cell;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+#[derive(Serialize)]
+struct MailboxContexts<'a> {
+    mailbox: &'a str,
+    contexts: &'a [AccessContext],
+}
+
+pub fn render(
+    all: &[(String, Vec<AccessContext>)],
+    format: &str,
+    with_attribution: bool,
+) -> Result<String, String> {
+    match format {
+        "json" => {
+            let v: Vec<MailboxContexts> = all
+                .iter()
+                .map(|(m, c)| MailboxContexts {
+                    mailbox: m,
+                    contexts: c,
+                })
+                .collect();
+            serde_json::to_string_pretty(
+                &serde_json::json!({"schema": "mailscope.contexts.v1", "mailboxes": v}),
+            )
+            .map(|s| s + "\n")
+            .map_err(|e| e.to_string())
+        }
+        "csv" => {
+            let mut w = ::csv::Writer::from_writer(Vec::new());
+            let header = [
+                "mailbox",
+                "client_ip",
+                "session_id",
+                "client_info",
+                "app_id",
+                "actor",
+                "logon_type",
+                "attribution",
+                "why",
+                "first_seen",
+                "last_seen",
+                "records",
+                "binds",
+                "syncs",
+                "messages",
+                "folders",
+            ];
+            w.write_record(header).map_err(|e| e.to_string())?;
+            for (mb, cs) in all {
+                for c in cs {
+                    let o = |s: &Option<String>| s.clone().unwrap_or_default();
+                    let row = [
+                        mb.clone(),
+                        o(&c.client_ip),
+                        o(&c.session_id),
+                        o(&c.client_info),
+                        o(&c.app_id),
+                        o(&c.actor),
+                        o(&c.logon_type),
+                        c.attribution.clone(),
+                        o(&c.why),
+                        c.first_seen.clone(),
+                        c.last_seen.clone(),
+                        c.records.to_string(),
+                        c.binds.to_string(),
+                        c.syncs.to_string(),
+                        c.messages.to_string(),
+                        c.folders.to_string(),
+                    ];
+                    w.write_record(row.iter().map(|c| safe_cell(c)))
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            String::from_utf8(w.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+        }
+        _ => {
+            let mut o = String::new();
+            for (mb, cs) in all {
+                let _ = writeln!(o, "{mb}  ({} context(s))", cs.len());
+                let _ = writeln!(
+                    o,
+                    "  {:<20} {:<9} {:>7} {:>6} {:>6} {:>6} {:>7}  {:<26} {:<36} client / actor / logon",
+                    "first seen",
+                    "attrib.",
+                    "records",
+                    "binds",
+                    "syncs",
+                    "msgs",
+                    "folders",
+                    "ip",
+                    "session"
+                );
+                for c in cs {
+                    let attribution = if with_attribution {
+                        c.attribution.as_str()
+                    } else {
+                        "-"
+                    };
+                    let _ = writeln!(
+                        o,
+                        "  {:<20} {:<9} {:>7} {:>6} {:>6} {:>6} {:>7}  {:<26} {:<36} {} / {} / {}",
+                        c.first_seen,
+                        attribution,
+                        c.records,
+                        c.binds,
+                        c.syncs,
+                        c.messages,
+                        c.folders,
+                        c.client_ip.as_deref().unwrap_or("-"),
+                        c.session_id.as_deref().unwrap_or("-"),
+                        clean(c.client_info.as_deref().unwrap_or("-")),
+                        clean(c.actor.as_deref().unwrap_or("-")),
+                        c.logon_type.as_deref().unwrap_or("-"),
+                    );
+                }
+                o.push('\n');
+            }
+            if all.is_empty() {
+                o.push_str("no mailbox records in the inputs (or the window)\n");
+            }
+            Ok(o)
+        }
+    }
+}
+
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}

@@ -1,0 +1,251 @@
+//! `--format csv`: a folder of flat tables, one item per row, safe to open in a spreadsheet.
+
+use super::*;
+use std::path::Path;
+
+/// Excel's cell limit: longer text would be cut silently by the spreadsheet; cut it visibly.
+pub const MAX_CELL_CHARS: usize = 32_767;
+const TRUNCATED: &str = "…[truncated]";
+
+/// Neutralize a cell against formula injection (a leading `= + - @`, tab or CR makes spreadsheets
+/// evaluate it) and keep it within the spreadsheet cell limit.
+pub fn safe_cell(s: &str) -> String {
+    let mut out = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if out.chars().count() > MAX_CELL_CHARS {
+        let keep = MAX_CELL_CHARS - TRUNCATED.chars().count();
+        out = out.chars().take(keep).collect::<String>() + TRUNCATED;
+    }
+    out
+}
+
+fn o(s: &Option<String>) -> String {
+    s.clone().unwrap_or_default()
+}
+
+struct Table {
+    w: ::csv::Writer<std::fs::File>,
+}
+
+impl Table {
+    fn create(dir: &Path, name: &str, header: &[&str]) -> std::io::Result<Table> {
+        let mut w = ::csv::Writer::from_path(dir.join(name))?;
+        w.write_record(header)?;
+        Ok(Table { w })
+    }
+    fn row(&mut self, cells: Vec<String>) -> std::io::Result<()> {
+        self.w
+            .write_record(cells.iter().map(|c| safe_cell(c)).collect::<Vec<_>>())?;
+        Ok(())
+    }
+}
+
+pub const FILES: &[&str] = &[
+    "mailboxes.csv",
+    "messages.csv",
+    "folders.csv",
+    "windows.csv",
+    "actions.csv",
+    "unresolved.csv",
+];
+
+/// Write the six tables into `dir` (created if missing).
+pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut mb = Table::create(
+        dir,
+        "mailboxes.csv",
+        &[
+            "mailbox",
+            "verdict",
+            "reasons",
+            "messages",
+            "folders",
+            "synced_folders",
+            "throttled_windows",
+            "unresolved",
+            "actions",
+            "access_auditing",
+        ],
+    )?;
+    let mut msgs = Table::create(
+        dir,
+        "messages.csv",
+        &[
+            "mailbox",
+            "internet_message_id",
+            "folder",
+            "subject",
+            "first_seen",
+            "last_seen",
+            "access",
+            "attribution",
+            "records",
+        ],
+    )?;
+    let mut folders = Table::create(
+        dir,
+        "folders.csv",
+        &[
+            "mailbox",
+            "path",
+            "reason",
+            "first_seen",
+            "last_seen",
+            "records",
+        ],
+    )?;
+    let mut windows = Table::create(
+        dir,
+        "windows.csv",
+        &["mailbox", "start", "end", "record_id", "records"],
+    )?;
+    let mut actions = Table::create(
+        dir,
+        "actions.csv",
+        &[
+            "mailbox",
+            "time",
+            "operation",
+            "record_id",
+            "attribution",
+            "client_ip",
+            "session_id",
+            "folder",
+            "items",
+            "detail",
+            "source",
+        ],
+    )?;
+    let mut unresolved = Table::create(
+        dir,
+        "unresolved.csv",
+        &[
+            "mailbox",
+            "record_id",
+            "time",
+            "folders",
+            "operation_count",
+            "message_ids_listed",
+            "reason",
+        ],
+    )?;
+    for m in &r.mailboxes {
+        mb.row(vec![
+            m.mailbox.clone(),
+            m.verdict.as_str().into(),
+            m.reasons
+                .iter()
+                .map(|r| r.rule)
+                .collect::<Vec<_>>()
+                .join(" "),
+            m.messages.len().to_string(),
+            m.folders.len().to_string(),
+            m.synced_folders.len().to_string(),
+            m.throttled_windows.len().to_string(),
+            m.unresolved.len().to_string(),
+            m.actions.len().to_string(),
+            m.access_auditing.to_string(),
+        ])?;
+        for x in &m.messages {
+            msgs.row(vec![
+                m.mailbox.clone(),
+                x.internet_message_id.clone(),
+                o(&x.folder),
+                o(&x.subject),
+                x.first_seen.clone(),
+                x.last_seen.clone(),
+                x.access.clone(),
+                x.attribution.clone(),
+                x.records.join(" "),
+            ])?;
+        }
+        for f in m.synced_folders.iter().chain(&m.folders) {
+            folders.row(vec![
+                m.mailbox.clone(),
+                f.path.clone(),
+                f.reason.into(),
+                f.first_seen.clone(),
+                f.last_seen.clone(),
+                f.records.join(" "),
+            ])?;
+        }
+        for w in &m.throttled_windows {
+            windows.row(vec![
+                m.mailbox.clone(),
+                w.start.clone(),
+                w.end.clone(),
+                w.record_id.clone(),
+                w.records.join(" "),
+            ])?;
+        }
+        for a in &m.actions {
+            let items: Vec<String> = a
+                .items
+                .iter()
+                .map(|i| {
+                    [&i.internet_message_id, &i.subject, &i.item_id, &i.folder]
+                        .iter()
+                        .filter_map(|x| x.as_deref())
+                        .collect::<Vec<_>>()
+                        .join(" / ")
+                })
+                .collect();
+            actions.row(vec![
+                m.mailbox.clone(),
+                a.time.clone(),
+                a.operation.clone(),
+                a.record_id.clone(),
+                a.attribution.clone(),
+                o(&a.client_ip),
+                o(&a.session_id),
+                o(&a.folder),
+                items.join(" | "),
+                o(&a.detail),
+                a.source.clone(),
+            ])?;
+        }
+        for u in &m.unresolved {
+            unresolved.row(vec![
+                m.mailbox.clone(),
+                u.record_id.clone(),
+                u.time.clone(),
+                u.folders.join(" | "),
+                u.operation_count.map(|c| c.to_string()).unwrap_or_default(),
+                u.message_ids_listed.to_string(),
+                u.reason.clone(),
+            ])?;
+        }
+    }
+    for t in [
+        &mut mb,
+        &mut msgs,
+        &mut folders,
+        &mut windows,
+        &mut actions,
+        &mut unresolved,
+    ] {
+        t.w.flush()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_neutralized_and_bounded() {
+        assert_eq!(safe_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(safe_cell("+1"), "'+1");
+        assert_eq!(safe_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(safe_cell("plain"), "plain");
+        let long = "a".repeat(40_000);
+        let c = safe_cell(&long);
+        assert_eq!(c.chars().count(), MAX_CELL_CHARS);
+        assert!(c.ends_with(TRUNCATED));
+    }
+}

@@ -1,0 +1,301 @@
+//! The compromise-scope report: one serializable struct (schema `mailscope.scope.v1`) that every
+//! renderer (text, Markdown, JSON, CSV, HTML) takes by reference.
+
+pub mod contexts;
+pub mod csv;
+
+pub mod text;
+
+use crate::ingest::{SkippedOut, Warning};
+use crate::scope::indicators::Indicators;
+use serde::Serialize;
+
+pub const SCHEMA: &str = "mailscope.scope.v1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub tool: Tool,
+    pub command_line: Vec<String>,
+    pub window: Window,
+    pub indicators: Indicators,
+    pub session_linking: bool,
+    pub inputs: Vec<Input>,
+    pub skipped: Vec<SkippedOut>,
+    pub records: RecordCounts,
+    pub mailboxes: Vec<MailboxScope>,
+    /// Mailboxes seen in the window with no attacker activity (not listed).
+    pub mailboxes_without_attacker_activity: u64,
+    pub caveats: Vec<String>,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool {
+            name: "mailscope",
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Window {
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Input {
+    pub path: String,
+    pub sha256: String,
+    pub format: &'static str,
+    pub encoding: &'static str,
+    pub bytes: u64,
+    pub rows: u64,
+    pub records: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub first_time: Option<String>,
+    pub last_time: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct RecordCounts {
+    pub read: u64,
+    pub unique: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub out_of_window: u64,
+    pub attacker: u64,
+    pub linked: u64,
+    pub trusted: u64,
+    pub other: u64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    None,
+    Messages,
+    Folders,
+    EntireMailbox,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::None => "none",
+            Verdict::Messages => "messages",
+            Verdict::Folders => "folders",
+            Verdict::EntireMailbox => "entire-mailbox",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MailboxScope {
+    pub mailbox: String,
+    pub verdict: Verdict,
+    pub reasons: Vec<Reason>,
+    pub throttled_windows: Vec<ThrottledWindow>,
+    pub synced_folders: Vec<FolderHit>,
+    pub folders: Vec<FolderHit>,
+    pub messages: Vec<MessageHit>,
+    pub unresolved: Vec<Unresolved>,
+    pub actions: Vec<Action>,
+    pub contexts: Vec<AccessContext>,
+    /// Any MailItemsAccessed / FolderBind / MessageBind record for this mailbox in the inputs.
+    pub access_auditing: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Reason {
+    pub rule: &'static str,
+    pub detail: String,
+    pub records: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ThrottledWindow {
+    pub start: String,
+    pub end: String,
+    /// The throttled record that opened the (first) window.
+    pub record_id: String,
+    pub records: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FolderHit {
+    pub path: String,
+    pub reason: &'static str,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub records: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MessageHit {
+    pub internet_message_id: String,
+    pub folder: Option<String>,
+    pub subject: Option<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// `bind` (MailItemsAccessed) and/or `message-bind` (legacy audit).
+    pub access: String,
+    pub attribution: String,
+    pub records: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Unresolved {
+    pub record_id: String,
+    pub time: String,
+    pub folders: Vec<String>,
+    pub operation_count: Option<i64>,
+    pub message_ids_listed: u64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Action {
+    pub time: String,
+    pub operation: String,
+    pub record_id: String,
+    pub attribution: String,
+    pub client_ip: Option<String>,
+    pub session_id: Option<String>,
+    pub folder: Option<String>,
+    pub items: Vec<ActionItem>,
+    pub detail: Option<String>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ActionItem {
+    pub internet_message_id: Option<String>,
+    pub subject: Option<String>,
+    pub item_id: Option<String>,
+    pub folder: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AccessContext {
+    pub client_ip: Option<String>,
+    pub session_id: Option<String>,
+    pub client_info: Option<String>,
+    pub app_id: Option<String>,
+    pub actor: Option<String>,
+    pub logon_type: Option<String>,
+    /// `attacker`, `linked`, `trusted` or `other`.
+    pub attribution: String,
+    /// The indicator or session behind the attribution.
+    pub why: Option<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub records: u64,
+    pub binds: u64,
+    pub syncs: u64,
+    pub messages: u64,
+    pub folders: u64,
+}
+
+impl Report {
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("report serializes");
+        s.push('\n');
+        s
+    }
+}
+
+/// The caveat every report carries once (Microsoft's own de-duplication and aggregation).
+pub const LOWER_BOUND_CAVEAT: &str = "Counts are lower bounds: Microsoft de-duplicates identical MailItemsAccessed accesses within one hour and aggregates binds within two minutes.";
+
+/// Assemble the report: the engine's findings plus inputs, counts, window coverage and caveats.
+pub fn build_report(
+    ingest: &crate::ingest::Ingest,
+    scope: crate::scope::Scope,
+    cfg: &crate::scope::ScopeConfig,
+    command_line: Vec<String>,
+) -> Report {
+    use crate::time::rfc3339;
+    let mut warnings = ingest.warnings.clone();
+    warnings.extend(scope.warnings);
+    // Time coverage of the inputs against the window.
+    let first = ingest.files.iter().filter_map(|f| f.first_micros).min();
+    let last = ingest.files.iter().filter_map(|f| f.last_micros).max();
+    if let (Some(first), Some(last)) = (first, last) {
+        let uncovered_start = cfg.start.is_some_and(|s| s < first);
+        let uncovered_end = cfg.end.is_some_and(|e| e > last + 1);
+        let disjoint = cfg.start.is_some_and(|s| s > last) || cfg.end.is_some_and(|e| e <= first);
+        if disjoint {
+            warnings.push(crate::ingest::Warning {
+                code: "window-not-covered".into(),
+                message: format!(
+                    "no input covers the window: the inputs span {} to {}",
+                    rfc3339(first),
+                    rfc3339(last)
+                ),
+                path: None,
+                line: None,
+            });
+        } else if uncovered_start || uncovered_end {
+            warnings.push(crate::ingest::Warning {
+                code: "window-partially-covered".into(),
+                message: format!(
+                    "the inputs span {} to {}, which does not cover the whole window: activity outside that span is not in evidence",
+                    rfc3339(first),
+                    rfc3339(last)
+                ),
+                path: None,
+                line: None,
+            });
+        }
+    }
+    warnings.sort();
+    warnings.dedup();
+    let mut counts = scope.counts;
+    counts.read = ingest.rows();
+    counts.duplicates = ingest.duplicates();
+    counts.rejected = ingest.rejected();
+    Report {
+        schema: SCHEMA,
+        tool: Tool::default(),
+        command_line,
+        window: Window {
+            start: cfg.start.map(rfc3339),
+            end: cfg.end.map(rfc3339),
+        },
+        indicators: cfg.indicators.clone(),
+        session_linking: cfg.session_link,
+        inputs: ingest
+            .files
+            .iter()
+            .map(|f| Input {
+                path: f.path.clone(),
+                sha256: f.sha256.clone(),
+                format: f.format.as_str(),
+                encoding: f.encoding,
+                bytes: f.bytes,
+                rows: f.rows,
+                records: f.records,
+                duplicates: f.duplicates,
+                rejected: f.rejected,
+                first_time: f.first_time.clone(),
+                last_time: f.last_time.clone(),
+            })
+            .collect(),
+        skipped: ingest.skipped.clone(),
+        records: counts,
+        mailboxes: scope.mailboxes,
+        mailboxes_without_attacker_activity: scope.mailboxes_without_attacker_activity,
+        caveats: vec![LOWER_BOUND_CAVEAT.to_string()],
+        warnings,
+    }
+}

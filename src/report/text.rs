@@ -1,0 +1,449 @@
+//! Text (terminal) and Markdown renderings of the report. For people; JSON is the stable format.
+
+use super::*;
+use chrono::{DateTime, FixedOffset};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Display settings: Markdown or plain text, and the zone times are shown in.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub markdown: bool,
+    pub tz: Option<FixedOffset>,
+    /// How many messages / actions per mailbox the text shows before "… and N more".
+    pub list_limit: usize,
+}
+
+/// Parse `--tz`: `UTC`, `Z` or a fixed offset `+02:00` / `-0800`.
+pub fn parse_tz(s: &str) -> Result<Option<FixedOffset>, String> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("utc") || t == "Z" {
+        return Ok(None);
+    }
+    let sign = match t.as_bytes().first() {
+        Some(b'+') => 1,
+        Some(b'-') => -1,
+        _ => {
+            return Err(format!(
+                "--tz '{s}': use UTC or a fixed offset such as +02:00 (named zones are not bundled)"
+            ));
+        }
+    };
+    let digits: String = t[1..].chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(format!("--tz '{s}': expected ±HH:MM"));
+    }
+    let secs =
+        digits[..2].parse::<i32>().unwrap() * 3600 + digits[2..].parse::<i32>().unwrap() * 60;
+    FixedOffset::east_opt(sign * secs)
+        .map(Some)
+        .ok_or_else(|| format!("--tz '{s}': offset out of range"))
+}
+
+fn show(t: &str, style: &Style) -> String {
+    match (style.tz, DateTime::parse_from_rfc3339(t)) {
+        (Some(tz), Ok(dt)) => dt
+            .with_timezone(&tz)
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        _ => t.to_string(),
+    }
+}
+
+/// Escape text from the evidence for Markdown tables (pipes, newlines, HTML).
+fn md(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\r', '\n'], " ")
+}
+
+/// Control characters from the evidence must not drive the terminal.
+fn plain(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn cell(s: &str, style: &Style) -> String {
+    if style.markdown { md(s) } else { plain(s) }
+}
+
+fn short_ids(ids: &[String], max: usize) -> String {
+    if ids.len() <= max {
+        ids.join(", ")
+    } else {
+        format!("{}, … (+{} more)", ids[..max].join(", "), ids.len() - max)
+    }
+}
+
+pub fn render(r: &Report, style: &Style) -> String {
+    let mut o = String::new();
+    let h1 = |o: &mut String, t: &str| {
+        if style.markdown {
+            let _ = writeln!(o, "# {t}\n");
+        } else {
+            let _ = writeln!(o, "{t}\n{}", "=".repeat(t.chars().count()));
+        }
+    };
+    h1(&mut o, "mailscope compromise-scope report");
+    let window = match (&r.window.start, &r.window.end) {
+        (None, None) => "all records (no window given)".to_string(),
+        (s, e) => format!(
+            "[{}, {})",
+            s.as_deref().map(|t| show(t, style)).unwrap_or("-∞".into()),
+            e.as_deref().map(|t| show(t, style)).unwrap_or("+∞".into())
+        ),
+    };
+    let bullet = if style.markdown { "- " } else { "" };
+    let _ = writeln!(
+        o,
+        "{bullet}Tool: {} {} ({})",
+        r.tool.name, r.tool.version, r.schema
+    );
+    let _ = writeln!(o, "{bullet}Window: {window}");
+    let _ = writeln!(
+        o,
+        "{bullet}Indicators: {}",
+        cell(&indicator_line(&r.indicators, r.session_linking), style)
+    );
+    let c = &r.records;
+    let _ = writeln!(
+        o,
+        "{bullet}Records: {} read, {} unique, {} duplicates, {} rejected, {} out of window; attributed: {} attacker, {} linked, {} trusted, {} other",
+        c.read,
+        c.unique,
+        c.duplicates,
+        c.rejected,
+        c.out_of_window,
+        c.attacker,
+        c.linked,
+        c.trusted,
+        c.other
+    );
+    let mut by_verdict: BTreeMap<&str, usize> = BTreeMap::new();
+    for m in &r.mailboxes {
+        *by_verdict.entry(m.verdict.as_str()).or_default() += 1;
+    }
+    let summary: Vec<String> = [
+        Verdict::EntireMailbox,
+        Verdict::Folders,
+        Verdict::Messages,
+        Verdict::None,
+    ]
+    .iter()
+    .filter_map(|v| {
+        by_verdict
+            .get(v.as_str())
+            .map(|n| format!("{n} {}", v.as_str()))
+    })
+    .collect();
+    let _ = writeln!(
+        o,
+        "{bullet}Mailboxes with attacker activity: {}{}; {} other mailbox(es) in the window without attacker activity",
+        r.mailboxes.len(),
+        if summary.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", summary.join(", "))
+        },
+        r.mailboxes_without_attacker_activity
+    );
+    o.push('\n');
+
+    for m in &r.mailboxes {
+        mailbox(&mut o, m, style);
+    }
+
+    if style.markdown {
+        let _ = writeln!(
+            o,
+            "## Inputs\n\n| file | format | encoding | rows | records | duplicates | rejected | first | last | sha256 |\n|---|---|---|---|---|---|---|---|---|---|"
+        );
+        for i in &r.inputs {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | `{}` |",
+                md(&i.path),
+                i.format,
+                i.encoding,
+                i.rows,
+                i.records,
+                i.duplicates,
+                i.rejected,
+                i.first_time
+                    .as_deref()
+                    .map(|t| show(t, style))
+                    .unwrap_or_default(),
+                i.last_time
+                    .as_deref()
+                    .map(|t| show(t, style))
+                    .unwrap_or_default(),
+                i.sha256
+            );
+        }
+        o.push('\n');
+    } else {
+        let _ = writeln!(o, "Inputs");
+        for i in &r.inputs {
+            let _ = writeln!(
+                o,
+                "  {}  {} ({}): {} rows, {} records, {} duplicates, {} rejected  sha256 {}",
+                plain(&i.path),
+                i.format,
+                i.encoding,
+                i.rows,
+                i.records,
+                i.duplicates,
+                i.rejected,
+                &i.sha256[..16]
+            );
+        }
+        o.push('\n');
+    }
+    if !r.skipped.is_empty() {
+        let _ = writeln!(
+            o,
+            "{}Skipped paths{}",
+            if style.markdown { "## " } else { "" },
+            if style.markdown { "\n" } else { "" }
+        );
+        for s in &r.skipped {
+            let _ = writeln!(
+                o,
+                "{}{}: {}",
+                if style.markdown { "- " } else { "  " },
+                cell(&s.path, style),
+                cell(&s.reason, style)
+            );
+        }
+        o.push('\n');
+    }
+    let _ = writeln!(
+        o,
+        "{}Warnings{}",
+        if style.markdown { "## " } else { "" },
+        if style.markdown { "\n" } else { "" }
+    );
+    if r.warnings.is_empty() {
+        let _ = writeln!(o, "{}none", if style.markdown { "- " } else { "  " });
+    }
+    for w in &r.warnings {
+        let loc = match (&w.path, w.line) {
+            (Some(p), Some(l)) => format!(" ({p}:{l})"),
+            (Some(p), None) => format!(" ({p})"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            o,
+            "{}[{}] {}{}",
+            if style.markdown { "- " } else { "  " },
+            w.code,
+            cell(&w.message, style),
+            cell(&loc, style)
+        );
+    }
+    o.push('\n');
+    for c in &r.caveats {
+        let _ = writeln!(o, "{}Note: {c}", if style.markdown { "> " } else { "" });
+    }
+    o
+}
+
+pub fn indicator_line(i: &crate::scope::indicators::Indicators, linking: bool) -> String {
+    let mut parts = Vec::new();
+    for (name, v) in [
+        ("attacker-ip", &i.attacker_ip),
+        ("attacker-session", &i.attacker_session),
+        ("attacker-client", &i.attacker_client),
+        ("attacker-app", &i.attacker_app),
+        ("attacker-user", &i.attacker_user),
+        ("trusted-ip", &i.trusted_ip),
+    ] {
+        if !v.is_empty() {
+            parts.push(format!("{name} {}", v.join(", ")));
+        }
+    }
+    if !linking {
+        parts.push("session linking off".into());
+    }
+    parts.join("; ")
+}
+
+fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
+    let head = format!(
+        "{} — {} ({} message(s), {} folder(s), {} synced folder(s), {} throttled window(s), {} unresolved bind(s), {} action(s))",
+        m.mailbox,
+        m.verdict.as_str().to_uppercase(),
+        m.messages.len(),
+        m.folders.len(),
+        m.synced_folders.len(),
+        m.throttled_windows.len(),
+        m.unresolved.len(),
+        m.actions.len()
+    );
+    if style.markdown {
+        let _ = writeln!(o, "## {}\n", md(&head));
+    } else {
+        let _ = writeln!(o, "{head}\n{}", "-".repeat(head.chars().count().min(100)));
+    }
+    let ind = if style.markdown { "- " } else { "  " };
+    for r in &m.reasons {
+        let _ = writeln!(
+            o,
+            "{ind}why [{}]: {} (records: {})",
+            r.rule,
+            cell(&r.detail, style),
+            short_ids(&r.records, 5)
+        );
+    }
+    if m.reasons.is_empty() {
+        let _ = writeln!(
+            o,
+            "{ind}why: attacker activity without access to mail content in the audit records (see actions)"
+        );
+    }
+    let sub = |o: &mut String, t: &str| {
+        if style.markdown {
+            let _ = writeln!(o, "\n### {t}\n");
+        } else {
+            let _ = writeln!(o, "  {t}:");
+        }
+    };
+    let item = if style.markdown { "- " } else { "    " };
+    if !m.throttled_windows.is_empty() {
+        sub(o, "Throttled windows (access not audited)");
+        for w in &m.throttled_windows {
+            let _ = writeln!(
+                o,
+                "{item}[{}, {})  record {}",
+                show(&w.start, style),
+                show(&w.end, style),
+                w.record_id
+            );
+        }
+    }
+    if !m.synced_folders.is_empty() {
+        sub(o, "Synced folders");
+        for f in &m.synced_folders {
+            let _ = writeln!(
+                o,
+                "{item}{}  {} … {}  ({})",
+                cell(&f.path, style),
+                show(&f.first_seen, style),
+                show(&f.last_seen, style),
+                short_ids(&f.records, 3)
+            );
+        }
+    }
+    if !m.folders.is_empty() {
+        sub(o, "Folders in scope");
+        for f in &m.folders {
+            let _ = writeln!(
+                o,
+                "{item}{}  [{}]  {} … {}  ({})",
+                cell(&f.path, style),
+                f.reason,
+                show(&f.first_seen, style),
+                show(&f.last_seen, style),
+                short_ids(&f.records, 3)
+            );
+        }
+    }
+    if !m.messages.is_empty() {
+        sub(o, "Messages in scope");
+        for msg in m.messages.iter().take(style.list_limit) {
+            let _ = writeln!(
+                o,
+                "{item}{}  {}  {}{}  [{}; {}]",
+                show(&msg.first_seen, style),
+                cell(&msg.internet_message_id, style),
+                cell(msg.folder.as_deref().unwrap_or("(folder unknown)"), style),
+                msg.subject
+                    .as_deref()
+                    .map(|s| format!("  \"{}\"", cell(s, style)))
+                    .unwrap_or_default(),
+                msg.access,
+                short_ids(&msg.records, 2)
+            );
+        }
+        if m.messages.len() > style.list_limit {
+            let _ = writeln!(
+                o,
+                "{item}… and {} more (see --format json or csv)",
+                m.messages.len() - style.list_limit
+            );
+        }
+    }
+    if !m.unresolved.is_empty() {
+        sub(o, "Unresolved binds (messages not named)");
+        for u in m.unresolved.iter().take(style.list_limit) {
+            let _ = writeln!(
+                o,
+                "{item}{}  record {}  folders: {}  {}",
+                show(&u.time, style),
+                u.record_id,
+                cell(&u.folders.join(", "), style),
+                cell(&u.reason, style)
+            );
+        }
+    }
+    if !m.actions.is_empty() {
+        sub(o, "Attacker actions");
+        for a in m.actions.iter().take(style.list_limit) {
+            let items: Vec<String> = a
+                .items
+                .iter()
+                .map(|i| {
+                    i.subject
+                        .clone()
+                        .or(i.internet_message_id.clone())
+                        .or(i.item_id.clone())
+                        .unwrap_or_default()
+                })
+                .collect();
+            let _ = writeln!(
+                o,
+                "{item}{}  {}  [{}]  ip {}{}{}",
+                show(&a.time, style),
+                cell(&a.operation, style),
+                a.attribution,
+                a.client_ip.as_deref().unwrap_or("-"),
+                if items.is_empty() {
+                    String::new()
+                } else {
+                    format!("  items: {}", cell(&items.join("; "), style))
+                },
+                a.detail
+                    .as_deref()
+                    .map(|d| format!("  {}", cell(&truncate(d, 160), style)))
+                    .unwrap_or_default()
+            );
+        }
+        if m.actions.len() > style.list_limit {
+            let _ = writeln!(o, "{item}… and {} more", m.actions.len() - style.list_limit);
+        }
+    }
+    let attacker_contexts = m
+        .contexts
+        .iter()
+        .filter(|c| c.attribution == "attacker" || c.attribution == "linked")
+        .count();
+    let _ = writeln!(
+        o,
+        "{}{} access context(s), {} of them attacker/linked; access auditing present: {}",
+        if style.markdown { "\n" } else { "  " },
+        m.contexts.len(),
+        attacker_contexts,
+        if m.access_auditing { "yes" } else { "NO" }
+    );
+    o.push('\n');
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}

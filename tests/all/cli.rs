@@ -1,0 +1,323 @@
+//! The command line as an analyst uses it, on the bundled sample incident.
+
+use crate::util::*;
+use serde_json::Value;
+
+fn scope_json(extra: &[&str]) -> (Value, Vec<u8>) {
+    let out = bin()
+        .args([
+            "scope",
+            "--quiet",
+            "--format",
+            "json",
+            "--attacker-ip",
+            "203.0.113.66",
+        ])
+        .args(extra)
+        .arg(sample(""))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (serde_json::from_slice(&out.stdout).unwrap(), out.stdout)
+}
+
+fn verdicts(j: &Value) -> Vec<(String, String)> {
+    j["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["mailbox"].as_str().unwrap().to_string(),
+                m["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_sample_incident_shows_every_verdict() {
+    let (j, _) = scope_json(&[]);
+    assert_eq!(j["schema"], "mailscope.scope.v1");
+    assert_eq!(
+        verdicts(&j),
+        vec![
+            ("alice@contoso.com".into(), "messages".into()),
+            ("bob@contoso.com".into(), "entire-mailbox".into()),
+            ("carol@contoso.com".into(), "entire-mailbox".into()),
+            ("dave@contoso.com".into(), "folders".into()),
+            ("erin@contoso.com".into(), "entire-mailbox".into()),
+            ("frank@contoso.com".into(), "none".into()),
+        ]
+    );
+    let alice = &j["mailboxes"][0];
+    let ids: Vec<&str> = alice["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["internet_message_id"].as_str().unwrap())
+        .collect();
+    // Four from the attacker IP, one from the attacker's session on another IP (linked).
+    assert_eq!(
+        ids,
+        vec![
+            "caal-board-minutes@am0pr01mb1234.eurprd01.prod.outlook.com",
+            "caal-budget-2024@am0pr01mb1234.eurprd01.prod.outlook.com",
+            "caal-merger-draft@am0pr01mb1234.eurprd01.prod.outlook.com",
+            "caal-payroll@contoso.com",
+            "caal-wire-instructions@am0pr01mb1234.eurprd01.prod.outlook.com",
+        ]
+    );
+    let r = &j["records"];
+    assert_eq!(
+        r["read"].as_u64().unwrap(),
+        r["unique"].as_u64().unwrap()
+            + r["duplicates"].as_u64().unwrap()
+            + r["rejected"].as_u64().unwrap()
+    );
+    assert_eq!(r["duplicates"], 1);
+    assert_eq!(j["inputs"].as_array().unwrap().len(), 3);
+    assert!(j["inputs"][0]["sha256"].as_str().unwrap().len() == 64);
+    let erin = &j["mailboxes"][4];
+    assert_eq!(erin["reasons"][0]["rule"], "unauditable");
+    assert!(erin["actions"].as_array().unwrap().iter().any(|a| {
+        a["operation"] == "Set-Mailbox"
+            && a["detail"]
+                .as_str()
+                .unwrap()
+                .contains("ForwardingSmtpAddress")
+    }));
+    assert_eq!(
+        j["mailboxes"][2]["throttled_windows"][0]["start"],
+        "2024-03-12T05:30:00Z"
+    );
+}
+
+#[test]
+fn running_twice_gives_byte_identical_json_whatever_the_thread_count() {
+    let (_, a) = scope_json(&[]);
+    let (_, b) = scope_json(&[]);
+    let (_, c) = scope_json(&["--threads", "1"]);
+    assert_eq!(a, b);
+    // The command line is part of the report; everything else must match.
+    let strip = |v: &[u8]| {
+        let mut j: Value = serde_json::from_slice(v).unwrap();
+        j["command_line"] = Value::Null;
+        j
+    };
+    assert_eq!(strip(&a), strip(&c));
+}
+
+#[test]
+fn scope_without_indicators_points_to_contexts() {
+    let out = bin()
+        .args(["scope", "--quiet"])
+        .arg(sample(""))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mailscope contexts"));
+}
+
+#[test]
+fn nothing_readable_exits_2_and_bad_usage_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "hello\n").unwrap();
+    let out = bin()
+        .args(["inspect", "--quiet"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("notes.txt"));
+    let out = bin()
+        .args(["scope", "--attacker-ip", "300.1.1.1"])
+        .arg(sample(""))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("300.1.1.1"));
+    let out = bin().args(["scope", "--bogus"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn csv_report_is_a_folder_of_safe_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("report");
+    let out = bin()
+        .args([
+            "scope",
+            "--quiet",
+            "--format",
+            "csv",
+            "--attacker-ip",
+            "203.0.113.66",
+            "--output",
+        ])
+        .arg(&out_dir)
+        .arg(sample(""))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in mailscope::report::csv::FILES {
+        assert!(out_dir.join(f).exists(), "{f}");
+    }
+    let messages = std::fs::read_to_string(out_dir.join("messages.csv")).unwrap();
+    assert_eq!(messages.lines().count(), 1 + 5 + 2 + 1, "{messages}");
+    let mut rdr = csv::Reader::from_path(out_dir.join("folders.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert!(
+        rows.iter().any(|r| &r[0] == "bob@contoso.com"
+            && &r[1] == "\\Archive"
+            && &r[2] == "attacker-sync")
+    );
+}
+
+#[test]
+fn outputs_never_overwrite_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("evidence");
+    std::fs::create_dir(&ev).unwrap();
+    std::fs::copy(fixture("classic_portal.csv"), ev.join("a.csv")).unwrap();
+    let before = std::fs::read(ev.join("a.csv")).unwrap();
+    for target in [ev.join("a.csv"), ev.join("report.json")] {
+        let out = bin()
+            .args([
+                "scope",
+                "--quiet",
+                "--format",
+                "json",
+                "--attacker-ip",
+                "1.2.3.4",
+                "--force",
+                "--output",
+            ])
+            .arg(&target)
+            .arg(&ev)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", target.display());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("evidence is read-only"));
+    }
+    assert_eq!(std::fs::read(ev.join("a.csv")).unwrap(), before);
+    assert!(!ev.join("report.json").exists());
+    // An existing output needs --force.
+    let existing = dir.path().join("out.json");
+    std::fs::write(&existing, "x").unwrap();
+    let out = bin()
+        .args(["inspect", "--quiet", "--format", "json", "--output"])
+        .arg(&existing)
+        .arg(&ev)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "x");
+}
+
+#[test]
+fn export_writes_parquet_csv_and_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["parquet", "csv", "jsonl"] {
+        let p = dir.path().join(format!("frame.{ext}"));
+        let out = bin()
+            .args(["export", "--quiet", "--output"])
+            .arg(&p)
+            .arg(sample(""))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let items = dir.path().join(format!("frame.items.{ext}"));
+        assert!(items.exists());
+        let bytes = std::fs::read(&p).unwrap();
+        match ext {
+            "parquet" => assert_eq!(&bytes[..4], b"PAR1"),
+            "csv" => {
+                let text = String::from_utf8(bytes).unwrap();
+                assert!(text.starts_with("time,time_source,record_id,source_file,source_line"));
+                assert_eq!(text.lines().count(), 1 + 22);
+            }
+            _ => {
+                let text = String::from_utf8(bytes).unwrap();
+                assert_eq!(text.lines().count(), 22);
+                let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+                assert!(first.get("record_id").is_some());
+            }
+        }
+    }
+}
+
+#[test]
+fn inspect_reports_formats_counts_and_histogram() {
+    let out = bin()
+        .args(["inspect", "--quiet", "--format", "json"])
+        .arg(sample(""))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let formats: Vec<&str> = j["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["format"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        formats,
+        vec!["unified-audit-log-csv", "mailbox-audit-xml", "purview-csv"]
+    );
+    assert_eq!(j["totals"]["records"], 22);
+    assert_eq!(j["mail_items_accessed"]["sync"], 2);
+    assert_eq!(j["mail_items_accessed"]["throttled"], 1);
+    assert_eq!(j["operations"]["MailItemsAccessed"], 13);
+    let text = bin()
+        .args(["inspect", "--quiet"])
+        .arg(sample(""))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("MailItemsAccessed: 11 bind, 2 sync"));
+}
+
+#[test]
+fn contexts_list_the_access_contexts_with_attribution_when_indicators_are_given() {
+    let out = bin()
+        .args([
+            "contexts",
+            "--quiet",
+            "--format",
+            "json",
+            "--mailbox",
+            "alice@contoso.com",
+            "--attacker-ip",
+            "203.0.113.66",
+        ])
+        .arg(sample(""))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ctx = j["mailboxes"][0]["contexts"].as_array().unwrap();
+    let att: Vec<&str> = ctx
+        .iter()
+        .map(|c| c["attribution"].as_str().unwrap())
+        .collect();
+    assert!(
+        att.contains(&"attacker") && att.contains(&"linked") && att.contains(&"other"),
+        "{att:?}"
+    );
+}

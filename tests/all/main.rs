@@ -1,0 +1,7 @@
+//! One integration-test binary (one link of polars): formats, scope rules, command line, real data.
+
+mod cli;
+mod formats;
+mod real;
+mod scope;
+mod util;

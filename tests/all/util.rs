@@ -1,0 +1,30 @@
+use mailscope::ingest::{Ingest, IngestOptions, NoProgress, ingest};
+use std::path::{Path, PathBuf};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(name)
+}
+
+pub fn sample(name: &str) -> PathBuf {
+    root().join("samples").join(name)
+}
+
+pub fn read(paths: &[PathBuf]) -> Ingest {
+    ingest(paths, &IngestOptions::default(), &NoProgress)
+}
+
+pub fn read_one(p: &Path) -> Ingest {
+    read(&[p.to_path_buf()])
+}
+
+pub fn t(s: &str) -> i64 {
+    mailscope::time::parse_iso(s).expect("test time")
+}
+
+pub fn bin() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_mailscope"))
+}
