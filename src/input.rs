@@ -286,15 +286,8 @@ mod tests {
             (d.text.as_ref(), d.encoding, d.lossy_at),
             ("café ok", "windows-1252", Some(3))
         );
-        let d = decode(
-            "é \u{e9}"
-                .as_bytes()
-                .iter()
-                .copied()
-                .chain([0xFF])
-                .collect::<Vec<_>>()
-                .as_slice(),
-        );
+        let mixed: Vec<u8> = "é \u{e9}".bytes().chain([0xFF]).collect();
+        let d = decode(&mixed);
         assert_eq!(d.encoding, "utf-8-with-invalid-bytes");
         assert!(d.text.ends_with('\u{FFFD}'));
     }

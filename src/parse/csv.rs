@@ -143,8 +143,27 @@ fn parse_chunk(
     let mut out = Vec::new();
     let mut rows = 0u64;
     let mut row = csv::StringRecord::new();
+    // The csv reader's own line numbers lag behind on CRLF files (the `\n` of a CRLF is consumed
+    // with the next record), so lines are counted here from byte offsets, incrementally.
+    let bytes = chunk.as_bytes();
+    let mut counted_to = 0usize;
+    let mut line_at_counted = first_line;
+    let mut line_of = |offset: usize| -> u64 {
+        let mut start = offset.min(bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start >= counted_to {
+            line_at_counted += bytes[counted_to..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            counted_to = start;
+        }
+        line_at_counted
+    };
     loop {
-        let line = first_line + rdr.position().line().saturating_sub(1);
+        let start = rdr.position().byte() as usize;
         match rdr.read_record(&mut row) {
             Ok(false) => break,
             Ok(true) => {
@@ -153,13 +172,13 @@ fn parse_chunk(
                     continue;
                 }
                 rows += 1;
-                let line = first_line + row.position().map(|p| p.line()).unwrap_or(1) - 1;
-                out.push(convert_row(&row, line, layout.format, cols));
+                let at = row.position().map(|p| p.byte() as usize).unwrap_or(start);
+                out.push(convert_row(&row, line_of(at), layout.format, cols));
             }
             Err(e) => {
                 rows += 1;
                 out.push(RowOutcome::Rejected(Reject {
-                    line,
+                    line: line_of(start),
                     reason: format!("CSV error: {e}"),
                 }));
             }

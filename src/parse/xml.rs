@@ -114,10 +114,15 @@ fn read_event(slice: &str) -> Result<RawEvent, String> {
             }
             Ok(_) => {}
             Err(e) => {
-                return Err(format!(
+                let what = format!(
                     "XML error at byte {} of the event: {e}",
                     reader.error_position()
-                ));
+                );
+                return Err(if slice.contains("</Event") {
+                    what
+                } else {
+                    format!("event not closed (truncated): {what}")
+                });
             }
         }
     }
