@@ -241,6 +241,25 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     }
 }
 
+/// Decode, detect and parse one file's bytes: (encoding, first lossy offset, format, parse).
+/// `Err` is the reason the bytes are not an audit export.
+pub fn parse_bytes(
+    bytes: &[u8],
+    popts: &ParseOptions,
+) -> Result<(&'static str, Option<usize>, Format, ParsedFile), String> {
+    let decoded = input::decode(bytes);
+    let text = decoded.text.as_ref();
+    let detected = detect::detect(text);
+    let parsed = match &detected {
+        Detected::Csv(layout) => parse::csv::parse(text, layout, popts),
+        Detected::Json { array } => parse::json::parse(text, *array, popts),
+        Detected::Xml { admin } => parse::xml::parse(text, *admin, popts),
+        Detected::NotAudit(reason) => return Err(reason.clone()),
+    };
+    let format = detected.format().expect("audit formats have a format");
+    Ok((decoded.encoding, decoded.lossy_at, format, parsed))
+}
+
 fn read_one(
     path: &PathBuf,
     opts: &IngestOptions,
@@ -248,6 +267,12 @@ fn read_one(
     progress: &dyn Progress,
 ) -> FileResult {
     let display = path.display().to_string();
+    let stamp = |p: &PathBuf| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| (m.len(), m.modified().ok()))
+    };
+    let before = stamp(path);
     let bytes = match input::read_file(path, opts.use_mmap) {
         Ok(b) => b,
         Err(e) => {
@@ -258,58 +283,69 @@ fn read_one(
             });
         }
     };
-    let sha256 = {
-        use sha2::{Digest, Sha256};
-        Sha256::digest(&bytes[..])
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+    // Hashing runs beside parsing so that one large file does not pay for both in sequence.
+    let (sha256, result) = rayon::join(
+        || {
+            use sha2::{Digest, Sha256};
+            Sha256::digest(&bytes[..])
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        },
+        || parse_bytes(&bytes, popts),
+    );
+    progress.advance(
+        bytes.len() as u64,
+        result
+            .as_ref()
+            .map(|r| r.3.records.len() as u64)
+            .unwrap_or(0),
+    );
+    let (encoding, lossy_at, format, mut parsed) = match result {
+        Ok(x) => x,
+        Err(reason) => {
+            return FileResult::Skipped(SkippedOut {
+                path: display,
+                reason,
+                error: false,
+            });
+        }
     };
-    let decoded = input::decode(&bytes);
-    let text = decoded.text.as_ref();
-    let detected = detect::detect(text);
-    let Some(format) = detected.format() else {
-        progress.advance(bytes.len() as u64, 0);
-        let reason = match detected {
-            Detected::NotAudit(r) => r,
-            _ => unreachable!(),
-        };
-        return FileResult::Skipped(SkippedOut {
-            path: display,
-            reason,
-            error: false,
-        });
-    };
-    let mut parsed = match &detected {
-        Detected::Csv(layout) => parse::csv::parse(text, layout, popts),
-        Detected::Json { array } => parse::json::parse(text, *array, popts),
-        Detected::Xml { admin } => parse::xml::parse(text, *admin, popts),
-        Detected::NotAudit(_) => unreachable!(),
-    };
-    if let Some(at) = decoded.lossy_at {
+    let after = stamp(path);
+    if before != after {
         parsed.notes.push(FileNote {
-            code: "encoding",
+            code: "file-changed-while-read",
             message: format!(
-                "bytes that are not valid {} from byte offset {at} (0x{at:08x}) were replaced or read as {}",
-                if decoded.encoding.starts_with("utf-16") { "UTF-16" } else { "UTF-8" },
-                decoded.encoding
+                "the file changed while it was read ({} bytes read, {} bytes now): read a stable copy of the evidence",
+                bytes.len(),
+                after.map(|a| a.0).unwrap_or(0)
             ),
         });
     }
-    let rejects: Vec<RejectOut> = {
-        let mut v: Vec<Reject> = parsed.rejects.clone();
-        v.sort_by_key(|r| r.line);
-        v.into_iter()
-            .map(|Reject { line, reason }| RejectOut { line, reason })
-            .collect()
-    };
-    progress.advance(bytes.len() as u64, parsed.records.len() as u64);
+    if let Some(at) = lossy_at {
+        parsed.notes.push(FileNote {
+            code: "encoding",
+            message: format!(
+                "bytes that are not valid {} from byte offset {at} (0x{at:08x}) were replaced or read as {encoding}",
+                if encoding.starts_with("utf-16") { "UTF-16" } else { "UTF-8" },
+            ),
+        });
+    }
+    let mut rejects: Vec<RejectOut> = parsed
+        .rejects
+        .iter()
+        .map(|Reject { line, reason }| RejectOut {
+            line: *line,
+            reason: reason.clone(),
+        })
+        .collect();
+    rejects.sort_by_key(|r| r.line);
     let summary = FileSummary {
         path: display,
         sha256,
         bytes: bytes.len() as u64,
         format,
-        encoding: decoded.encoding,
+        encoding,
         rows: parsed.rows,
         records: 0,
         duplicates: 0,

@@ -76,6 +76,20 @@ enum Command {
         #[arg(long)]
         tz: Option<String>,
     },
+    /// One CSV row per record with its attribution, in Timesketch's import format.
+    Timeline {
+        #[command(flatten)]
+        input: InputArgs,
+        #[command(flatten)]
+        ind: IndicatorArgs,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// The CSV to write.
+        #[arg(long)]
+        output: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
     /// Access contexts per mailbox (IP, session, client, app, actor, logon type), to pick indicators.
     Contexts {
         #[command(flatten)]
@@ -181,6 +195,7 @@ enum ScopeFormat {
     Json,
     Csv,
     Md,
+    Html,
 }
 
 /// Failures and the exit code each maps to.
@@ -209,7 +224,11 @@ fn main() -> ExitCode {
             .num_threads(cli.threads)
             .build_global();
     }
-    match run(cli) {
+    let result = run(cli);
+    if std::env::var_os("MAILSCOPE_MEMSTATS").is_some() {
+        print_memstats();
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(e)) => {
             if is_broken_pipe(&e) {
@@ -222,6 +241,20 @@ fn main() -> ExitCode {
             eprintln!("mailscope: nothing could be read: {msg}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Peak and current memory from the kernel (for the benchmark): VmHWM is peak resident memory,
+/// RssAnon the heap now, RssFile the mapped input pages now.
+fn print_memstats() {
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        let wanted = ["VmHWM", "RssAnon", "RssFile"];
+        let line: Vec<String> = status
+            .lines()
+            .filter(|l| wanted.iter().any(|w| l.starts_with(w)))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        eprintln!("{}", line.join(", "));
     }
 }
 
@@ -512,11 +545,36 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     &output,
                     &mailscope::report::text::render(&report, &style(true)),
                 )?,
+                ScopeFormat::Html => {
+                    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    write_out(&output, &mailscope::report::html::render(&report, &now))?
+                }
                 ScopeFormat::Csv => {
                     let dir = output.as_ref().expect("checked above");
                     mailscope::report::csv::write_folder(&report, dir)
                         .with_context(|| format!("writing {}", dir.display()))?;
                 }
+            }
+        }
+        Command::Timeline {
+            input,
+            ind,
+            filter,
+            output,
+            force,
+        } => {
+            let cfg = scope_config(&ind, &filter)?;
+            check_output(&output, &input.paths, force, false)?;
+            let ing = read_inputs(&input, cli.quiet)?;
+            let frame = Frame::from_records(&ing.records, &ing.file_paths())
+                .map_err(anyhow::Error::from)?;
+            let file = std::fs::File::create(&output)
+                .with_context(|| format!("creating {}", output.display()))?;
+            let rows =
+                mailscope::report::timesketch::write(&frame, &cfg, std::io::BufWriter::new(file))
+                    .map_err(|e| anyhow!(e))?;
+            if !cli.quiet {
+                eprintln!("wrote {rows} timeline rows to {}", output.display());
             }
         }
         Command::Contexts {

@@ -21,22 +21,41 @@ pub struct Chunk {
     pub first_line: u64,
 }
 
-/// Split `text[from..]` into chunks of about `target` bytes, cutting only at a newline that is
-/// outside a quoted field (quote parity, which is how RFC 4180 quoting works: `""` toggles twice).
-pub fn split_chunks(text: &str, from: usize, first_line: u64, target: usize) -> Vec<Chunk> {
+/// Split `text[from..]` into chunks of about `target` bytes, cutting only at a newline that ends
+/// a record. The scan follows the csv reader's own quoting rules (a quote opens a quoted field
+/// only at the start of a field; `""` inside one is a quote; a quote elsewhere is a character),
+/// so chunk boundaries agree with where the reader itself would end records.
+pub fn split_chunks(
+    text: &str,
+    from: usize,
+    first_line: u64,
+    target: usize,
+    delimiter: u8,
+) -> Vec<Chunk> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum S {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
     let bytes = text.as_bytes();
     let mut chunks = Vec::new();
     let mut start = from;
     let mut line = first_line;
     let mut start_line = first_line;
-    let mut in_quotes = false;
-    let mut i = from;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => in_quotes = !in_quotes,
-            b'\n' => {
-                line += 1;
-                if !in_quotes && i + 1 - start >= target {
+    let mut state = S::FieldStart;
+    for (i, &c) in bytes.iter().enumerate().skip(from) {
+        if c == b'\n' {
+            line += 1;
+        }
+        state = match (state, c) {
+            (S::Quoted, b'"') => S::QuoteInQuoted,
+            (S::Quoted, _) => S::Quoted,
+            (S::QuoteInQuoted, b'"') => S::Quoted,
+            (S::FieldStart, b'"') => S::Quoted,
+            (_, b'\n') | (_, b'\r') => {
+                if c == b'\n' && i + 1 - start >= target {
                     chunks.push(Chunk {
                         start,
                         end: i + 1,
@@ -45,10 +64,11 @@ pub fn split_chunks(text: &str, from: usize, first_line: u64, target: usize) -> 
                     start = i + 1;
                     start_line = line;
                 }
+                S::FieldStart
             }
-            _ => {}
-        }
-        i += 1;
+            (_, d) if d == delimiter => S::FieldStart,
+            _ => S::Unquoted,
+        };
     }
     if start < bytes.len() {
         chunks.push(Chunk {
@@ -96,12 +116,28 @@ impl Columns {
 }
 
 pub fn parse(text: &str, layout: &CsvLayout, opts: &ParseOptions) -> ParsedFile {
+    parse_chunked(text, layout, opts, CHUNK_BYTES)
+}
+
+/// `parse` with a chosen chunk size (the result does not depend on it; tests check that).
+pub fn parse_chunked(
+    text: &str,
+    layout: &CsvLayout,
+    opts: &ParseOptions,
+    chunk_bytes: usize,
+) -> ParsedFile {
     let cols = Columns::new(&layout.columns);
     let header_end = text[layout.header_offset..]
         .find('\n')
         .map(|i| layout.header_offset + i + 1)
         .unwrap_or(text.len());
-    let chunks = split_chunks(text, header_end, layout.header_line + 1, CHUNK_BYTES);
+    let chunks = split_chunks(
+        text,
+        header_end,
+        layout.header_line + 1,
+        chunk_bytes.max(1),
+        layout.delimiter,
+    );
     let parts: Vec<(u64, Vec<RowOutcome>)> = chunks
         .par_iter()
         .map(|c| parse_chunk(&text[c.start..c.end], c.first_line, layout, &cols))
@@ -390,7 +426,7 @@ mod tests {
     fn chunks_never_split_a_quoted_field() {
         let text = "h\na,\"x\ny\"\nb,c\nd,\"\"\"q\n\"\ne,f\n";
         for target in 1..text.len() + 2 {
-            let chunks = split_chunks(text, 2, 2, target);
+            let chunks = split_chunks(text, 2, 2, target, b',');
             let joined: String = chunks.iter().map(|c| &text[c.start..c.end]).collect();
             assert_eq!(joined, &text[2..]);
             for c in &chunks {

@@ -3,8 +3,10 @@
 
 pub mod contexts;
 pub mod csv;
+pub mod html;
 
 pub mod text;
+pub mod timesketch;
 
 use crate::ingest::{SkippedOut, Warning};
 use crate::scope::indicators::Indicators;
@@ -111,8 +113,26 @@ pub struct MailboxScope {
     pub unresolved: Vec<Unresolved>,
     pub actions: Vec<Action>,
     pub contexts: Vec<AccessContext>,
+    /// Records of this mailbox over time by attribution, for charts.
+    pub timeline: Timeline,
     /// Any MailItemsAccessed / FolderBind / MessageBind record for this mailbox in the inputs.
     pub access_auditing: bool,
+}
+
+/// Counts of a mailbox's records in equal time buckets, split by attribution.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Timeline {
+    pub start: String,
+    pub bucket_seconds: i64,
+    pub buckets: Vec<TimelineBucket>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct TimelineBucket {
+    pub attacker: u64,
+    pub linked: u64,
+    pub trusted: u64,
+    pub other: u64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

@@ -596,7 +596,54 @@ fn mailbox_scope(
         unresolved,
         actions,
         contexts: contexts_of(rows, v, items, items_of, attr),
+        timeline: timeline(rows, v, attr),
         access_auditing,
+    }
+}
+
+/// Bucket widths a chart can use; the smallest giving at most `MAX_BUCKETS` buckets is chosen.
+const BUCKET_SECONDS: &[i64] = &[
+    60,
+    300,
+    900,
+    3600,
+    3 * 3600,
+    6 * 3600,
+    12 * 3600,
+    86_400,
+    7 * 86_400,
+    30 * 86_400,
+];
+const MAX_BUCKETS: i64 = 48;
+
+fn timeline(rows: &[usize], v: &RecordsView, attr: &[Attribution]) -> Timeline {
+    let Some(first) = rows.iter().map(|i| v.time[*i]).min() else {
+        return Timeline::default();
+    };
+    let last = rows.iter().map(|i| v.time[*i]).max().unwrap_or(first);
+    let span_s = (last - first).div_euclid(1_000_000) + 1;
+    let width = BUCKET_SECONDS
+        .iter()
+        .copied()
+        .find(|w| span_s / w < MAX_BUCKETS)
+        .unwrap_or(365 * 86_400);
+    // Buckets start on a whole multiple of the width (UTC), so charts line up across mailboxes.
+    let start = first.div_euclid(1_000_000).div_euclid(width) * width;
+    let n = ((last.div_euclid(1_000_000) - start) / width + 1) as usize;
+    let mut buckets = vec![TimelineBucket::default(); n];
+    for &i in rows {
+        let b = &mut buckets[((v.time[i].div_euclid(1_000_000) - start) / width) as usize];
+        match attr[i] {
+            Attribution::Attacker(_) => b.attacker += 1,
+            Attribution::Linked(_) => b.linked += 1,
+            Attribution::Trusted(_) => b.trusted += 1,
+            _ => b.other += 1,
+        }
+    }
+    Timeline {
+        start: rfc3339(start * 1_000_000),
+        bucket_seconds: width,
+        buckets,
     }
 }
 

@@ -321,3 +321,42 @@ fn contexts_list_the_access_contexts_with_attribution_when_indicators_are_given(
         "{att:?}"
     );
 }
+
+#[test]
+fn timeline_is_a_timesketch_csv_with_attribution() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("timeline.csv");
+    let out = bin()
+        .args([
+            "timeline",
+            "--quiet",
+            "--attacker-ip",
+            "203.0.113.66",
+            "--output",
+        ])
+        .arg(&p)
+        .arg(sample(""))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut rdr = csv::Reader::from_path(&p).unwrap();
+    let h = rdr.headers().unwrap().clone();
+    assert_eq!(
+        (&h[0], &h[1], &h[2]),
+        ("message", "datetime", "timestamp_desc")
+    );
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 22);
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let linked: Vec<&csv::StringRecord> = rows
+        .iter()
+        .filter(|r| &r[col("attribution")] == "linked")
+        .collect();
+    assert_eq!(linked.len(), 2);
+    assert!(rows.iter().all(|r| r[col("datetime")].ends_with('Z')));
+}

@@ -2,6 +2,9 @@
 
 mod cli;
 mod formats;
+mod hostile;
+mod html;
+mod props;
 mod real;
 mod scope;
 mod util;

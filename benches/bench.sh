@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# End-to-end benchmark of the real pipeline on generated Purview exports.
+#
+#   bash benches/bench.sh                 # 100k and 1M records
+#   SIZES="100000" bash benches/bench.sh  # one size
+#
+# For each size it reports wall time, MB/s, records/s and peak RSS of `mailscope inspect` and
+# `mailscope scope`, next to `wc -l` (the read floor) and benches/polars_scope.py (the same job
+# in polars-python; `pip install polars`), with the ratios, and scope on 1 vs 2 threads.
+# Files are generated into $WORK (default /tmp/mailscope-bench) and never committed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZES="${SIZES:-100000 1000000}"
+WORK="${WORK:-/tmp/mailscope-bench}"
+IP=203.0.113.66
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mailscope-target}"
+mkdir -p "$WORK"
+cargo build --release --quiet --bin mailscope --example synth
+BIN="$CARGO_TARGET_DIR/release/mailscope"
+SYNTH="$CARGO_TARGET_DIR/release/examples/synth"
+have_polars=$(python3 -c 'import polars' 2>/dev/null && echo yes || echo no)
+
+# run LABEL CMD... → prints "LABEL wall_s maxrss_kb"; best wall of 3 runs, caches warm.
+run() {
+  local label=$1; shift
+  local best="" rss=0
+  for _ in 1 2 3; do
+    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" > /dev/null 2> "$WORK/stderr.txt" || { cat "$WORK/stderr.txt" >&2; exit 1; }
+    read -r wall kb < "$WORK/time.txt"
+    if [ -z "$best" ] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; rss=$kb; fi
+  done
+  echo "$label $best $rss"
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB"
+for n in $SIZES; do
+  f="$WORK/purview_$n.csv"
+  [ -s "$f" ] || "$SYNTH" --records "$n" --out "$f"
+  bytes=$(stat -c %s "$f")
+  cat "$f" > /dev/null  # warm the page cache
+  echo
+  echo "== $n records, $((bytes / 1000000)) MB: $f"
+  results=()
+  results+=("$(run wc-l wc -l "$f")")
+  results+=("$(run inspect "$BIN" inspect --quiet "$f")")
+  results+=("$(run scope "$BIN" scope --quiet --format json --attacker-ip $IP "$f")")
+  results+=("$(run scope-1-thread "$BIN" scope --quiet --threads 1 --format json --attacker-ip $IP "$f")")
+  if [ "$have_polars" = yes ]; then
+    results+=("$(run polars-python python3 benches/polars_scope.py "$f" $IP)")
+  fi
+  MAILSCOPE_MEMSTATS=1 "$BIN" scope --quiet --format json --attacker-ip $IP "$f" > /dev/null 2> "$WORK/mem.txt"
+  printf '%-16s %9s %9s %12s %11s\n' step wall_s MB/s records/s peak_rss_MB
+  declare -A wall=()
+  for r in "${results[@]}"; do
+    read -r label w kb <<< "$r"
+    wall[$label]=$w
+    awk -v l="$label" -v w="$w" -v kb="$kb" -v b="$bytes" -v n="$n" \
+      'BEGIN{printf "%-16s %9.2f %9.0f %12.0f %11.0f\n", l, w, (w>0? b/1e6/w : 0), (w>0? n/w : 0), kb/1024}'
+  done
+  echo "memory at the end of scope: $(tr '\n' ' ' < "$WORK/mem.txt")"
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }'; }
+  echo "scope / wc -l:             $(ratio "${wall[scope]}" "${wall[wc-l]}")x"
+  echo "scope 1 thread / 2 threads: $(ratio "${wall[scope-1-thread]}" "${wall[scope]}")x"
+  if [ "$have_polars" = yes ]; then
+    echo "polars-python / scope:     $(ratio "${wall[polars-python]}" "${wall[scope]}")x"
+  else
+    echo "polars-python: not installed (pip install polars)"
+  fi
+  unset wall
+done

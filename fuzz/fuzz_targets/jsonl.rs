@@ -1,0 +1,12 @@
+#![no_main]
+//! JSON Lines and arrays of AuditData: every object is a record or a rejection.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let opts = mailscope::parse::ParseOptions { date_order: None };
+    for array in [false, true] {
+        let p = mailscope::parse::json::parse(&text, array, &opts);
+        assert_eq!(p.rows, p.records.len() as u64 + p.rejects.len() as u64);
+    }
+});
