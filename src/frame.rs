@@ -87,61 +87,78 @@ impl Frame {
     pub fn from_records(records: &[Record], files: &[String]) -> PolarsResult<Frame> {
         let r = records;
         let s = |f: fn(&Record) -> Option<&str>| r.iter().map(f);
-        let times: Vec<i64> = r.iter().map(|x| x.time).collect();
-        let time = Int64Chunked::from_vec(col::TIME.into(), times)
-            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
-            .into_series()
-            .into_column();
-        let columns = vec![
-            time,
-            strs(col::TIME_SOURCE, s(|x| Some(x.time_source))),
-            strs(col::RECORD_ID, s(|x| Some(x.record_id.as_str()))),
-            strs(
-                col::SOURCE_FILE,
-                r.iter()
-                    .map(|x| files.get(x.file as usize).map(String::as_str)),
-            ),
-            Column::new(
-                col::SOURCE_LINE.into(),
-                r.iter().map(|x| x.line).collect::<Vec<u64>>(),
-            ),
-            strs(col::FORMAT, s(|x| x.format.map(|f| f.as_str()))),
-            strs(col::WORKLOAD, s(|x| x.workload.as_deref())),
-            strs(col::OPERATION, s(|x| Some(x.operation.as_str()))),
-            strs(col::RECORD_TYPE, s(|x| x.record_type.as_deref())),
-            strs(col::MAILBOX, s(|x| x.mailbox.as_deref())),
-            strs(col::MAILBOX_GUID, s(|x| x.mailbox_guid.as_deref())),
-            strs(col::ACTOR, s(|x| x.actor.as_deref())),
-            strs(col::ACTOR_SID, s(|x| x.actor_sid.as_deref())),
-            strs(col::LOGON_TYPE, s(|x| x.logon_type.as_deref())),
-            strs(col::CLIENT_IP, s(|x| x.client_ip.as_deref())),
-            Column::new(
-                col::CLIENT_PORT.into(),
-                r.iter()
-                    .map(|x| x.client_port.map(u32::from))
-                    .collect::<Vec<Option<u32>>>(),
-            ),
-            strs(col::CLIENT_INFO, s(|x| x.client_info.as_deref())),
-            strs(col::SESSION_ID, s(|x| x.session_id.as_deref())),
-            strs(col::AAD_SESSION_ID, s(|x| x.aad_session_id.as_deref())),
-            strs(col::TOKEN_ID, s(|x| x.token_id.as_deref())),
-            strs(col::APP_ID, s(|x| x.app_id.as_deref())),
-            strs(col::CLIENT_APP_ID, s(|x| x.client_app_id.as_deref())),
-            strs(col::MAIL_ACCESS_TYPE, s(|x| x.mail_access_type.as_deref())),
-            Column::new(
-                col::IS_THROTTLED.into(),
-                r.iter().map(|x| x.is_throttled).collect::<Vec<bool>>(),
-            ),
-            Column::new(
-                col::OPERATION_COUNT.into(),
-                r.iter()
-                    .map(|x| x.operation_count)
-                    .collect::<Vec<Option<i64>>>(),
-            ),
-            strs(col::RESULT_STATUS, s(|x| x.result_status.as_deref())),
-            strs(col::FOLDER_PATH, s(|x| x.folder_path.as_deref())),
-            strs(col::DETAIL, s(|x| x.detail.as_deref())),
+        // Columns are independent: build them in parallel.
+        type Build<'a> = Box<dyn Fn() -> Column + Send + Sync + 'a>;
+        let builders: Vec<Build> = vec![
+            Box::new(move || {
+                let times: Vec<i64> = r.iter().map(|x| x.time).collect();
+                Int64Chunked::from_vec(col::TIME.into(), times)
+                    .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                    .into_series()
+                    .into_column()
+            }),
+            Box::new(move || strs(col::TIME_SOURCE, s(|x| Some(x.time_source)))),
+            Box::new(move || strs(col::RECORD_ID, s(|x| Some(x.record_id.as_str())))),
+            Box::new(move || {
+                strs(
+                    col::SOURCE_FILE,
+                    r.iter()
+                        .map(|x| files.get(x.file as usize).map(String::as_str)),
+                )
+            }),
+            Box::new(move || {
+                Column::new(
+                    col::SOURCE_LINE.into(),
+                    r.iter().map(|x| x.line).collect::<Vec<u64>>(),
+                )
+            }),
+            Box::new(move || strs(col::FORMAT, s(|x| x.format.map(|f| f.as_str())))),
+            Box::new(move || strs(col::WORKLOAD, s(|x| x.workload.as_deref()))),
+            Box::new(move || strs(col::OPERATION, s(|x| Some(x.operation.as_str())))),
+            Box::new(move || strs(col::RECORD_TYPE, s(|x| x.record_type.as_deref()))),
+            Box::new(move || strs(col::MAILBOX, s(|x| x.mailbox.as_deref()))),
+            Box::new(move || strs(col::MAILBOX_GUID, s(|x| x.mailbox_guid.as_deref()))),
+            Box::new(move || strs(col::ACTOR, s(|x| x.actor.as_deref()))),
+            Box::new(move || strs(col::ACTOR_SID, s(|x| x.actor_sid.as_deref()))),
+            Box::new(move || strs(col::LOGON_TYPE, s(|x| x.logon_type.as_deref()))),
+            Box::new(move || strs(col::CLIENT_IP, s(|x| x.client_ip.as_deref()))),
+            Box::new(move || {
+                Column::new(
+                    col::CLIENT_PORT.into(),
+                    r.iter()
+                        .map(|x| x.client_port.map(u32::from))
+                        .collect::<Vec<Option<u32>>>(),
+                )
+            }),
+            Box::new(move || strs(col::CLIENT_INFO, s(|x| x.client_info.as_deref()))),
+            Box::new(move || strs(col::SESSION_ID, s(|x| x.session_id.as_deref()))),
+            Box::new(move || strs(col::AAD_SESSION_ID, s(|x| x.aad_session_id.as_deref()))),
+            Box::new(move || strs(col::TOKEN_ID, s(|x| x.token_id.as_deref()))),
+            Box::new(move || strs(col::APP_ID, s(|x| x.app_id.as_deref()))),
+            Box::new(move || strs(col::CLIENT_APP_ID, s(|x| x.client_app_id.as_deref()))),
+            Box::new(move || strs(col::MAIL_ACCESS_TYPE, s(|x| x.mail_access_type.as_deref()))),
+            Box::new(move || {
+                Column::new(
+                    col::IS_THROTTLED.into(),
+                    r.iter().map(|x| x.is_throttled).collect::<Vec<bool>>(),
+                )
+            }),
+            Box::new(move || {
+                Column::new(
+                    col::OPERATION_COUNT.into(),
+                    r.iter()
+                        .map(|x| x.operation_count)
+                        .collect::<Vec<Option<i64>>>(),
+                )
+            }),
+            Box::new(move || strs(col::RESULT_STATUS, s(|x| x.result_status.as_deref()))),
+            Box::new(move || strs(col::FOLDER_PATH, s(|x| x.folder_path.as_deref()))),
+            Box::new(move || strs(col::DETAIL, s(|x| x.detail.as_deref()))),
         ];
+        let columns: Vec<Column> = {
+            use rayon::prelude::*;
+            builders.par_iter().map(|b| b()).collect()
+        };
         let records_df = DataFrame::new(r.len(), columns)?;
 
         let items: Vec<(u32, &Record, &crate::model::Item)> = r

@@ -111,7 +111,7 @@ pub fn read_file(path: &Path, use_mmap: bool) -> std::io::Result<FileBytes> {
         // SAFETY: the map is read-only and private. If another process truncates the file while
         // it is mapped, reads past the new end fault (SIGBUS); evidence copies are not modified
         // while being analysed, and `--no-mmap` exists for live or network files.
-        if let Ok(map) = unsafe { memmap2::MmapOptions::new().map(&file) } {
+        if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
             let _ = map.advise(memmap2::Advice::Sequential);
             return Ok(FileBytes::Mapped(map));
         }
@@ -247,10 +247,27 @@ fn cp1252(b: u8) -> char {
 
 /// 1-based line number of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> u64 {
-    1 + text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count() as u64
+    1 + count_newlines(&text.as_bytes()[..offset.min(text.len())])
+}
+
+/// Newlines in a byte slice (SIMD-accelerated search).
+pub fn count_newlines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
+}
+
+/// 1-based line numbers of ascending byte offsets, counted in one pass.
+pub fn lines_of_sorted(text: &str, offsets: impl IntoIterator<Item = usize>) -> Vec<u64> {
+    let bytes = text.as_bytes();
+    let (mut at, mut line) = (0usize, 1u64);
+    offsets
+        .into_iter()
+        .map(|o| {
+            let o = o.min(bytes.len()).max(at);
+            line += count_newlines(&bytes[at..o]);
+            at = o;
+            line
+        })
+        .collect()
 }
 
 #[cfg(test)]

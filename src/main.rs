@@ -244,6 +244,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// With MAILSCOPE_TIMINGS set, print the time since `t` at the end of a phase (for profiling).
+fn phase(name: &str, t: std::time::Instant) {
+    if std::env::var_os("MAILSCOPE_TIMINGS").is_some() {
+        eprintln!("{:>8.3} s  {name}", t.elapsed().as_secs_f64());
+    }
+}
+
 /// Peak and current memory from the kernel (for the benchmark): VmHWM is peak resident memory,
 /// RssAnon the heap now, RssFile the mapped input pages now.
 fn print_memstats() {
@@ -525,10 +532,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if let Some(o) = &output {
                 check_output(o, &input.paths, force, format == ScopeFormat::Csv)?;
             }
-            let ing = read_inputs(&input, cli.quiet)?;
+            let t = std::time::Instant::now();
+            let mut ing = read_inputs(&input, cli.quiet)?;
+            phase("read and parse", t);
             let frame = Frame::from_records(&ing.records, &ing.file_paths())
                 .map_err(anyhow::Error::from)?;
+            // The frame holds everything from here on; the record structs go.
+            // Freeing millions of small strings takes a while: let another thread do it.
+            let records = std::mem::take(&mut ing.records);
+            std::thread::spawn(move || drop(records));
+            phase("frame", t);
             let scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;
+            phase("scope", t);
             let report = mailscope::report::build_report(&ing, scope, &cfg, command_line);
             let style = |markdown| Style {
                 markdown,
@@ -555,6 +570,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         .with_context(|| format!("writing {}", dir.display()))?;
                 }
             }
+            phase("report written", t);
         }
         Command::Timeline {
             input,

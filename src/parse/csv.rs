@@ -24,7 +24,9 @@ pub struct Chunk {
 /// Split `text[from..]` into chunks of about `target` bytes, cutting only at a newline that ends
 /// a record. The scan follows the csv reader's own quoting rules (a quote opens a quoted field
 /// only at the start of a field; `""` inside one is a quote; a quote elsewhere is a character),
-/// so chunk boundaries agree with where the reader itself would end records.
+/// so chunk boundaries agree with where the reader itself would end records. It is one
+/// table-driven pass (no branches per byte but the rare cut check): this pass is sequential, so
+/// it must run at memory speed.
 pub fn split_chunks(
     text: &str,
     from: usize,
@@ -32,50 +34,86 @@ pub fn split_chunks(
     target: usize,
     delimiter: u8,
 ) -> Vec<Chunk> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum S {
-        FieldStart,
-        Unquoted,
-        Quoted,
-        QuoteInQuoted,
-    }
+    // Byte classes and states.
+    const OTHER: usize = 0;
+    const QUOTE: usize = 1;
+    const DELIM: usize = 2;
+    const LF: usize = 3;
+    const CR: usize = 4;
+    const FIELD_START: u8 = 0;
+    const UNQUOTED: u8 = 1;
+    const QUOTED: u8 = 2;
+    const QUOTE_IN_QUOTED: u8 = 3;
+    const RECORD_END: u8 = 4; // after a LF that ends a record; behaves as FIELD_START
+    let mut class = [OTHER as u8; 256];
+    class[b'"' as usize] = QUOTE as u8;
+    class[delimiter as usize] = DELIM as u8;
+    class[b'\n' as usize] = LF as u8;
+    class[b'\r' as usize] = CR as u8;
+    // NEXT[state][class]
+    const NEXT: [[u8; 5]; 5] = [
+        //           OTHER     QUOTE            DELIM        LF          CR
+        /* start */
+        [UNQUOTED, QUOTED, FIELD_START, RECORD_END, FIELD_START],
+        /* unq   */ [UNQUOTED, UNQUOTED, FIELD_START, RECORD_END, FIELD_START],
+        /* quoted*/ [QUOTED, QUOTE_IN_QUOTED, QUOTED, QUOTED, QUOTED],
+        /* q-in-q*/ [UNQUOTED, QUOTED, FIELD_START, RECORD_END, FIELD_START],
+        /* end   */ [UNQUOTED, QUOTED, FIELD_START, RECORD_END, FIELD_START],
+    ];
     let bytes = text.as_bytes();
-    let mut chunks = Vec::new();
-    let mut start = from;
-    let mut line = first_line;
-    let mut start_line = first_line;
-    let mut state = S::FieldStart;
-    for (i, &c) in bytes.iter().enumerate().skip(from) {
-        if c == b'\n' {
-            line += 1;
-        }
-        state = match (state, c) {
-            (S::Quoted, b'"') => S::QuoteInQuoted,
-            (S::Quoted, _) => S::Quoted,
-            (S::QuoteInQuoted, b'"') => S::Quoted,
-            (S::FieldStart, b'"') => S::Quoted,
-            (_, b'\n') | (_, b'\r') => {
-                if c == b'\n' && i + 1 - start >= target {
-                    chunks.push(Chunk {
-                        start,
-                        end: i + 1,
-                        first_line: start_line,
-                    });
-                    start = i + 1;
-                    start_line = line;
+    let mut cuts = Vec::new();
+    let mut state = FIELD_START;
+    let mut last_cut = from;
+    let mut i = from;
+    while i < bytes.len() {
+        match state {
+            // Inside a quoted field only a quote can change anything: jump to the next one.
+            QUOTED => match memchr::memchr(b'"', &bytes[i..]) {
+                Some(k) => {
+                    i += k + 1;
+                    state = QUOTE_IN_QUOTED;
                 }
-                S::FieldStart
+                None => break,
+            },
+            // Inside an unquoted field quotes are plain characters: jump to its end.
+            UNQUOTED => match memchr::memchr3(delimiter, b'\n', b'\r', &bytes[i..]) {
+                Some(k) => {
+                    i += k;
+                    state = NEXT[UNQUOTED as usize][class[bytes[i] as usize] as usize];
+                    i += 1;
+                }
+                None => break,
+            },
+            _ => {
+                state = NEXT[state as usize][class[bytes[i] as usize] as usize];
+                i += 1;
             }
-            (_, d) if d == delimiter => S::FieldStart,
-            _ => S::Unquoted,
-        };
+        }
+        if state == RECORD_END && i - last_cut >= target {
+            cuts.push(i);
+            last_cut = i;
+        }
     }
-    if start < bytes.len() {
-        chunks.push(Chunk {
-            start,
-            end: bytes.len(),
-            first_line: start_line,
-        });
+    let mut bounds = vec![from];
+    bounds.extend(cuts.into_iter().filter(|c| *c < bytes.len()));
+    bounds.push(bytes.len());
+    bounds.dedup();
+    // Line numbers: newlines per chunk counted in parallel, then a running sum.
+    let newlines: Vec<u64> = bounds
+        .par_windows(2)
+        .map(|w| crate::input::count_newlines(&bytes[w[0]..w[1]]))
+        .collect();
+    let mut line = first_line;
+    let mut chunks = Vec::with_capacity(newlines.len());
+    for (w, n) in bounds.windows(2).zip(newlines) {
+        if w[0] < w[1] {
+            chunks.push(Chunk {
+                start: w[0],
+                end: w[1],
+                first_line: line,
+            });
+        }
+        line += n;
     }
     chunks
 }
@@ -190,10 +228,7 @@ fn parse_chunk(
             start += 1;
         }
         if start >= counted_to {
-            line_at_counted += bytes[counted_to..start]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count() as u64;
+            line_at_counted += crate::input::count_newlines(&bytes[counted_to..start]);
             counted_to = start;
         }
         line_at_counted

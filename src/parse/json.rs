@@ -3,7 +3,7 @@
 //! costs only itself; text between objects that is not `,`/whitespace is reported.
 
 use super::{ParseOptions, ParsedFile, Reject, RowOutcome, auditdata, derived_id, finish};
-use crate::input::line_of;
+use crate::input::lines_of_sorted;
 use crate::model::Format;
 use rayon::prelude::*;
 
@@ -102,11 +102,18 @@ pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
     } else {
         Format::AuditDataJsonl
     };
+    // Spans come in file order, so their lines are counted in one pass.
+    let lines = lines_of_sorted(
+        text,
+        spans.iter().map(|s| match s {
+            Span::Object { start, .. } | Span::Garbage { start, .. } => *start,
+        }),
+    );
     let outcomes: Vec<RowOutcome> = spans
         .par_iter()
-        .map(|s| match s {
+        .zip(lines.par_iter())
+        .map(|(s, &line)| match s {
             Span::Object { start, end } => {
-                let line = line_of(text, *start);
                 let json = &text[*start..*end];
                 match auditdata::parse(json) {
                     Ok(p) => {
@@ -137,8 +144,8 @@ pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
                     Err(reason) => RowOutcome::Rejected(Reject { line, reason }),
                 }
             }
-            Span::Garbage { start, what } => RowOutcome::Rejected(Reject {
-                line: line_of(text, *start),
+            Span::Garbage { what, .. } => RowOutcome::Rejected(Reject {
+                line,
                 reason: what.clone(),
             }),
         })

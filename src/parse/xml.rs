@@ -168,10 +168,7 @@ pub fn parse(text: &str, admin: bool, opts: &ParseOptions) -> ParsedFile {
     let mut counted_to = 0usize;
     while let Some(i) = find_event_tag(&text[from..]) {
         let at = from + i;
-        line += text.as_bytes()[counted_to..at]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count() as u64;
+        line += crate::input::count_newlines(&text.as_bytes()[counted_to..at]);
         counted_to = at;
         starts.push((at, line));
         from = at + 6;

@@ -218,6 +218,7 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
         }
     }
 
+    let axis = timeline_axis(&v, cfg);
     let mut warnings = Vec::new();
     let mut mailboxes = Vec::new();
     let mut without = 0u64;
@@ -260,6 +261,7 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
             &items_of,
             &attr,
             audited.contains(mb),
+            axis,
         );
         if !scope.access_auditing {
             warnings.push(Warning {
@@ -300,6 +302,7 @@ fn mailbox_scope(
     items_of: &[Vec<usize>],
     attr: &[Attribution],
     access_auditing: bool,
+    axis: Option<(Micros, Micros)>,
 ) -> MailboxScope {
     let mut reasons = Vec::new();
 
@@ -596,7 +599,7 @@ fn mailbox_scope(
         unresolved,
         actions,
         contexts: contexts_of(rows, v, items, items_of, attr),
-        timeline: timeline(rows, v, attr),
+        timeline: timeline(rows, v, attr, axis),
         access_auditing,
     }
 }
@@ -616,23 +619,41 @@ const BUCKET_SECONDS: &[i64] = &[
 ];
 const MAX_BUCKETS: i64 = 48;
 
-fn timeline(rows: &[usize], v: &RecordsView, attr: &[Attribution]) -> Timeline {
-    let Some(first) = rows.iter().map(|i| v.time[*i]).min() else {
+/// The fewest buckets a chart shows (a short incident still gets an axis, not one wide bar).
+const MIN_BUCKETS: i64 = 24;
+
+/// One time axis for every mailbox of a report: all records in the inputs and the window.
+fn timeline_axis(v: &RecordsView, cfg: &ScopeConfig) -> Option<(Micros, Micros)> {
+    let first = v.time.iter().copied().min()?;
+    let last = v.time.iter().copied().max()?;
+    Some((
+        cfg.start.map_or(first, |s| s.min(first)),
+        cfg.end.map_or(last, |e| (e - 1).max(last)),
+    ))
+}
+
+fn timeline(
+    rows: &[usize],
+    v: &RecordsView,
+    attr: &[Attribution],
+    axis: Option<(Micros, Micros)>,
+) -> Timeline {
+    let Some((first, last)) = axis else {
         return Timeline::default();
     };
-    let last = rows.iter().map(|i| v.time[*i]).max().unwrap_or(first);
     let span_s = (last - first).div_euclid(1_000_000) + 1;
     let width = BUCKET_SECONDS
         .iter()
         .copied()
         .find(|w| span_s / w < MAX_BUCKETS)
         .unwrap_or(365 * 86_400);
-    // Buckets start on a whole multiple of the width (UTC), so charts line up across mailboxes.
+    // Buckets start on a whole multiple of the width (UTC).
     let start = first.div_euclid(1_000_000).div_euclid(width) * width;
-    let n = ((last.div_euclid(1_000_000) - start) / width + 1) as usize;
+    let n = ((last.div_euclid(1_000_000) - start) / width + 1).max(MIN_BUCKETS) as usize;
     let mut buckets = vec![TimelineBucket::default(); n];
     for &i in rows {
-        let b = &mut buckets[((v.time[i].div_euclid(1_000_000) - start) / width) as usize];
+        let k = ((v.time[i].div_euclid(1_000_000) - start) / width).clamp(0, n as i64 - 1) as usize;
+        let b = &mut buckets[k];
         match attr[i] {
             Attribution::Attacker(_) => b.attacker += 1,
             Attribution::Linked(_) => b.linked += 1,
