@@ -20,11 +20,11 @@ BIN="$CARGO_TARGET_DIR/release/mailscope"
 SYNTH="$CARGO_TARGET_DIR/release/examples/synth"
 have_polars=$(python3 -c 'import polars' 2>/dev/null && echo yes || echo no)
 
-# run LABEL CMD... → prints "LABEL wall_s maxrss_kb"; best wall of 3 runs, caches warm.
+# run LABEL CMD... → prints "LABEL wall_s maxrss_kb"; best wall of $RUNS (default 3) runs, caches warm.
 run() {
   local label=$1; shift
   local best="" rss=0
-  for _ in 1 2 3; do
+  for _ in $(seq "${RUNS:-3}"); do
     /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" > /dev/null 2> "$WORK/stderr.txt" || { cat "$WORK/stderr.txt" >&2; exit 1; }
     read -r wall kb < "$WORK/time.txt"
     if [ -z "$best" ] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; rss=$kb; fi
