@@ -27,7 +27,8 @@ impl DateOrder {
 /// surrounding whitespace (the 2026 Purview rendering has a trailing space).
 pub fn parse_iso(s: &str) -> Option<Micros> {
     let s = s.trim();
-    if s.len() < 10 {
+    // Byte 10 must be a character boundary: non-ASCII text there is not a date (found by fuzzing).
+    if s.len() < 10 || !s.is_char_boundary(10) {
         return None;
     }
     let b = s.as_bytes();
@@ -223,6 +224,7 @@ mod tests {
         assert_eq!(iso("2024-03-01T23:30:00+0130"), "2024-03-01T22:00:00Z");
         assert!(parse_iso("2024-13-01T00:00:00").is_none());
         assert!(parse_iso("9/20/2023 4:05:03 AM").is_none());
+        assert!(parse_iso("2021-11-0½2T14:00:00").is_none());
     }
 
     #[test]

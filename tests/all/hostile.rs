@@ -271,3 +271,25 @@ fn a_file_that_grows_while_being_read_is_flagged() {
         ing.warnings
     );
 }
+
+/// Inputs that once crashed a fuzz target: each must now give records or a reason.
+#[test]
+fn fuzz_regressions() {
+    let dir = fixture("fuzz");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let opts = mailscope::parse::ParseOptions { date_order: None };
+        if let Ok((_, _, _, p)) = mailscope::ingest::parse_bytes(&bytes, &opts) {
+            assert_eq!(
+                p.rows,
+                p.records.len() as u64 + p.rejects.len() as u64,
+                "{}",
+                path.display()
+            );
+        }
+        seen += 1;
+    }
+    assert!(seen >= 1);
+}
