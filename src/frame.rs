@@ -85,6 +85,35 @@ fn strs<'a>(name: &str, it: impl Iterator<Item = Option<&'a str>>) -> Column {
 impl Frame {
     /// Build the frame from parsed records (`files[record.file]` names each record's source).
     pub fn from_records(records: &[Record], files: &[String]) -> PolarsResult<Frame> {
+        Self::build(records, files, 0)
+    }
+
+    /// Build the frame from records it may consume: they are turned into columns a block at a
+    /// time from the end, and each block's strings are freed as soon as its columns exist, so
+    /// records and frame are never both whole in memory.
+    pub fn from_records_owned(mut records: Vec<Record>, files: &[String]) -> PolarsResult<Frame> {
+        const BLOCK: usize = 1 << 16;
+        let mut parts = Vec::new();
+        while !records.is_empty() {
+            let at = records.len().saturating_sub(BLOCK);
+            let block = records.split_off(at);
+            parts.push(Self::build(&block, files, at as u32)?);
+        }
+        drop(records);
+        let Some(mut frame) = parts.pop() else {
+            return Self::build(&[], files, 0);
+        };
+        while let Some(p) = parts.pop() {
+            frame.records.vstack_mut_owned(p.records)?;
+            frame.items.vstack_mut_owned(p.items)?;
+        }
+        frame.records.rechunk_mut_par();
+        frame.items.rechunk_mut_par();
+        Ok(frame)
+    }
+
+    /// Columns for `records`, whose first record is row `row_offset` of the whole frame.
+    fn build(records: &[Record], files: &[String], row_offset: u32) -> PolarsResult<Frame> {
         let r = records;
         let s = |f: fn(&Record) -> Option<&str>| r.iter().map(f);
         // Columns are independent: build them in parallel.
@@ -164,7 +193,11 @@ impl Frame {
         let items: Vec<(u32, &Record, &crate::model::Item)> = r
             .iter()
             .enumerate()
-            .flat_map(|(i, rec)| rec.items.iter().map(move |it| (i as u32, rec, it)))
+            .flat_map(|(i, rec)| {
+                rec.items
+                    .iter()
+                    .map(move |it| (row_offset + i as u32, rec, it))
+            })
             .collect();
         let is =
             |f: fn(&crate::model::Item) -> Option<&str>| items.iter().map(move |(_, _, it)| f(it));

@@ -165,7 +165,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
 
     // Merge in file order; the first occurrence of a record id wins, later ones are duplicates.
     let mut seen: HashSet<String> = HashSet::new();
-    let mut records = Vec::new();
+    let mut records = Vec::with_capacity(parsed_files.iter().map(|p| p.records.len()).sum());
     let mut warnings = Vec::new();
     for (idx, (summary, parsed)) in summaries.iter_mut().zip(parsed_files).enumerate() {
         let mut kept = 0u64;

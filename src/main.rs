@@ -475,9 +475,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let items_out = items_path(&output);
             check_output(&output, &input.paths, force, false)?;
             check_output(&items_out, &input.paths, force, false)?;
-            let ing = read_inputs(&input, cli.quiet)?;
-            let mut frame = Frame::from_records(&ing.records, &ing.file_paths())
-                .map_err(anyhow::Error::from)?;
+            let mut ing = read_inputs(&input, cli.quiet)?;
+            let mut frame =
+                Frame::from_records_owned(std::mem::take(&mut ing.records), &ing.file_paths())
+                    .map_err(anyhow::Error::from)?;
             for (df, path) in [
                 (&mut frame.records, &output),
                 (&mut frame.items, &items_out),
@@ -539,12 +540,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let t = std::time::Instant::now();
             let mut ing = read_inputs(&input, cli.quiet)?;
             phase("read and parse", t);
-            let frame = Frame::from_records(&ing.records, &ing.file_paths())
-                .map_err(anyhow::Error::from)?;
-            // The frame holds everything from here on; the record structs go.
-            // Freeing millions of small strings takes a while: let another thread do it.
-            let records = std::mem::take(&mut ing.records);
-            std::thread::spawn(move || drop(records));
+            let frame =
+                Frame::from_records_owned(std::mem::take(&mut ing.records), &ing.file_paths())
+                    .map_err(anyhow::Error::from)?;
             phase("frame", t);
             let scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;
             phase("scope", t);
@@ -585,9 +583,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
         } => {
             let cfg = scope_config(&ind, &filter)?;
             check_output(&output, &input.paths, force, false)?;
-            let ing = read_inputs(&input, cli.quiet)?;
-            let frame = Frame::from_records(&ing.records, &ing.file_paths())
-                .map_err(anyhow::Error::from)?;
+            let mut ing = read_inputs(&input, cli.quiet)?;
+            let frame =
+                Frame::from_records_owned(std::mem::take(&mut ing.records), &ing.file_paths())
+                    .map_err(anyhow::Error::from)?;
             let file = std::fs::File::create(&output)
                 .with_context(|| format!("creating {}", output.display()))?;
             let rows =
@@ -609,9 +608,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if let Some(o) = &output {
                 check_output(o, &input.paths, force, false)?;
             }
-            let ing = read_inputs(&input, cli.quiet)?;
-            let frame = Frame::from_records(&ing.records, &ing.file_paths())
-                .map_err(anyhow::Error::from)?;
+            let mut ing = read_inputs(&input, cli.quiet)?;
+            let frame =
+                Frame::from_records_owned(std::mem::take(&mut ing.records), &ing.file_paths())
+                    .map_err(anyhow::Error::from)?;
             let all = mailscope::scope::all_contexts(&frame, &cfg).map_err(|e| anyhow!(e))?;
             let text = mailscope::report::contexts::render(
                 &all,

@@ -103,6 +103,7 @@ pub fn finish(
         notes,
         ..ParsedFile::default()
     };
+    out.records.reserve_exact(outcomes.len());
     for o in outcomes {
         match o {
             RowOutcome::Ok(r) => out.records.push(r),

@@ -393,3 +393,29 @@ fn the_frame_has_one_row_per_record_and_per_item() {
         assert!(names.iter().any(|n| n == c), "missing column {c}");
     }
 }
+
+#[test]
+fn building_the_frame_block_by_block_gives_the_same_frame() {
+    // More records than one block, each with items, so row offsets of items are exercised.
+    let records: Vec<mailscope::model::Record> = (0..70_001)
+        .map(|i| mailscope::model::Record {
+            record_id: format!("r{i}"),
+            time: i as i64 * 1_000_000,
+            operation: "MailItemsAccessed".into(),
+            mailbox: Some(format!("m{}@x.com", i % 17)),
+            items: (0..(i % 3))
+                .map(|k| mailscope::model::Item {
+                    internet_message_id: Some(format!("{i}-{k}@x")),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        })
+        .collect();
+    let files = vec!["f".to_string()];
+    let borrowed = Frame::from_records(&records, &files).unwrap();
+    let owned = Frame::from_records_owned(records, &files).unwrap();
+    assert!(borrowed.records.equals_missing(&owned.records));
+    assert!(borrowed.items.equals_missing(&owned.items));
+    assert_eq!(owned.items.height(), 70_000);
+}
