@@ -3,7 +3,7 @@
 
 use super::csv::safe_cell;
 use crate::frame::Frame;
-use crate::scope::{ScopeConfig, attribute};
+use crate::scope::{Attributed, ScopeConfig, attributed};
 use std::io::Write;
 
 pub const HEADER: &[&str] = &[
@@ -32,14 +32,12 @@ pub const HEADER: &[&str] = &[
 
 /// Write the timeline; returns the number of rows written. Out-of-window records are left out.
 pub fn write(frame: &Frame, cfg: &ScopeConfig, out: impl Write) -> Result<u64, String> {
-    let v = frame.records_view().map_err(|e| e.to_string())?;
-    let items = frame.items_view().map_err(|e| e.to_string())?;
-    let matcher = cfg.indicators.compile()?;
-    let attr = attribute(&v, cfg, &matcher);
-    let mut items_of: Vec<Vec<usize>> = vec![Vec::new(); v.time.len()];
-    for (k, row) in items.record_row.iter().enumerate() {
-        items_of[*row as usize].push(k);
-    }
+    let Attributed {
+        v,
+        items,
+        attr,
+        items_of,
+    } = attributed(frame, cfg)?;
     let mut w = ::csv::Writer::from_writer(out);
     w.write_record(HEADER).map_err(|e| e.to_string())?;
     let mut n = 0u64;

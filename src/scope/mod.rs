@@ -175,20 +175,42 @@ impl Span {
     }
 }
 
-pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
+/// What every attribution-based output starts from: the frame's columns, each record's
+/// attribution, and each record's items (indices into `items`).
+pub struct Attributed<'a> {
+    pub v: RecordsView<'a>,
+    pub items: ItemsView<'a>,
+    pub attr: Vec<Attribution>,
+    pub items_of: Vec<Vec<usize>>,
+}
+
+pub fn attributed<'a>(frame: &'a Frame, cfg: &ScopeConfig) -> Result<Attributed<'a>, String> {
     let v = frame.records_view().map_err(|e| e.to_string())?;
     let items = frame.items_view().map_err(|e| e.to_string())?;
     let matcher = cfg.indicators.compile()?;
     let attr = attribute(&v, cfg, &matcher);
-    let n = v.time.len();
-
-    // Items by record row (items are stored in record order).
-    let mut items_of: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut items_of: Vec<Vec<usize>> = vec![Vec::new(); v.time.len()];
     for (k, row) in items.record_row.iter().enumerate() {
         if let Some(list) = items_of.get_mut(*row as usize) {
             list.push(k);
         }
     }
+    Ok(Attributed {
+        v,
+        items,
+        attr,
+        items_of,
+    })
+}
+
+pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
+    let Attributed {
+        v,
+        items,
+        attr,
+        items_of,
+    } = attributed(frame, cfg)?;
+    let n = v.time.len();
 
     let mut counts = RecordCounts {
         unique: n as u64,
@@ -790,14 +812,12 @@ pub fn all_contexts(
     frame: &Frame,
     cfg: &ScopeConfig,
 ) -> Result<Vec<(String, Vec<AccessContext>)>, String> {
-    let v = frame.records_view().map_err(|e| e.to_string())?;
-    let items = frame.items_view().map_err(|e| e.to_string())?;
-    let matcher = cfg.indicators.compile()?;
-    let attr = attribute(&v, cfg, &matcher);
-    let mut items_of: Vec<Vec<usize>> = vec![Vec::new(); v.time.len()];
-    for (k, row) in items.record_row.iter().enumerate() {
-        items_of[*row as usize].push(k);
-    }
+    let Attributed {
+        v,
+        items,
+        attr,
+        items_of,
+    } = attributed(frame, cfg)?;
     let mut by_mailbox: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for i in 0..v.time.len() {
         if let Some(mb) = v.mailbox[i] {
