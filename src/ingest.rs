@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Row counts at which an export was probably cut off by a portal or cmdlet limit.
 pub const CAPPED_ROW_COUNTS: &[u64] = &[5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000];
@@ -134,6 +135,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
         .sum();
     progress.start(total);
     let popts = ParseOptions {
+        progress: None,
         date_order: opts.date_order,
     };
     let results: Vec<FileResult> = files
@@ -241,6 +243,21 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     }
 }
 
+/// Passes progress on and remembers how much was reported.
+struct Counting<'a> {
+    inner: &'a dyn Progress,
+    bytes: AtomicU64,
+    records: AtomicU64,
+}
+
+impl Progress for Counting<'_> {
+    fn advance(&self, bytes: u64, records: u64) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.records.fetch_add(records, Ordering::Relaxed);
+        self.inner.advance(bytes, records);
+    }
+}
+
 /// Decode, detect and parse one file's bytes: (encoding, first lossy offset, format, parse).
 /// `Err` is the reason the bytes are not an audit export.
 pub fn parse_bytes(
@@ -283,6 +300,11 @@ fn read_one(
             });
         }
     };
+    let counting = Counting {
+        inner: progress,
+        bytes: AtomicU64::new(0),
+        records: AtomicU64::new(0),
+    };
     // Hashing runs beside parsing so that one large file does not pay for both in sequence.
     let (sha256, result) = rayon::join(
         || {
@@ -292,14 +314,24 @@ fn read_one(
                 .map(|b| format!("{b:02x}"))
                 .collect::<String>()
         },
-        || parse_bytes(&bytes, popts),
+        || {
+            parse_bytes(
+                &bytes,
+                &ParseOptions {
+                    progress: Some(&counting),
+                    ..*popts
+                },
+            )
+        },
     );
+    // What the parser did not report chunk by chunk (other formats, decoding differences).
+    let parsed_records = result
+        .as_ref()
+        .map(|r| r.3.records.len() as u64)
+        .unwrap_or(0);
     progress.advance(
-        bytes.len() as u64,
-        result
-            .as_ref()
-            .map(|r| r.3.records.len() as u64)
-            .unwrap_or(0),
+        (bytes.len() as u64).saturating_sub(counting.bytes.load(Ordering::Relaxed)),
+        parsed_records.saturating_sub(counting.records.load(Ordering::Relaxed)),
     );
     let (encoding, lossy_at, format, mut parsed) = match result {
         Ok(x) => x,

@@ -277,20 +277,27 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 /// indicatif bar over bytes, on stderr, only on a terminal.
-struct Bar(indicatif::ProgressBar);
+struct Bar {
+    bar: indicatif::ProgressBar,
+    records: std::sync::atomic::AtomicU64,
+}
 
 impl Progress for Bar {
     fn start(&self, total: u64) {
-        self.0.set_length(total);
+        self.bar.set_length(total);
     }
     fn advance(&self, bytes: u64, records: u64) {
-        self.0.inc(bytes);
-        if records > 0 {
-            self.0.set_message(format!("+{records} records"));
-        }
+        self.bar.inc(bytes);
+        let n = self
+            .records
+            .fetch_add(records, std::sync::atomic::Ordering::Relaxed)
+            + records;
+        let secs = self.bar.elapsed().as_secs_f64().max(0.001);
+        self.bar
+            .set_message(format!("{n} records, {:.0} records/s", n as f64 / secs));
     }
     fn finish(&self) {
-        self.0.finish_and_clear();
+        self.bar.finish_and_clear();
     }
 }
 
@@ -314,7 +321,14 @@ fn read_inputs(input: &InputArgs, quiet: bool) -> Result<Ingest, Failure> {
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        ingest::ingest(&input.paths, &opts, &Bar(pb))
+        ingest::ingest(
+            &input.paths,
+            &opts,
+            &Bar {
+                bar: pb,
+                records: Default::default(),
+            },
+        )
     } else {
         ingest::ingest(&input.paths, &opts, &ingest::NoProgress)
     };

@@ -8,7 +8,7 @@ const HEADER: &str = "RecordId,CreationDate,RecordType,Operation,UserId,AuditDat
 fuzz_target!(|data: &[u8]| {
     let body = String::from_utf8_lossy(data);
     let text = format!("{HEADER}{body}");
-    let opts = mailscope::parse::ParseOptions { date_order: None };
+    let opts = mailscope::parse::ParseOptions::default();
     let mailscope::detect::Detected::Csv(layout) = mailscope::detect::detect(&text) else { return };
     let a = mailscope::parse::csv::parse_chunked(&text, &layout, &opts, 1 << 20);
     let b = mailscope::parse::csv::parse_chunked(&text, &layout, &opts, 7);

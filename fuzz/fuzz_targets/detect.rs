@@ -5,6 +5,6 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let decoded = mailscope::input::decode(data);
     let _ = mailscope::detect::detect(&decoded.text);
-    let opts = mailscope::parse::ParseOptions { date_order: None };
+    let opts = mailscope::parse::ParseOptions::default();
     let _ = mailscope::ingest::parse_bytes(data, &opts);
 });

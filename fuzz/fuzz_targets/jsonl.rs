@@ -4,7 +4,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let opts = mailscope::parse::ParseOptions { date_order: None };
+    let opts = mailscope::parse::ParseOptions::default();
     for array in [false, true] {
         let p = mailscope::parse::json::parse(&text, array, &opts);
         assert_eq!(p.rows, p.records.len() as u64 + p.rejects.len() as u64);

@@ -178,7 +178,13 @@ pub fn parse_chunked(
     );
     let parts: Vec<(u64, Vec<RowOutcome>)> = chunks
         .par_iter()
-        .map(|c| parse_chunk(&text[c.start..c.end], c.first_line, layout, &cols))
+        .map(|c| {
+            let part = parse_chunk(&text[c.start..c.end], c.first_line, layout, &cols);
+            if let Some(p) = opts.progress {
+                p.advance((c.end - c.start) as u64, part.1.len() as u64);
+            }
+            part
+        })
         .collect();
     let rows = parts.iter().map(|p| p.0).sum();
     // Sized once, and each chunk's buffer is freed as it is moved in: no doubling, no third copy.

@@ -43,10 +43,12 @@ pub struct FileNote {
 }
 
 /// Options that change how values are read.
-#[derive(Debug, Clone, Copy)]
-pub struct ParseOptions {
+#[derive(Clone, Copy, Default)]
+pub struct ParseOptions<'a> {
     /// Day/month order for culture dates when a file's own values do not settle it.
     pub date_order: Option<DateOrder>,
+    /// Told of each parsed chunk (bytes, records), so a large file moves a progress bar.
+    pub progress: Option<&'a dyn crate::ingest::Progress>,
 }
 
 /// Resolve culture dates for a whole file at once: the day/month order comes from the file's own

@@ -409,7 +409,7 @@ mod tests {
 
     #[test]
     fn reads_microsofts_malformed_documentation_example() {
-        let opts = ParseOptions { date_order: None };
+        let opts = ParseOptions::default();
         let p = parse(DOC_EXAMPLE, false, &opts);
         assert_eq!(p.rejects, vec![]);
         let r = &p.records[0];
@@ -437,7 +437,7 @@ mod tests {
 
     #[test]
     fn entities_are_not_expanded_and_truncation_is_reported() {
-        let opts = ParseOptions { date_order: None };
+        let opts = ParseOptions::default();
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>
 <SearchResults><Event MailboxOwnerUPN="x@y.com" Operation="FolderBind" LastAccessed="2024-01-01T00:00:00Z" FolderPathName="&b;"/>
 <Event MailboxOwnerUPN="x@y.com" Operation="FolderBind" LastAccessed="2024-01-01T00:00:00Z"><SourceItems><Item Subject="s"#;

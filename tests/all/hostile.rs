@@ -280,7 +280,7 @@ fn fuzz_regressions() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
-        let opts = mailscope::parse::ParseOptions { date_order: None };
+        let opts = mailscope::parse::ParseOptions::default();
         if let Ok((_, _, _, p)) = mailscope::ingest::parse_bytes(&bytes, &opts) {
             assert_eq!(
                 p.rows,

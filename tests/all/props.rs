@@ -51,7 +51,7 @@ proptest! {
 
     #[test]
     fn any_bytes_give_records_or_a_reason_never_a_panic(data in proptest::collection::vec(any::<u8>(), 0..2048)) {
-        let opts = ParseOptions { date_order: None };
+        let opts = ParseOptions::default();
         if let Ok((_, _, _, p)) = parse_bytes(&data, &opts) {
             prop_assert_eq!(p.rows, p.records.len() as u64 + p.rejects.len() as u64);
         }
@@ -61,7 +61,7 @@ proptest! {
     fn chunked_parallel_parsing_equals_one_chunk(rows in proptest::collection::vec((0u32..100_000, subject()), 1..40), chunk in 1usize..4096) {
         let text = export(&rows);
         let Detected::Csv(layout) = detect(&text) else { panic!("not csv") };
-        let opts = ParseOptions { date_order: None };
+        let opts = ParseOptions::default();
         let whole = mailscope::parse::csv::parse_chunked(&text, &layout, &opts, usize::MAX);
         let chunked = mailscope::parse::csv::parse_chunked(&text, &layout, &opts, chunk);
         prop_assert_eq!(whole.records.len(), rows.len());
