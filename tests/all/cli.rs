@@ -17,12 +17,7 @@ fn scope_json(extra: &[&str]) -> (Value, Vec<u8>) {
         .arg(sample(""))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     (serde_json::from_slice(&out.stdout).unwrap(), out.stdout)
 }
 
@@ -164,12 +159,7 @@ fn csv_report_is_a_folder_of_safe_tables() {
         .arg(sample(""))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     for f in mailscope::report::csv::FILES {
         assert!(out_dir.join(f).exists(), "{f}");
     }
@@ -236,12 +226,7 @@ fn export_writes_parquet_csv_and_json_lines() {
             .arg(sample(""))
             .output()
             .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
         let items = dir.path().join(format!("frame.items.{ext}"));
         assert!(items.exists());
         let bytes = std::fs::read(&p).unwrap();
@@ -338,12 +323,7 @@ fn timeline_is_a_timesketch_csv_with_attribution() {
         .arg(sample(""))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let mut rdr = csv::Reader::from_path(&p).unwrap();
     let h = rdr.headers().unwrap().clone();
     assert_eq!(

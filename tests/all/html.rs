@@ -45,12 +45,7 @@ fn render(dir: &std::path::Path) -> PathBuf {
         .arg(&ev)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     html
 }
 

@@ -98,12 +98,7 @@ fn real_export_scope_of_the_rogue_inbox_attacker_is_unauditable() {
         .arg(&path)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let debra = j["mailboxes"]
         .as_array()

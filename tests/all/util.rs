@@ -28,3 +28,13 @@ pub fn t(s: &str) -> i64 {
 pub fn bin() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_mailscope"))
 }
+
+/// The command exited 0; otherwise fail showing what it printed on stderr.
+pub fn assert_success(out: &std::process::Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
