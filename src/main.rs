@@ -76,7 +76,7 @@ enum Command {
         output: Option<PathBuf>,
         #[arg(long)]
         force: bool,
-        /// Display times in this zone (UTC or a fixed offset like +02:00); JSON and CSV stay UTC.
+        /// Display times in this zone (UTC, +02:00, or an IANA name like Europe/Berlin); JSON, CSV and HTML stay UTC.
         #[arg(long)]
         tz: Option<String>,
     },
