@@ -61,20 +61,8 @@ pub struct FileSummary {
     pub first_micros: Option<Micros>,
     #[serde(skip)]
     pub last_micros: Option<Micros>,
-    pub rejects: Vec<RejectOut>,
-    pub notes: Vec<NoteOut>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct RejectOut {
-    pub line: u64,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct NoteOut {
-    pub code: &'static str,
-    pub message: String,
+    pub rejects: Vec<Reject>,
+    pub notes: Vec<FileNote>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -83,6 +71,17 @@ pub struct Warning {
     pub message: String,
     pub path: Option<String>,
     pub line: Option<u64>,
+}
+
+impl Warning {
+    /// ` (path:line)`, ` (path)` or nothing: where the warning points.
+    pub fn location(&self) -> String {
+        match (&self.path, self.line) {
+            (Some(p), Some(l)) => format!(" ({p}:{l})"),
+            (Some(p), None) => format!(" ({p})"),
+            _ => String::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -363,14 +362,8 @@ fn read_one(
             ),
         });
     }
-    let mut rejects: Vec<RejectOut> = parsed
-        .rejects
-        .iter()
-        .map(|Reject { line, reason }| RejectOut {
-            line: *line,
-            reason: reason.clone(),
-        })
-        .collect();
+    // The summary owns the rejects and notes; the records go on to the merge.
+    let mut rejects = std::mem::take(&mut parsed.rejects);
     rejects.sort_by_key(|r| r.line);
     let summary = FileSummary {
         path: display,
@@ -387,14 +380,7 @@ fn read_one(
         first_micros: None,
         last_micros: None,
         rejects,
-        notes: parsed
-            .notes
-            .iter()
-            .map(|n| NoteOut {
-                code: n.code,
-                message: n.message.clone(),
-            })
-            .collect(),
+        notes: std::mem::take(&mut parsed.notes),
     };
     FileResult::Read { summary, parsed }
 }

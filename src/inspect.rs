@@ -2,6 +2,7 @@
 
 use crate::ingest::{FileSummary, Ingest, SkippedOut, Warning};
 use crate::model::is_mail_items_accessed;
+use crate::report::text::plain as clean;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -168,10 +169,4 @@ pub fn render_text(r: &InspectReport) -> String {
         let _ = writeln!(o, "  [{}] {}", w.code, clean(&w.message));
     }
     o
-}
-
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }

@@ -12,7 +12,7 @@ use crate::model::Record;
 use crate::time::{self, DateOrder};
 
 /// A row that could not become a record, with where and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Reject {
     pub line: u64,
     pub reason: String,
@@ -36,7 +36,7 @@ pub struct ParsedFile {
     pub notes: Vec<FileNote>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FileNote {
     pub code: &'static str,
     pub message: String,

@@ -2,6 +2,7 @@
 
 use super::AccessContext;
 use super::csv::safe_cell;
+use super::text::plain as clean;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -127,10 +128,4 @@ pub fn render(
             Ok(o)
         }
     }
-}
-
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }

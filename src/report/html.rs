@@ -167,11 +167,7 @@ fn summary(o: &mut String, r: &Report) {
     if !r.warnings.is_empty() {
         let _ = writeln!(o, "<h3>Warnings</h3>");
         for w in &r.warnings {
-            let loc = match (&w.path, w.line) {
-                (Some(p), Some(l)) => format!(" ({p}:{l})"),
-                (Some(p), None) => format!(" ({p})"),
-                _ => String::new(),
-            };
+            let loc = w.location();
             let _ = writeln!(
                 o,
                 "<div class=\"warn\"><code>{}</code> {}{}</div>",

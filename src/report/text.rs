@@ -103,7 +103,7 @@ fn md(s: &str) -> String {
 }
 
 /// Control characters from the evidence must not drive the terminal.
-fn plain(s: &str) -> String {
+pub fn plain(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
@@ -273,11 +273,7 @@ pub fn render(r: &Report, style: &Style) -> String {
         let _ = writeln!(o, "{}none", if style.markdown { "- " } else { "  " });
     }
     for w in &r.warnings {
-        let loc = match (&w.path, w.line) {
-            (Some(p), Some(l)) => format!(" ({p}:{l})"),
-            (Some(p), None) => format!(" ({p})"),
-            _ => String::new(),
-        };
+        let loc = w.location();
         let _ = writeln!(
             o,
             "{}[{}] {}{}",
