@@ -3,6 +3,7 @@
 //! record, a duplicate or a rejection; every path as read or skipped with a reason.
 
 use crate::detect::{self, Detected};
+use crate::frame::{Frame, col};
 use crate::input::{self, Skipped};
 use crate::model::{Format, Micros, Record};
 use crate::parse::{self, FileNote, ParseOptions, ParsedFile, Reject};
@@ -97,8 +98,8 @@ pub struct SkippedOut {
 pub struct Ingest {
     pub files: Vec<FileSummary>,
     pub skipped: Vec<SkippedOut>,
-    /// Unique records, sorted by time then record id.
-    pub records: Vec<Record>,
+    /// Unique records, sorted by time then record id, with their items.
+    pub frame: Frame,
     pub warnings: Vec<Warning>,
 }
 
@@ -114,6 +115,17 @@ impl Ingest {
     }
     pub fn file_paths(&self) -> Vec<String> {
         self.files.iter().map(|f| f.path.clone()).collect()
+    }
+    /// Unique records kept.
+    pub fn record_count(&self) -> usize {
+        self.frame.height()
+    }
+    /// The records as rows (sorted like the frame): for small inputs and tests; the scope engine
+    /// reads the frame's columns.
+    pub fn records(&self) -> Vec<Record> {
+        self.frame
+            .to_records(&self.file_paths())
+            .expect("the frame has every column")
     }
 }
 
@@ -136,6 +148,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     let popts = ParseOptions {
         progress: None,
         date_order: opts.date_order,
+        columnar: true,
     };
     let results: Vec<FileResult> = files
         .par_iter()
@@ -165,24 +178,31 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     skipped.sort();
 
     // Merge in file order; the first occurrence of a record id wins, later ones are duplicates.
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut records = Vec::with_capacity(parsed_files.iter().map(|p| p.records.len()).sum());
-    let mut warnings = Vec::new();
-    for (idx, (summary, parsed)) in summaries.iter_mut().zip(parsed_files).enumerate() {
-        let mut kept = 0u64;
-        for mut r in parsed.records {
-            if seen.contains(&r.record_id) {
-                summary.duplicates += 1;
-                continue;
-            }
-            seen.insert(r.record_id.clone());
-            r.file = idx as u32;
-            summary.first_micros = Some(summary.first_micros.map_or(r.time, |t| t.min(r.time)));
-            summary.last_micros = Some(summary.last_micros.map_or(r.time, |t| t.max(r.time)));
-            kept += 1;
-            records.push(r);
+    let mut blocks = Vec::new();
+    let mut file_heights = Vec::with_capacity(parsed_files.len());
+    for (summary, parsed) in summaries.iter().zip(parsed_files) {
+        debug_assert!(parsed.records.is_empty(), "ingest parses to blocks");
+        let mut height = 0;
+        for mut block in parsed.blocks {
+            block
+                .set_source_file(&summary.path)
+                .expect("blocks have a source_file column");
+            height += block.height();
+            blocks.push(block);
         }
-        summary.records = kept;
+        file_heights.push(height);
+    }
+    let all = Frame::concat(blocks).expect("frame blocks share one schema");
+    let kept = unique_in_time_order(&all, &mut summaries, &file_heights);
+    let identity = kept.iter().enumerate().all(|(i, &r)| i == r as usize);
+    let frame = if identity && kept.len() == all.height() {
+        all
+    } else {
+        all.select_rows(&kept)
+            .expect("selected rows exist in the frame")
+    };
+    let mut warnings = Vec::new();
+    for summary in summaries.iter_mut() {
         summary.first_time = summary.first_micros.map(crate::time::rfc3339);
         summary.last_time = summary.last_micros.map(crate::time::rfc3339);
         if CAPPED_ROW_COUNTS.contains(&summary.rows) {
@@ -219,11 +239,6 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
             });
         }
     }
-    records.sort_by(|a, b| {
-        a.time
-            .cmp(&b.time)
-            .then_with(|| a.record_id.cmp(&b.record_id))
-    });
     for s in &skipped {
         if s.error {
             warnings.push(Warning {
@@ -237,9 +252,58 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     Ingest {
         files: summaries,
         skipped,
-        records,
+        frame,
         warnings,
     }
+}
+
+/// Rows of `all` to keep — the first row of each record id, files in run order
+/// (`file_heights[i]` rows each) — sorted by time then record id. Counts each file's kept
+/// records, duplicates and time span into its summary.
+fn unique_in_time_order(
+    all: &Frame,
+    summaries: &mut [FileSummary],
+    file_heights: &[usize],
+) -> Vec<u32> {
+    let records = &all.records;
+    let ids: Vec<&str> = records
+        .column(col::RECORD_ID)
+        .and_then(|c| Ok(c.str()?.iter().map(|s| s.unwrap_or("")).collect()))
+        .expect("record_id is a string column");
+    let times: Vec<Micros> = records
+        .column(col::TIME)
+        .and_then(|c| {
+            Ok(c.datetime()?
+                .physical()
+                .iter()
+                .map(|t| t.unwrap_or(i64::MIN))
+                .collect())
+        })
+        .expect("time is a datetime column");
+    let mut seen: HashSet<&str, foldhash::fast::FixedState> =
+        HashSet::with_capacity_and_hasher(ids.len(), Default::default());
+    let mut kept = Vec::with_capacity(ids.len());
+    let mut row = 0usize;
+    for (summary, &height) in summaries.iter_mut().zip(file_heights) {
+        for r in row..row + height {
+            if !seen.insert(ids[r]) {
+                summary.duplicates += 1;
+                continue;
+            }
+            let t = times[r];
+            summary.first_micros = Some(summary.first_micros.map_or(t, |f| f.min(t)));
+            summary.last_micros = Some(summary.last_micros.map_or(t, |l| l.max(t)));
+            summary.records += 1;
+            kept.push(r as u32);
+        }
+        row += height;
+    }
+    // Ids are unique now, so this order is total and the unstable sort deterministic.
+    kept.par_sort_unstable_by(|&a, &b| {
+        let (a, b) = (a as usize, b as usize);
+        times[a].cmp(&times[b]).then_with(|| ids[a].cmp(ids[b]))
+    });
+    kept
 }
 
 /// Passes progress on and remembers how much was reported.
@@ -326,7 +390,7 @@ fn read_one(
     // What the parser did not report chunk by chunk (other formats, decoding differences).
     let parsed_records = result
         .as_ref()
-        .map(|r| r.3.records.len() as u64)
+        .map(|r| r.3.record_count() as u64)
         .unwrap_or(0);
     progress.advance(
         (bytes.len() as u64).saturating_sub(counting.bytes.load(Ordering::Relaxed)),

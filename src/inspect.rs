@@ -39,38 +39,43 @@ pub struct MiaCounts {
 }
 
 pub fn build(ing: &Ingest) -> InspectReport {
-    let mut operations: BTreeMap<String, u64> = BTreeMap::new();
+    let view = ing
+        .frame
+        .records_view()
+        .expect("the ingest frame has every column");
+    // Counted by borrowed value first: a string is copied once per distinct value, not per row.
+    let mut operations: BTreeMap<&str, u64> = BTreeMap::new();
     let mut mailboxes = BTreeSet::new();
     let mut mia = MiaCounts::default();
-    for r in &ing.records {
-        *operations.entry(r.operation.clone()).or_default() += 1;
-        if let Some(m) = &r.mailbox {
-            mailboxes.insert(m.clone());
+    for (i, op) in view.operation.iter().enumerate() {
+        *operations.entry(op).or_default() += 1;
+        if let Some(m) = view.mailbox[i] {
+            mailboxes.insert(m);
         }
-        if is_mail_items_accessed(&r.operation) {
-            match r
-                .mail_access_type
-                .as_deref()
-                .map(str::to_ascii_lowercase)
-                .as_deref()
-            {
-                Some("bind") => mia.bind += 1,
-                Some("sync") => mia.sync += 1,
+        if is_mail_items_accessed(op) {
+            match view.mail_access_type[i] {
+                Some(t) if t.eq_ignore_ascii_case("bind") => mia.bind += 1,
+                Some(t) if t.eq_ignore_ascii_case("sync") => mia.sync += 1,
                 _ => mia.other += 1,
             }
-            if r.is_throttled {
+            if view.is_throttled[i] {
                 mia.throttled += 1;
             }
         }
     }
+    let operations: BTreeMap<String, u64> = operations
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let mailboxes: BTreeSet<String> = mailboxes.into_iter().map(str::to_string).collect();
     let totals = Totals {
         files_read: ing.files.len() as u64,
         rows: ing.rows(),
-        records: ing.records.len() as u64,
+        records: ing.record_count() as u64,
         duplicates: ing.duplicates(),
         rejected: ing.rejected(),
-        first_time: ing.records.first().map(|r| crate::time::rfc3339(r.time)),
-        last_time: ing.records.last().map(|r| crate::time::rfc3339(r.time)),
+        first_time: view.time.first().map(|t| crate::time::rfc3339(*t)),
+        last_time: view.time.last().map(|t| crate::time::rfc3339(*t)),
     };
     InspectReport {
         schema: "mailscope.inspect.v1",

@@ -490,9 +490,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             check_output(&output, &input.paths, force, false)?;
             check_output(&items_out, &input.paths, force, false)?;
             let mut ing = read_inputs(&input, cli.quiet)?;
-            let mut frame =
-                Frame::from_records_owned(std::mem::take(&mut ing.records), &ing.file_paths())
-                    .map_err(anyhow::Error::from)?;
+            let mut frame = std::mem::replace(&mut ing.frame, Frame::empty());
             for (df, path) in [
                 (&mut frame.records, &output),
                 (&mut frame.items, &items_out),
@@ -553,11 +551,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             let t = std::time::Instant::now();
             let mut ing = read_inputs(&input, cli.quiet)?;
-            phase("read and parse", t);
-            let frame =
-                Frame::from_records_owned(std::mem::take(&mut ing.records), &ing.file_paths())
-                    .map_err(anyhow::Error::from)?;
-            phase("frame", t);
+            phase("read, parse and frame", t);
+            let frame = std::mem::replace(&mut ing.frame, Frame::empty());
             let scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;
             phase("scope", t);
             let report = mailscope::report::build_report(&ing, scope, &cfg, command_line);
@@ -598,9 +593,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let cfg = scope_config(&ind, &filter)?;
             check_output(&output, &input.paths, force, false)?;
             let mut ing = read_inputs(&input, cli.quiet)?;
-            let frame =
-                Frame::from_records_owned(std::mem::take(&mut ing.records), &ing.file_paths())
-                    .map_err(anyhow::Error::from)?;
+            let frame = std::mem::replace(&mut ing.frame, Frame::empty());
             let file = std::fs::File::create(&output)
                 .with_context(|| format!("creating {}", output.display()))?;
             let rows =
@@ -623,9 +616,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 check_output(o, &input.paths, force, false)?;
             }
             let mut ing = read_inputs(&input, cli.quiet)?;
-            let frame =
-                Frame::from_records_owned(std::mem::take(&mut ing.records), &ing.file_paths())
-                    .map_err(anyhow::Error::from)?;
+            let frame = std::mem::replace(&mut ing.frame, Frame::empty());
             let all = mailscope::scope::all_contexts(&frame, &cfg).map_err(|e| anyhow!(e))?;
             let text = mailscope::report::contexts::render(
                 &all,

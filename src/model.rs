@@ -40,6 +40,43 @@ impl Format {
             Format::AdminAuditXml => "admin-audit-xml",
         }
     }
+
+    pub const ALL: [Format; 8] = [
+        Format::PurviewCsv,
+        Format::ClassicCsv,
+        Format::UnifiedAuditLogCsv,
+        Format::MailboxAuditLogCsv,
+        Format::AuditDataJson,
+        Format::AuditDataJsonl,
+        Format::MailboxAuditXml,
+        Format::AdminAuditXml,
+    ];
+
+    /// The format `as_str` names.
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
+/// Every value the parsers give `Record::time_source`.
+pub const TIME_SOURCES: &[&str] = &[
+    "AuditData.CreationTime",
+    "CreationDate",
+    "LastAccessed",
+    "LastAccessed (offset applied)",
+    "RunDate",
+    "culture date (month/day/year, UTC)",
+    "culture date (day/month/year, UTC)",
+    "culture date (year first, UTC)",
+];
+
+/// The static `time_source` with this text (`""` for none known): frames store it as a string.
+pub fn time_source_name(text: &str) -> &'static str {
+    TIME_SOURCES
+        .iter()
+        .find(|t| **t == text)
+        .copied()
+        .unwrap_or("")
 }
 
 /// One audit record, normalized. Strings that identify things (mailbox, IP) are normalized
@@ -135,5 +172,12 @@ mod tests {
         );
         assert_eq!(normalize_message_id("x@y").as_deref(), Some("x@y"));
         assert_eq!(normalize_message_id("<>"), None);
+    }
+
+    #[test]
+    fn format_names_round_trip() {
+        for f in Format::ALL {
+            assert_eq!(Format::from_name(f.as_str()), Some(f));
+        }
     }
 }

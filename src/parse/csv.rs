@@ -4,7 +4,9 @@
 
 use super::auditdata;
 use super::mailbox::{derive_mailbox, logon_type_name};
-use super::{FileNote, ParseOptions, ParsedFile, Reject, RowOutcome, derived_id, finish};
+use super::{
+    ChunkOutcome, FileNote, ParseOptions, ParsedFile, Reject, RowOutcome, derived_id, finish_chunks,
+};
 use crate::detect::CsvLayout;
 use crate::ip;
 use crate::model::{Format, Item, Record, non_empty, normalize_message_id};
@@ -176,22 +178,18 @@ pub fn parse_chunked(
         chunk_bytes.max(1),
         layout.delimiter,
     );
-    let parts: Vec<(u64, Vec<RowOutcome>)> = chunks
+    let parts: Vec<(u64, ChunkOutcome)> = chunks
         .par_iter()
         .map(|c| {
-            let part = parse_chunk(&text[c.start..c.end], c.first_line, layout, &cols);
+            let (rows, outcomes) = parse_chunk(&text[c.start..c.end], c.first_line, layout, &cols);
             if let Some(p) = opts.progress {
-                p.advance((c.end - c.start) as u64, part.1.len() as u64);
+                p.advance((c.end - c.start) as u64, outcomes.len() as u64);
             }
-            part
+            (rows, ChunkOutcome::new(outcomes, opts))
         })
         .collect();
     let rows = parts.iter().map(|p| p.0).sum();
-    // Sized once, and each chunk's buffer is freed as it is moved in: no doubling, no third copy.
-    let mut outcomes = Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum());
-    for (_, part) in parts {
-        outcomes.extend(part);
-    }
+    let parts: Vec<ChunkOutcome> = parts.into_iter().map(|p| p.1).collect();
     let mut notes = Vec::new();
     if layout.delimiter != b',' {
         notes.push(FileNote {
@@ -210,7 +208,7 @@ pub fn parse_chunked(
                     .into(),
         });
     }
-    finish(outcomes, rows, opts, notes)
+    finish_chunks(parts, rows, opts, notes)
 }
 
 fn parse_chunk(

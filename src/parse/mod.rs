@@ -8,6 +8,7 @@ pub mod json;
 pub mod mailbox;
 pub mod xml;
 
+use crate::frame::Frame;
 use crate::model::Record;
 use crate::time::{self, DateOrder};
 
@@ -30,10 +31,20 @@ pub enum RowOutcome {
 pub struct ParsedFile {
     /// Data rows (CSV rows, JSON objects, XML events) read.
     pub rows: u64,
+    /// The records, in file order (when `ParseOptions::columnar` is off).
     pub records: Vec<Record>,
+    /// The records as frame blocks, in file order (when `ParseOptions::columnar` is on).
+    pub blocks: Vec<Frame>,
     pub rejects: Vec<Reject>,
     /// Notes for the analyst about this file (date rules used, assumptions).
     pub notes: Vec<FileNote>,
+}
+
+impl ParsedFile {
+    /// Records kept, whether as rows or in blocks.
+    pub fn record_count(&self) -> usize {
+        self.records.len() + self.blocks.iter().map(Frame::height).sum::<usize>()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -49,13 +60,73 @@ pub struct ParseOptions<'a> {
     pub date_order: Option<DateOrder>,
     /// Told of each parsed chunk (bytes, records), so a large file moves a progress bar.
     pub progress: Option<&'a dyn crate::ingest::Progress>,
+    /// Turn records into frame blocks as soon as each chunk is parsed (`ParsedFile::blocks`),
+    /// so that a large file is never held as rows and columns at once.
+    pub columnar: bool,
+}
+
+/// What one parallel chunk of a file became.
+pub enum ChunkOutcome {
+    /// Rows still to finish: some wait for the file's date rule, or rows were asked for.
+    Rows(Vec<RowOutcome>),
+    /// Every row settled: the records as a frame block, and the rejected rows.
+    Block(Frame, Vec<Reject>),
+}
+
+impl ChunkOutcome {
+    /// Settle a chunk at once when nothing in it waits for the file's date rule and the caller
+    /// wants columns; otherwise keep its rows for `finish_chunks`.
+    pub fn new(outcomes: Vec<RowOutcome>, opts: &ParseOptions) -> ChunkOutcome {
+        let waiting = outcomes
+            .iter()
+            .any(|o| matches!(o, RowOutcome::NeedsDate(..)));
+        if !opts.columnar || waiting {
+            return ChunkOutcome::Rows(outcomes);
+        }
+        let mut records = Vec::with_capacity(outcomes.len());
+        let mut rejects = Vec::new();
+        for o in outcomes {
+            match o {
+                RowOutcome::Ok(r) => records.push(r),
+                RowOutcome::Rejected(r) => rejects.push(r),
+                RowOutcome::NeedsDate(..) => unreachable!("checked above"),
+            }
+        }
+        ChunkOutcome::Block(block_of(&records), rejects)
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            ChunkOutcome::Rows(rows) => rows.len(),
+            ChunkOutcome::Block(block, rejects) => block.height() + rejects.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn block_of(records: &[Record]) -> Frame {
+    Frame::from_records(records, &[]).expect("builder columns are consistent")
+}
+
+/// `finish_chunks` for a parser that reads a file as one piece.
+pub fn finish(
+    outcomes: Vec<RowOutcome>,
+    rows: u64,
+    opts: &ParseOptions,
+    notes: Vec<FileNote>,
+) -> ParsedFile {
+    finish_chunks(vec![ChunkOutcome::Rows(outcomes)], rows, opts, notes)
 }
 
 /// Resolve culture dates for a whole file at once: the day/month order comes from the file's own
 /// values where any settles it (`13/1/…`), else from `--date-order`, else month-first (the order
-/// of every Microsoft export observed) — and the note says which rule was used.
-pub fn finish(
-    outcomes: Vec<RowOutcome>,
+/// of every Microsoft export observed) — and the note says which rule was used. Chunks stay in
+/// file order.
+pub fn finish_chunks(
+    chunks: Vec<ChunkOutcome>,
     rows: u64,
     opts: &ParseOptions,
     mut notes: Vec<FileNote>,
@@ -63,15 +134,20 @@ pub fn finish(
     let mut dmy = 0usize;
     let mut mdy = 0usize;
     let mut dependent = 0usize;
-    for o in &outcomes {
-        if let RowOutcome::NeedsDate(_, d) = o {
-            if time::is_order_dependent(d) {
-                dependent += 1;
-            }
-            match time::date_order_hint(d) {
-                Some(DateOrder::Dmy) => dmy += 1,
-                Some(DateOrder::Mdy) => mdy += 1,
-                None => {}
+    for c in &chunks {
+        let ChunkOutcome::Rows(outcomes) = c else {
+            continue;
+        };
+        for o in outcomes {
+            if let RowOutcome::NeedsDate(_, d) = o {
+                if time::is_order_dependent(d) {
+                    dependent += 1;
+                }
+                match time::date_order_hint(d) {
+                    Some(DateOrder::Dmy) => dmy += 1,
+                    Some(DateOrder::Mdy) => mdy += 1,
+                    None => {}
+                }
             }
         }
     }
@@ -105,29 +181,44 @@ pub fn finish(
         notes,
         ..ParsedFile::default()
     };
-    out.records.reserve_exact(outcomes.len());
-    for o in outcomes {
-        match o {
-            RowOutcome::Ok(r) => out.records.push(r),
-            RowOutcome::Rejected(r) => out.rejects.push(r),
-            RowOutcome::NeedsDate(mut r, d) => match time::parse_culture(&d, order) {
-                Some(t) => {
-                    r.time = t;
-                    r.time_source = if time::is_order_dependent(&d) {
-                        match order {
-                            DateOrder::Mdy => "culture date (month/day/year, UTC)",
-                            DateOrder::Dmy => "culture date (day/month/year, UTC)",
-                        }
-                    } else {
-                        "culture date (year first, UTC)"
-                    };
-                    out.records.push(r);
-                }
-                None => out.rejects.push(Reject {
-                    line: r.line,
-                    reason: format!("unreadable date '{d}' (read as {})", order.as_str()),
-                }),
-            },
+    for chunk in chunks {
+        let outcomes = match chunk {
+            ChunkOutcome::Block(block, rejects) => {
+                out.blocks.push(block);
+                out.rejects.extend(rejects);
+                continue;
+            }
+            ChunkOutcome::Rows(outcomes) => outcomes,
+        };
+        let mut records = Vec::with_capacity(outcomes.len());
+        for o in outcomes {
+            match o {
+                RowOutcome::Ok(r) => records.push(r),
+                RowOutcome::Rejected(r) => out.rejects.push(r),
+                RowOutcome::NeedsDate(mut r, d) => match time::parse_culture(&d, order) {
+                    Some(t) => {
+                        r.time = t;
+                        r.time_source = if time::is_order_dependent(&d) {
+                            match order {
+                                DateOrder::Mdy => "culture date (month/day/year, UTC)",
+                                DateOrder::Dmy => "culture date (day/month/year, UTC)",
+                            }
+                        } else {
+                            "culture date (year first, UTC)"
+                        };
+                        records.push(r);
+                    }
+                    None => out.rejects.push(Reject {
+                        line: r.line,
+                        reason: format!("unreadable date '{d}' (read as {})", order.as_str()),
+                    }),
+                },
+            }
+        }
+        if opts.columnar {
+            out.blocks.push(block_of(&records));
+        } else {
+            out.records.extend(records);
         }
     }
     out

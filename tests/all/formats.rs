@@ -17,7 +17,7 @@ fn purview_2022_six_columns_with_affected_items() {
         ),
         (1, 1, 0)
     );
-    let r = &ing.records[0];
+    let r = &ing.records()[0];
     assert_eq!(rfc3339(r.time), "2022-06-26T05:40:02Z");
     assert_eq!(r.time_source, "AuditData.CreationTime");
     assert_eq!(r.operation, "HardDelete");
@@ -40,7 +40,7 @@ fn purview_2022_six_columns_with_affected_items() {
 #[test]
 fn purview_2026_quoted_iso_date_with_trailing_space_is_the_fallback_time() {
     let ing = read_one(&fixture("purview_2026_isodate.csv"));
-    let r = &ing.records[0];
+    let r = &ing.records()[0];
     assert_eq!(rfc3339(r.time), "2026-01-24T06:54:24Z");
     assert_eq!(r.time_source, "CreationDate");
     assert_eq!(r.client_ip.as_deref(), Some("2001:db8::abcd"));
@@ -51,7 +51,7 @@ fn purview_2026_quoted_iso_date_with_trailing_space_is_the_fallback_time() {
 fn classic_portal_four_columns() {
     let ing = read_one(&fixture("classic_portal.csv"));
     assert_eq!(ing.files[0].format, Format::ClassicCsv);
-    let r = &ing.records[0];
+    let r = &ing.records()[0];
     assert_eq!(r.operation, "MailboxLogin");
     assert_eq!(r.client_ip.as_deref(), Some("10.11.12.13"));
     assert_eq!(rfc3339(r.time), "2021-11-02T14:03:09Z");
@@ -67,10 +67,10 @@ fn powershell_export_with_bom_type_line_quotes_and_culture_dates() {
     );
     assert_eq!((f.rows, f.records, f.rejected), (3, 3, 0));
     // Line 1 is #TYPE, line 2 the header: the first record is on line 3.
-    let lines: Vec<u64> = ing.records.iter().map(|r| r.line).collect();
+    let lines: Vec<u64> = ing.records().iter().map(|r| r.line).collect();
     assert!(lines.contains(&3), "{lines:?}");
     assert!(
-        ing.records
+        ing.records()
             .iter()
             .all(|r| r.time_source == "AuditData.CreationTime")
     );
@@ -107,9 +107,12 @@ fn utf16_exports_read_the_same_as_utf8() {
             .map(|r| (r.record_id.clone(), r.time, r.items.clone()))
             .collect::<Vec<_>>()
     };
-    assert_eq!(strip(&a.records), strip(&b.records));
+    assert_eq!(strip(&a.records()), strip(&b.records()));
     let c = read_one(&be);
-    assert_eq!((c.files[0].encoding, c.records.len()), ("utf-16be-bom", 4));
+    assert_eq!(
+        (c.files[0].encoding, c.records().len()),
+        ("utf-16be-bom", 4)
+    );
 }
 
 #[test]
@@ -127,8 +130,8 @@ fn excel_resaved_semicolon_csv() {
     }
     w.flush().unwrap();
     let ing = read_one(&p);
-    assert_eq!(ing.records.len(), 1);
-    assert_eq!(ing.records[0].operation, "HardDelete");
+    assert_eq!(ing.records().len(), 1);
+    assert_eq!(ing.records()[0].operation, "HardDelete");
     assert!(
         ing.warnings.iter().any(|w| w.code == "resaved-csv"),
         "{:?}",
@@ -151,7 +154,8 @@ fn mailbox_audit_log_showdetails_without_auditdata() {
         f.notes
     );
     assert!(f.notes.iter().any(|n| n.code == "timezone-assumed-utc"));
-    let by_id = |id: &str| ing.records.iter().find(|r| r.record_id == id).unwrap();
+    let records = ing.records();
+    let by_id = |id: &str| records.iter().find(|r| r.record_id == id).unwrap();
     let bind = by_id("RgAAAAlee1");
     assert_eq!(rfc3339(bind.time), "2024-04-25T14:03:10Z");
     assert_eq!(bind.mailbox.as_deref(), Some("lee@fabrikam.com"));
@@ -178,7 +182,7 @@ fn ambiguous_culture_dates_are_flagged_and_follow_date_order() {
     let p = dir.path().join("mal.csv");
     std::fs::write(&p, "Operation,LogonType,MailboxOwnerUPN,LastAccessed,Identity\r\nFolderBind,Delegate,a@x.com,01/02/2024 10:00:00,id1\r\n").unwrap();
     let ing = read_one(&p);
-    assert_eq!(rfc3339(ing.records[0].time), "2024-01-02T10:00:00Z");
+    assert_eq!(rfc3339(ing.records()[0].time), "2024-01-02T10:00:00Z");
     assert!(
         ing.warnings
             .iter()
@@ -194,7 +198,7 @@ fn ambiguous_culture_dates_are_flagged_and_follow_date_order() {
         },
         &mailscope::ingest::NoProgress,
     );
-    assert_eq!(rfc3339(dmy.records[0].time), "2024-02-01T10:00:00Z");
+    assert_eq!(rfc3339(dmy.records()[0].time), "2024-02-01T10:00:00Z");
 }
 
 #[test]
@@ -211,22 +215,22 @@ fn json_lines_and_arrays() {
         "{}",
         f.rejects[0].reason
     );
-    let z = &l.records[0];
+    let z = &l.records()[0];
     assert_eq!(z.logon_type.as_deref(), Some("Owner"));
     assert_eq!(z.client_ip.as_deref(), Some("198.51.100.77"));
     assert_eq!(z.aad_session_id.as_deref(), Some("aad-zoe-1"));
     assert_eq!(z.items[0].size, Some(1156492));
     assert_eq!(
-        l.records[1].items[0].folder_path.as_deref(),
+        l.records()[1].items[0].folder_path.as_deref(),
         Some("\\Sent Items")
     );
 
     let a = read_one(&fixture("auditdata_array.json"));
     assert_eq!(
-        (a.files[0].format, a.records.len(), a.rejected()),
+        (a.files[0].format, a.records().len(), a.rejected()),
         (Format::AuditDataJson, 2, 0)
     );
-    assert_eq!(a.records[0].line, 2);
+    assert_eq!(a.records()[0].line, 2);
 }
 
 #[test]
@@ -237,7 +241,7 @@ fn mailbox_searchresult_xml_applies_offsets_and_reads_the_doc_style_item() {
         (f.format, f.rows, f.records, f.rejected),
         (Format::MailboxAuditXml, 4, 4, 0)
     );
-    let times: Vec<String> = ing.records.iter().map(|r| rfc3339(r.time)).collect();
+    let times: Vec<String> = ing.records().iter().map(|r| rfc3339(r.time)).collect();
     assert_eq!(
         times,
         [
@@ -247,8 +251,8 @@ fn mailbox_searchresult_xml_applies_offsets_and_reads_the_doc_style_item() {
             "2024-03-12T00:35:42.500Z"
         ]
     );
-    let del = ing
-        .records
+    let records = ing.records();
+    let del = records
         .iter()
         .find(|r| r.operation == "HardDelete")
         .unwrap();
@@ -265,8 +269,8 @@ fn mailbox_searchresult_xml_applies_offsets_and_reads_the_doc_style_item() {
 fn admin_searchresult_xml_becomes_records() {
     let ing = read_one(&fixture("searchresult_admin.xml"));
     assert_eq!(ing.files[0].format, Format::AdminAuditXml);
-    assert_eq!(ing.records.len(), 2);
-    let set = &ing.records[0];
+    assert_eq!(ing.records().len(), 2);
+    let set = &ing.records()[0];
     assert_eq!(set.operation, "Set-Mailbox");
     assert_eq!(rfc3339(set.time), "2015-10-18T22:48:15Z");
     assert_eq!(set.mailbox.as_deref(), Some("david"));
@@ -276,7 +280,10 @@ fn admin_searchresult_xml_becomes_records() {
             .unwrap()
             .contains("ForwardingSmtpAddress=smtp:drop@example.net")
     );
-    assert_eq!(ing.records[1].mailbox.as_deref(), Some("david@contoso.com"));
+    assert_eq!(
+        ing.records()[1].mailbox.as_deref(),
+        Some("david@contoso.com")
+    );
 }
 
 #[test]
@@ -306,12 +313,12 @@ fn duplicates_across_files_are_kept_once() {
     let ing = read(&[sample("")]);
     assert_eq!(ing.files.len(), 3);
     assert_eq!(ing.duplicates(), 1);
-    let ids: std::collections::HashSet<_> =
-        ing.records.iter().map(|r| r.record_id.as_str()).collect();
-    assert_eq!(ids.len(), ing.records.len());
+    let records = ing.records();
+    let ids: std::collections::HashSet<_> = records.iter().map(|r| r.record_id.as_str()).collect();
+    assert_eq!(ids.len(), records.len());
     assert_eq!(
         ing.rows(),
-        ing.records.len() as u64 + ing.duplicates() + ing.rejected()
+        ing.records().len() as u64 + ing.duplicates() + ing.rejected()
     );
     // The same export twice (a copy) adds nothing but duplicates.
     let dir = tempfile::tempdir().unwrap();
@@ -325,7 +332,7 @@ fn duplicates_across_files_are_kept_once() {
         dir.path().join("copy.csv"),
     ]);
     assert_eq!(twice.duplicates(), twice.files[0].records);
-    assert_eq!(twice.records.len() as u64, twice.files[0].records);
+    assert_eq!(twice.records().len() as u64, twice.files[0].records);
 }
 
 #[test]
@@ -360,18 +367,18 @@ fn capped_exports_are_flagged() {
     }
     std::fs::write(&p, s).unwrap();
     let ing = read_one(&p);
-    assert_eq!(ing.records.len(), 5000);
+    assert_eq!(ing.records().len(), 5000);
     assert!(ing.warnings.iter().any(|w| w.code == "probably-truncated"));
 }
 
 #[test]
 fn the_frame_has_one_row_per_record_and_per_item() {
     let ing = read(&[sample("")]);
-    let frame = Frame::from_records(&ing.records, &ing.file_paths()).unwrap();
-    assert_eq!(frame.records.height(), ing.records.len());
+    let frame = Frame::from_records(&ing.records(), &ing.file_paths()).unwrap();
+    assert_eq!(frame.records.height(), ing.records().len());
     assert_eq!(
         frame.items.height(),
-        ing.records.iter().map(|r| r.items.len()).sum::<usize>()
+        ing.records().iter().map(|r| r.items.len()).sum::<usize>()
     );
     let names: Vec<String> = frame
         .records
@@ -413,9 +420,14 @@ fn building_the_frame_block_by_block_gives_the_same_frame() {
         })
         .collect();
     let files = vec!["f".to_string()];
-    let borrowed = Frame::from_records(&records, &files).unwrap();
-    let owned = Frame::from_records_owned(records, &files).unwrap();
-    assert!(borrowed.records.equals_missing(&owned.records));
-    assert!(borrowed.items.equals_missing(&owned.items));
-    assert_eq!(owned.items.height(), 70_000);
+    let whole = Frame::from_records(&records, &files).unwrap();
+    let blocks = Frame::concat(
+        records
+            .chunks(999)
+            .map(|c| Frame::from_records(c, &files).unwrap()),
+    )
+    .unwrap();
+    assert!(whole.records.equals_missing(&blocks.records));
+    assert!(whole.items.equals_missing(&blocks.items));
+    assert_eq!(blocks.items.height(), 70_000);
 }

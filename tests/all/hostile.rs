@@ -64,7 +64,7 @@ fn a_50_mb_single_line_is_read() {
     )
     .unwrap();
     let ing = read_one(&p);
-    assert_eq!((ing.rows(), ing.records.len()), (2, 2));
+    assert_eq!((ing.rows(), ing.records().len()), (2, 2));
 }
 
 #[test]
@@ -88,8 +88,8 @@ fn deeply_nested_auditdata_does_not_overflow_the_stack() {
     .unwrap();
     let ing = read_one(&p);
     assert_eq!(ing.rows(), 2);
-    assert_eq!(ing.records.len() as u64 + ing.rejected(), 2);
-    assert_eq!(ing.records[0].record_id, "deep0001");
+    assert_eq!(ing.records().len() as u64 + ing.rejected(), 2);
+    assert_eq!(ing.records()[0].record_id, "deep0001");
 }
 
 #[test]
@@ -113,8 +113,8 @@ fn billion_laughs_is_not_expanded() {
     );
     std::fs::write(&p, xml).unwrap();
     let ing = read_one(&p);
-    assert_eq!(ing.records.len(), 1);
-    assert_eq!(ing.records[0].folder_path.as_deref(), Some("&lol9;"));
+    assert_eq!(ing.records().len(), 1);
+    assert_eq!(ing.records()[0].folder_path.as_deref(), Some("&lol9;"));
 }
 
 #[test]
@@ -174,7 +174,10 @@ fn utf16_without_bom_is_read() {
     )
     .unwrap();
     let ing = read_one(&p);
-    assert_eq!((ing.files[0].encoding, ing.records.len()), ("utf-16le", 1));
+    assert_eq!(
+        (ing.files[0].encoding, ing.records().len()),
+        ("utf-16le", 1)
+    );
 }
 
 #[test]
@@ -258,10 +261,10 @@ fn a_file_that_grows_while_being_read_is_flagged() {
     let ing = read_one(&p);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     writer.join().unwrap();
-    assert!(ing.records.len() >= 60_000);
+    assert!(ing.records().len() >= 60_000);
     assert_eq!(
         ing.rows(),
-        ing.records.len() as u64 + ing.rejected() + ing.duplicates()
+        ing.records().len() as u64 + ing.rejected() + ing.duplicates()
     );
     assert!(
         ing.warnings

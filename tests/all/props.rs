@@ -99,7 +99,7 @@ proptest! {
         let copy = dir.path().join("copy.csv");
         std::fs::copy(&whole, &copy).unwrap();
         let read = |paths: Vec<std::path::PathBuf>| ingest(&paths, &IngestOptions::default(), &NoProgress);
-        let key = |ing: &mailscope::ingest::Ingest| ing.records.iter().map(|r| (r.record_id.clone(), r.time, r.items.clone())).collect::<Vec<_>>();
+        let key = |ing: &mailscope::ingest::Ingest| ing.records().iter().map(|r| (r.record_id.clone(), r.time, r.items.clone())).collect::<Vec<_>>();
         let once = read(vec![whole.clone()]);
         let twice = read(vec![whole, copy]);
         let split = read(vec![a, b]);

@@ -476,7 +476,7 @@ fn attacker_sign_in_to_an_audited_mailbox_is_none_with_the_action_listed() {
 fn legacy_folderbind_with_an_utc_offset_decides_in_or_out_of_window() {
     // dave's attacker FolderBinds are 16:30 and 16:31 on 11 March at -08:00: 00:30 UTC on the 12th.
     let ing = read_one(&sample("SearchResult.xml"));
-    let frame = Frame::from_records(&ing.records, &ing.file_paths()).unwrap();
+    let frame = Frame::from_records(&ing.records(), &ing.file_paths()).unwrap();
     let mut c = attacker_ip();
     c.start = Some(t("2024-03-12T00:00:00Z"));
     let s = compute(&frame, &c).unwrap();

@@ -29,6 +29,11 @@
 //! `items` columns: record_row (u32 row in `records`), record_id, folder_path, folder_id,
 //! internet_message_id (normalized), internet_message_id_raw, subject, item_id, size (i64).
 
+mod build;
+mod rows;
+
+pub use build::FrameBuilder;
+
 use crate::model::{Micros, Record};
 use polars::prelude::*;
 
@@ -78,160 +83,109 @@ pub struct Frame {
     pub items: DataFrame,
 }
 
-fn strs<'a>(name: &str, it: impl Iterator<Item = Option<&'a str>>) -> Column {
-    Column::new(name.into(), it.collect::<Vec<Option<&str>>>())
-}
-
 impl Frame {
-    /// Build the frame from parsed records (`files[record.file]` names each record's source).
+    /// A frame with no rows (and every column).
+    pub fn empty() -> Frame {
+        FrameBuilder::new(&[], 0)
+            .finish()
+            .expect("an empty frame has consistent columns")
+    }
+
+    /// Build the frame from records (`files[record.file]` names each record's source), in
+    /// blocks built in parallel.
     pub fn from_records(records: &[Record], files: &[String]) -> PolarsResult<Frame> {
-        Self::build(records, files, 0)
-    }
-
-    /// Build the frame from records it may consume: they are turned into columns a block at a
-    /// time from the end, and each block's strings are freed as soon as its columns exist, so
-    /// records and frame are never both whole in memory.
-    pub fn from_records_owned(mut records: Vec<Record>, files: &[String]) -> PolarsResult<Frame> {
-        const BLOCK: usize = 1 << 16;
-        let mut parts = Vec::new();
-        while !records.is_empty() {
-            let at = records.len().saturating_sub(BLOCK);
-            let block = records.split_off(at);
-            parts.push(Self::build(&block, files, at as u32)?);
-        }
-        drop(records);
-        let Some(mut frame) = parts.pop() else {
-            return Self::build(&[], files, 0);
-        };
-        while let Some(p) = parts.pop() {
-            frame.records.vstack_mut_owned(p.records)?;
-            frame.items.vstack_mut_owned(p.items)?;
-        }
-        frame.records.rechunk_mut_par();
-        frame.items.rechunk_mut_par();
-        Ok(frame)
-    }
-
-    /// Columns for `records`, whose first record is row `row_offset` of the whole frame.
-    fn build(records: &[Record], files: &[String], row_offset: u32) -> PolarsResult<Frame> {
-        let r = records;
-        let s = |f: fn(&Record) -> Option<&str>| r.iter().map(f);
-        // Columns are independent: build them in parallel.
-        type Build<'a> = Box<dyn Fn() -> Column + Send + Sync + 'a>;
-        let builders: Vec<Build> = vec![
-            Box::new(move || {
-                let times: Vec<i64> = r.iter().map(|x| x.time).collect();
-                Int64Chunked::from_vec(col::TIME.into(), times)
-                    .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
-                    .into_series()
-                    .into_column()
-            }),
-            Box::new(move || strs(col::TIME_SOURCE, s(|x| Some(x.time_source)))),
-            Box::new(move || strs(col::RECORD_ID, s(|x| Some(x.record_id.as_str())))),
-            Box::new(move || {
-                strs(
-                    col::SOURCE_FILE,
-                    r.iter()
-                        .map(|x| files.get(x.file as usize).map(String::as_str)),
-                )
-            }),
-            Box::new(move || {
-                Column::new(
-                    col::SOURCE_LINE.into(),
-                    r.iter().map(|x| x.line).collect::<Vec<u64>>(),
-                )
-            }),
-            Box::new(move || strs(col::FORMAT, s(|x| x.format.map(|f| f.as_str())))),
-            Box::new(move || strs(col::WORKLOAD, s(|x| x.workload.as_deref()))),
-            Box::new(move || strs(col::OPERATION, s(|x| Some(x.operation.as_str())))),
-            Box::new(move || strs(col::RECORD_TYPE, s(|x| x.record_type.as_deref()))),
-            Box::new(move || strs(col::MAILBOX, s(|x| x.mailbox.as_deref()))),
-            Box::new(move || strs(col::MAILBOX_GUID, s(|x| x.mailbox_guid.as_deref()))),
-            Box::new(move || strs(col::ACTOR, s(|x| x.actor.as_deref()))),
-            Box::new(move || strs(col::ACTOR_SID, s(|x| x.actor_sid.as_deref()))),
-            Box::new(move || strs(col::LOGON_TYPE, s(|x| x.logon_type.as_deref()))),
-            Box::new(move || strs(col::CLIENT_IP, s(|x| x.client_ip.as_deref()))),
-            Box::new(move || {
-                Column::new(
-                    col::CLIENT_PORT.into(),
-                    r.iter()
-                        .map(|x| x.client_port.map(u32::from))
-                        .collect::<Vec<Option<u32>>>(),
-                )
-            }),
-            Box::new(move || strs(col::CLIENT_INFO, s(|x| x.client_info.as_deref()))),
-            Box::new(move || strs(col::SESSION_ID, s(|x| x.session_id.as_deref()))),
-            Box::new(move || strs(col::AAD_SESSION_ID, s(|x| x.aad_session_id.as_deref()))),
-            Box::new(move || strs(col::TOKEN_ID, s(|x| x.token_id.as_deref()))),
-            Box::new(move || strs(col::APP_ID, s(|x| x.app_id.as_deref()))),
-            Box::new(move || strs(col::CLIENT_APP_ID, s(|x| x.client_app_id.as_deref()))),
-            Box::new(move || strs(col::MAIL_ACCESS_TYPE, s(|x| x.mail_access_type.as_deref()))),
-            Box::new(move || {
-                Column::new(
-                    col::IS_THROTTLED.into(),
-                    r.iter().map(|x| x.is_throttled).collect::<Vec<bool>>(),
-                )
-            }),
-            Box::new(move || {
-                Column::new(
-                    col::OPERATION_COUNT.into(),
-                    r.iter()
-                        .map(|x| x.operation_count)
-                        .collect::<Vec<Option<i64>>>(),
-                )
-            }),
-            Box::new(move || strs(col::RESULT_STATUS, s(|x| x.result_status.as_deref()))),
-            Box::new(move || strs(col::FOLDER_PATH, s(|x| x.folder_path.as_deref()))),
-            Box::new(move || strs(col::DETAIL, s(|x| x.detail.as_deref()))),
-        ];
-        let columns: Vec<Column> = {
-            use rayon::prelude::*;
-            builders.par_iter().map(|b| b()).collect()
-        };
-        let records_df = DataFrame::new(r.len(), columns)?;
-
-        let items: Vec<(u32, &Record, &crate::model::Item)> = r
-            .iter()
-            .enumerate()
-            .flat_map(|(i, rec)| {
-                rec.items
-                    .iter()
-                    .map(move |it| (row_offset + i as u32, rec, it))
+        use rayon::prelude::*;
+        const BLOCK: usize = 1 << 14;
+        let blocks: Vec<Frame> = records
+            .par_chunks(BLOCK)
+            .map(|block| {
+                let mut b = FrameBuilder::new(files, block.len());
+                block.iter().for_each(|r| b.push(r));
+                b.finish()
             })
+            .collect::<PolarsResult<_>>()?;
+        Frame::concat(blocks)
+    }
+
+    /// Stack blocks in order; each block's `items.record_row` is shifted to the rows its
+    /// records take in the whole.
+    pub fn concat(blocks: impl IntoIterator<Item = Frame>) -> PolarsResult<Frame> {
+        let mut whole: Option<Frame> = None;
+        let mut offset = 0u32;
+        for block in blocks {
+            let height = block.records.height() as u32;
+            let mut items = block.items;
+            if offset > 0 {
+                let rows = items.column(col::RECORD_ROW)?.u32()? + offset;
+                items.replace(col::RECORD_ROW, rows.into_column())?;
+            }
+            match &mut whole {
+                None => {
+                    whole = Some(Frame {
+                        records: block.records,
+                        items,
+                    })
+                }
+                Some(w) => {
+                    w.records.vstack_mut_owned(block.records)?;
+                    w.items.vstack_mut_owned(items)?;
+                }
+            }
+            offset += height;
+        }
+        let mut whole = whole.unwrap_or_else(Frame::empty);
+        whole.records.rechunk_mut_par();
+        whole.items.rechunk_mut_par();
+        Ok(whole)
+    }
+
+    /// Set `source_file` on every row (blocks parsed before their path was known).
+    pub fn set_source_file(&mut self, path: &str) -> PolarsResult<()> {
+        let column = StringChunked::full(col::SOURCE_FILE.into(), path, self.records.height());
+        self.records
+            .replace(col::SOURCE_FILE, column.into_column())?;
+        Ok(())
+    }
+
+    /// The rows `order` names, in that order, with their items (in their order within each
+    /// record) and `items.record_row` renumbered to match.
+    pub fn select_rows(&self, order: &[u32]) -> PolarsResult<Frame> {
+        let old_rows: Vec<u32> = self
+            .items
+            .column(col::RECORD_ROW)?
+            .u32()?
+            .iter()
+            .map(|v| v.unwrap_or(0))
             .collect();
-        let is =
-            |f: fn(&crate::model::Item) -> Option<&str>| items.iter().map(move |(_, _, it)| f(it));
-        let item_cols = vec![
-            Column::new(
-                col::RECORD_ROW.into(),
-                items.iter().map(|x| x.0).collect::<Vec<u32>>(),
-            ),
-            strs(
-                col::RECORD_ID,
-                items.iter().map(|x| Some(x.1.record_id.as_str())),
-            ),
-            strs(col::FOLDER_PATH, is(|i| i.folder_path.as_deref())),
-            strs(col::FOLDER_ID, is(|i| i.folder_id.as_deref())),
-            strs(
-                col::INTERNET_MESSAGE_ID,
-                is(|i| i.internet_message_id.as_deref()),
-            ),
-            strs(
-                col::INTERNET_MESSAGE_ID_RAW,
-                is(|i| i.internet_message_id_raw.as_deref()),
-            ),
-            strs(col::SUBJECT, is(|i| i.subject.as_deref())),
-            strs(col::ITEM_ID, is(|i| i.item_id.as_deref())),
-            Column::new(
-                col::SIZE.into(),
-                items.iter().map(|x| x.2.size).collect::<Vec<Option<i64>>>(),
-            ),
-        ];
-        let items_df = DataFrame::new(items.len(), item_cols)?;
-        Ok(Frame {
-            records: records_df,
-            items: items_df,
-        })
+        // Items are stored grouped by record, records in row order: a prefix sum finds each
+        // record's items.
+        debug_assert!(old_rows.windows(2).all(|w| w[0] <= w[1]));
+        let mut starts = vec![0u32; self.records.height() + 1];
+        for &r in &old_rows {
+            starts[r as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut item_order = Vec::with_capacity(old_rows.len());
+        let mut new_rows = Vec::with_capacity(old_rows.len());
+        for (new, &old) in order.iter().enumerate() {
+            for i in starts[old as usize]..starts[old as usize + 1] {
+                item_order.push(i);
+                new_rows.push(new as u32);
+            }
+        }
+        let records = self
+            .records
+            .take(&IdxCa::from_vec(PlSmallStr::EMPTY, order.to_vec()))?;
+        let mut items = self
+            .items
+            .take(&IdxCa::from_vec(PlSmallStr::EMPTY, item_order))?;
+        items.replace(
+            col::RECORD_ROW,
+            Column::new(col::RECORD_ROW.into(), new_rows),
+        )?;
+        Ok(Frame { records, items })
     }
 
     pub fn height(&self) -> usize {
