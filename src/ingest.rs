@@ -155,6 +155,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
         .map(|p| read_one(p, opts, &popts, progress))
         .collect();
     progress.finish();
+    crate::timing::phase("files parsed");
 
     let mut skipped: Vec<SkippedOut> = problems
         .into_iter()
@@ -193,7 +194,9 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
         file_heights.push(height);
     }
     let all = Frame::concat(blocks).expect("frame blocks share one schema");
+    crate::timing::phase("blocks stacked");
     let kept = unique_in_time_order(&all, &mut summaries, &file_heights);
+    crate::timing::phase("de-duplicated and sorted");
     let identity = kept.iter().enumerate().all(|(i, &r)| i == r as usize);
     let frame = if identity && kept.len() == all.height() {
         all
@@ -201,6 +204,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
         all.select_rows(&kept)
             .expect("selected rows exist in the frame")
     };
+    crate::timing::phase("rows selected");
     let mut warnings = Vec::new();
     for summary in summaries.iter_mut() {
         summary.first_time = summary.first_micros.map(crate::time::rfc3339);
@@ -329,6 +333,7 @@ pub fn parse_bytes(
 ) -> Result<(&'static str, Option<usize>, Format, ParsedFile), String> {
     let decoded = input::decode(bytes);
     let text = decoded.text.as_ref();
+    crate::timing::phase("decoded");
     let detected = detect::detect(text);
     let parsed = match &detected {
         Detected::Csv(layout) => parse::csv::parse(text, layout, popts),
@@ -372,10 +377,12 @@ fn read_one(
     let (sha256, result) = rayon::join(
         || {
             use sha2::{Digest, Sha256};
-            Sha256::digest(&bytes[..])
+            let hex = Sha256::digest(&bytes[..])
                 .iter()
                 .map(|b| format!("{b:02x}"))
-                .collect::<String>()
+                .collect::<String>();
+            crate::timing::phase("hashed");
+            hex
         },
         || {
             parse_bytes(

@@ -16,3 +16,4 @@ pub mod parse;
 pub mod report;
 pub mod scope;
 pub mod time;
+pub mod timing;

@@ -9,6 +9,7 @@ use mailscope::report::text::{Style, parse_tz};
 use mailscope::scope::ScopeConfig;
 use mailscope::scope::indicators::{CaseFile, Indicators};
 use mailscope::time::DateOrder;
+use mailscope::timing;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -228,9 +229,17 @@ fn main() -> ExitCode {
             .num_threads(cli.threads)
             .build_global();
     }
+    let memstats = std::env::var_os("MAILSCOPE_MEMSTATS").is_some();
+    let peak_anon = memstats.then(sample_peak_anon);
     let result = run(cli);
-    if std::env::var_os("MAILSCOPE_MEMSTATS").is_some() {
+    if memstats {
         print_memstats();
+        if let Some(peak) = peak_anon {
+            eprintln!(
+                "peak RssAnon (sampled every 5 ms): {} kB",
+                peak.load(std::sync::atomic::Ordering::Relaxed)
+            );
+        }
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -248,11 +257,25 @@ fn main() -> ExitCode {
     }
 }
 
-/// With MAILSCOPE_TIMINGS set, print the time since `t` at the end of a phase (for profiling).
-fn phase(name: &str, t: std::time::Instant) {
-    if std::env::var_os("MAILSCOPE_TIMINGS").is_some() {
-        eprintln!("{:>8.3} s  {name}", t.elapsed().as_secs_f64());
-    }
+/// The kernel reports a peak only for all resident memory (VmHWM, which counts the mapped input
+/// too); the peak of anonymous memory — what the run itself allocates — is sampled here.
+fn sample_peak_anon() -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let p = peak.clone();
+    std::thread::spawn(move || {
+        loop {
+            if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+                let kb = status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("RssAnon:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                    .unwrap_or(0);
+                p.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    });
+    peak
 }
 
 /// Peak and current memory from the kernel (for the benchmark): VmHWM is peak resident memory,
@@ -549,12 +572,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if let Some(o) = &output {
                 check_output(o, &input.paths, force, format == ScopeFormat::Csv)?;
             }
-            let t = std::time::Instant::now();
+            timing::start();
             let mut ing = read_inputs(&input, cli.quiet)?;
-            phase("read, parse and frame", t);
+            timing::phase("read, parse and frame");
             let frame = std::mem::replace(&mut ing.frame, Frame::empty());
+            if std::env::var_os("MAILSCOPE_MEMSTATS").is_some() {
+                eprintln!(
+                    "frame: records {} MB, items {} MB (estimated)",
+                    frame.records.estimated_size() / 1_000_000,
+                    frame.items.estimated_size() / 1_000_000
+                );
+            }
             let scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;
-            phase("scope", t);
+            timing::phase("scope");
             let report = mailscope::report::build_report(&ing, scope, &cfg, command_line);
             let style = |markdown| Style {
                 markdown,
@@ -581,7 +611,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         .with_context(|| format!("writing {}", dir.display()))?;
                 }
             }
-            phase("report written", t);
+            timing::phase("report written");
         }
         Command::Timeline {
             input,

@@ -3,6 +3,7 @@
 //! The file is split at record boundaries (newlines outside quotes) and chunks parse in parallel.
 
 use super::auditdata;
+use super::csv_reader::{RecordReader, Row};
 use super::mailbox::{derive_mailbox, logon_type_name};
 use super::{
     ChunkOutcome, FileNote, ParseOptions, ParsedFile, Reject, RowOutcome, derived_id, finish_chunks,
@@ -149,7 +150,7 @@ impl Columns {
             names,
         }
     }
-    fn get<'r>(&self, row: &'r csv::StringRecord, name: &str) -> Option<&'r str> {
+    fn get<'r>(&self, row: &'r Row, name: &str) -> Option<&'r str> {
         let i = self.names.iter().position(|n| n == name)?;
         row.get(i).map(str::trim).filter(|s| !s.is_empty())
     }
@@ -178,6 +179,7 @@ pub fn parse_chunked(
         chunk_bytes.max(1),
         layout.delimiter,
     );
+    crate::timing::phase("chunks found");
     let parts: Vec<(u64, ChunkOutcome)> = chunks
         .par_iter()
         .map(|c| {
@@ -190,6 +192,7 @@ pub fn parse_chunked(
         .collect();
     let rows = parts.iter().map(|p| p.0).sum();
     let parts: Vec<ChunkOutcome> = parts.into_iter().map(|p| p.1).collect();
+    crate::timing::phase("chunks parsed");
     let mut notes = Vec::new();
     if layout.delimiter != b',' {
         notes.push(FileNote {
@@ -217,56 +220,27 @@ fn parse_chunk(
     layout: &CsvLayout,
     cols: &Columns,
 ) -> (u64, Vec<RowOutcome>) {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(layout.delimiter)
-        .from_reader(chunk.as_bytes());
+    let mut reader = RecordReader::new(chunk, layout.delimiter);
     let mut out = Vec::new();
     let mut rows = 0u64;
-    let mut row = csv::StringRecord::new();
-    // The csv reader's own line numbers lag behind on CRLF files (the `\n` of a CRLF is consumed
-    // with the next record), so lines are counted here from byte offsets, incrementally.
+    // Lines are counted from byte offsets, incrementally.
     let bytes = chunk.as_bytes();
     let mut counted_to = 0usize;
     let mut line_at_counted = first_line;
-    let mut line_of = |offset: usize| -> u64 {
-        let mut start = offset.min(bytes.len());
-        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
-            start += 1;
+    while let Some((start, row)) = reader.next_record() {
+        // Blank lines between records are not data rows.
+        if row.len() == 1 && row.get(0).is_some_and(|f| f.trim().is_empty()) {
+            continue;
         }
-        if start >= counted_to {
-            line_at_counted += crate::input::count_newlines(&bytes[counted_to..start]);
-            counted_to = start;
-        }
-        line_at_counted
-    };
-    loop {
-        let start = rdr.position().byte() as usize;
-        match rdr.read_record(&mut row) {
-            Ok(false) => break,
-            Ok(true) => {
-                // Blank lines between records are not data rows.
-                if row.len() == 1 && row[0].trim().is_empty() {
-                    continue;
-                }
-                rows += 1;
-                let at = row.position().map(|p| p.byte() as usize).unwrap_or(start);
-                out.push(convert_row(&row, line_of(at), layout.format, cols));
-            }
-            Err(e) => {
-                rows += 1;
-                out.push(RowOutcome::Rejected(Reject {
-                    line: line_of(start),
-                    reason: format!("CSV error: {e}"),
-                }));
-            }
-        }
+        rows += 1;
+        line_at_counted += crate::input::count_newlines(&bytes[counted_to..start]);
+        counted_to = start;
+        out.push(convert_row(&row, line_at_counted, layout.format, cols));
     }
     (rows, out)
 }
 
-fn convert_row(row: &csv::StringRecord, line: u64, format: Format, cols: &Columns) -> RowOutcome {
+fn convert_row(row: &Row, line: u64, format: Format, cols: &Columns) -> RowOutcome {
     if row.len() != cols.count {
         return RowOutcome::Rejected(Reject {
             line,
@@ -295,13 +269,13 @@ fn convert_row(row: &csv::StringRecord, line: u64, format: Format, cols: &Column
 /// for the file's date rule.
 type RowResult = Result<(Record, Option<String>), String>;
 
-fn cell<'r>(row: &'r csv::StringRecord, i: Option<usize>) -> Option<&'r str> {
+fn cell<'r>(row: &'r Row, i: Option<usize>) -> Option<&'r str> {
     i.and_then(|i| row.get(i))
         .map(str::trim)
         .filter(|s| !s.is_empty())
 }
 
-fn audit_data_row(row: &csv::StringRecord, cols: &Columns) -> RowResult {
+fn audit_data_row(row: &Row, cols: &Columns) -> RowResult {
     let json = cell(row, cols.audit_data).ok_or("AuditData column is empty")?;
     let parsed = auditdata::parse(json)?;
     let mut r = parsed.record;
@@ -343,7 +317,7 @@ fn time_from_column(mut r: Record, date: Option<String>, column: &'static str) -
     Ok((r, Some(d)))
 }
 
-fn mailbox_audit_row(row: &csv::StringRecord, cols: &Columns) -> RowResult {
+fn mailbox_audit_row(row: &Row, cols: &Columns) -> RowResult {
     let g = |n: &str| cols.get(row, n);
     let mut r = Record {
         operation: g("operation").unwrap_or_default().to_string(),

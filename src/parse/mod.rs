@@ -3,6 +3,7 @@
 
 pub mod auditdata;
 pub mod csv;
+pub mod csv_reader;
 pub mod flex;
 pub mod json;
 pub mod mailbox;

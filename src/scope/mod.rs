@@ -187,8 +187,10 @@ pub struct Attributed<'a> {
 pub fn attributed<'a>(frame: &'a Frame, cfg: &ScopeConfig) -> Result<Attributed<'a>, String> {
     let v = frame.records_view().map_err(|e| e.to_string())?;
     let items = frame.items_view().map_err(|e| e.to_string())?;
+    crate::timing::phase("columns viewed");
     let matcher = cfg.indicators.compile()?;
     let attr = attribute(&v, cfg, &matcher);
+    crate::timing::phase("records attributed");
     let mut items_of: Vec<Vec<usize>> = vec![Vec::new(); v.time.len()];
     for (k, row) in items.record_row.iter().enumerate() {
         if let Some(list) = items_of.get_mut(*row as usize) {
@@ -240,6 +242,7 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
         }
     }
 
+    crate::timing::phase("mailboxes grouped");
     let axis = timeline_axis(&v, cfg);
     let mut warnings = Vec::new();
     let mut mailboxes = Vec::new();
