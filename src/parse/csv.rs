@@ -11,7 +11,6 @@ use super::{
 use crate::detect::CsvLayout;
 use crate::ip;
 use crate::model::{Format, Item, Record, non_empty, normalize_message_id};
-use rayon::prelude::*;
 
 /// Target bytes per parallel chunk.
 const CHUNK_BYTES: usize = 4 << 20;
@@ -27,9 +26,7 @@ pub struct Chunk {
 /// Split `text[from..]` into chunks of about `target` bytes, cutting only at a newline that ends
 /// a record. The scan follows the csv reader's own quoting rules (a quote opens a quoted field
 /// only at the start of a field; `""` inside one is a quote; a quote elsewhere is a character),
-/// so chunk boundaries agree with where the reader itself would end records. It is one
-/// table-driven pass (no branches per byte but the rare cut check): this pass is sequential, so
-/// it must run at memory speed.
+/// so chunk boundaries agree with where the reader itself would end records.
 pub fn split_chunks(
     text: &str,
     from: usize,
@@ -37,6 +34,24 @@ pub fn split_chunks(
     target: usize,
     delimiter: u8,
 ) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
+    scan_chunks(text, from, first_line, target, delimiter, |c| {
+        chunks.push(c)
+    });
+    chunks
+}
+
+/// `split_chunks`, handing each chunk to `emit` as soon as it is found, so that parsing starts
+/// while the scan goes on. The scan is sequential: it is one table-driven pass with searches
+/// inside fields, and no branch per byte but the rare cut check.
+pub fn scan_chunks(
+    text: &str,
+    from: usize,
+    first_line: u64,
+    target: usize,
+    delimiter: u8,
+    mut emit: impl FnMut(Chunk),
+) {
     // Byte classes and states.
     const OTHER: usize = 0;
     const QUOTE: usize = 1;
@@ -64,14 +79,27 @@ pub fn split_chunks(
         /* end   */ [UNQUOTED, QUOTED, FIELD_START, RECORD_END, FIELD_START],
     ];
     let bytes = text.as_bytes();
-    let mut cuts = Vec::new();
+    let mut line = first_line;
+    let mut cut = |last_cut: &mut usize, at: usize| {
+        if at > *last_cut {
+            emit(Chunk {
+                start: *last_cut,
+                end: at,
+                first_line: line,
+            });
+            line += crate::input::count_newlines(&bytes[*last_cut..at]);
+            *last_cut = at;
+        }
+    };
     let mut state = FIELD_START;
     let mut last_cut = from;
     let mut i = from;
     while i < bytes.len() {
         match state {
             // Inside a quoted field only a quote can change anything: jump to the next one.
-            QUOTED => match memchr::memchr(b'"', &bytes[i..]) {
+            // (A plain loop: in AuditData the next quote is a few bytes away, too close for a
+            // SIMD search to pay for its setup.)
+            QUOTED => match bytes[i..].iter().position(|&b| b == b'"') {
                 Some(k) => {
                     i += k + 1;
                     state = QUOTE_IN_QUOTED;
@@ -93,32 +121,10 @@ pub fn split_chunks(
             }
         }
         if state == RECORD_END && i - last_cut >= target {
-            cuts.push(i);
-            last_cut = i;
+            cut(&mut last_cut, i);
         }
     }
-    let mut bounds = vec![from];
-    bounds.extend(cuts.into_iter().filter(|c| *c < bytes.len()));
-    bounds.push(bytes.len());
-    bounds.dedup();
-    // Line numbers: newlines per chunk counted in parallel, then a running sum.
-    let newlines: Vec<u64> = bounds
-        .par_windows(2)
-        .map(|w| crate::input::count_newlines(&bytes[w[0]..w[1]]))
-        .collect();
-    let mut line = first_line;
-    let mut chunks = Vec::with_capacity(newlines.len());
-    for (w, n) in bounds.windows(2).zip(newlines) {
-        if w[0] < w[1] {
-            chunks.push(Chunk {
-                start: w[0],
-                end: w[1],
-                first_line: line,
-            });
-        }
-        line += n;
-    }
-    chunks
+    cut(&mut last_cut, bytes.len());
 }
 
 struct Columns {
@@ -172,24 +178,38 @@ pub fn parse_chunked(
         .find('\n')
         .map(|i| layout.header_offset + i + 1)
         .unwrap_or(text.len());
-    let chunks = split_chunks(
-        text,
-        header_end,
-        layout.header_line + 1,
-        chunk_bytes.max(1),
-        layout.delimiter,
-    );
-    crate::timing::phase("chunks found");
-    let parts: Vec<(u64, ChunkOutcome)> = chunks
-        .par_iter()
-        .map(|c| {
-            let (rows, outcomes) = parse_chunk(&text[c.start..c.end], c.first_line, layout, &cols);
-            if let Some(p) = opts.progress {
-                p.advance((c.end - c.start) as u64, outcomes.len() as u64);
-            }
-            (rows, ChunkOutcome::new(outcomes, opts))
-        })
-        .collect();
+    // Chunks are parsed while the scan is still finding the next ones.
+    let parsed: std::sync::Mutex<Vec<(usize, u64, ChunkOutcome)>> = Default::default();
+    rayon::scope(|s| {
+        let mut index = 0;
+        scan_chunks(
+            text,
+            header_end,
+            layout.header_line + 1,
+            chunk_bytes.max(1),
+            layout.delimiter,
+            |c| {
+                let (parsed, cols) = (&parsed, &cols);
+                s.spawn(move |_| {
+                    let (rows, outcomes) =
+                        parse_chunk(&text[c.start..c.end], c.first_line, layout, cols);
+                    if let Some(p) = opts.progress {
+                        p.advance((c.end - c.start) as u64, outcomes.len() as u64);
+                    }
+                    let outcome = ChunkOutcome::new(outcomes, opts);
+                    parsed
+                        .lock()
+                        .expect("no chunk parser panics")
+                        .push((index, rows, outcome));
+                });
+                index += 1;
+            },
+        );
+        crate::timing::phase("chunks found");
+    });
+    let mut parts = parsed.into_inner().expect("no chunk parser panics");
+    parts.sort_by_key(|p| p.0);
+    let parts: Vec<(u64, ChunkOutcome)> = parts.into_iter().map(|p| (p.1, p.2)).collect();
     let rows = parts.iter().map(|p| p.0).sum();
     let parts: Vec<ChunkOutcome> = parts.into_iter().map(|p| p.1).collect();
     crate::timing::phase("chunks parsed");
