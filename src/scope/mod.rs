@@ -10,6 +10,8 @@ use crate::model::{Micros, is_mail_items_accessed};
 use crate::report::*;
 use crate::time::{DAY, rfc3339};
 use indicators::{Indicators, Matcher};
+use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 #[derive(Debug, Clone, Default)]
@@ -96,13 +98,16 @@ pub fn attribute(v: &RecordsView, cfg: &ScopeConfig, m: &Matcher) -> Vec<Attribu
         return out;
     }
     // Linking is transitive over sessions only: grow the attacker session set to a fixed point.
-    let mut sessions: HashMap<String, String> = HashMap::new();
+    // Session ids compare case-insensitively; each is lowercased once, here.
+    let keys: Vec<[Option<Cow<str>>; 3]> = (0..n)
+        .into_par_iter()
+        .map(|i| sessions_of(v, i).map(|s| s.map(lowercase)))
+        .collect();
+    let mut sessions: HashMap<&str, &str> = HashMap::new();
     for i in 0..n {
         if let Attribution::Attacker(_) = out[i] {
-            for s in sessions_of(v, i).into_iter().flatten() {
-                sessions
-                    .entry(s.to_lowercase())
-                    .or_insert_with(|| v.record_id[i].to_string());
+            for k in keys[i].iter().flatten() {
+                sessions.entry(k).or_insert(v.record_id[i]);
             }
         }
     }
@@ -114,17 +119,14 @@ pub fn attribute(v: &RecordsView, cfg: &ScopeConfig, m: &Matcher) -> Vec<Attribu
             }
             let hit = sessions_of(v, i)
                 .into_iter()
-                .flatten()
-                .find(|s| sessions.contains_key(&s.to_lowercase()));
-            if let Some(s) = hit {
+                .zip(&keys[i])
+                .find_map(|(s, k)| Some((s?, *sessions.get(k.as_deref()?)?)));
+            if let Some((s, shared_with)) = hit {
                 out[i] = Attribution::Linked(format!(
-                    "session {s} (shared with attacker record {})",
-                    sessions[&s.to_lowercase()]
+                    "session {s} (shared with attacker record {shared_with})"
                 ));
-                for s2 in sessions_of(v, i).into_iter().flatten() {
-                    sessions
-                        .entry(s2.to_lowercase())
-                        .or_insert_with(|| v.record_id[i].to_string());
+                for k in keys[i].iter().flatten() {
+                    sessions.entry(k).or_insert(v.record_id[i]);
                 }
                 changed = true;
             }
@@ -134,6 +136,15 @@ pub fn attribute(v: &RecordsView, cfg: &ScopeConfig, m: &Matcher) -> Vec<Attribu
         }
     }
     out
+}
+
+/// `s` lowercased, borrowed when it already is (session ids usually are).
+fn lowercase(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.to_lowercase())
+    }
 }
 
 fn is_legacy(op: &str, name: &str) -> bool {
@@ -247,24 +258,26 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
     let mut warnings = Vec::new();
     let mut mailboxes = Vec::new();
     let mut without = 0u64;
-    for (mb, rows) in &by_mailbox {
-        if !cfg.mailboxes.is_empty() && !cfg.mailboxes.iter().any(|m| m == mb) {
-            continue;
-        }
-        let attacker_rows: Vec<usize> = rows
-            .iter()
-            .copied()
-            .filter(|i| attr[*i].is_attacker_activity())
-            .collect();
-        let throttled: Vec<usize> = rows
-            .iter()
-            .copied()
-            .filter(|i| is_mail_items_accessed(v.operation[*i]) && v.is_throttled[*i])
-            .collect();
-        if attacker_rows.is_empty() {
-            without += 1;
-            if !throttled.is_empty() {
-                warnings.push(Warning {
+    // Mailboxes are independent: scope them in parallel, then take the results in mailbox order.
+    let groups: Vec<(&str, Vec<usize>)> = by_mailbox
+        .into_iter()
+        .filter(|(mb, _)| cfg.mailboxes.is_empty() || cfg.mailboxes.iter().any(|m| m == mb))
+        .collect();
+    let scoped: Vec<(Option<MailboxScope>, Option<Warning>)> = groups
+        .par_iter()
+        .map(|(mb, rows)| {
+            let attacker_rows: Vec<usize> = rows
+                .iter()
+                .copied()
+                .filter(|i| attr[*i].is_attacker_activity())
+                .collect();
+            let throttled: Vec<usize> = rows
+                .iter()
+                .copied()
+                .filter(|i| is_mail_items_accessed(v.operation[*i]) && v.is_throttled[*i])
+                .collect();
+            if attacker_rows.is_empty() {
+                let warning = (!throttled.is_empty()).then(|| Warning {
                     code: "throttled-no-attacker".into(),
                     message: format!(
                         "{mb}: {} throttled MailItemsAccessed record(s) but no attacker activity: 24 h of access went unaudited; verdict stays none",
@@ -273,23 +286,21 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
                     path: None,
                     line: None,
                 });
+                return (None, warning);
             }
-            continue;
-        }
-        let scope = mailbox_scope(
-            mb,
-            rows,
-            &attacker_rows,
-            &throttled,
-            &v,
-            &items,
-            &items_of,
-            &attr,
-            audited.contains(mb),
-            axis,
-        );
-        if !scope.access_auditing {
-            warnings.push(Warning {
+            let scope = mailbox_scope(
+                mb,
+                rows,
+                &attacker_rows,
+                &throttled,
+                &v,
+                &items,
+                &items_of,
+                &attr,
+                audited.contains(mb),
+                axis,
+            );
+            let warning = (!scope.access_auditing).then(|| Warning {
                 code: "no-access-auditing".into(),
                 message: format!(
                     "{mb}: attacker activity but no MailItemsAccessed or FolderBind/MessageBind records at all: access cannot be scoped from audit data (licence or audit configuration); assume the entire mailbox"
@@ -297,8 +308,15 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
                 path: None,
                 line: None,
             });
+            (Some(scope), warning)
+        })
+        .collect();
+    for (scope, warning) in scoped {
+        match scope {
+            Some(scope) => mailboxes.push(scope),
+            None => without += 1,
         }
-        mailboxes.push(scope);
+        warnings.extend(warning);
     }
     if counts.attacker == 0 {
         warnings.push(Warning {
