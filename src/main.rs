@@ -264,14 +264,7 @@ fn sample_peak_anon() -> std::sync::Arc<std::sync::atomic::AtomicU64> {
     let p = peak.clone();
     std::thread::spawn(move || {
         loop {
-            if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
-                let kb = status
-                    .lines()
-                    .find_map(|l| l.strip_prefix("RssAnon:"))
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-                    .unwrap_or(0);
-                p.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
-            }
+            p.fetch_max(timing::rss_anon_kb(), std::sync::atomic::Ordering::Relaxed);
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
     });
@@ -405,6 +398,32 @@ fn check_output(out: &Path, inputs: &[PathBuf], force: bool, is_dir: bool) -> Re
         }
     }
     Ok(())
+}
+
+/// Stream output to `--output` or stdout (a large report is never held whole as text).
+fn write_with(
+    output: &Option<PathBuf>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    match output {
+        Some(p) => {
+            if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)?;
+            }
+            let file =
+                std::fs::File::create(p).with_context(|| format!("writing {}", p.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            write(&mut w)
+                .and_then(|()| w.flush())
+                .with_context(|| format!("writing {}", p.display()))
+        }
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            write(&mut w)?;
+            w.flush()?;
+            Ok(())
+        }
+    }
 }
 
 fn write_out(output: &Option<PathBuf>, text: &str) -> Result<()> {
@@ -584,6 +603,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 );
             }
             let scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;
+            drop(frame); // the report needs the findings, not the columns
             timing::phase("scope");
             let report = mailscope::report::build_report(&ing, scope, &cfg, command_line);
             let style = |markdown| Style {
@@ -592,7 +612,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 list_limit: if markdown { usize::MAX } else { 20 },
             };
             match format {
-                ScopeFormat::Json => write_out(&output, &report.to_json())?,
+                ScopeFormat::Json => write_with(&output, |w| report.write_json(w))?,
                 ScopeFormat::Text => write_out(
                     &output,
                     &mailscope::report::text::render(&report, &style(false)),

@@ -133,10 +133,9 @@ impl Frame {
             }
             offset += height;
         }
-        let mut whole = whole.unwrap_or_else(Frame::empty);
-        whole.records.rechunk_mut_par();
-        whole.items.rechunk_mut_par();
-        Ok(whole)
+        // The blocks stay separate chunks of each column: joining them would copy the whole
+        // frame while the allocator still holds the blocks, for no gain in what follows.
+        Ok(whole.unwrap_or_else(Frame::empty))
     }
 
     /// Set `source_file` on every row (blocks parsed before their path was known).

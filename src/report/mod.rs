@@ -227,10 +227,10 @@ pub struct AccessContext {
 }
 
 impl Report {
-    pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("report serializes");
-        s.push('\n');
-        s
+    /// The report as pretty JSON with a final newline, streamed.
+    pub fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self)?;
+        w.write_all(b"\n")
     }
 }
 
