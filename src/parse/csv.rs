@@ -3,7 +3,7 @@
 //! The file is split at record boundaries (newlines outside quotes) and chunks parse in parallel.
 
 use super::auditdata;
-use super::csv_reader::{RecordReader, Row};
+use super::csv_reader::{RecordReader, Row, next_quote};
 use super::mailbox::{derive_mailbox, logon_type_name};
 use super::{
     ChunkOutcome, FileNote, ParseOptions, ParsedFile, Reject, RowOutcome, derived_id, finish_chunks,
@@ -100,10 +100,10 @@ pub fn scan_chunks(
             // step over a `""` here rather than through the state table (AuditData has one
             // every few bytes).
             QUOTED => {
-                let Some(k) = memchr::memchr(b'"', &bytes[i..]) else {
+                let Some(quote) = next_quote(bytes, i) else {
                     break;
                 };
-                i += k + 1;
+                i = quote + 1;
                 if bytes.get(i) == Some(&b'"') {
                     i += 1;
                     continue;
