@@ -232,6 +232,35 @@ fn str_col<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<Vec<Option<&'a str
 impl Frame {
     pub fn records_view(&self) -> PolarsResult<RecordsView<'_>> {
         let df = &self.records;
+        // The string columns are read into vectors in parallel, one column a task.
+        let names = [
+            col::RECORD_ID,
+            col::OPERATION,
+            col::MAILBOX,
+            col::ACTOR,
+            col::ACTOR_SID,
+            col::LOGON_TYPE,
+            col::CLIENT_IP,
+            col::CLIENT_INFO,
+            col::SESSION_ID,
+            col::AAD_SESSION_ID,
+            col::TOKEN_ID,
+            col::APP_ID,
+            col::CLIENT_APP_ID,
+            col::MAIL_ACCESS_TYPE,
+            col::FOLDER_PATH,
+            col::DETAIL,
+            col::SOURCE_FILE,
+        ];
+        let strings: Vec<Vec<Option<&str>>> = {
+            use rayon::prelude::*;
+            names
+                .par_iter()
+                .map(|name| str_col(df, name))
+                .collect::<PolarsResult<_>>()?
+        };
+        let mut strings = strings.into_iter();
+        let mut next = || strings.next().expect("one vector per name");
         let time = df
             .column(col::TIME)?
             .datetime()?
@@ -241,26 +270,20 @@ impl Frame {
             .collect();
         Ok(RecordsView {
             time,
-            record_id: str_col(df, col::RECORD_ID)?
-                .into_iter()
-                .map(|s| s.unwrap_or(""))
-                .collect(),
-            operation: str_col(df, col::OPERATION)?
-                .into_iter()
-                .map(|s| s.unwrap_or(""))
-                .collect(),
-            mailbox: str_col(df, col::MAILBOX)?,
-            actor: str_col(df, col::ACTOR)?,
-            actor_sid: str_col(df, col::ACTOR_SID)?,
-            logon_type: str_col(df, col::LOGON_TYPE)?,
-            client_ip: str_col(df, col::CLIENT_IP)?,
-            client_info: str_col(df, col::CLIENT_INFO)?,
-            session_id: str_col(df, col::SESSION_ID)?,
-            aad_session_id: str_col(df, col::AAD_SESSION_ID)?,
-            token_id: str_col(df, col::TOKEN_ID)?,
-            app_id: str_col(df, col::APP_ID)?,
-            client_app_id: str_col(df, col::CLIENT_APP_ID)?,
-            mail_access_type: str_col(df, col::MAIL_ACCESS_TYPE)?,
+            record_id: next().into_iter().map(|s| s.unwrap_or("")).collect(),
+            operation: next().into_iter().map(|s| s.unwrap_or("")).collect(),
+            mailbox: next(),
+            actor: next(),
+            actor_sid: next(),
+            logon_type: next(),
+            client_ip: next(),
+            client_info: next(),
+            session_id: next(),
+            aad_session_id: next(),
+            token_id: next(),
+            app_id: next(),
+            client_app_id: next(),
+            mail_access_type: next(),
             is_throttled: df
                 .column(col::IS_THROTTLED)?
                 .bool()?
@@ -268,9 +291,9 @@ impl Frame {
                 .map(|b| b.unwrap_or(false))
                 .collect(),
             operation_count: df.column(col::OPERATION_COUNT)?.i64()?.iter().collect(),
-            folder_path: str_col(df, col::FOLDER_PATH)?,
-            detail: str_col(df, col::DETAIL)?,
-            source_file: str_col(df, col::SOURCE_FILE)?,
+            folder_path: next(),
+            detail: next(),
+            source_file: next(),
             source_line: df
                 .column(col::SOURCE_LINE)?
                 .u64()?

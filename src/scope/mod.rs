@@ -74,6 +74,7 @@ fn in_window(t: Micros, cfg: &ScopeConfig) -> bool {
 pub fn attribute(v: &RecordsView, cfg: &ScopeConfig, m: &Matcher) -> Vec<Attribution> {
     let n = v.time.len();
     let mut out: Vec<Attribution> = (0..n)
+        .into_par_iter()
         .map(|i| {
             if !in_window(v.time[i], cfg) {
                 return Attribution::OutOfWindow;
