@@ -606,6 +606,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             drop(frame); // the report needs the findings, not the columns
             timing::phase("scope");
             let report = mailscope::report::build_report(&ing, scope, &cfg, command_line);
+            timing::phase("report built");
             let style = |markdown| Style {
                 markdown,
                 tz,

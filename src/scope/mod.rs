@@ -14,6 +14,9 @@ use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+/// A fast hash for lookups keyed by ids (never iterated, so its order cannot reach a report).
+type FastHash = foldhash::fast::FixedState;
+
 #[derive(Debug, Clone, Default)]
 pub struct ScopeConfig {
     pub indicators: Indicators,
@@ -104,7 +107,7 @@ pub fn attribute(v: &RecordsView, cfg: &ScopeConfig, m: &Matcher) -> Vec<Attribu
         .into_par_iter()
         .map(|i| sessions_of(v, i).map(|s| s.map(lowercase)))
         .collect();
-    let mut sessions: HashMap<&str, &str> = HashMap::new();
+    let mut sessions: HashMap<&str, &str, FastHash> = HashMap::default();
     for i in 0..n {
         if let Attribution::Attacker(_) = out[i] {
             for k in keys[i].iter().flatten() {
@@ -242,7 +245,7 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
 
     // Access auditing is a configuration fact: any such record for the mailbox, in any context
     // and at any time in the inputs.
-    let mut audited: HashSet<&str> = HashSet::new();
+    let mut audited: HashSet<&str, FastHash> = HashSet::default();
     let mut by_mailbox: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for i in 0..n {
         let Some(mb) = v.mailbox[i] else { continue };
