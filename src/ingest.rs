@@ -3,7 +3,7 @@
 //! record, a duplicate or a rejection; every path as read or skipped with a reason.
 
 use crate::detect::{self, Detected};
-use crate::frame::{Frame, col};
+use crate::frame::{Frame, col, str_col, time_col};
 use crate::input::{self, Skipped};
 use crate::model::{Format, Micros, Record};
 use crate::parse::{self, FileNote, ParseOptions, ParsedFile, Reject};
@@ -270,20 +270,12 @@ fn unique_in_time_order(
     file_heights: &[usize],
 ) -> Vec<u32> {
     let records = &all.records;
-    let ids: Vec<&str> = records
-        .column(col::RECORD_ID)
-        .and_then(|c| Ok(c.str()?.iter().map(|s| s.unwrap_or("")).collect()))
-        .expect("record_id is a string column");
-    let times: Vec<Micros> = records
-        .column(col::TIME)
-        .and_then(|c| {
-            Ok(c.datetime()?
-                .physical()
-                .iter()
-                .map(|t| t.unwrap_or(i64::MIN))
-                .collect())
-        })
-        .expect("time is a datetime column");
+    let ids: Vec<&str> = str_col(records, col::RECORD_ID)
+        .expect("record_id is a string column")
+        .into_iter()
+        .map(|s| s.unwrap_or(""))
+        .collect();
+    let times = time_col(records).expect("time is a datetime column");
     let mut seen: HashSet<&str, foldhash::fast::FixedState> =
         HashSet::with_capacity_and_hasher(ids.len(), Default::default());
     let mut kept = Vec::with_capacity(ids.len());

@@ -225,8 +225,19 @@ pub struct ItemsView<'a> {
     pub item_id: Vec<Option<&'a str>>,
 }
 
-fn str_col<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<Vec<Option<&'a str>>> {
+pub(crate) fn str_col<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<Vec<Option<&'a str>>> {
     Ok(df.column(name)?.str()?.iter().collect())
+}
+
+/// The `time` column as microseconds (a missing time sorts first).
+pub(crate) fn time_col(df: &DataFrame) -> PolarsResult<Vec<Micros>> {
+    Ok(df
+        .column(col::TIME)?
+        .datetime()?
+        .physical()
+        .iter()
+        .map(|t| t.unwrap_or(i64::MIN))
+        .collect())
 }
 
 impl Frame {
@@ -261,15 +272,8 @@ impl Frame {
         };
         let mut strings = strings.into_iter();
         let mut next = || strings.next().expect("one vector per name");
-        let time = df
-            .column(col::TIME)?
-            .datetime()?
-            .physical()
-            .iter()
-            .map(|t| t.unwrap_or(i64::MIN))
-            .collect();
         Ok(RecordsView {
-            time,
+            time: time_col(df)?,
             record_id: next().into_iter().map(|s| s.unwrap_or("")).collect(),
             operation: next().into_iter().map(|s| s.unwrap_or("")).collect(),
             mailbox: next(),

@@ -1,13 +1,9 @@
 //! Frame → records: the inverse of the builder, for callers that want rows (tests, small
 //! inputs). The scope engine reads columns instead.
 
-use super::{Frame, col};
+use super::{Frame, col, str_col, time_col};
 use crate::model::{Format, Item, Record, time_source_name};
 use polars::prelude::*;
-
-fn strs<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<Vec<Option<&'a str>>> {
-    Ok(df.column(name)?.str()?.iter().collect())
-}
 
 fn owned(v: Option<&str>) -> Option<String> {
     v.map(str::to_string)
@@ -17,14 +13,8 @@ impl Frame {
     /// Every row as a `Record` with its items; `files` maps `source_file` back to file indices.
     pub fn to_records(&self, files: &[String]) -> PolarsResult<Vec<Record>> {
         let df = &self.records;
-        let time: Vec<i64> = df
-            .column(col::TIME)?
-            .datetime()?
-            .physical()
-            .iter()
-            .map(|t| t.unwrap_or(i64::MIN))
-            .collect();
-        let s = |name| strs(df, name);
+        let time = time_col(df)?;
+        let s = |name| str_col(df, name);
         let (time_source, record_id, source_file, format) = (
             s(col::TIME_SOURCE)?,
             s(col::RECORD_ID)?,
@@ -103,7 +93,7 @@ impl Frame {
 
         let it = &self.items;
         let rows: Vec<Option<u32>> = it.column(col::RECORD_ROW)?.u32()?.iter().collect();
-        let si = |name| strs(it, name);
+        let si = |name| str_col(it, name);
         let (folder_path, folder_id, imid, imid_raw, subject, item_id) = (
             si(col::FOLDER_PATH)?,
             si(col::FOLDER_ID)?,
