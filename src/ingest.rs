@@ -10,7 +10,7 @@ use crate::parse::{self, FileNote, ParseOptions, ParsedFile, Reject};
 use crate::time::DateOrder;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -178,27 +178,50 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     }
     skipped.sort();
 
-    // Merge in file order; the first occurrence of a record id wins, later ones are duplicates.
-    let mut blocks = Vec::new();
-    let mut file_heights = Vec::with_capacity(parsed_files.len());
-    for (summary, parsed) in summaries.iter().zip(parsed_files) {
+    // Merge: every block is sorted by time then record id; when the blocks, ordered by their
+    // first row, do not overlap (an export in time order, either way), stacking them in that
+    // order sorts the frame without moving a row.
+    let mut blocks: Vec<(usize, Frame)> = Vec::new();
+    for (file, (summary, parsed)) in summaries.iter().zip(parsed_files).enumerate() {
         debug_assert!(parsed.records.is_empty(), "ingest parses to blocks");
-        let mut height = 0;
         for mut block in parsed.blocks {
             block
                 .set_source_file(&summary.path)
                 .expect("blocks have a source_file column");
-            height += block.height();
-            blocks.push(block);
+            if block.height() > 0 {
+                blocks.push((file, block));
+            }
         }
-        file_heights.push(height);
     }
-    let all = Frame::concat(blocks).expect("frame blocks share one schema");
+    let ranges: Vec<((Micros, String), (Micros, String))> = blocks
+        .iter()
+        .map(|(_, b)| (b.key_at(0), b.key_at(b.height() - 1)))
+        .collect();
+    let mut order: Vec<usize> = (0..blocks.len()).collect();
+    order.sort_by(|&a, &b| ranges[a].0.cmp(&ranges[b].0).then(a.cmp(&b)));
+    let in_order = order.windows(2).all(|w| ranges[w[0]].1 <= ranges[w[1]].0);
+    if in_order {
+        let mut slots: Vec<Option<(usize, Frame)>> = blocks.into_iter().map(Some).collect();
+        blocks = order
+            .iter()
+            .map(|&i| slots[i].take().expect("each block once"))
+            .collect();
+    }
+    let mut file_of_row = Vec::new();
+    for (file, block) in &blocks {
+        file_of_row.extend(std::iter::repeat_n(*file as u32, block.height()));
+    }
+    let all =
+        Frame::concat(blocks.into_iter().map(|(_, b)| b)).expect("frame blocks share one schema");
     crate::timing::phase("blocks stacked");
-    let kept = unique_in_time_order(&all, &mut summaries, &file_heights);
-    crate::timing::phase("de-duplicated and sorted");
-    let identity = kept.iter().enumerate().all(|(i, &r)| i == r as usize);
-    let frame = if identity && kept.len() == all.height() {
+    let mut kept = first_occurrences(&all, &file_of_row, &mut summaries);
+    crate::timing::phase("de-duplicated");
+    if !in_order {
+        sort_by_time(&all, &mut kept);
+    }
+    let frame = if kept.len() == all.height()
+        && (in_order || kept.iter().enumerate().all(|(i, &r)| i == r as usize))
+    {
         all
     } else {
         all.select_rows(&kept)
@@ -261,45 +284,63 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     }
 }
 
-/// Rows of `all` to keep — the first row of each record id, files in run order
-/// (`file_heights[i]` rows each) — sorted by time then record id. Counts each file's kept
-/// records, duplicates and time span into its summary.
-fn unique_in_time_order(
-    all: &Frame,
-    summaries: &mut [FileSummary],
-    file_heights: &[usize],
-) -> Vec<u32> {
+/// Rows of `all` to keep, in frame order: of each record id, the occurrence first in the run's
+/// file order (lowest file index, then line; on one line, the first in the frame). Counts each
+/// file's kept records, duplicates and time span into its summary.
+fn first_occurrences(all: &Frame, file_of_row: &[u32], summaries: &mut [FileSummary]) -> Vec<u32> {
     let records = &all.records;
     let ids: Vec<&str> = str_col(records, col::RECORD_ID)
         .expect("record_id is a string column")
         .into_iter()
         .map(|s| s.unwrap_or(""))
         .collect();
+    let lines: Vec<u64> = records
+        .column(col::SOURCE_LINE)
+        .and_then(|c| Ok(c.u64()?.iter().map(|l| l.unwrap_or(0)).collect()))
+        .expect("source_line is a u64 column");
     let times = time_col(records).expect("time is a datetime column");
-    let mut seen: HashSet<&str, foldhash::fast::FixedState> =
-        HashSet::with_capacity_and_hasher(ids.len(), Default::default());
-    let mut kept = Vec::with_capacity(ids.len());
-    let mut row = 0usize;
-    for (summary, &height) in summaries.iter_mut().zip(file_heights) {
-        for r in row..row + height {
-            if !seen.insert(ids[r]) {
-                summary.duplicates += 1;
-                continue;
-            }
-            let t = times[r];
-            summary.first_micros = Some(summary.first_micros.map_or(t, |f| f.min(t)));
-            summary.last_micros = Some(summary.last_micros.map_or(t, |l| l.max(t)));
-            summary.records += 1;
-            kept.push(r as u32);
+    let position = |row: usize| (file_of_row[row], lines[row]);
+    // id → the row that wins so far.
+    let mut winner: HashMap<&str, u32, foldhash::fast::FixedState> =
+        HashMap::with_capacity_and_hasher(ids.len(), Default::default());
+    for (row, id) in ids.iter().enumerate() {
+        let w = winner.entry(id).or_insert(row as u32);
+        let (file, line) = position(row);
+        if (file, line) < position(*w as usize) {
+            summaries[file_of_row[*w as usize] as usize].duplicates += 1;
+            *w = row as u32;
+        } else if *w as usize != row {
+            summaries[file as usize].duplicates += 1;
         }
-        row += height;
     }
-    // Ids are unique now, so this order is total and the unstable sort deterministic.
-    kept.par_sort_unstable_by(|&a, &b| {
+    let mut kept = Vec::with_capacity(winner.len());
+    for (row, id) in ids.iter().enumerate() {
+        if winner[id] as usize != row {
+            continue;
+        }
+        let summary = &mut summaries[file_of_row[row] as usize];
+        let t = times[row];
+        summary.first_micros = Some(summary.first_micros.map_or(t, |f| f.min(t)));
+        summary.last_micros = Some(summary.last_micros.map_or(t, |l| l.max(t)));
+        summary.records += 1;
+        kept.push(row as u32);
+    }
+    kept
+}
+
+/// Order rows of `all` by time then record id (ids are unique among them, so the order is total
+/// and the unstable sort deterministic).
+fn sort_by_time(all: &Frame, rows: &mut [u32]) {
+    let ids: Vec<&str> = str_col(&all.records, col::RECORD_ID)
+        .expect("record_id is a string column")
+        .into_iter()
+        .map(|s| s.unwrap_or(""))
+        .collect();
+    let times = time_col(&all.records).expect("time is a datetime column");
+    rows.par_sort_unstable_by(|&a, &b| {
         let (a, b) = (a as usize, b as usize);
         times[a].cmp(&times[b]).then_with(|| ids[a].cmp(ids[b]))
     });
-    kept
 }
 
 /// Passes progress on and remembers how much was reported.

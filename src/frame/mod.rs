@@ -138,6 +138,21 @@ impl Frame {
         Ok(whole.unwrap_or_else(Frame::empty))
     }
 
+    /// (time, record id) of a row, the frame's sort key.
+    pub fn key_at(&self, row: usize) -> (Micros, String) {
+        let time = self
+            .records
+            .column(col::TIME)
+            .ok()
+            .and_then(|c| c.datetime().ok()?.physical().get(row));
+        let id = self
+            .records
+            .column(col::RECORD_ID)
+            .ok()
+            .and_then(|c| c.str().ok()?.get(row).map(str::to_string));
+        (time.unwrap_or(i64::MIN), id.unwrap_or_default())
+    }
+
     /// Set `source_file` on every row (blocks parsed before their path was known).
     pub fn set_source_file(&mut self, path: &str) -> PolarsResult<()> {
         let column = StringChunked::full(col::SOURCE_FILE.into(), path, self.records.height());
@@ -148,7 +163,7 @@ impl Frame {
 
     /// The rows `order` names, in that order, with their items (in their order within each
     /// record) and `items.record_row` renumbered to match.
-    pub fn select_rows(&self, order: &[u32]) -> PolarsResult<Frame> {
+    pub fn select_rows(self, order: &[u32]) -> PolarsResult<Frame> {
         let old_rows: Vec<u32> = self
             .items
             .column(col::RECORD_ROW)?
@@ -174,12 +189,11 @@ impl Frame {
                 new_rows.push(new as u32);
             }
         }
-        let records = self
-            .records
-            .take(&IdxCa::from_vec(PlSmallStr::EMPTY, order.to_vec()))?;
-        let mut items = self
-            .items
-            .take(&IdxCa::from_vec(PlSmallStr::EMPTY, item_order))?;
+        let records = take_each(
+            self.records,
+            &IdxCa::from_vec(PlSmallStr::EMPTY, order.to_vec()),
+        )?;
+        let mut items = take_each(self.items, &IdxCa::from_vec(PlSmallStr::EMPTY, item_order))?;
         items.replace(
             col::RECORD_ROW,
             Column::new(col::RECORD_ROW.into(), new_rows),
@@ -190,6 +204,17 @@ impl Frame {
     pub fn height(&self) -> usize {
         self.records.height()
     }
+}
+
+/// `df.take(idx)` a column at a time, each old column freed as soon as its new one exists: a
+/// reordered frame is never held twice.
+fn take_each(df: DataFrame, idx: &IdxCa) -> PolarsResult<DataFrame> {
+    let columns = df
+        .into_columns()
+        .into_iter()
+        .map(|c| c.take(idx))
+        .collect::<PolarsResult<Vec<_>>>()?;
+    DataFrame::new(idx.len(), columns)
 }
 
 /// Borrowed column vectors of the frame, for the scope engine's row-wise rules.

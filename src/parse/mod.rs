@@ -93,7 +93,7 @@ impl ChunkOutcome {
                 RowOutcome::NeedsDate(..) => unreachable!("checked above"),
             }
         }
-        ChunkOutcome::Block(block_of(&records), rejects)
+        ChunkOutcome::Block(block_of(records), rejects)
     }
 
     pub fn len(&self) -> usize {
@@ -108,8 +108,12 @@ impl ChunkOutcome {
     }
 }
 
-fn block_of(records: &[Record]) -> Frame {
-    Frame::from_records(records, &[]).expect("builder columns are consistent")
+/// A frame block of records sorted by time then record id (stable: equal keys keep file order).
+/// Exports are written in time order, newest or oldest first, so sorted blocks seldom overlap
+/// and the merge can usually put them in order without moving rows.
+fn block_of(mut records: Vec<Record>) -> Frame {
+    records.sort_by(|a, b| (a.time, &a.record_id).cmp(&(b.time, &b.record_id)));
+    Frame::from_records(&records, &[]).expect("builder columns are consistent")
 }
 
 /// `finish_chunks` for a parser that reads a file as one piece.
@@ -217,7 +221,7 @@ pub fn finish_chunks(
             }
         }
         if opts.columnar {
-            out.blocks.push(block_of(&records));
+            out.blocks.push(block_of(records));
         } else {
             out.records.extend(records);
         }

@@ -431,3 +431,68 @@ fn building_the_frame_block_by_block_gives_the_same_frame() {
     assert!(whole.items.equals_missing(&blocks.items));
     assert_eq!(blocks.items.height(), 70_000);
 }
+
+/// Classic-portal rows for records `ids` (record i at minute i), in the order given.
+fn classic_csv(ids: &[u32]) -> String {
+    let mut s = String::from("CreationDate,UserIds,Operations,AuditData\n");
+    for i in ids {
+        s.push_str(&format!(
+            "2024-01-01T00:{i:02}:00Z,u@x.com,MailboxLogin,\"{{\"\"Id\"\":\"\"id{i:02}\"\",\"\"Operation\"\":\"\"MailboxLogin\"\",\"\"CreationTime\"\":\"\"2024-01-01T00:{i:02}:00\"\"}}\"\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn records_come_out_in_time_order_whatever_the_order_of_files_and_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, ids: &[u32]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, classic_csv(ids)).unwrap();
+        p
+    };
+    // Newest first, files in reverse time order (blocks that do not overlap).
+    let late = write("late.csv", &[19, 18, 17, 16, 15, 14, 13, 12, 11, 10]);
+    let early = write("early.csv", &[9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    // Interleaved times across files, and one record in both (blocks that overlap).
+    let odd = write("odd.csv", &[1, 3, 5, 7, 9, 11, 13, 15, 17, 19]);
+    let even = write("even.csv", &[18, 16, 14, 12, 10, 8, 6, 4, 2, 0, 3]);
+    let ids = |ing: &mailscope::ingest::Ingest| -> Vec<String> {
+        ing.records().into_iter().map(|r| r.record_id).collect()
+    };
+    let expected: Vec<String> = (0..20).map(|i| format!("id{i:02}")).collect();
+
+    let apart = read(&[late.clone(), early.clone()]);
+    assert_eq!(ids(&apart), expected);
+    assert_eq!((apart.files[0].records, apart.files[1].records), (10, 10));
+    assert_eq!(
+        apart.files[0].first_time.as_deref(),
+        Some("2024-01-01T00:10:00Z")
+    );
+
+    let mixed = read(&[odd.clone(), even.clone()]);
+    assert_eq!(ids(&mixed), expected);
+    // id03 is in both: the first file's copy is kept, the second's counted as a duplicate.
+    assert_eq!(
+        (mixed.files[0].duplicates, mixed.files[1].duplicates),
+        (0, 1)
+    );
+    let id03 = mixed
+        .records()
+        .into_iter()
+        .find(|r| r.record_id == "id03")
+        .unwrap();
+    assert_eq!((id03.file, id03.line), (0, 3));
+    // The other order of arguments keeps the other copy.
+    let swapped = read(&[even, odd]);
+    assert_eq!(
+        (swapped.files[0].duplicates, swapped.files[1].duplicates),
+        (0, 1)
+    );
+    let id03 = swapped
+        .records()
+        .into_iter()
+        .find(|r| r.record_id == "id03")
+        .unwrap();
+    assert_eq!((id03.file, id03.line), (0, 12));
+}
