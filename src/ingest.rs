@@ -178,55 +178,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     }
     skipped.sort();
 
-    // Merge: every block is sorted by time then record id; when the blocks, ordered by their
-    // first row, do not overlap (an export in time order, either way), stacking them in that
-    // order sorts the frame without moving a row.
-    let mut blocks: Vec<(usize, Frame)> = Vec::new();
-    for (file, (summary, parsed)) in summaries.iter().zip(parsed_files).enumerate() {
-        debug_assert!(parsed.records.is_empty(), "ingest parses to blocks");
-        for mut block in parsed.blocks {
-            block
-                .set_source_file(&summary.path)
-                .expect("blocks have a source_file column");
-            if block.height() > 0 {
-                blocks.push((file, block));
-            }
-        }
-    }
-    let ranges: Vec<((Micros, String), (Micros, String))> = blocks
-        .iter()
-        .map(|(_, b)| (b.key_at(0), b.key_at(b.height() - 1)))
-        .collect();
-    let mut order: Vec<usize> = (0..blocks.len()).collect();
-    order.sort_by(|&a, &b| ranges[a].0.cmp(&ranges[b].0).then(a.cmp(&b)));
-    let in_order = order.windows(2).all(|w| ranges[w[0]].1 <= ranges[w[1]].0);
-    if in_order {
-        let mut slots: Vec<Option<(usize, Frame)>> = blocks.into_iter().map(Some).collect();
-        blocks = order
-            .iter()
-            .map(|&i| slots[i].take().expect("each block once"))
-            .collect();
-    }
-    let mut file_of_row = Vec::new();
-    for (file, block) in &blocks {
-        file_of_row.extend(std::iter::repeat_n(*file as u32, block.height()));
-    }
-    let all =
-        Frame::concat(blocks.into_iter().map(|(_, b)| b)).expect("frame blocks share one schema");
-    crate::timing::phase("blocks stacked");
-    let mut kept = first_occurrences(&all, &file_of_row, &mut summaries);
-    crate::timing::phase("de-duplicated");
-    if !in_order {
-        sort_by_time(&all, &mut kept);
-    }
-    let frame = if kept.len() == all.height()
-        && (in_order || kept.iter().enumerate().all(|(i, &r)| i == r as usize))
-    {
-        all
-    } else {
-        all.select_rows(&kept)
-            .expect("selected rows exist in the frame")
-    };
+    let frame = merge(&mut summaries, parsed_files);
     crate::timing::phase("rows selected");
     let mut warnings = Vec::new();
     for summary in summaries.iter_mut() {
@@ -281,6 +233,59 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
         skipped,
         frame,
         warnings,
+    }
+}
+
+/// One frame of the files' blocks: sorted by time then record id, each record id once (see
+/// `first_occurrences`). Every block is sorted already; when the blocks, ordered by their first
+/// row, do not overlap (an export in time order, either way), stacking them in that order sorts
+/// the frame without moving a row.
+fn merge(summaries: &mut [FileSummary], parsed_files: Vec<ParsedFile>) -> Frame {
+    let mut blocks: Vec<(usize, Frame)> = Vec::new();
+    for (file, (summary, parsed)) in summaries.iter().zip(parsed_files).enumerate() {
+        debug_assert!(parsed.records.is_empty(), "ingest parses to blocks");
+        for mut block in parsed.blocks {
+            block
+                .set_source_file(&summary.path)
+                .expect("blocks have a source_file column");
+            if block.height() > 0 {
+                blocks.push((file, block));
+            }
+        }
+    }
+    let ranges: Vec<((Micros, String), (Micros, String))> = blocks
+        .iter()
+        .map(|(_, b)| (b.key_at(0), b.key_at(b.height() - 1)))
+        .collect();
+    let mut order: Vec<usize> = (0..blocks.len()).collect();
+    order.sort_by(|&a, &b| ranges[a].0.cmp(&ranges[b].0).then(a.cmp(&b)));
+    let in_order = order.windows(2).all(|w| ranges[w[0]].1 <= ranges[w[1]].0);
+    if in_order {
+        let mut slots: Vec<Option<(usize, Frame)>> = blocks.into_iter().map(Some).collect();
+        blocks = order
+            .iter()
+            .map(|&i| slots[i].take().expect("each block once"))
+            .collect();
+    }
+    let mut file_of_row = Vec::new();
+    for (file, block) in &blocks {
+        file_of_row.extend(std::iter::repeat_n(*file as u32, block.height()));
+    }
+    let all =
+        Frame::concat(blocks.into_iter().map(|(_, b)| b)).expect("frame blocks share one schema");
+    crate::timing::phase("blocks stacked");
+    let mut kept = first_occurrences(&all, &file_of_row, summaries);
+    crate::timing::phase("de-duplicated");
+    if !in_order {
+        sort_by_time(&all, &mut kept);
+    }
+    if kept.len() == all.height()
+        && (in_order || kept.iter().enumerate().all(|(i, &r)| i == r as usize))
+    {
+        all
+    } else {
+        all.select_rows(&kept)
+            .expect("selected rows exist in the frame")
     }
 }
 
