@@ -605,7 +605,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;
             drop(frame); // the report needs the findings, not the columns
             timing::phase("scope");
-            let report = mailscope::report::build_report(&ing, scope, &cfg, command_line);
+            let mut report = mailscope::report::build_report(&ing, scope, &cfg, command_line);
             timing::phase("report built");
             let style = |markdown| Style {
                 markdown,
