@@ -502,3 +502,22 @@ fn legacy_folderbind_with_an_utc_offset_decides_in_or_out_of_window() {
     let s = compute(&frame, &c).unwrap();
     assert!(s.mailboxes.iter().all(|m| m.mailbox != "dave@contoso.com"));
 }
+
+#[test]
+fn json_report_written_in_parallel_is_serde_json_pretty_byte_for_byte() {
+    let ing = read(&[sample("")]);
+    let cfg = attacker_ip();
+    let scope = compute(&ing.frame, &cfg).unwrap();
+    let mut report = mailscope::report::build_report(&ing, scope, &cfg, vec!["mailscope".into()]);
+    assert!(report.mailboxes.len() > 1);
+    let expected = serde_json::to_string_pretty(&report).unwrap() + "\n";
+    let mut written = Vec::new();
+    report.write_json(&mut written).unwrap();
+    assert_eq!(String::from_utf8(written).unwrap(), expected);
+    // And with no mailbox at all.
+    report.mailboxes.clear();
+    let expected = serde_json::to_string_pretty(&report).unwrap() + "\n";
+    let mut written = Vec::new();
+    report.write_json(&mut written).unwrap();
+    assert_eq!(String::from_utf8(written).unwrap(), expected);
+}
