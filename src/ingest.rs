@@ -274,10 +274,20 @@ fn merge(summaries: &mut [FileSummary], parsed_files: Vec<ParsedFile>) -> Frame 
     let all =
         Frame::concat(blocks.into_iter().map(|(_, b)| b)).expect("frame blocks share one schema");
     crate::timing::phase("blocks stacked");
-    let mut kept = first_occurrences(&all, &file_of_row, summaries);
+    let ids: Vec<&str> = str_col(&all.records, col::RECORD_ID)
+        .expect("record_id is a string column")
+        .into_iter()
+        .map(|s| s.unwrap_or(""))
+        .collect();
+    let times = time_col(&all.records).expect("time is a datetime column");
+    let mut kept = first_occurrences(&all, &ids, &times, &file_of_row, summaries);
     crate::timing::phase("de-duplicated");
     if !in_order {
-        sort_by_time(&all, &mut kept);
+        // Ids are unique among the kept rows: the order is total, the unstable sort deterministic.
+        kept.par_sort_unstable_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            times[a].cmp(&times[b]).then_with(|| ids[a].cmp(ids[b]))
+        });
     }
     if kept.len() == all.height()
         && (in_order || kept.iter().enumerate().all(|(i, &r)| i == r as usize))
@@ -292,18 +302,19 @@ fn merge(summaries: &mut [FileSummary], parsed_files: Vec<ParsedFile>) -> Frame 
 /// Rows of `all` to keep, in frame order: of each record id, the occurrence first in the run's
 /// file order (lowest file index, then line; on one line, the first in the frame). Counts each
 /// file's kept records, duplicates and time span into its summary.
-fn first_occurrences(all: &Frame, file_of_row: &[u32], summaries: &mut [FileSummary]) -> Vec<u32> {
-    let records = &all.records;
-    let ids: Vec<&str> = str_col(records, col::RECORD_ID)
-        .expect("record_id is a string column")
-        .into_iter()
-        .map(|s| s.unwrap_or(""))
-        .collect();
-    let lines: Vec<u64> = records
+/// `ids` and `times` are the frame's columns.
+fn first_occurrences(
+    all: &Frame,
+    ids: &[&str],
+    times: &[Micros],
+    file_of_row: &[u32],
+    summaries: &mut [FileSummary],
+) -> Vec<u32> {
+    let lines: Vec<u64> = all
+        .records
         .column(col::SOURCE_LINE)
         .and_then(|c| Ok(c.u64()?.iter().map(|l| l.unwrap_or(0)).collect()))
         .expect("source_line is a u64 column");
-    let times = time_col(records).expect("time is a datetime column");
     let position = |row: usize| (file_of_row[row], lines[row]);
     // id → the row that wins so far.
     let mut winner: HashMap<&str, u32, foldhash::fast::FixedState> =
@@ -331,21 +342,6 @@ fn first_occurrences(all: &Frame, file_of_row: &[u32], summaries: &mut [FileSumm
         kept.push(row as u32);
     }
     kept
-}
-
-/// Order rows of `all` by time then record id (ids are unique among them, so the order is total
-/// and the unstable sort deterministic).
-fn sort_by_time(all: &Frame, rows: &mut [u32]) {
-    let ids: Vec<&str> = str_col(&all.records, col::RECORD_ID)
-        .expect("record_id is a string column")
-        .into_iter()
-        .map(|s| s.unwrap_or(""))
-        .collect();
-    let times = time_col(&all.records).expect("time is a datetime column");
-    rows.par_sort_unstable_by(|&a, &b| {
-        let (a, b) = (a as usize, b as usize);
-        times[a].cmp(&times[b]).then_with(|| ids[a].cmp(ids[b]))
-    });
 }
 
 /// Passes progress on and remembers how much was reported.

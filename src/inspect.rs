@@ -1,5 +1,6 @@
 //! `mailscope inspect`: what was read, per file and overall.
 
+use crate::frame::col;
 use crate::ingest::{FileSummary, Ingest, SkippedOut, Warning};
 use crate::model::is_mail_items_accessed;
 use crate::report::text::plain as clean;
@@ -39,26 +40,37 @@ pub struct MiaCounts {
 }
 
 pub fn build(ing: &Ingest) -> InspectReport {
-    let view = ing
-        .frame
-        .records_view()
-        .expect("the ingest frame has every column");
+    let df = &ing.frame.records;
+    let column = |name: &str| df.column(name).expect("the ingest frame has every column");
+    let strings = |name: &str| column(name).str().expect("a string column");
+    let throttled = column(col::IS_THROTTLED).bool().expect("a boolean column");
+    let (operation, mailbox, access_type) = (
+        strings(col::OPERATION),
+        strings(col::MAILBOX),
+        strings(col::MAIL_ACCESS_TYPE),
+    );
     // Counted by borrowed value first: a string is copied once per distinct value, not per row.
     let mut operations: BTreeMap<&str, u64> = BTreeMap::new();
     let mut mailboxes = BTreeSet::new();
     let mut mia = MiaCounts::default();
-    for (i, op) in view.operation.iter().enumerate() {
+    let rows = operation
+        .iter()
+        .zip(mailbox.iter())
+        .zip(access_type.iter())
+        .zip(throttled.iter());
+    for (((op, mb), access), is_throttled) in rows {
+        let op = op.unwrap_or("");
         *operations.entry(op).or_default() += 1;
-        if let Some(m) = view.mailbox[i] {
+        if let Some(m) = mb {
             mailboxes.insert(m);
         }
         if is_mail_items_accessed(op) {
-            match view.mail_access_type[i] {
+            match access {
                 Some(t) if t.eq_ignore_ascii_case("bind") => mia.bind += 1,
                 Some(t) if t.eq_ignore_ascii_case("sync") => mia.sync += 1,
                 _ => mia.other += 1,
             }
-            if view.is_throttled[i] {
+            if is_throttled == Some(true) {
                 mia.throttled += 1;
             }
         }
@@ -74,8 +86,10 @@ pub fn build(ing: &Ingest) -> InspectReport {
         records: ing.record_count() as u64,
         duplicates: ing.duplicates(),
         rejected: ing.rejected(),
-        first_time: view.time.first().map(|t| crate::time::rfc3339(*t)),
-        last_time: view.time.last().map(|t| crate::time::rfc3339(*t)),
+        // The frame is sorted by time.
+        first_time: (ing.frame.height() > 0).then(|| crate::time::rfc3339(ing.frame.key_at(0).0)),
+        last_time: (ing.frame.height() > 0)
+            .then(|| crate::time::rfc3339(ing.frame.key_at(ing.frame.height() - 1).0)),
     };
     InspectReport {
         schema: "mailscope.inspect.v1",

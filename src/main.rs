@@ -427,20 +427,7 @@ fn write_with(
 }
 
 fn write_out(output: &Option<PathBuf>, text: &str) -> Result<()> {
-    match output {
-        Some(p) => {
-            if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))
-        }
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-            Ok(())
-        }
-    }
+    write_with(output, |w| w.write_all(text.as_bytes()))
 }
 
 fn scope_config(ind: &IndicatorArgs, filter: &FilterArgs) -> Result<ScopeConfig> {

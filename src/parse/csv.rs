@@ -24,26 +24,12 @@ pub struct Chunk {
 }
 
 /// Split `text[from..]` into chunks of about `target` bytes, cutting only at a newline that ends
-/// a record. The scan follows the csv reader's own quoting rules (a quote opens a quoted field
-/// only at the start of a field; `""` inside one is a quote; a quote elsewhere is a character),
-/// so chunk boundaries agree with where the reader itself would end records.
-pub fn split_chunks(
-    text: &str,
-    from: usize,
-    first_line: u64,
-    target: usize,
-    delimiter: u8,
-) -> Vec<Chunk> {
-    let mut chunks = Vec::new();
-    scan_chunks(text, from, first_line, target, delimiter, |c| {
-        chunks.push(c)
-    });
-    chunks
-}
-
-/// `split_chunks`, handing each chunk to `emit` as soon as it is found, so that parsing starts
-/// while the scan goes on. The scan is sequential: it is one table-driven pass with searches
-/// inside fields, and no branch per byte but the rare cut check.
+/// a record, and hand each chunk to `emit` as soon as it is found, so that parsing starts while
+/// the scan goes on. The scan follows the csv reader's own quoting rules (a quote opens a quoted
+/// field only at the start of a field; `""` inside one is a quote; a quote elsewhere is a
+/// character), so chunk boundaries agree with where the reader itself would end records. It is
+/// sequential: one table-driven pass with searches inside fields, and no branch per byte but the
+/// rare cut check.
 pub fn scan_chunks(
     text: &str,
     from: usize,
@@ -467,7 +453,8 @@ mod tests {
     fn chunks_never_split_a_quoted_field() {
         let text = "h\na,\"x\ny\"\nb,c\nd,\"\"\"q\n\"\ne,f\n";
         for target in 1..text.len() + 2 {
-            let chunks = split_chunks(text, 2, 2, target, b',');
+            let mut chunks = Vec::new();
+            scan_chunks(text, 2, 2, target, b',', |c| chunks.push(c));
             let joined: String = chunks.iter().map(|c| &text[c.start..c.end]).collect();
             assert_eq!(joined, &text[2..]);
             for c in &chunks {

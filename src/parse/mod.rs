@@ -95,17 +95,6 @@ impl ChunkOutcome {
         }
         ChunkOutcome::Block(block_of(records), rejects)
     }
-
-    pub fn len(&self) -> usize {
-        match self {
-            ChunkOutcome::Rows(rows) => rows.len(),
-            ChunkOutcome::Block(block, rejects) => block.height() + rejects.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// A frame block of records sorted by time then record id (stable: equal keys keep file order).
