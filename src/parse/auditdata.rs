@@ -8,6 +8,8 @@ use crate::model::{Item, Record, normalize_message_id};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+mod scan;
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct NameValue<'a> {
@@ -169,6 +171,22 @@ fn find<'b>(list: &'b Option<Vec<NameValue>>, name: &str) -> Option<&'b str> {
 
 /// Parse one AuditData JSON text. Errors are the JSON parser's message (with column).
 pub fn parse(json: &str) -> Result<Parsed, String> {
+    match scan::read::<1>(json) {
+        Some(ad) => Ok(convert(&ad)),
+        None => parse_with_serde(json),
+    }
+}
+
+/// `parse` of AuditData as it lies inside a quoted CSV field, every quote doubled, read in place.
+pub fn parse_doubled(field: &str) -> Result<Parsed, String> {
+    match scan::read::<2>(field) {
+        Some(ad) => Ok(convert(&ad)),
+        None => parse_with_serde(&field.replace("\"\"", "\"")),
+    }
+}
+
+/// The reader of last resort: serde decides every record the in-place reader leaves to it.
+fn parse_with_serde(json: &str) -> Result<Parsed, String> {
     let ad: AuditData =
         serde_json::from_str(json).map_err(|e| format!("AuditData is not valid JSON: {e}"))?;
     if ad.id.get().is_none() && ad.operation.get().is_none() {

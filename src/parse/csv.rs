@@ -3,7 +3,7 @@
 //! The file is split at record boundaries (newlines outside quotes) and chunks parse in parallel.
 
 use super::auditdata;
-use super::csv_reader::{RecordReader, Row, next_quote};
+use super::csv_reader::{Field, RecordReader, Row, next_quote};
 use super::mailbox::{derive_mailbox, logon_type_name};
 use super::{
     ChunkOutcome, FileNote, ParseOptions, ParsedFile, Reject, RowOutcome, derived_id, finish_chunks,
@@ -147,8 +147,7 @@ impl Columns {
         }
     }
     fn get<'r>(&self, row: &'r Row, name: &str) -> Option<&'r str> {
-        let i = self.names.iter().position(|n| n == name)?;
-        row.get(i).map(str::trim).filter(|s| !s.is_empty())
+        cell(row, self.names.iter().position(|n| n == name))
     }
 }
 
@@ -230,7 +229,13 @@ fn parse_chunk(
     layout: &CsvLayout,
     cols: &Columns,
 ) -> (u64, Vec<RowOutcome>) {
-    let mut reader = RecordReader::new(chunk, layout.delimiter);
+    // AuditData is read where it lies in the chunk, quotes still doubled.
+    let raw_column = if layout.format == Format::MailboxAuditLogCsv {
+        None
+    } else {
+        cols.audit_data
+    };
+    let mut reader = RecordReader::new(chunk, layout.delimiter).with_raw_column(raw_column);
     let mut out = Vec::new();
     let mut rows = 0u64;
     // Lines are counted from byte offsets, incrementally.
@@ -279,21 +284,39 @@ fn convert_row(row: &Row, line: u64, format: Format, cols: &Columns) -> RowOutco
 /// for the file's date rule.
 type RowResult = Result<(Record, Option<String>), String>;
 
+/// A field's trimmed text, `None` when empty. Not for the raw AuditData column, which is read
+/// with `Row::field` (its doubled text reads as absent here).
 fn cell<'r>(row: &'r Row, i: Option<usize>) -> Option<&'r str> {
-    i.and_then(|i| row.get(i))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    match row.field(i?)? {
+        Field::Text(t) => Some(t.trim()).filter(|s| !s.is_empty()),
+        Field::Doubled(_) => None,
+    }
 }
 
 fn audit_data_row(row: &Row, cols: &Columns) -> RowResult {
-    let json = cell(row, cols.audit_data).ok_or("AuditData column is empty")?;
-    let parsed = auditdata::parse(json)?;
+    let field = cols
+        .audit_data
+        .and_then(|i| row.field(i))
+        .ok_or("AuditData column is empty")?;
+    let parsed = match field {
+        Field::Text(json) => {
+            let json = Some(json.trim()).filter(|s| !s.is_empty());
+            auditdata::parse(json.ok_or("AuditData column is empty")?)?
+        }
+        Field::Doubled(raw) => auditdata::parse_doubled(raw.trim())?,
+    };
     let mut r = parsed.record;
     if r.record_id.is_empty() {
         r.record_id = cell(row, cols.record_id)
             .or(cell(row, cols.identity))
             .map(str::to_string)
-            .unwrap_or_else(|| derived_id("row", json));
+            .unwrap_or_else(|| {
+                let json = match field {
+                    Field::Text(t) => t.trim().to_string(),
+                    Field::Doubled(raw) => raw.trim().replace("\"\"", "\""),
+                };
+                derived_id("row", &json)
+            });
     }
     if r.operation.is_empty() {
         r.operation = cell(row, cols.operation).unwrap_or_default().to_string();

@@ -2,15 +2,28 @@
 //! (RFC 4180 quoting, `""` for a quote, `\r`, `\n` or `\r\n` ending a record, blank lines
 //! skipped, a quote inside an unquoted field taken literally) but without its byte-at-a-time
 //! state machine: fields are found with SIMD searches and borrowed from the text; only a field
-//! with `""` in it is copied, once, into a buffer the reader reuses.
+//! with `""` in it is copied, once, into a buffer the reader reuses — or, for the one column the
+//! caller reads in place (AuditData), not copied at all.
 
 use memchr::memchr3;
+use std::borrow::Cow;
 
 /// Where one field's text is.
 #[derive(Debug, Clone, Copy)]
 enum Span {
     Text(usize, usize),
     Unescaped(usize, usize),
+    /// A quoted field's content as it lies in the text, every quote still doubled.
+    Doubled(usize, usize),
+}
+
+/// A field as the reader found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field<'r> {
+    /// Its text.
+    Text(&'r str),
+    /// Its text with every quote doubled (the raw column only; it has at least one quote).
+    Doubled(&'r str),
 }
 
 /// Reads the records of one chunk, one at a time, into reused buffers.
@@ -18,6 +31,8 @@ pub struct RecordReader<'t> {
     text: &'t str,
     pos: usize,
     delimiter: u8,
+    /// The column left as it lies when quoted (`Span::Doubled`), if any.
+    raw_column: Option<usize>,
     spans: Vec<Span>,
     /// Fields with `""` in them, unescaped: bytes of UTF-8 text less some ASCII quotes, so
     /// still UTF-8 (checked where a field is read).
@@ -40,15 +55,27 @@ impl Row<'_> {
         self.spans.is_empty()
     }
 
-    pub fn get(&self, i: usize) -> Option<&str> {
-        Some(match *self.spans.get(i)? {
-            Span::Text(a, b) => &self.text[a..b],
-            Span::Unescaped(a, b) => std::str::from_utf8(&self.unescaped[a..b])
-                .expect("UTF-8 text less some ASCII quotes is UTF-8"),
+    /// Field `i`'s text (a doubled raw field is unescaped here, into a new string).
+    pub fn get(&self, i: usize) -> Option<Cow<'_, str>> {
+        Some(match self.field(i)? {
+            Field::Text(t) => Cow::Borrowed(t),
+            Field::Doubled(t) => Cow::Owned(t.replace("\"\"", "\"")),
         })
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &str> {
+    /// Field `i` as the reader found it.
+    pub fn field(&self, i: usize) -> Option<Field<'_>> {
+        Some(match *self.spans.get(i)? {
+            Span::Text(a, b) => Field::Text(&self.text[a..b]),
+            Span::Unescaped(a, b) => Field::Text(
+                std::str::from_utf8(&self.unescaped[a..b])
+                    .expect("UTF-8 text less some ASCII quotes is UTF-8"),
+            ),
+            Span::Doubled(a, b) => Field::Doubled(&self.text[a..b]),
+        })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Cow<'_, str>> {
         (0..self.len()).filter_map(|i| self.get(i))
     }
 }
@@ -59,9 +86,17 @@ impl<'t> RecordReader<'t> {
             text,
             pos: 0,
             delimiter,
+            raw_column: None,
             spans: Vec::new(),
             unescaped: Vec::new(),
         }
+    }
+
+    /// Leave quoted fields of `column` as they lie, quotes doubled (`Row::field`), when they
+    /// end at their closing quote: the caller reads them in place instead of from a copy.
+    pub fn with_raw_column(mut self, column: Option<usize>) -> RecordReader<'t> {
+        self.raw_column = column;
+        self
     }
 
     /// The next record and the byte offset where it starts, or `None` at the end.
@@ -111,6 +146,11 @@ impl<'t> RecordReader<'t> {
         let bytes = self.text.as_bytes();
         let n = bytes.len();
         let delim = self.delimiter;
+        if self.raw_column == Some(self.spans.len()) {
+            if let Some(end) = self.doubled_field(from) {
+                return end;
+            }
+        }
         let out = &mut self.unescaped;
         let copied_from = out.len();
         let mut copied = false;
@@ -143,6 +183,34 @@ impl<'t> RecordReader<'t> {
             self.spans.push(Span::Unescaped(copied_from, out.len()));
         }
         end
+    }
+}
+
+impl RecordReader<'_> {
+    /// A quoted field whose content starts at `from` and that ends at its closing quote, kept as
+    /// it lies; `None` (nothing recorded) for one with text after its closing quote or none.
+    fn doubled_field(&mut self, from: usize) -> Option<usize> {
+        let bytes = self.text.as_bytes();
+        let mut doubled = false;
+        let mut i = from;
+        let close = loop {
+            let quote = next_quote(bytes, i)?;
+            if bytes.get(quote + 1) != Some(&b'"') {
+                break quote;
+            }
+            doubled = true;
+            i = quote + 2;
+        };
+        let after = close + 1;
+        if after < bytes.len() && !matches!(bytes[after], b'\n' | b'\r') && bytes[after] != self.delimiter {
+            return None;
+        }
+        self.spans.push(if doubled {
+            Span::Doubled(from, close)
+        } else {
+            Span::Text(from, close)
+        });
+        Some(after)
     }
 }
 
@@ -219,7 +287,7 @@ mod tests {
         let mut r = RecordReader::new(text, delimiter);
         let mut out = Vec::new();
         while let Some((_, row)) = r.next_record() {
-            out.push(row.iter().map(str::to_string).collect());
+            out.push(row.iter().map(Cow::into_owned).collect());
         }
         out
     }
