@@ -122,7 +122,7 @@ impl Ingest {
     }
     /// The records as rows (sorted like the frame): for small inputs and tests; the scope engine
     /// reads the frame's columns.
-    pub fn records(&self) -> Vec<Record> {
+    pub fn records(&self) -> Vec<Record<'static>> {
         self.frame
             .to_records(&self.file_paths())
             .expect("the frame has every column")

@@ -1,10 +1,12 @@
 //! Client IP normalization and CIDR matching (IPv4 and IPv6), per the rules' recipe:
 //! `[v6]:port` → `v6`, `v4:port` → `v4`, `::ffff:v4` → `v4`; anything else is kept as written.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-/// Split a client IP field into (normalized address, port).
-pub fn normalize(raw: &str) -> Option<(String, Option<u16>)> {
+/// Split a client IP field into (normalized address, port). The address is borrowed when it is
+/// already in normal form (dotted IPv4 always is once it parses: leading zeros do not).
+pub fn normalize(raw: &str) -> Option<(Cow<'_, str>, Option<u16>)> {
     let s = raw.trim();
     if s.is_empty() || s.eq_ignore_ascii_case("null") {
         return None;
@@ -12,13 +14,16 @@ pub fn normalize(raw: &str) -> Option<(String, Option<u16>)> {
     let (host, port) = split_port(s);
     let host = host.trim();
     let out = match host.parse::<IpAddr>() {
-        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+        Ok(IpAddr::V6(v6)) => Cow::Owned(match v6.to_ipv4_mapped() {
             Some(v4) => v4.to_string(),
             None => v6.to_string(),
-        },
-        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        }),
+        Ok(IpAddr::V4(_)) => Cow::Borrowed(host),
         // Hostnames and oddities are kept, lowercased, so they can still be matched exactly.
-        Err(_) => host.to_ascii_lowercase(),
+        Err(_) if host.bytes().any(|b| b.is_ascii_uppercase()) => {
+            Cow::Owned(host.to_ascii_lowercase())
+        }
+        Err(_) => Cow::Borrowed(host),
     };
     Some((out, port))
 }
@@ -120,7 +125,8 @@ mod tests {
     use super::*;
 
     fn n(s: &str) -> (String, Option<u16>) {
-        normalize(s).unwrap()
+        let (ip, port) = normalize(s).unwrap();
+        (ip.into_owned(), port)
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The normalized record every parser produces, whatever export it came from.
 
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// Microseconds since the Unix epoch, UTC. One integer keeps sorting and windowing exact.
 pub type Micros = i64;
@@ -80,70 +81,137 @@ pub fn time_source_name(text: &str) -> &'static str {
 }
 
 /// One audit record, normalized. Strings that identify things (mailbox, IP) are normalized
-/// here once so that every later stage compares like with like.
+/// here once so that every later stage compares like with like. Text is borrowed from the input
+/// where it can be (`Record<'static>` owns all of it).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Record {
+pub struct Record<'a> {
     pub time: Micros,
     /// Which field and rule produced `time` (e.g. `AuditData.CreationTime`), for the analyst.
     pub time_source: &'static str,
-    pub record_id: String,
+    pub record_id: Cow<'a, str>,
     /// Index into the list of input files of the run.
     pub file: u32,
     /// 1-based line where the record starts in its file.
     pub line: u64,
     pub format: Option<Format>,
-    pub workload: Option<String>,
-    pub operation: String,
-    pub record_type: Option<String>,
+    pub workload: Option<Cow<'a, str>>,
+    pub operation: Cow<'a, str>,
+    pub record_type: Option<Cow<'a, str>>,
     /// Lowercased mailbox UPN (or GUID / XML owner when no UPN): the mailbox accessed.
-    pub mailbox: Option<String>,
-    pub mailbox_guid: Option<String>,
-    pub actor: Option<String>,
-    pub actor_sid: Option<String>,
-    pub logon_type: Option<String>,
+    pub mailbox: Option<Cow<'a, str>>,
+    pub mailbox_guid: Option<Cow<'a, str>>,
+    pub actor: Option<Cow<'a, str>>,
+    pub actor_sid: Option<Cow<'a, str>>,
+    pub logon_type: Option<Cow<'a, str>>,
     /// Normalized client IP (`[v6]:port` → `v6`, `v4:port` → `v4`, `::ffff:v4` → `v4`).
-    pub client_ip: Option<String>,
+    pub client_ip: Option<Cow<'a, str>>,
     pub client_port: Option<u16>,
-    pub client_info: Option<String>,
-    pub session_id: Option<String>,
-    pub aad_session_id: Option<String>,
-    pub token_id: Option<String>,
-    pub app_id: Option<String>,
-    pub client_app_id: Option<String>,
+    pub client_info: Option<Cow<'a, str>>,
+    pub session_id: Option<Cow<'a, str>>,
+    pub aad_session_id: Option<Cow<'a, str>>,
+    pub token_id: Option<Cow<'a, str>>,
+    pub app_id: Option<Cow<'a, str>>,
+    pub client_app_id: Option<Cow<'a, str>>,
     /// `Bind` or `Sync` for MailItemsAccessed.
-    pub mail_access_type: Option<String>,
+    pub mail_access_type: Option<Cow<'a, str>>,
     pub is_throttled: bool,
     pub operation_count: Option<i64>,
-    pub result_status: Option<String>,
+    pub result_status: Option<Cow<'a, str>>,
     /// Record-level folder (legacy `FolderPathName`, group record `Folder.Path`).
-    pub folder_path: Option<String>,
+    pub folder_path: Option<Cow<'a, str>>,
     /// Short human summary of cmdlet parameters and other detail worth citing.
-    pub detail: Option<String>,
-    pub items: Vec<Item>,
+    pub detail: Option<Cow<'a, str>>,
+    pub items: Vec<Item<'a>>,
 }
 
 /// One item (message or folder) a record names.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Item {
-    pub folder_path: Option<String>,
-    pub folder_id: Option<String>,
+pub struct Item<'a> {
+    pub folder_path: Option<Cow<'a, str>>,
+    pub folder_id: Option<Cow<'a, str>>,
     /// Normalized: surrounding `<>` and whitespace stripped, lowercased.
-    pub internet_message_id: Option<String>,
-    pub internet_message_id_raw: Option<String>,
-    pub subject: Option<String>,
-    pub item_id: Option<String>,
+    pub internet_message_id: Option<Cow<'a, str>>,
+    pub internet_message_id_raw: Option<Cow<'a, str>>,
+    pub subject: Option<Cow<'a, str>>,
+    pub item_id: Option<Cow<'a, str>>,
     pub size: Option<i64>,
 }
 
-/// Normalize an InternetMessageId for comparison: trim, strip `<>`, lowercase.
-pub fn normalize_message_id(raw: &str) -> Option<String> {
+fn owned(s: Option<Cow<'_, str>>) -> Option<Cow<'static, str>> {
+    s.map(|s| Cow::Owned(s.into_owned()))
+}
+
+impl Record<'_> {
+    /// The record with all its text owned, free of the input it was read from.
+    pub fn into_owned(self) -> Record<'static> {
+        Record {
+            time: self.time,
+            time_source: self.time_source,
+            record_id: Cow::Owned(self.record_id.into_owned()),
+            file: self.file,
+            line: self.line,
+            format: self.format,
+            workload: owned(self.workload),
+            operation: Cow::Owned(self.operation.into_owned()),
+            record_type: owned(self.record_type),
+            mailbox: owned(self.mailbox),
+            mailbox_guid: owned(self.mailbox_guid),
+            actor: owned(self.actor),
+            actor_sid: owned(self.actor_sid),
+            logon_type: owned(self.logon_type),
+            client_ip: owned(self.client_ip),
+            client_port: self.client_port,
+            client_info: owned(self.client_info),
+            session_id: owned(self.session_id),
+            aad_session_id: owned(self.aad_session_id),
+            token_id: owned(self.token_id),
+            app_id: owned(self.app_id),
+            client_app_id: owned(self.client_app_id),
+            mail_access_type: owned(self.mail_access_type),
+            is_throttled: self.is_throttled,
+            operation_count: self.operation_count,
+            result_status: owned(self.result_status),
+            folder_path: owned(self.folder_path),
+            detail: owned(self.detail),
+            items: self.items.into_iter().map(Item::into_owned).collect(),
+        }
+    }
+}
+
+impl Item<'_> {
+    pub fn into_owned(self) -> Item<'static> {
+        Item {
+            folder_path: owned(self.folder_path),
+            folder_id: owned(self.folder_id),
+            internet_message_id: owned(self.internet_message_id),
+            internet_message_id_raw: owned(self.internet_message_id_raw),
+            subject: owned(self.subject),
+            item_id: owned(self.item_id),
+            size: self.size,
+        }
+    }
+}
+
+/// Normalize an InternetMessageId for comparison: trim, strip `<>`, lowercase. Borrowed when
+/// no letter needs lowering.
+pub fn normalize_message_id(raw: &str) -> Option<Cow<'_, str>> {
     let t = raw.trim();
     let t = t.strip_prefix('<').unwrap_or(t);
     let t = t.strip_suffix('>').unwrap_or(t).trim();
     if t.is_empty() {
         None
+    } else if t.bytes().any(|b| b.is_ascii_uppercase()) {
+        Some(Cow::Owned(t.to_ascii_lowercase()))
     } else {
-        Some(t.to_ascii_lowercase())
+        Some(Cow::Borrowed(t))
+    }
+}
+
+/// `normalize_message_id` of text that may be borrowed from the input, keeping the borrow.
+pub fn normalized_message_id<'a>(raw: &Cow<'a, str>) -> Option<Cow<'a, str>> {
+    match raw {
+        Cow::Borrowed(s) => normalize_message_id(s),
+        Cow::Owned(s) => normalize_message_id(s).map(|id| Cow::Owned(id.into_owned())),
     }
 }
 

@@ -4,14 +4,15 @@
 use super::{Frame, col, str_col, time_col};
 use crate::model::{Format, Item, Record, time_source_name};
 use polars::prelude::*;
+use std::borrow::Cow;
 
-fn owned(v: Option<&str>) -> Option<String> {
-    v.map(str::to_string)
+fn owned(v: Option<&str>) -> Option<Cow<'static, str>> {
+    v.map(|s| Cow::Owned(s.to_string()))
 }
 
 impl Frame {
     /// Every row as a `Record` with its items; `files` maps `source_file` back to file indices.
-    pub fn to_records(&self, files: &[String]) -> PolarsResult<Vec<Record>> {
+    pub fn to_records(&self, files: &[String]) -> PolarsResult<Vec<Record<'static>>> {
         let df = &self.records;
         let time = time_col(df)?;
         let s = |name| str_col(df, name);
@@ -59,14 +60,14 @@ impl Frame {
             .map(|i| Record {
                 time: time[i],
                 time_source: time_source_name(time_source[i].unwrap_or("")),
-                record_id: record_id[i].unwrap_or("").to_string(),
+                record_id: record_id[i].unwrap_or("").to_string().into(),
                 file: source_file[i]
                     .and_then(|p| files.iter().position(|f| f == p))
                     .unwrap_or(0) as u32,
                 line: source_line[i].unwrap_or(0),
                 format: format[i].and_then(Format::from_name),
                 workload: owned(workload[i]),
-                operation: operation[i].unwrap_or("").to_string(),
+                operation: operation[i].unwrap_or("").to_string().into(),
                 record_type: owned(record_type[i]),
                 mailbox: owned(mailbox[i]),
                 mailbox_guid: owned(mailbox_guid[i]),
@@ -125,18 +126,18 @@ impl Frame {
 mod tests {
     use super::*;
 
-    fn record(i: u32) -> Record {
+    fn record(i: u32) -> Record<'static> {
         let long = "a value longer than twelve bytes";
         Record {
             time: 1_700_000_000_000_000 + i as i64,
             time_source: "AuditData.CreationTime",
-            record_id: format!("id-{i:040}"),
+            record_id: format!("id-{i:040}").into(),
             file: i % 2,
             line: i as u64 + 2,
             format: Some(Format::PurviewCsv),
             operation: "MailItemsAccessed".into(),
-            mailbox: Some(format!("user{}@contoso.com", i % 3)),
-            client_ip: (i % 4 != 0).then(|| "2001:db8::1".to_string()),
+            mailbox: Some(format!("user{}@contoso.com", i % 3).into()),
+            client_ip: (i % 4 != 0).then(|| "2001:db8::1".into()),
             client_port: (i % 5 == 0).then_some(443),
             client_info: Some(long.into()),
             is_throttled: i % 7 == 0,
@@ -145,8 +146,8 @@ mod tests {
                 .map(|k| Item {
                     folder_path: Some("\\Inbox".into()),
                     folder_id: Some(long.into()),
-                    internet_message_id: Some(format!("m{i}.{k}@example.com")),
-                    internet_message_id_raw: Some(format!("<M{i}.{k}@example.com>")),
+                    internet_message_id: Some(format!("m{i}.{k}@example.com").into()),
+                    internet_message_id_raw: Some(format!("<M{i}.{k}@example.com>").into()),
                     size: Some(k as i64),
                     ..Item::default()
                 })

@@ -4,9 +4,10 @@
 use super::flex::Flex;
 use super::mailbox::{derive_mailbox, logon_type_name, summarize_params};
 use crate::ip;
-use crate::model::{Item, Record, normalize_message_id};
+use crate::model::{Item, Record, normalized_message_id};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 mod scan;
 
@@ -154,23 +155,60 @@ pub(crate) struct AuditData<'a> {
 }
 
 /// A record from AuditData with the values the caller may need to fill in from other columns.
-pub struct Parsed {
-    pub record: Record,
+pub struct Parsed<'a> {
+    pub record: Record<'a>,
     /// `false` when AuditData had no usable CreationTime: the caller falls back to its columns.
     pub has_time: bool,
     /// A `CreationDate` found in a collector's wrapper object, for the caller's fallback.
     pub wrapper_date: Option<String>,
 }
 
-fn find<'b>(list: &'b Option<Vec<NameValue>>, name: &str) -> Option<&'b str> {
+impl Parsed<'_> {
+    pub fn into_owned(self) -> Parsed<'static> {
+        Parsed {
+            record: self.record.into_owned(),
+            has_time: self.has_time,
+            wrapper_date: self.wrapper_date,
+        }
+    }
+}
+
+fn find<'b>(list: &'b Option<Vec<NameValue>>, name: &str) -> Option<&'b NameValue<'b>> {
     list.as_ref()?
         .iter()
         .find(|nv| nv.name.get().is_some_and(|n| n.eq_ignore_ascii_case(name)))
-        .and_then(|nv| nv.value.get())
+}
+
+/// The trimmed value of the first `Name`/`Value` pair called `name`.
+fn value_of<'b>(list: &'b Option<Vec<NameValue>>, name: &str) -> Option<&'b str> {
+    find(list, name).and_then(|nv| nv.value.get())
+}
+
+/// `value_of`, borrowed from the input where the value was.
+fn value_cow<'a>(list: &Option<Vec<NameValue<'a>>>, name: &str) -> Option<Cow<'a, str>> {
+    list.as_ref()?
+        .iter()
+        .find(|nv| nv.name.get().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+        .and_then(|nv| nv.value.cow())
+}
+
+/// Lowercased (as `str::to_lowercase`), borrowed when it already is.
+fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        s
+    } else {
+        Cow::Owned(s.to_lowercase())
+    }
+}
+
+fn size_of(f: &Flex) -> Option<i64> {
+    f.get()
+        .and_then(|s| s.parse::<f64>().ok())
+        .map(|f| f as i64)
 }
 
 /// Parse one AuditData JSON text. Errors are the JSON parser's message (with column).
-pub fn parse(json: &str) -> Result<Parsed, String> {
+pub fn parse(json: &str) -> Result<Parsed<'_>, String> {
     match scan::read::<1>(json) {
         Some(ad) => Ok(convert(&ad)),
         None => parse_with_serde(json),
@@ -178,15 +216,15 @@ pub fn parse(json: &str) -> Result<Parsed, String> {
 }
 
 /// `parse` of AuditData as it lies inside a quoted CSV field, every quote doubled, read in place.
-pub fn parse_doubled(field: &str) -> Result<Parsed, String> {
+pub fn parse_doubled(field: &str) -> Result<Parsed<'_>, String> {
     match scan::read::<2>(field) {
         Some(ad) => Ok(convert(&ad)),
-        None => parse_with_serde(&field.replace("\"\"", "\"")),
+        None => parse(&field.replace("\"\"", "\"")).map(Parsed::into_owned),
     }
 }
 
 /// The reader of last resort: serde decides every record the in-place reader leaves to it.
-fn parse_with_serde(json: &str) -> Result<Parsed, String> {
+fn parse_with_serde(json: &str) -> Result<Parsed<'_>, String> {
     let ad: AuditData =
         serde_json::from_str(json).map_err(|e| format!("AuditData is not valid JSON: {e}"))?;
     if ad.id.get().is_none() && ad.operation.get().is_none() {
@@ -196,9 +234,9 @@ fn parse_with_serde(json: &str) -> Result<Parsed, String> {
                 Ok(s) => s,
                 Err(_) => inner.get().to_string(),
             };
-            let mut p = parse(&inner_text)?;
+            let mut p = parse(&inner_text)?.into_owned();
             if p.record.record_id.is_empty() {
-                p.record.record_id = ad.identity.owned().unwrap_or_default();
+                p.record.record_id = Cow::Owned(ad.identity.owned().unwrap_or_default());
             }
             p.wrapper_date = ad.creation_date.owned();
             return Ok(p);
@@ -207,52 +245,61 @@ fn parse_with_serde(json: &str) -> Result<Parsed, String> {
     Ok(convert(&ad))
 }
 
-fn convert(ad: &AuditData) -> Parsed {
+fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {
     let mut r = Record::default();
     let time = ad.creation_time.get().and_then(crate::time::parse_iso);
     if let Some(t) = time {
         r.time = t;
         r.time_source = "AuditData.CreationTime";
     }
-    r.record_id = ad.id.owned().unwrap_or_default();
-    r.operation = ad.operation.owned().unwrap_or_default();
-    r.record_type = ad.record_type.owned();
-    r.result_status = ad.result_status.owned();
-    r.workload = ad.workload.owned();
-    r.actor = ad.user_id.owned();
-    r.actor_sid = ad.logon_user_sid.owned();
+    r.record_id = ad.id.cow().unwrap_or_default();
+    r.operation = ad.operation.cow().unwrap_or_default();
+    r.record_type = ad.record_type.cow();
+    r.result_status = ad.result_status.cow();
+    r.workload = ad.workload.cow();
+    r.actor = ad.user_id.cow();
+    r.actor_sid = ad.logon_user_sid.cow();
     // Mailbox records: ClientIPAddress first, then ClientIP, then ActorIpAddress (the rules' order).
-    let ip_raw = ad
-        .client_ip_address
-        .get()
-        .or(ad.client_ip.get())
-        .or(ad.actor_ip_address.get());
-    if let Some((ip, port)) = ip_raw.and_then(ip::normalize) {
-        r.client_ip = Some(ip);
-        r.client_port = port;
+    let ip_raw = [&ad.client_ip_address, &ad.client_ip, &ad.actor_ip_address]
+        .into_iter()
+        .find_map(Flex::cow);
+    if let Some(raw) = ip_raw {
+        let normalized = match raw {
+            Cow::Borrowed(s) => ip::normalize(s),
+            Cow::Owned(s) => {
+                ip::normalize(&s).map(|(ip, port)| (Cow::Owned(ip.into_owned()), port))
+            }
+        };
+        if let Some((ip, port)) = normalized {
+            r.client_ip = Some(ip);
+            r.client_port = port;
+        }
     }
-    r.client_info = ad.client_info.owned();
+    r.client_info = ad.client_info.cow();
     r.session_id = ad
         .session_id
-        .owned()
-        .or_else(|| find(&ad.device_properties, "SessionId").map(str::to_string));
+        .cow()
+        .or_else(|| value_cow(&ad.device_properties, "SessionId"));
     if let Some(aac) = &ad.app_access_context {
-        r.aad_session_id = aac.aad_session_id.owned();
-        r.token_id = aac.unique_token_id.owned();
+        r.aad_session_id = aac.aad_session_id.cow();
+        r.token_id = aac.unique_token_id.cow();
     }
-    r.app_id = ad.app_id.owned();
-    r.client_app_id = ad.client_app_id.owned();
-    r.logon_type = ad.logon_type.get().map(logon_type_name);
-    r.mailbox_guid = ad.mailbox_guid.get().map(str::to_ascii_lowercase);
-    r.mail_access_type = find(&ad.operation_properties, "MailAccessType").map(str::to_string);
-    r.is_throttled = find(&ad.operation_properties, "IsThrottled")
+    r.app_id = ad.app_id.cow();
+    r.client_app_id = ad.client_app_id.cow();
+    r.logon_type = ad.logon_type.get().map(logon_type_name).map(Cow::Owned);
+    r.mailbox_guid = ad.mailbox_guid.cow().map(|g| match g {
+        Cow::Borrowed(s) if !s.bytes().any(|b| b.is_ascii_uppercase()) => Cow::Borrowed(s),
+        g => Cow::Owned(g.to_ascii_lowercase()),
+    });
+    r.mail_access_type = value_cow(&ad.operation_properties, "MailAccessType");
+    r.is_throttled = value_of(&ad.operation_properties, "IsThrottled")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     r.operation_count = ad
         .operation_count
         .get()
         .and_then(|s| s.parse::<f64>().ok())
         .map(|f| f as i64);
-    r.folder_path = ad.folder.as_ref().and_then(|f| f.path.owned());
+    r.folder_path = ad.folder.as_ref().and_then(|f| f.path.cow());
 
     let params: Vec<(String, String)> = ad
         .parameters
@@ -260,20 +307,25 @@ fn convert(ad: &AuditData) -> Parsed {
         .flatten()
         .filter_map(|nv| Some((nv.name.owned()?, nv.value.owned().unwrap_or_default())))
         .collect();
-    r.mailbox = derive_mailbox(
-        ad.mailbox_owner_upn.get(),
-        r.mailbox_guid.as_deref(),
-        None,
-        &r.operation,
-        &params,
-        ad.object_id.get(),
-        r.actor.as_deref(),
-    );
-    r.detail = detail(ad, &params);
+    // The owner's UPN, the rules' first choice, is borrowed; the other rules build a name.
+    r.mailbox = match ad.mailbox_owner_upn.cow() {
+        Some(upn) => Some(lower(upn)),
+        None => derive_mailbox(
+            None,
+            r.mailbox_guid.as_deref(),
+            None,
+            &r.operation,
+            &params,
+            ad.object_id.get(),
+            r.actor.as_deref(),
+        )
+        .map(Cow::Owned),
+    };
+    r.detail = detail(ad, &params).map(Cow::Owned);
 
     for f in ad.folders.iter().flatten() {
-        let path = f.path.owned();
-        let fid = f.id.owned();
+        let path = f.path.cow();
+        let fid = f.id.cow();
         let items = f.items.as_deref().unwrap_or(&[]);
         if items.is_empty() {
             r.items.push(Item {
@@ -283,39 +335,31 @@ fn convert(ad: &AuditData) -> Parsed {
             });
         }
         for it in items {
-            let raw = it.internet_message_id.owned();
+            let raw = it.internet_message_id.cow();
             r.items.push(Item {
                 folder_path: path.clone(),
                 folder_id: fid.clone(),
-                internet_message_id: raw.as_deref().and_then(normalize_message_id),
+                internet_message_id: raw.as_ref().and_then(normalized_message_id),
                 internet_message_id_raw: raw,
-                subject: it.subject.owned(),
-                item_id: it.id.owned(),
-                size: it
-                    .size
-                    .get()
-                    .and_then(|s| s.parse::<f64>().ok())
-                    .map(|f| f as i64),
+                subject: it.subject.cow(),
+                item_id: it.id.cow(),
+                size: size_of(&it.size),
             });
         }
     }
     for it in ad.item.iter().chain(ad.affected_items.iter().flatten()) {
-        let raw = it.internet_message_id.owned();
+        let raw = it.internet_message_id.cow();
         let parent = it.parent.as_ref();
         r.items.push(Item {
             folder_path: parent
-                .and_then(|p| p.path.owned())
+                .and_then(|p| p.path.cow())
                 .or_else(|| r.folder_path.clone()),
-            folder_id: parent.and_then(|p| p.id.owned()),
-            internet_message_id: raw.as_deref().and_then(normalize_message_id),
+            folder_id: parent.and_then(|p| p.id.cow()),
+            internet_message_id: raw.as_ref().and_then(normalized_message_id),
             internet_message_id_raw: raw,
-            subject: it.subject.owned(),
-            item_id: it.id.owned(),
-            size: it
-                .size
-                .get()
-                .and_then(|s| s.parse::<f64>().ok())
-                .map(|f| f as i64),
+            subject: it.subject.cow(),
+            item_id: it.id.cow(),
+            size: size_of(&it.size),
         });
     }
     Parsed {
@@ -339,11 +383,11 @@ fn detail(ad: &AuditData, params: &[(String, String)]) -> Option<String> {
     if let Some(d) = ad.dest_folder.as_ref().and_then(|f| f.path.get()) {
         parts.push(format!("DestFolder={d}"));
     }
-    if let Some(ua) = find(&ad.extended_properties, "UserAgent") {
+    if let Some(ua) = value_of(&ad.extended_properties, "UserAgent") {
         parts.push(format!("UserAgent={ua}"));
     }
     for name in ["RuleOperation", "Name", "Actions", "Conditions"] {
-        if let Some(v) = find(&ad.operation_properties, name) {
+        if let Some(v) = value_of(&ad.operation_properties, name) {
             parts.push(format!("{name}={v}"));
         }
     }

@@ -11,6 +11,7 @@ use super::{
 use crate::detect::CsvLayout;
 use crate::ip;
 use crate::model::{Format, Item, Record, non_empty, normalize_message_id};
+use std::borrow::Cow;
 
 /// Target bytes per parallel chunk.
 const CHUNK_BYTES: usize = 4 << 20;
@@ -223,12 +224,12 @@ pub fn parse_chunked(
     finish_chunks(parts, rows, opts, notes)
 }
 
-fn parse_chunk(
-    chunk: &str,
+fn parse_chunk<'t>(
+    chunk: &'t str,
     first_line: u64,
     layout: &CsvLayout,
     cols: &Columns,
-) -> (u64, Vec<RowOutcome>) {
+) -> (u64, Vec<RowOutcome<'t>>) {
     // AuditData is read where it lies in the chunk, quotes still doubled.
     let raw_column = if layout.format == Format::MailboxAuditLogCsv {
         None
@@ -255,7 +256,7 @@ fn parse_chunk(
     (rows, out)
 }
 
-fn convert_row(row: &Row, line: u64, format: Format, cols: &Columns) -> RowOutcome {
+fn convert_row<'t>(row: &Row<'_, 't>, line: u64, format: Format, cols: &Columns) -> RowOutcome<'t> {
     if row.len() != cols.count {
         return RowOutcome::Rejected(Reject {
             line,
@@ -282,50 +283,65 @@ fn convert_row(row: &Row, line: u64, format: Format, cols: &Columns) -> RowOutco
 
 /// `Ok((record, None))` when the time is known, `Ok((record, Some(culture date)))` when it waits
 /// for the file's date rule.
-type RowResult = Result<(Record, Option<String>), String>;
+type RowResult<'t> = Result<(Record<'t>, Option<String>), String>;
 
 /// A field's trimmed text, `None` when empty. Not for the raw AuditData column, which is read
 /// with `Row::field` (its doubled text reads as absent here).
-fn cell<'r>(row: &'r Row, i: Option<usize>) -> Option<&'r str> {
+fn cell<'r>(row: &Row<'r, '_>, i: Option<usize>) -> Option<&'r str> {
     match row.field(i?)? {
         Field::Text(t) => Some(t.trim()).filter(|s| !s.is_empty()),
         Field::Doubled(_) => None,
     }
 }
 
-fn audit_data_row(row: &Row, cols: &Columns) -> RowResult {
+/// `cell` as a value that outlives the row: borrowed from the text where the field lies in it.
+fn cell_cow<'t>(row: &Row<'_, 't>, i: Option<usize>) -> Option<Cow<'t, str>> {
+    match row.in_text(i?) {
+        Some(Field::Text(t)) => Some(Cow::Borrowed(t.trim())).filter(|s| !s.is_empty()),
+        Some(Field::Doubled(_)) => None,
+        None => cell(row, i).map(|t| Cow::Owned(t.to_string())),
+    }
+}
+
+fn audit_data_row<'t>(row: &Row<'_, 't>, cols: &Columns) -> RowResult<'t> {
     let field = cols
         .audit_data
         .and_then(|i| row.field(i))
         .ok_or("AuditData column is empty")?;
-    let parsed = match field {
-        Field::Text(json) => {
+    let in_text = cols.audit_data.and_then(|i| row.in_text(i));
+    let parsed = match (in_text, field) {
+        (Some(Field::Doubled(raw)), _) => auditdata::parse_doubled(raw.trim())?,
+        (Some(Field::Text(json)), _) => {
             let json = Some(json.trim()).filter(|s| !s.is_empty());
             auditdata::parse(json.ok_or("AuditData column is empty")?)?
         }
-        Field::Doubled(raw) => auditdata::parse_doubled(raw.trim())?,
+        // Unescaped into the reader's buffer: the record cannot borrow from it.
+        (None, Field::Text(json)) => {
+            let json = Some(json.trim()).filter(|s| !s.is_empty());
+            auditdata::parse(json.ok_or("AuditData column is empty")?)?.into_owned()
+        }
+        (None, Field::Doubled(_)) => unreachable!("a doubled field lies in the text"),
     };
     let mut r = parsed.record;
     if r.record_id.is_empty() {
-        r.record_id = cell(row, cols.record_id)
-            .or(cell(row, cols.identity))
-            .map(str::to_string)
+        r.record_id = cell_cow(row, cols.record_id)
+            .or(cell_cow(row, cols.identity))
             .unwrap_or_else(|| {
                 let json = match field {
                     Field::Text(t) => t.trim().to_string(),
                     Field::Doubled(raw) => raw.trim().replace("\"\"", "\""),
                 };
-                derived_id("row", &json)
+                Cow::Owned(derived_id("row", &json))
             });
     }
     if r.operation.is_empty() {
-        r.operation = cell(row, cols.operation).unwrap_or_default().to_string();
+        r.operation = cell_cow(row, cols.operation).unwrap_or_default();
     }
     if r.actor.is_none() {
-        r.actor = cell(row, cols.user).map(str::to_string);
+        r.actor = cell_cow(row, cols.user);
     }
     if r.record_type.is_none() {
-        r.record_type = cell(row, cols.record_type).map(str::to_string);
+        r.record_type = cell_cow(row, cols.record_type);
     }
     if parsed.has_time {
         return Ok((r, None));
@@ -336,7 +352,11 @@ fn audit_data_row(row: &Row, cols: &Columns) -> RowResult {
     time_from_column(r, date, "CreationDate")
 }
 
-fn time_from_column(mut r: Record, date: Option<String>, column: &'static str) -> RowResult {
+fn time_from_column<'t>(
+    mut r: Record<'t>,
+    date: Option<String>,
+    column: &'static str,
+) -> RowResult<'t> {
     let Some(d) = date else {
         return Err(format!(
             "no time: AuditData has no CreationTime and {column} is empty"
@@ -350,20 +370,20 @@ fn time_from_column(mut r: Record, date: Option<String>, column: &'static str) -
     Ok((r, Some(d)))
 }
 
-fn mailbox_audit_row(row: &Row, cols: &Columns) -> RowResult {
+fn mailbox_audit_row(row: &Row, cols: &Columns) -> RowResult<'static> {
     let g = |n: &str| cols.get(row, n);
     let mut r = Record {
-        operation: g("operation").unwrap_or_default().to_string(),
-        result_status: g("operationresult").map(str::to_string),
-        logon_type: g("logontype").map(logon_type_name),
-        client_info: g("clientinfostring").map(str::to_string),
-        mailbox_guid: g("mailboxguid").map(str::to_ascii_lowercase),
-        actor: g("logonuserdisplayname").map(str::to_string),
-        actor_sid: g("logonusersid").map(str::to_string),
-        session_id: g("sessionid").map(str::to_string),
-        app_id: g("appid").map(str::to_string),
-        client_app_id: g("clientappid").map(str::to_string),
-        folder_path: g("folderpathname").map(str::to_string),
+        operation: own(g("operation").unwrap_or_default()),
+        result_status: g("operationresult").map(own),
+        logon_type: g("logontype").map(|t| Cow::Owned(logon_type_name(t))),
+        client_info: g("clientinfostring").map(own),
+        mailbox_guid: g("mailboxguid").map(|g| Cow::Owned(g.to_ascii_lowercase())),
+        actor: g("logonuserdisplayname").map(own),
+        actor_sid: g("logonusersid").map(own),
+        session_id: g("sessionid").map(own),
+        app_id: g("appid").map(own),
+        client_app_id: g("clientappid").map(own),
+        folder_path: g("folderpathname").map(own),
         workload: Some("Exchange".into()),
         ..Record::default()
     };
@@ -374,13 +394,13 @@ fn mailbox_audit_row(row: &Row, cols: &Columns) -> RowResult {
         .or(g("clientip"))
         .and_then(ip::normalize)
     {
-        r.client_ip = Some(ip);
+        r.client_ip = Some(Cow::Owned(ip.into_owned()));
         r.client_port = port;
     }
     // OperationProperties is flattened to `Name:Value` pairs (Microsoft filters it with
     // `-like "*MailAccessType:Sync*"`).
     if let Some(props) = g("operationproperties") {
-        r.mail_access_type = flattened_value(props, "MailAccessType");
+        r.mail_access_type = flattened_value(props, "MailAccessType").map(Cow::Owned);
         r.is_throttled =
             flattened_value(props, "IsThrottled").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     }
@@ -393,26 +413,28 @@ fn mailbox_audit_row(row: &Row, cols: &Columns) -> RowResult {
         &[],
         None,
         r.actor.as_deref(),
-    );
+    )
+    .map(Cow::Owned);
 
     if let Some(data) = g("aggregatedrecordfoldersdata") {
         r.items = auditdata::parse_folders(data)
+            .map(|items| items.into_iter().map(Item::into_owned).collect())
             .unwrap_or_else(|| scan_message_ids(data, r.folder_path.as_deref()));
     }
     if let Some(raw) = g("iteminternetmessageid") {
         r.items.push(Item {
             folder_path: r.folder_path.clone(),
-            internet_message_id: normalize_message_id(raw),
-            internet_message_id_raw: Some(raw.to_string()),
-            subject: g("itemsubject").map(str::to_string),
-            item_id: g("itemid").map(str::to_string),
+            internet_message_id: normalize_message_id(raw).map(|id| own(&id)),
+            internet_message_id_raw: Some(own(raw)),
+            subject: g("itemsubject").map(own),
+            item_id: g("itemid").map(own),
             ..Item::default()
         });
     } else if g("itemsubject").is_some() || g("itemid").is_some() {
         r.items.push(Item {
             folder_path: r.folder_path.clone(),
-            subject: g("itemsubject").map(str::to_string),
-            item_id: g("itemid").map(str::to_string),
+            subject: g("itemsubject").map(own),
+            item_id: g("itemid").map(own),
             ..Item::default()
         });
     }
@@ -421,11 +443,18 @@ fn mailbox_audit_row(row: &Row, cols: &Columns) -> RowResult {
             .extend(scan_message_ids(list, r.folder_path.as_deref()));
     }
     r.record_id = match g("identity") {
-        Some(id) => id.to_string(),
-        None => derived_id("row", &row.iter().collect::<Vec<_>>().join("\u{1f}")),
+        Some(id) => own(id),
+        None => Cow::Owned(derived_id(
+            "row",
+            &row.iter().collect::<Vec<_>>().join("\u{1f}"),
+        )),
     };
     let date = g("lastaccessed").map(str::to_string);
     time_from_column(r, date, "LastAccessed")
+}
+
+fn own(s: &str) -> Cow<'static, str> {
+    Cow::Owned(s.to_string())
 }
 
 /// `Name:Value` out of a flattened property string (`MailAccessType:Bind IsThrottled:False`,
@@ -448,7 +477,7 @@ fn flattened_value(props: &str, name: &str) -> Option<String> {
 
 /// Message ids in angle brackets anywhere in a text (practitioners regex `<…>` out of
 /// `AggregatedRecordFoldersData` the same way).
-fn scan_message_ids(text: &str, folder: Option<&str>) -> Vec<Item> {
+fn scan_message_ids(text: &str, folder: Option<&str>) -> Vec<Item<'static>> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(open) = rest.find('<') {
@@ -457,9 +486,9 @@ fn scan_message_ids(text: &str, folder: Option<&str>) -> Vec<Item> {
         let inner = &after[..close];
         if inner.contains('@') && !inner.contains(['<', ' ', '"']) {
             out.push(Item {
-                folder_path: folder.map(str::to_string),
-                internet_message_id: normalize_message_id(inner),
-                internet_message_id_raw: Some(format!("<{inner}>")),
+                folder_path: folder.map(own),
+                internet_message_id: normalize_message_id(inner).map(|id| own(&id)),
+                internet_message_id_raw: Some(Cow::Owned(format!("<{inner}>"))),
                 ..Item::default()
             });
         }

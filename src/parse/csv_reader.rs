@@ -39,14 +39,15 @@ pub struct RecordReader<'t> {
     unescaped: Vec<u8>,
 }
 
-/// The fields of the record last read.
-pub struct Row<'r> {
-    text: &'r str,
+/// The fields of the record last read: borrowed from the reader (`'r`, until the next record)
+/// or, where a field lies in the text as it is, from the text (`'t`).
+pub struct Row<'r, 't: 'r> {
+    text: &'t str,
     unescaped: &'r [u8],
     spans: &'r [Span],
 }
 
-impl Row<'_> {
+impl<'r, 't: 'r> Row<'r, 't> {
     pub fn len(&self) -> usize {
         self.spans.len()
     }
@@ -56,7 +57,7 @@ impl Row<'_> {
     }
 
     /// Field `i`'s text (a doubled raw field is unescaped here, into a new string).
-    pub fn get(&self, i: usize) -> Option<Cow<'_, str>> {
+    pub fn get(&self, i: usize) -> Option<Cow<'r, str>> {
         Some(match self.field(i)? {
             Field::Text(t) => Cow::Borrowed(t),
             Field::Doubled(t) => Cow::Owned(t.replace("\"\"", "\"")),
@@ -64,18 +65,27 @@ impl Row<'_> {
     }
 
     /// Field `i` as the reader found it.
-    pub fn field(&self, i: usize) -> Option<Field<'_>> {
+    pub fn field(&self, i: usize) -> Option<Field<'r>> {
         Some(match *self.spans.get(i)? {
-            Span::Text(a, b) => Field::Text(&self.text[a..b]),
             Span::Unescaped(a, b) => Field::Text(
                 std::str::from_utf8(&self.unescaped[a..b])
                     .expect("UTF-8 text less some ASCII quotes is UTF-8"),
             ),
-            Span::Doubled(a, b) => Field::Doubled(&self.text[a..b]),
+            _ => self.in_text(i)?,
         })
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = Cow<'_, str>> {
+    /// Field `i` when it lies in the text as it is (not unescaped into the reader's buffer), so
+    /// that it can outlive the row.
+    pub fn in_text(&self, i: usize) -> Option<Field<'t>> {
+        match *self.spans.get(i)? {
+            Span::Text(a, b) => Some(Field::Text(&self.text[a..b])),
+            Span::Doubled(a, b) => Some(Field::Doubled(&self.text[a..b])),
+            Span::Unescaped(..) => None,
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Cow<'r, str>> {
         (0..self.len()).filter_map(|i| self.get(i))
     }
 }
@@ -100,7 +110,7 @@ impl<'t> RecordReader<'t> {
     }
 
     /// The next record and the byte offset where it starts, or `None` at the end.
-    pub fn next_record(&mut self) -> Option<(usize, Row<'_>)> {
+    pub fn next_record(&mut self) -> Option<(usize, Row<'_, 't>)> {
         let bytes = self.text.as_bytes();
         let n = bytes.len();
         let delim = self.delimiter;
@@ -202,7 +212,10 @@ impl RecordReader<'_> {
             i = quote + 2;
         };
         let after = close + 1;
-        if after < bytes.len() && !matches!(bytes[after], b'\n' | b'\r') && bytes[after] != self.delimiter {
+        if after < bytes.len()
+            && !matches!(bytes[after], b'\n' | b'\r')
+            && bytes[after] != self.delimiter
+        {
             return None;
         }
         self.spans.push(if doubled {

@@ -17,6 +17,14 @@ impl<'a> Flex<'a> {
     pub fn owned(&self) -> Option<String> {
         self.get().map(str::to_string)
     }
+    /// `get` as a value that outlives the `Flex`: borrowed from the input when the text was.
+    pub fn cow(&self) -> Option<Cow<'a, str>> {
+        Some(match self.0.as_ref()? {
+            Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+            Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
+        })
+        .filter(|s| !s.is_empty())
+    }
 }
 
 impl<'de: 'a, 'a> serde::Deserialize<'de> for Flex<'a> {

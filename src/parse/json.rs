@@ -2,7 +2,10 @@
 //! (string- and escape-aware, no recursion), then objects parse in parallel. A damaged object
 //! costs only itself; text between objects that is not `,`/whitespace is reported.
 
-use super::{ParseOptions, ParsedFile, Reject, RowOutcome, auditdata, derived_id, finish};
+use super::{
+    ChunkOutcome, ParseOptions, ParsedFile, Reject, RowOutcome, auditdata, derived_id,
+    finish_chunks,
+};
 use crate::input::lines_of_sorted;
 use crate::model::Format;
 use rayon::prelude::*;
@@ -121,7 +124,7 @@ pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
                         r.line = line;
                         r.format = Some(format);
                         if r.record_id.is_empty() {
-                            r.record_id = derived_id("json", json);
+                            r.record_id = derived_id("json", json).into();
                         }
                         if p.has_time {
                             RowOutcome::Ok(r)
@@ -151,7 +154,12 @@ pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
         })
         .collect();
     let rows = outcomes.len() as u64;
-    finish(outcomes, rows, opts, Vec::new())
+    finish_chunks(
+        vec![ChunkOutcome::new(outcomes, opts)],
+        rows,
+        opts,
+        Vec::new(),
+    )
 }
 
 #[cfg(test)]

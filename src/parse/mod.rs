@@ -20,10 +20,10 @@ pub struct Reject {
     pub reason: String,
 }
 
-pub enum RowOutcome {
-    Ok(Record),
+pub enum RowOutcome<'a> {
+    Ok(Record<'a>),
     /// A record whose only time is a culture-rendered date: resolved per file, see `finish`.
-    NeedsDate(Record, String),
+    NeedsDate(Record<'a>, String),
     Rejected(Reject),
 }
 
@@ -33,7 +33,7 @@ pub struct ParsedFile {
     /// Data rows (CSV rows, JSON objects, XML events) read.
     pub rows: u64,
     /// The records, in file order (when `ParseOptions::columnar` is off).
-    pub records: Vec<Record>,
+    pub records: Vec<Record<'static>>,
     /// The records as frame blocks, in file order (when `ParseOptions::columnar` is on).
     pub blocks: Vec<Frame>,
     pub rejects: Vec<Reject>,
@@ -66,10 +66,20 @@ pub struct ParseOptions<'a> {
     pub columnar: bool,
 }
 
+impl RowOutcome<'_> {
+    fn into_owned(self) -> RowOutcome<'static> {
+        match self {
+            RowOutcome::Ok(r) => RowOutcome::Ok(r.into_owned()),
+            RowOutcome::NeedsDate(r, d) => RowOutcome::NeedsDate(r.into_owned(), d),
+            RowOutcome::Rejected(r) => RowOutcome::Rejected(r),
+        }
+    }
+}
+
 /// What one parallel chunk of a file became.
 pub enum ChunkOutcome {
     /// Rows still to finish: some wait for the file's date rule, or rows were asked for.
-    Rows(Vec<RowOutcome>),
+    Rows(Vec<RowOutcome<'static>>),
     /// Every row settled: the records as a frame block, and the rejected rows.
     Block(Frame, Vec<Reject>),
 }
@@ -77,12 +87,12 @@ pub enum ChunkOutcome {
 impl ChunkOutcome {
     /// Settle a chunk at once when nothing in it waits for the file's date rule and the caller
     /// wants columns; otherwise keep its rows for `finish_chunks`.
-    pub fn new(outcomes: Vec<RowOutcome>, opts: &ParseOptions) -> ChunkOutcome {
+    pub fn new(outcomes: Vec<RowOutcome<'_>>, opts: &ParseOptions) -> ChunkOutcome {
         let waiting = outcomes
             .iter()
             .any(|o| matches!(o, RowOutcome::NeedsDate(..)));
         if !opts.columnar || waiting {
-            return ChunkOutcome::Rows(outcomes);
+            return ChunkOutcome::Rows(outcomes.into_iter().map(RowOutcome::into_owned).collect());
         }
         let mut records = Vec::with_capacity(outcomes.len());
         let mut rejects = Vec::new();
@@ -100,14 +110,14 @@ impl ChunkOutcome {
 /// A frame block of records sorted by time then record id (stable: equal keys keep file order).
 /// Exports are written in time order, newest or oldest first, so sorted blocks seldom overlap
 /// and the merge can usually put them in order without moving rows.
-fn block_of(mut records: Vec<Record>) -> Frame {
+fn block_of(mut records: Vec<Record<'_>>) -> Frame {
     records.sort_by(|a, b| (a.time, &a.record_id).cmp(&(b.time, &b.record_id)));
     Frame::from_records(&records, &[]).expect("builder columns are consistent")
 }
 
 /// `finish_chunks` for a parser that reads a file as one piece.
 pub fn finish(
-    outcomes: Vec<RowOutcome>,
+    outcomes: Vec<RowOutcome<'static>>,
     rows: u64,
     opts: &ParseOptions,
     notes: Vec<FileNote>,

@@ -8,7 +8,12 @@ use super::mailbox::{derive_mailbox, logon_type_name, summarize_params};
 use super::{ParseOptions, ParsedFile, Reject, RowOutcome, derived_id, finish};
 use crate::detect::find_event_tag;
 use crate::ip;
-use crate::model::{Format, Item, Record, normalize_message_id};
+use crate::model::{Format, Item, Record, normalized_message_id};
+use std::borrow::Cow;
+
+fn own(s: &str) -> Cow<'static, str> {
+    Cow::Owned(s.to_string())
+}
 use quick_xml::events::Event;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -239,17 +244,17 @@ fn canonical(ev: &RawEvent) -> String {
     s
 }
 
-fn mailbox_record(ev: &RawEvent) -> (Record, Option<String>) {
+fn mailbox_record(ev: &RawEvent) -> (Record<'static>, Option<String>) {
     let a = |k: &str| ev.attrs.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
-    let s = |k: &str| a(k).map(str::to_string);
+    let s = |k: &str| a(k).map(own);
     let mut r = Record {
-        record_id: derived_id("xml", &canonical(ev)),
+        record_id: derived_id("xml", &canonical(ev)).into(),
         operation: s("operation").unwrap_or_default(),
         result_status: s("operationresult"),
-        logon_type: a("logontype").map(logon_type_name),
+        logon_type: a("logontype").map(|t| logon_type_name(t).into()),
         folder_path: s("folderpathname"),
         client_info: s("clientinfostring"),
-        mailbox_guid: a("mailboxguid").map(str::to_ascii_lowercase),
+        mailbox_guid: a("mailboxguid").map(|g| g.to_ascii_lowercase().into()),
         actor: s("logonuserdn").or_else(|| s("logonuserdisplayname")),
         actor_sid: s("logonusersid"),
         session_id: s("sessionid"),
@@ -262,7 +267,7 @@ fn mailbox_record(ev: &RawEvent) -> (Record, Option<String>) {
         .or(a("clientip"))
         .and_then(ip::normalize)
     {
-        r.client_ip = Some(ip);
+        r.client_ip = Some(Cow::Owned(ip.into_owned()));
         r.client_port = port;
     }
     if let Some(p) = a("operationproperties") {
@@ -282,7 +287,8 @@ fn mailbox_record(ev: &RawEvent) -> (Record, Option<String>) {
         &[],
         None,
         r.actor.as_deref(),
-    );
+    )
+    .map(Cow::Owned);
     if a("itemsubject").is_some() || a("iteminternetmessageid").is_some() || a("itemid").is_some() {
         r.items.push(item_from(&ev.attrs, r.folder_path.as_deref()));
     }
@@ -292,32 +298,32 @@ fn mailbox_record(ev: &RawEvent) -> (Record, Option<String>) {
                 .keys()
                 .any(|k| k.contains("subject") || k.contains("messageid"))
         {
-            let path = attrs.get("folderpathname").or(attrs.get("path")).cloned();
+            let path = attrs.get("folderpathname").or(attrs.get("path"));
             r.items.push(Item {
-                folder_path: path,
-                folder_id: attrs.get("folderid").or(attrs.get("id")).cloned(),
+                folder_path: path.map(|p| own(p)),
+                folder_id: attrs.get("folderid").or(attrs.get("id")).map(|p| own(p)),
                 ..Item::default()
             });
         } else {
             r.items.push(item_from(attrs, r.folder_path.as_deref()));
         }
     }
-    (r, s("lastaccessed"))
+    (r, a("lastaccessed").map(str::to_string))
 }
 
-fn item_from(attrs: &Attrs, default_folder: Option<&str>) -> Item {
+fn item_from(attrs: &Attrs, default_folder: Option<&str>) -> Item<'static> {
     let g = |k: &str| {
         attrs
             .get(k)
             .map(|s| s.trim())
             .filter(|s| !s.is_empty())
-            .map(str::to_string)
+            .map(own)
     };
     let raw = g("internetmessageid").or_else(|| g("iteminternetmessageid"));
     Item {
-        folder_path: g("folderpathname").or_else(|| default_folder.map(str::to_string)),
+        folder_path: g("folderpathname").or_else(|| default_folder.map(own)),
         folder_id: g("folderid"),
-        internet_message_id: raw.as_deref().and_then(normalize_message_id),
+        internet_message_id: raw.as_ref().and_then(normalized_message_id),
         internet_message_id_raw: raw,
         subject: g("subject").or_else(|| g("itemsubject")),
         item_id: g("itemid").or_else(|| g("id")),
@@ -327,7 +333,7 @@ fn item_from(attrs: &Attrs, default_folder: Option<&str>) -> Item {
     }
 }
 
-fn admin_record(ev: &RawEvent) -> (Record, Option<String>) {
+fn admin_record(ev: &RawEvent) -> (Record<'static>, Option<String>) {
     let s = |k: &str| {
         ev.attrs
             .get(k)
@@ -347,10 +353,10 @@ fn admin_record(ev: &RawEvent) -> (Record, Option<String>) {
         })
         .collect();
     let mut r = Record {
-        record_id: derived_id("xml", &canonical(ev)),
-        operation: s("cmdlet").unwrap_or_default(),
-        actor: s("caller"),
-        result_status: s("succeeded"),
+        record_id: derived_id("xml", &canonical(ev)).into(),
+        operation: s("cmdlet").unwrap_or_default().into(),
+        actor: s("caller").map(Cow::Owned),
+        result_status: s("succeeded").map(Cow::Owned),
         workload: Some("Exchange".into()),
         record_type: Some("ExchangeAdmin".into()),
         ..Record::default()
@@ -363,7 +369,8 @@ fn admin_record(ev: &RawEvent) -> (Record, Option<String>) {
         &params,
         s("objectmodified").as_deref(),
         r.actor.as_deref(),
-    );
+    )
+    .map(Cow::Owned);
     let mut detail = summarize_params(&params);
     if let Some(o) = s("objectmodified") {
         detail = if detail.is_empty() {
@@ -375,7 +382,7 @@ fn admin_record(ev: &RawEvent) -> (Record, Option<String>) {
     r.detail = if detail.is_empty() {
         None
     } else {
-        Some(detail)
+        Some(Cow::Owned(detail))
     };
     (r, s("rundate"))
 }

@@ -102,7 +102,7 @@ fn utf16_exports_read_the_same_as_utf8() {
     let a = read_one(&p);
     let b = read_one(&sample("Search-UnifiedAuditLog_export.csv"));
     assert_eq!(a.files[0].encoding, "utf-16le-bom");
-    let strip = |v: &[mailscope::model::Record]| {
+    let strip = |v: &[mailscope::model::Record<'static>]| {
         v.iter()
             .map(|r| (r.record_id.clone(), r.time, r.items.clone()))
             .collect::<Vec<_>>()
@@ -314,7 +314,7 @@ fn duplicates_across_files_are_kept_once() {
     assert_eq!(ing.files.len(), 3);
     assert_eq!(ing.duplicates(), 1);
     let records = ing.records();
-    let ids: std::collections::HashSet<_> = records.iter().map(|r| r.record_id.as_str()).collect();
+    let ids: std::collections::HashSet<_> = records.iter().map(|r| &*r.record_id).collect();
     assert_eq!(ids.len(), records.len());
     assert_eq!(
         ing.rows(),
@@ -406,13 +406,13 @@ fn building_the_frame_block_by_block_gives_the_same_frame() {
     // More records than one block, each with items, so row offsets of items are exercised.
     let records: Vec<mailscope::model::Record> = (0..70_001)
         .map(|i| mailscope::model::Record {
-            record_id: format!("r{i}"),
+            record_id: format!("r{i}").into(),
             time: i as i64 * 1_000_000,
             operation: "MailItemsAccessed".into(),
-            mailbox: Some(format!("m{}@x.com", i % 17)),
+            mailbox: Some(format!("m{}@x.com", i % 17).into()),
             items: (0..(i % 3))
                 .map(|k| mailscope::model::Item {
-                    internet_message_id: Some(format!("{i}-{k}@x")),
+                    internet_message_id: Some(format!("{i}-{k}@x").into()),
                     ..Default::default()
                 })
                 .collect(),
@@ -458,7 +458,10 @@ fn records_come_out_in_time_order_whatever_the_order_of_files_and_rows() {
     let odd = write("odd.csv", &[1, 3, 5, 7, 9, 11, 13, 15, 17, 19]);
     let even = write("even.csv", &[18, 16, 14, 12, 10, 8, 6, 4, 2, 0, 3]);
     let ids = |ing: &mailscope::ingest::Ingest| -> Vec<String> {
-        ing.records().into_iter().map(|r| r.record_id).collect()
+        ing.records()
+            .into_iter()
+            .map(|r| r.record_id.into_owned())
+            .collect()
     };
     let expected: Vec<String> = (0..20).map(|i| format!("id{i:02}")).collect();
 

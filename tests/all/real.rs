@@ -54,7 +54,7 @@ fn real_purview_export_reads_all_219_records_with_the_right_times_operations_and
     assert_eq!(expected.len(), 219);
     let mut ports = 0;
     for r in &ing.records() {
-        let (time, op, raw_ip) = &expected[&r.record_id];
+        let (time, op, raw_ip) = &expected[&*r.record_id];
         assert_eq!(
             mailscope::time::rfc3339(r.time),
             format!("{time}Z"),

@@ -11,44 +11,44 @@ use mailscope::scope::{ScopeConfig, compute};
 const ATTACKER: &str = "203.0.113.66";
 const OWNER: &str = "198.51.100.10";
 
-struct R(Record);
+struct R(Record<'static>);
 
 impl R {
     fn new(id: &str, time: &str, mailbox: &str, ip: &str, op: &str) -> R {
         R(Record {
-            record_id: id.into(),
+            record_id: id.to_string().into(),
             time: t(time),
             time_source: "test",
-            mailbox: Some(mailbox.into()),
-            client_ip: Some(ip.into()),
-            operation: op.into(),
-            actor: Some(mailbox.into()),
+            mailbox: Some(mailbox.to_string().into()),
+            client_ip: Some(ip.to_string().into()),
+            operation: op.to_string().into(),
+            actor: Some(mailbox.to_string().into()),
             ..Record::default()
         })
     }
     fn mia(id: &str, time: &str, mailbox: &str, ip: &str, access: &str) -> R {
         let mut r = R::new(id, time, mailbox, ip, "MailItemsAccessed");
-        r.0.mail_access_type = Some(access.into());
+        r.0.mail_access_type = Some(access.to_string().into());
         r
     }
     fn msg(mut self, folder: &str, id: &str) -> R {
         self.0.items.push(Item {
-            folder_path: Some(folder.into()),
-            internet_message_id: normalize_message_id(id),
-            internet_message_id_raw: Some(id.into()),
+            folder_path: Some(folder.to_string().into()),
+            internet_message_id: normalize_message_id(id).map(|m| m.into_owned().into()),
+            internet_message_id_raw: Some(id.to_string().into()),
             ..Item::default()
         });
         self
     }
     fn folder(mut self, folder: &str) -> R {
         self.0.items.push(Item {
-            folder_path: Some(folder.into()),
+            folder_path: Some(folder.to_string().into()),
             ..Item::default()
         });
         self
     }
     fn session(mut self, s: &str) -> R {
-        self.0.session_id = Some(s.into());
+        self.0.session_id = Some(s.to_string().into());
         self
     }
     fn throttled(mut self) -> R {

@@ -500,7 +500,12 @@ impl<'a, const Q: usize> Scan<'a, Q> {
                 "DeviceProperties" => set(seen, 25, &mut ad.device_properties, s.name_values()?),
                 "Folders" => set(seen, 26, &mut ad.folders, s.list(|s| s.agg_folder())?),
                 "Folder" => set(seen, 27, &mut ad.folder, s.optional(|s| s.ex_folder())?),
-                "DestFolder" => set(seen, 28, &mut ad.dest_folder, s.optional(|s| s.ex_folder())?),
+                "DestFolder" => set(
+                    seen,
+                    28,
+                    &mut ad.dest_folder,
+                    s.optional(|s| s.ex_folder())?,
+                ),
                 "Item" => set(seen, 29, &mut ad.item, s.optional(|s| s.ex_item())?),
                 "AffectedItems" => set(seen, 30, &mut ad.affected_items, s.list(|s| s.ex_item())?),
                 "AppAccessContext" => set(
@@ -599,17 +604,49 @@ mod tests {
         ] {
             assert!(!agree(json), "{json}");
         }
-        let deep = format!("{{\"Id\":\"x\",\"Z\":{}{}}}", "[".repeat(100), "]".repeat(100));
+        let deep = format!(
+            "{{\"Id\":\"x\",\"Z\":{}{}}}",
+            "[".repeat(100),
+            "]".repeat(100)
+        );
         assert!(!agree(&deep));
     }
 
     const KEYS: &[&str] = &[
-        "CreationTime", "Id", "Operation", "RecordType", "UserId", "ClientIP", "ClientIPAddress",
-        "LogonType", "MailboxOwnerUPN", "MailboxGuid", "OperationCount", "ObjectId", "SessionId",
-        "OperationProperties", "Parameters", "DeviceProperties", "Folders", "Folder", "Item",
-        "AffectedItems", "AppAccessContext", "AADSessionId", "Name", "Value", "Path",
-        "FolderItems", "InternetMessageId", "Subject", "SizeInBytes", "ParentFolder", "Identity",
-        "CreationDate", "AuditData", "Other",
+        "CreationTime",
+        "Id",
+        "Operation",
+        "RecordType",
+        "UserId",
+        "ClientIP",
+        "ClientIPAddress",
+        "LogonType",
+        "MailboxOwnerUPN",
+        "MailboxGuid",
+        "OperationCount",
+        "ObjectId",
+        "SessionId",
+        "OperationProperties",
+        "Parameters",
+        "DeviceProperties",
+        "Folders",
+        "Folder",
+        "Item",
+        "AffectedItems",
+        "AppAccessContext",
+        "AADSessionId",
+        "Name",
+        "Value",
+        "Path",
+        "FolderItems",
+        "InternetMessageId",
+        "Subject",
+        "SizeInBytes",
+        "ParentFolder",
+        "Identity",
+        "CreationDate",
+        "AuditData",
+        "Other",
     ];
 
     fn json_value() -> impl Strategy<Value = String> {
@@ -639,8 +676,10 @@ mod tests {
                     .prop_map(|v| format!("[{}]", v.join(","))),
                 proptest::collection::vec((proptest::sample::select(KEYS), inner), 0..6).prop_map(
                     |members| {
-                        let m: Vec<String> =
-                            members.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+                        let m: Vec<String> = members
+                            .iter()
+                            .map(|(k, v)| format!("\"{k}\": {v}"))
+                            .collect();
                         format!("{{{}}}", m.join(", "))
                     }
                 ),
