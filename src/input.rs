@@ -162,6 +162,15 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
 }
 
 fn decode_utf8(bytes: &[u8]) -> Decoded<'_> {
+    // simdutf8 checks valid text several times faster than std (SIMD); std's error says where
+    // invalid text goes wrong.
+    if let Ok(s) = simdutf8::basic::from_utf8(bytes) {
+        return Decoded {
+            text: Cow::Borrowed(s),
+            encoding: "utf-8",
+            lossy_at: None,
+        };
+    }
     match std::str::from_utf8(bytes) {
         Ok(s) => Decoded {
             text: Cow::Borrowed(s),

@@ -6,13 +6,11 @@
 
 use super::{Frame, col};
 use crate::model::{Item, Micros, Record};
+use hashbrown::HashTable;
 use polars::prelude::*;
-use polars_arrow::array::{MutableBinaryViewArray, Utf8ViewArray, View};
+use polars_arrow::array::{Utf8ViewArray, View};
 use polars_arrow::bitmap::MutableBitmap;
 use polars_arrow::datatypes::ArrowDataType;
-use std::collections::HashMap;
-
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// How a string column stores repeats.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -25,18 +23,40 @@ enum Repeats {
     Runs,
 }
 
-/// One string column under construction.
+/// One string column under construction: Arrow views over data buffers it owns, so that the
+/// buffers end exactly as long as their data and an interned value is found again by its view
+/// (no second copy of it as a map key).
 struct StrColumn {
     name: &'static str,
     repeats: Repeats,
-    /// Owns the data buffers; the views are kept here, beside it.
-    data: MutableBinaryViewArray<str>,
+    /// Data buffers, each filled to capacity but the last.
+    buffers: Vec<Vec<u8>>,
     views: Vec<View>,
-    validity: MutableBitmap,
-    has_null: bool,
+    /// `None` until the first null.
+    validity: Option<MutableBitmap>,
     total_bytes: usize,
-    seen: FastMap<Box<str>, View>,
-    last: Option<(Box<str>, View)>,
+    /// Interned: the view of every value stored, by the hash of its bytes.
+    seen: HashTable<View>,
+    /// The last value stored or reused (not inline): tried before the table, since items of a
+    /// record repeat their folder and records their session.
+    last: Option<View>,
+}
+
+/// Sizes of a string column's data buffers.
+const MIN_BUFFER: usize = 8 << 10;
+const MAX_BUFFER: usize = 1 << 20;
+
+/// The bytes a stored (not inline) view points at.
+#[inline]
+fn stored<'b>(buffers: &'b [Vec<u8>], v: &View) -> &'b [u8] {
+    let start = v.offset as usize;
+    &buffers[v.buffer_idx as usize][start..start + v.length as usize]
+}
+
+#[inline]
+fn hash_of(bytes: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one(bytes)
 }
 
 impl StrColumn {
@@ -44,67 +64,111 @@ impl StrColumn {
         StrColumn {
             name,
             repeats,
-            data: MutableBinaryViewArray::new(),
+            buffers: Vec::new(),
             views: Vec::with_capacity(capacity),
-            validity: MutableBitmap::with_capacity(capacity),
-            has_null: false,
+            validity: None,
             total_bytes: 0,
-            seen: FastMap::default(),
+            seen: HashTable::new(),
             last: None,
         }
     }
 
+    /// Copy `bytes` into the buffer being filled. Buffers are filled to capacity and never
+    /// grown (a grown vector keeps up to half its size spare): when a value does not fit, the
+    /// next buffer is made, each twice the last up to `MAX_BUFFER`.
+    fn store(&mut self, bytes: &[u8]) -> View {
+        let (room, last_size) = self
+            .buffers
+            .last()
+            .map_or((0, 0), |b| (b.capacity() - b.len(), b.capacity()));
+        if room < bytes.len() {
+            let size = (last_size * 2)
+                .clamp(MIN_BUFFER, MAX_BUFFER)
+                .max(bytes.len());
+            self.buffers.push(Vec::with_capacity(size));
+        }
+        let index = self.buffers.len() - 1;
+        let buffer = &mut self.buffers[index];
+        let offset = buffer.len();
+        buffer.extend_from_slice(bytes);
+        View::new_from_bytes(bytes, index as u32, offset as u32)
+    }
+
     fn push(&mut self, value: Option<&str>) {
         let Some(s) = value else {
+            let rows = self.views.len();
             self.views.push(View::default());
-            self.validity.push(false);
-            self.has_null = true;
+            self.validity
+                .get_or_insert_with(|| {
+                    let mut bits = MutableBitmap::with_capacity(self.views.capacity());
+                    bits.extend_constant(rows, true);
+                    bits
+                })
+                .push(false);
             return;
         };
         let bytes = s.as_bytes();
         let view = if bytes.len() <= View::MAX_INLINE_SIZE as usize {
             View::new_inline(bytes)
+        } else if let Some(last) = self
+            .last
+            .filter(|v| self.repeats != Repeats::Rare && stored(&self.buffers, v) == bytes)
+        {
+            last
         } else {
-            match self.repeats {
-                Repeats::Rare => self.data.push_value_into_buffer(bytes),
-                Repeats::Interned => match self.seen.get(s) {
-                    Some(v) => *v,
-                    None => {
-                        let v = self.data.push_value_into_buffer(bytes);
-                        self.seen.insert(s.into(), v);
-                        v
+            let view = match self.repeats {
+                Repeats::Rare | Repeats::Runs => self.store(bytes),
+                Repeats::Interned => {
+                    let hash = hash_of(bytes);
+                    let buffers = &self.buffers;
+                    match self.seen.find(hash, |v| stored(buffers, v) == bytes) {
+                        Some(v) => *v,
+                        None => {
+                            let v = self.store(bytes);
+                            let buffers = &self.buffers;
+                            self.seen
+                                .insert_unique(hash, v, |v| hash_of(stored(buffers, v)));
+                            v
+                        }
                     }
-                },
-                Repeats::Runs => match &self.last {
-                    Some((last, v)) if **last == *s => *v,
-                    _ => {
-                        let v = self.data.push_value_into_buffer(bytes);
-                        self.last = Some((s.into(), v));
-                        v
-                    }
-                },
-            }
+                }
+            };
+            self.last = Some(view);
+            view
         };
         self.views.push(view);
-        self.validity.push(true);
+        if let Some(bits) = &mut self.validity {
+            bits.push(true);
+        }
         self.total_bytes += bytes.len();
     }
 
     fn finish(self) -> Column {
-        let mut data = self.data;
-        data.finish_in_progress();
-        let (_, buffers) = data.take();
-        let total_buffer_len = buffers.iter().map(|b| b.len()).sum();
-        let validity = self.has_null.then(|| self.validity.into());
+        let mut views = self.views;
+        views.shrink_to_fit();
+        let total_buffer_len = self.buffers.iter().map(Vec::len).sum();
+        // Only the last buffer has room to spare: it is copied to its length.
+        let buffers: Vec<_> = self
+            .buffers
+            .into_iter()
+            .map(|b| {
+                if b.len() < b.capacity() {
+                    b.as_slice().to_vec()
+                } else {
+                    b
+                }
+                .into()
+            })
+            .collect();
         // SAFETY: every view is inline or points into `buffers` at bytes copied from a `&str`
-        // (valid UTF-8) by `push_value_into_buffer`, which made it; lengths and the validity
-        // bitmap have one entry per view.
+        // (valid UTF-8) by `store`, which made it; the validity bitmap, when there is one, has
+        // one entry per view.
         let array = unsafe {
             Utf8ViewArray::new_unchecked(
                 ArrowDataType::Utf8View,
-                self.views.into(),
+                views.into(),
                 buffers.into(),
-                validity,
+                self.validity.map(Into::into),
                 Some(self.total_bytes),
                 total_buffer_len,
             )
@@ -169,7 +233,8 @@ const ITEM_STRS: &[(&str, Repeats)] = &[
 ];
 
 impl<'f> FrameBuilder<'f> {
-    pub fn new(files: &'f [String], capacity: usize) -> FrameBuilder<'f> {
+    /// A builder with room for `capacity` records with `items` items in all.
+    pub fn new(files: &'f [String], capacity: usize, items: usize) -> FrameBuilder<'f> {
         FrameBuilder {
             files,
             rows: 0,
@@ -182,11 +247,11 @@ impl<'f> FrameBuilder<'f> {
                 .iter()
                 .map(|(n, r)| StrColumn::new(n, *r, capacity))
                 .collect(),
-            record_row: Vec::new(),
-            size: Vec::new(),
+            record_row: Vec::with_capacity(items),
+            size: Vec::with_capacity(items),
             item_strs: ITEM_STRS
                 .iter()
-                .map(|(n, r)| StrColumn::new(n, *r, 0))
+                .map(|(n, r)| StrColumn::new(n, *r, items))
                 .collect(),
         }
     }

@@ -86,7 +86,7 @@ pub struct Frame {
 impl Frame {
     /// A frame with no rows (and every column).
     pub fn empty() -> Frame {
-        FrameBuilder::new(&[], 0)
+        FrameBuilder::new(&[], 0, 0)
             .finish()
             .expect("an empty frame has consistent columns")
     }
@@ -99,7 +99,8 @@ impl Frame {
         let blocks: Vec<Frame> = records
             .par_chunks(BLOCK)
             .map(|block| {
-                let mut b = FrameBuilder::new(files, block.len());
+                let items = block.iter().map(|r| r.items.len()).sum();
+                let mut b = FrameBuilder::new(files, block.len(), items);
                 block.iter().for_each(|r| b.push(r));
                 b.finish()
             })

@@ -462,7 +462,7 @@ mod tests {
 
 /// Items from a `Folders` JSON list on its own (Search-MailboxAuditLog's
 /// `AggregatedRecordFoldersData` column carries the same shape as AuditData's `Folders`).
-pub fn parse_folders(json: &str) -> Option<Vec<Item>> {
+pub fn parse_folders(json: &str) -> Option<Vec<Item<'_>>> {
     let folders: Vec<AggFolder> = serde_json::from_str(json).ok()?;
     let ad = AuditData {
         folders: Some(folders),
