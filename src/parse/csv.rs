@@ -11,6 +11,7 @@ use super::{
 use crate::detect::CsvLayout;
 use crate::ip;
 use crate::model::{Format, Item, Record, non_empty, normalize_message_id};
+use rayon::prelude::*;
 use std::borrow::Cow;
 
 /// Target bytes per parallel chunk.
@@ -118,6 +119,74 @@ pub fn scan_chunks(
     cut(&mut last_cut, bytes.len());
 }
 
+/// Split `text[from..]` into chunks of about `target` bytes at newlines where the quotes before
+/// are even, with no sequential pass: quotes and newlines are counted a segment at a time in
+/// parallel, and each segment's first such newline is found from its own start. Where every
+/// quote is field quoting (RFC 4180: what exports write) these are exactly the newlines that end
+/// records; the chunk readers check that (`RecordReader::irregular`).
+pub fn parity_chunks(text: &str, from: usize, first_line: u64, target: usize) -> Vec<Chunk> {
+    let bytes = text.as_bytes();
+    let starts: Vec<usize> = (from..bytes.len()).step_by(target).collect();
+    let counts: Vec<(u64, u64)> = starts
+        .par_iter()
+        .map(|&s| {
+            let segment = &bytes[s..s.saturating_add(target).min(bytes.len())];
+            (
+                memchr::memchr_iter(b'"', segment).count() as u64,
+                crate::input::count_newlines(segment),
+            )
+        })
+        .collect();
+    // Quote parity and line number at each segment's start.
+    let mut at_start = Vec::with_capacity(starts.len());
+    let (mut quotes, mut line) = (0u64, first_line);
+    for (q, n) in &counts {
+        at_start.push((quotes % 2 == 1, line));
+        quotes += q;
+        line += n;
+    }
+    // The first newline at even parity from each segment's start (the first segment's start is
+    // a record's).
+    let cuts: Vec<Option<(usize, u64)>> = starts
+        .par_iter()
+        .zip(&at_start)
+        .skip(1)
+        .map(|(&s, &(mut odd, mut line))| {
+            for k in memchr::memchr2_iter(b'"', b'\n', &bytes[s..]) {
+                if bytes[s + k] == b'"' {
+                    odd = !odd;
+                } else {
+                    line += 1;
+                    if !odd {
+                        return Some((s + k + 1, line));
+                    }
+                }
+            }
+            None
+        })
+        .collect();
+    let mut chunks = Vec::with_capacity(starts.len());
+    let (mut start, mut start_line) = (from, first_line);
+    for (cut, line) in cuts.into_iter().flatten() {
+        if cut > start && cut < bytes.len() {
+            chunks.push(Chunk {
+                start,
+                end: cut,
+                first_line: start_line,
+            });
+            (start, start_line) = (cut, line);
+        }
+    }
+    if start < bytes.len() {
+        chunks.push(Chunk {
+            start,
+            end: bytes.len(),
+            first_line: start_line,
+        });
+    }
+    chunks
+}
+
 struct Columns {
     count: usize,
     audit_data: Option<usize>,
@@ -168,38 +237,56 @@ pub fn parse_chunked(
         .find('\n')
         .map(|i| layout.header_offset + i + 1)
         .unwrap_or(text.len());
-    // Chunks are parsed while the scan is still finding the next ones.
-    let parsed: std::sync::Mutex<Vec<(usize, u64, ChunkOutcome)>> = Default::default();
-    rayon::scope(|s| {
-        let mut index = 0;
-        scan_chunks(
-            text,
-            header_end,
-            layout.header_line + 1,
-            chunk_bytes.max(1),
-            layout.delimiter,
-            |c| {
-                let (parsed, cols) = (&parsed, &cols);
-                s.spawn(move |_| {
-                    let (rows, outcomes) =
-                        parse_chunk(&text[c.start..c.end], c.first_line, layout, cols);
-                    if let Some(p) = opts.progress {
-                        p.advance((c.end - c.start) as u64, outcomes.len() as u64);
-                    }
-                    let outcome = ChunkOutcome::new(outcomes, opts);
-                    parsed
-                        .lock()
-                        .expect("no chunk parser panics")
-                        .push((index, rows, outcome));
-                });
-                index += 1;
-            },
-        );
-        crate::timing::phase("chunks found");
-    });
-    let mut parts = parsed.into_inner().expect("no chunk parser panics");
-    parts.sort_by_key(|p| p.0);
-    let parts: Vec<(u64, ChunkOutcome)> = parts.into_iter().map(|p| (p.1, p.2)).collect();
+    let first_line = layout.header_line + 1;
+    let chunk_bytes = chunk_bytes.max(1);
+    let parse = |c: Chunk| {
+        let (rows, outcomes, irregular) =
+            parse_chunk(&text[c.start..c.end], c.first_line, layout, &cols);
+        if let Some(p) = opts.progress {
+            p.advance((c.end - c.start) as u64, outcomes.len() as u64);
+        }
+        (rows, ChunkOutcome::new(outcomes, opts), irregular)
+    };
+    // Cut where quote parity says records end, all chunks at once; if any chunk read a quote
+    // that is not field quoting, parity may have cut inside a record: cut again by scanning.
+    let chunks = parity_chunks(text, header_end, first_line, chunk_bytes);
+    crate::timing::phase("chunks found");
+    let mut parts: Vec<(u64, ChunkOutcome)> = Vec::with_capacity(chunks.len());
+    let mut irregular = false;
+    for (rows, outcome, odd) in chunks.into_par_iter().map(parse).collect::<Vec<_>>() {
+        irregular |= odd;
+        parts.push((rows, outcome));
+    }
+    if irregular {
+        drop(parts);
+        crate::timing::phase("irregular quoting: chunks found again by scanning");
+        // Chunks are parsed while the scan is still finding the next ones.
+        let parsed: std::sync::Mutex<Vec<(usize, u64, ChunkOutcome)>> = Default::default();
+        rayon::scope(|s| {
+            let mut index = 0;
+            scan_chunks(
+                text,
+                header_end,
+                first_line,
+                chunk_bytes,
+                layout.delimiter,
+                |c| {
+                    let (parsed, parse) = (&parsed, &parse);
+                    s.spawn(move |_| {
+                        let (rows, outcome, _) = parse(c);
+                        parsed
+                            .lock()
+                            .expect("no chunk parser panics")
+                            .push((index, rows, outcome));
+                    });
+                    index += 1;
+                },
+            );
+        });
+        let mut scanned = parsed.into_inner().expect("no chunk parser panics");
+        scanned.sort_by_key(|p| p.0);
+        parts = scanned.into_iter().map(|p| (p.1, p.2)).collect();
+    }
     let rows = parts.iter().map(|p| p.0).sum();
     let parts: Vec<ChunkOutcome> = parts.into_iter().map(|p| p.1).collect();
     crate::timing::phase("chunks parsed");
@@ -229,7 +316,7 @@ fn parse_chunk<'t>(
     first_line: u64,
     layout: &CsvLayout,
     cols: &Columns,
-) -> (u64, Vec<RowOutcome<'t>>) {
+) -> (u64, Vec<RowOutcome<'t>>, bool) {
     // AuditData is read where it lies in the chunk, quotes still doubled.
     let raw_column = if layout.format == Format::MailboxAuditLogCsv {
         None
@@ -253,7 +340,7 @@ fn parse_chunk<'t>(
         counted_to = start;
         out.push(convert_row(&row, line_at_counted, layout.format, cols));
     }
-    (rows, out)
+    (rows, out, reader.irregular())
 }
 
 fn convert_row<'t>(row: &Row<'_, 't>, line: u64, format: Format, cols: &Columns) -> RowOutcome<'t> {
@@ -507,6 +594,21 @@ mod tests {
         for target in 1..text.len() + 2 {
             let mut chunks = Vec::new();
             scan_chunks(text, 2, 2, target, b',', |c| chunks.push(c));
+            let joined: String = chunks.iter().map(|c| &text[c.start..c.end]).collect();
+            assert_eq!(joined, &text[2..]);
+            for c in &chunks {
+                let quotes = text[c.start..c.end].matches('"').count();
+                assert_eq!(quotes % 2, 0, "chunk {c:?} at target {target}");
+                assert_eq!(c.first_line, crate::input::line_of(text, c.start));
+            }
+        }
+    }
+
+    #[test]
+    fn parity_chunks_cut_only_where_records_end() {
+        let text = "h\na,\"x\ny\"\nb,c\nd,\"\"\"q\n\"\ne,f\n\"\"\n\n";
+        for target in 1..text.len() + 2 {
+            let chunks = parity_chunks(text, 2, 2, target);
             let joined: String = chunks.iter().map(|c| &text[c.start..c.end]).collect();
             assert_eq!(joined, &text[2..]);
             for c in &chunks {

@@ -33,6 +33,9 @@ pub struct RecordReader<'t> {
     delimiter: u8,
     /// The column left as it lies when quoted (`Span::Doubled`), if any.
     raw_column: Option<usize>,
+    /// A quote was read that is not field quoting: inside an unquoted field, text after a
+    /// closing quote, or a quoted field the text ends in.
+    irregular: bool,
     spans: Vec<Span>,
     /// Fields with `""` in them, unescaped: bytes of UTF-8 text less some ASCII quotes, so
     /// still UTF-8 (checked where a field is read).
@@ -97,6 +100,7 @@ impl<'t> RecordReader<'t> {
             pos: 0,
             delimiter,
             raw_column: None,
+            irregular: false,
             spans: Vec::new(),
             unescaped: Vec::new(),
         }
@@ -107,6 +111,12 @@ impl<'t> RecordReader<'t> {
     pub fn with_raw_column(mut self, column: Option<usize>) -> RecordReader<'t> {
         self.raw_column = column;
         self
+    }
+
+    /// Whether any quote read so far was not field quoting (see `irregular`): where there is
+    /// none, a newline ends a record exactly when the quotes before it are even.
+    pub fn irregular(&self) -> bool {
+        self.irregular
     }
 
     /// The next record and the byte offset where it starts, or `None` at the end.
@@ -131,6 +141,7 @@ impl<'t> RecordReader<'t> {
                 i = self.quoted_field(i + 1);
             } else {
                 let end = memchr3(delim, b'\n', b'\r', &bytes[i..]).map_or(n, |k| i + k);
+                self.irregular |= memchr::memchr(b'"', &bytes[i..end]).is_some();
                 self.spans.push(Span::Text(i, end));
                 i = end;
             }
@@ -183,6 +194,7 @@ impl<'t> RecordReader<'t> {
         } else {
             after
         };
+        self.irregular |= close == n || end != after;
         if !copied && end == after {
             self.spans.push(Span::Text(from, close));
         } else {
