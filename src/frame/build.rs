@@ -53,6 +53,14 @@ fn stored<'b>(buffers: &'b [Vec<u8>], v: &View) -> &'b [u8] {
     &buffers[v.buffer_idx as usize][start..start + v.length as usize]
 }
 
+/// Whether a stored view holds `bytes` (longer than inline): length and the four-byte prefix in
+/// the view settle most misses without reading the buffer.
+#[inline]
+fn same(buffers: &[Vec<u8>], v: &View, bytes: &[u8]) -> bool {
+    let prefix = u32::from_le_bytes(bytes[..4].try_into().expect("four bytes"));
+    v.length as usize == bytes.len() && v.prefix == prefix && stored(buffers, v) == bytes
+}
+
 #[inline]
 fn hash_of(bytes: &[u8]) -> u64 {
     use std::hash::BuildHasher;
@@ -112,7 +120,7 @@ impl StrColumn {
             View::new_inline(bytes)
         } else if let Some(last) = self
             .last
-            .filter(|v| self.repeats != Repeats::Rare && stored(&self.buffers, v) == bytes)
+            .filter(|v| self.repeats != Repeats::Rare && same(&self.buffers, v, bytes))
         {
             last
         } else {
@@ -121,7 +129,7 @@ impl StrColumn {
                 Repeats::Interned => {
                     let hash = hash_of(bytes);
                     let buffers = &self.buffers;
-                    match self.seen.find(hash, |v| stored(buffers, v) == bytes) {
+                    match self.seen.find(hash, |v| same(buffers, v, bytes)) {
                         Some(v) => *v,
                         None => {
                             let v = self.store(bytes);

@@ -94,16 +94,30 @@ impl Frame {
     /// Build the frame from records (`files[record.file]` names each record's source), in
     /// blocks built in parallel.
     pub fn from_records(records: &[Record], files: &[String]) -> PolarsResult<Frame> {
+        let order: Vec<u32> = (0..records.len() as u32).collect();
+        Frame::from_records_in(records, &order, files)
+    }
+
+    /// `from_records` with the rows in `order` (indices into `records`).
+    pub fn from_records_in(
+        records: &[Record],
+        order: &[u32],
+        files: &[String],
+    ) -> PolarsResult<Frame> {
         use rayon::prelude::*;
         const BLOCK: usize = 1 << 14;
-        let blocks: Vec<Frame> = records
+        let build = |part: &[u32]| {
+            let items = part.iter().map(|&i| records[i as usize].items.len()).sum();
+            let mut b = FrameBuilder::new(files, part.len(), items);
+            part.iter().for_each(|&i| b.push(&records[i as usize]));
+            b.finish()
+        };
+        if order.len() <= BLOCK {
+            return build(order);
+        }
+        let blocks: Vec<Frame> = order
             .par_chunks(BLOCK)
-            .map(|block| {
-                let items = block.iter().map(|r| r.items.len()).sum();
-                let mut b = FrameBuilder::new(files, block.len(), items);
-                block.iter().for_each(|r| b.push(r));
-                b.finish()
-            })
+            .map(build)
             .collect::<PolarsResult<_>>()?;
         Frame::concat(blocks)
     }

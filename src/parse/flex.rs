@@ -6,13 +6,24 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
 
+/// `str::trim`, with the common case (printable ASCII at both ends) decided from two bytes.
+#[inline]
+pub fn trim(s: &str) -> &str {
+    let printable = |b: Option<&u8>| b.is_some_and(|b| (0x21..0x80).contains(b));
+    if printable(s.as_bytes().first()) && printable(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Flex<'a>(pub Option<Cow<'a, str>>);
 
 impl<'a> Flex<'a> {
     /// The trimmed text, `None` when absent or empty.
     pub fn get(&self) -> Option<&str> {
-        self.0.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        self.0.as_deref().map(trim).filter(|s| !s.is_empty())
     }
     pub fn owned(&self) -> Option<String> {
         self.get().map(str::to_string)
@@ -20,8 +31,8 @@ impl<'a> Flex<'a> {
     /// `get` as a value that outlives the `Flex`: borrowed from the input when the text was.
     pub fn cow(&self) -> Option<Cow<'a, str>> {
         Some(match self.0.as_ref()? {
-            Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
-            Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
+            Cow::Borrowed(s) => Cow::Borrowed(trim(s)),
+            Cow::Owned(s) => Cow::Owned(trim(s).to_string()),
         })
         .filter(|s| !s.is_empty())
     }
