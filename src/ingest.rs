@@ -155,6 +155,8 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
         .map(|p| read_one(p, opts, &popts, progress))
         .collect();
     progress.finish();
+    // Parsing freed every row it built; the frame is what is left.
+    crate::alloc::release_freed();
     crate::timing::phase("files parsed");
 
     let mut skipped: Vec<SkippedOut> = problems
@@ -289,14 +291,17 @@ fn merge(summaries: &mut [FileSummary], parsed_files: Vec<ParsedFile>) -> Frame 
             times[a].cmp(&times[b]).then_with(|| ids[a].cmp(ids[b]))
         });
     }
-    if kept.len() == all.height()
+    let mut frame = if kept.len() == all.height()
         && (in_order || kept.iter().enumerate().all(|(i, &r)| i == r as usize))
     {
         all
     } else {
         all.select_rows(&kept)
             .expect("selected rows exist in the frame")
-    }
+    };
+    frame.rechunk().expect("the frame's columns can be joined");
+    crate::timing::phase("rechunked");
+    frame
 }
 
 /// Rows of `all` to keep, in frame order: of each record id, the occurrence first in the run's

@@ -5,6 +5,7 @@
 //! → `ingest` (merge, de-duplicate) → `frame` (polars) → `scope` (pure rules) → `report`
 //! (struct) → renderers (`report::text`, `report::csv`, JSON via serde).
 
+pub mod alloc;
 pub mod detect;
 pub mod frame;
 pub mod ingest;

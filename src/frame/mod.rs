@@ -36,6 +36,8 @@ pub use build::FrameBuilder;
 
 use crate::model::{Micros, Record};
 use polars::prelude::*;
+use polars_arrow::array::{Array, Utf8ViewArray};
+use polars_arrow::datatypes::ArrowDataType;
 
 pub mod col {
     pub const TIME: &str = "time";
@@ -233,36 +235,108 @@ fn take_each(df: DataFrame, idx: &IdxCa) -> PolarsResult<DataFrame> {
 }
 
 /// Borrowed column vectors of the frame, for the scope engine's row-wise rules.
-pub struct RecordsView<'a> {
+/// A string column read where it lies in the frame (the Arrow array of a single-chunk column is
+/// shared, not copied): row `i`'s value is a view lookup.
+pub struct Strs {
+    array: Utf8ViewArray,
+}
+
+impl Strs {
+    fn of(df: &DataFrame, name: &str) -> PolarsResult<Strs> {
+        let column = df.column(name)?.str()?;
+        // A frame from `ingest` is single-chunk; another is joined here (views copied, text not).
+        let joined;
+        let column = if column.chunks().len() == 1 {
+            column
+        } else {
+            joined = column.rechunk();
+            joined.as_ref()
+        };
+        let array = match column.downcast_iter().next() {
+            Some(a) => a.clone(),
+            None => Utf8ViewArray::new_empty(ArrowDataType::Utf8View),
+        };
+        Ok(Strs { array })
+    }
+
+    /// Row `i`'s value, `None` when null.
+    #[inline]
+    pub fn at(&self, i: usize) -> Option<&str> {
+        if self.array.is_null(i) {
+            None
+        } else {
+            Some(self.array.value(i))
+        }
+    }
+
+    /// Row `i`'s value, `""` when null (for columns that always have one).
+    #[inline]
+    pub fn text(&self, i: usize) -> &str {
+        self.at(i).unwrap_or("")
+    }
+}
+
+pub struct RecordsView {
     pub time: Vec<Micros>,
-    pub record_id: Vec<&'a str>,
-    pub operation: Vec<&'a str>,
-    pub mailbox: Vec<Option<&'a str>>,
-    pub actor: Vec<Option<&'a str>>,
-    pub actor_sid: Vec<Option<&'a str>>,
-    pub logon_type: Vec<Option<&'a str>>,
-    pub client_ip: Vec<Option<&'a str>>,
-    pub client_info: Vec<Option<&'a str>>,
-    pub session_id: Vec<Option<&'a str>>,
-    pub aad_session_id: Vec<Option<&'a str>>,
-    pub token_id: Vec<Option<&'a str>>,
-    pub app_id: Vec<Option<&'a str>>,
-    pub client_app_id: Vec<Option<&'a str>>,
-    pub mail_access_type: Vec<Option<&'a str>>,
+    pub record_id: Strs,
+    pub operation: Strs,
+    pub mailbox: Strs,
+    pub actor: Strs,
+    pub actor_sid: Strs,
+    pub logon_type: Strs,
+    pub client_ip: Strs,
+    pub client_info: Strs,
+    pub session_id: Strs,
+    pub aad_session_id: Strs,
+    pub token_id: Strs,
+    pub app_id: Strs,
+    pub client_app_id: Strs,
+    pub mail_access_type: Strs,
     pub is_throttled: Vec<bool>,
     pub operation_count: Vec<Option<i64>>,
-    pub folder_path: Vec<Option<&'a str>>,
-    pub detail: Vec<Option<&'a str>>,
-    pub source_file: Vec<Option<&'a str>>,
+    pub folder_path: Strs,
+    pub detail: Strs,
+    pub source_file: Strs,
     pub source_line: Vec<u64>,
 }
 
-pub struct ItemsView<'a> {
+pub struct ItemsView {
     pub record_row: Vec<u32>,
-    pub folder_path: Vec<Option<&'a str>>,
-    pub internet_message_id: Vec<Option<&'a str>>,
-    pub subject: Vec<Option<&'a str>>,
-    pub item_id: Vec<Option<&'a str>>,
+    pub folder_path: Strs,
+    pub internet_message_id: Strs,
+    pub subject: Strs,
+    pub item_id: Strs,
+}
+
+/// Each record's items: the frame stores them grouped by record, in record order, so a record's
+/// items are a range of rows in `items`.
+pub struct ItemsOf {
+    starts: Vec<u32>,
+}
+
+impl ItemsOf {
+    /// `None` when `record_row` is not grouped by record in row order.
+    pub fn new(record_row: &[u32], records: usize) -> Option<ItemsOf> {
+        if record_row.windows(2).any(|w| w[0] > w[1])
+            || record_row.last().is_some_and(|&r| r as usize >= records)
+        {
+            return None;
+        }
+        let mut starts = vec![0u32; records + 1];
+        for &r in record_row {
+            starts[r as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        Some(ItemsOf { starts })
+    }
+
+    /// The rows in `items` of record `i`.
+    #[inline]
+    pub fn of(&self, i: usize) -> std::ops::Range<usize> {
+        self.starts[i] as usize..self.starts[i + 1] as usize
+    }
 }
 
 pub(crate) fn str_col<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<Vec<Option<&'a str>>> {
@@ -281,53 +355,25 @@ pub(crate) fn time_col(df: &DataFrame) -> PolarsResult<Vec<Micros>> {
 }
 
 impl Frame {
-    pub fn records_view(&self) -> PolarsResult<RecordsView<'_>> {
+    pub fn records_view(&self) -> PolarsResult<RecordsView> {
         let df = &self.records;
-        // The string columns are read into vectors in parallel, one column a task.
-        let names = [
-            col::RECORD_ID,
-            col::OPERATION,
-            col::MAILBOX,
-            col::ACTOR,
-            col::ACTOR_SID,
-            col::LOGON_TYPE,
-            col::CLIENT_IP,
-            col::CLIENT_INFO,
-            col::SESSION_ID,
-            col::AAD_SESSION_ID,
-            col::TOKEN_ID,
-            col::APP_ID,
-            col::CLIENT_APP_ID,
-            col::MAIL_ACCESS_TYPE,
-            col::FOLDER_PATH,
-            col::DETAIL,
-            col::SOURCE_FILE,
-        ];
-        let strings: Vec<Vec<Option<&str>>> = {
-            use rayon::prelude::*;
-            names
-                .par_iter()
-                .map(|name| str_col(df, name))
-                .collect::<PolarsResult<_>>()?
-        };
-        let mut strings = strings.into_iter();
-        let mut next = || strings.next().expect("one vector per name");
+        let strs = |name: &str| Strs::of(df, name);
         Ok(RecordsView {
             time: time_col(df)?,
-            record_id: next().into_iter().map(|s| s.unwrap_or("")).collect(),
-            operation: next().into_iter().map(|s| s.unwrap_or("")).collect(),
-            mailbox: next(),
-            actor: next(),
-            actor_sid: next(),
-            logon_type: next(),
-            client_ip: next(),
-            client_info: next(),
-            session_id: next(),
-            aad_session_id: next(),
-            token_id: next(),
-            app_id: next(),
-            client_app_id: next(),
-            mail_access_type: next(),
+            record_id: strs(col::RECORD_ID)?,
+            operation: strs(col::OPERATION)?,
+            mailbox: strs(col::MAILBOX)?,
+            actor: strs(col::ACTOR)?,
+            actor_sid: strs(col::ACTOR_SID)?,
+            logon_type: strs(col::LOGON_TYPE)?,
+            client_ip: strs(col::CLIENT_IP)?,
+            client_info: strs(col::CLIENT_INFO)?,
+            session_id: strs(col::SESSION_ID)?,
+            aad_session_id: strs(col::AAD_SESSION_ID)?,
+            token_id: strs(col::TOKEN_ID)?,
+            app_id: strs(col::APP_ID)?,
+            client_app_id: strs(col::CLIENT_APP_ID)?,
+            mail_access_type: strs(col::MAIL_ACCESS_TYPE)?,
             is_throttled: df
                 .column(col::IS_THROTTLED)?
                 .bool()?
@@ -335,9 +381,9 @@ impl Frame {
                 .map(|b| b.unwrap_or(false))
                 .collect(),
             operation_count: df.column(col::OPERATION_COUNT)?.i64()?.iter().collect(),
-            folder_path: next(),
-            detail: next(),
-            source_file: next(),
+            folder_path: strs(col::FOLDER_PATH)?,
+            detail: strs(col::DETAIL)?,
+            source_file: strs(col::SOURCE_FILE)?,
             source_line: df
                 .column(col::SOURCE_LINE)?
                 .u64()?
@@ -347,7 +393,7 @@ impl Frame {
         })
     }
 
-    pub fn items_view(&self) -> PolarsResult<ItemsView<'_>> {
+    pub fn items_view(&self) -> PolarsResult<ItemsView> {
         let df = &self.items;
         Ok(ItemsView {
             record_row: df
@@ -356,11 +402,29 @@ impl Frame {
                 .iter()
                 .map(|v| v.unwrap_or(0))
                 .collect(),
-            folder_path: str_col(df, col::FOLDER_PATH)?,
-            internet_message_id: str_col(df, col::INTERNET_MESSAGE_ID)?,
-            subject: str_col(df, col::SUBJECT)?,
-            item_id: str_col(df, col::ITEM_ID)?,
+            folder_path: Strs::of(df, col::FOLDER_PATH)?,
+            internet_message_id: Strs::of(df, col::INTERNET_MESSAGE_ID)?,
+            subject: Strs::of(df, col::SUBJECT)?,
+            item_id: Strs::of(df, col::ITEM_ID)?,
         })
+    }
+
+    /// Every column in one chunk (Arrow views are copied, text is not), so that the views above
+    /// read the frame in place. A column at a time, each column's old chunks handed back before
+    /// the next is joined: the frame is never held twice.
+    pub fn rechunk(&mut self) -> PolarsResult<()> {
+        for df in [&mut self.records, &mut self.items] {
+            let names: Vec<PlSmallStr> = df.get_column_names_owned();
+            for name in names {
+                let column = df.column(&name)?;
+                if column.n_chunks() > 1 {
+                    let joined = column.rechunk();
+                    df.replace(&name, joined)?;
+                    crate::alloc::release_freed();
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -47,28 +47,31 @@ pub fn write(frame: &Frame, cfg: &ScopeConfig, out: impl Write) -> Result<u64, S
             continue;
         }
         if !cfg.mailboxes.is_empty()
-            && !v.mailbox[i].is_some_and(|m| cfg.mailboxes.iter().any(|x| x == m))
+            && !v
+                .mailbox
+                .at(i)
+                .is_some_and(|m| cfg.mailboxes.iter().any(|x| x == m))
         {
             continue;
         }
         let o = |s: Option<&str>| s.unwrap_or("").to_string();
-        let mut folders: Vec<&str> = items_of[i]
-            .iter()
-            .filter_map(|k| items.folder_path[*k])
-            .chain(v.folder_path[i])
+        let mut folders: Vec<&str> = items_of
+            .of(i)
+            .filter_map(|k| items.folder_path.at(k))
+            .chain(v.folder_path.at(i))
             .collect();
         folders.sort_unstable();
         folders.dedup();
-        let ids: Vec<&str> = items_of[i]
-            .iter()
-            .filter_map(|k| items.internet_message_id[*k])
+        let ids: Vec<&str> = items_of
+            .of(i)
+            .filter_map(|k| items.internet_message_id.at(k))
             .collect();
         let message = format!(
             "{} on {} by {} from {} [{}]{}",
-            v.operation[i],
-            v.mailbox[i].unwrap_or("(no mailbox)"),
-            v.actor[i].unwrap_or("?"),
-            v.client_ip[i].unwrap_or("?"),
+            v.operation.text(i),
+            v.mailbox.at(i).unwrap_or("(no mailbox)"),
+            v.actor.at(i).unwrap_or("?"),
+            v.client_ip.at(i).unwrap_or("?"),
             a.label(),
             if ids.is_empty() {
                 String::new()
@@ -80,26 +83,26 @@ pub fn write(frame: &Frame, cfg: &ScopeConfig, out: impl Write) -> Result<u64, S
         let row = [
             message,
             dt,
-            format!("{} (audit record)", v.operation[i]),
-            o(v.mailbox[i]),
-            v.operation[i].to_string(),
+            format!("{} (audit record)", v.operation.text(i)),
+            o(v.mailbox.at(i)),
+            v.operation.text(i).to_string(),
             a.label().to_string(),
             o(a.why()),
-            o(v.actor[i]),
-            o(v.client_ip[i]),
-            o(v.session_id[i].or(v.aad_session_id[i])),
-            o(v.client_info[i]),
-            o(v.logon_type[i]),
-            o(v.app_id[i].or(v.client_app_id[i])),
-            o(v.mail_access_type[i]),
+            o(v.actor.at(i)),
+            o(v.client_ip.at(i)),
+            o(v.session_id.at(i).or(v.aad_session_id.at(i))),
+            o(v.client_info.at(i)),
+            o(v.logon_type.at(i)),
+            o(v.app_id.at(i).or(v.client_app_id.at(i))),
+            o(v.mail_access_type.at(i)),
             v.is_throttled[i].to_string(),
             v.operation_count[i]
                 .map(|c| c.to_string())
                 .unwrap_or_default(),
             folders.join(" | "),
             ids.join(" "),
-            v.record_id[i].to_string(),
-            o(v.source_file[i]),
+            v.record_id.text(i).to_string(),
+            o(v.source_file.at(i)),
             v.source_line[i].to_string(),
         ];
         w.write_record(row.iter().map(|c| safe_cell(c)))

@@ -4,7 +4,7 @@
 
 pub mod indicators;
 
-use crate::frame::{Frame, ItemsView, RecordsView};
+use crate::frame::{Frame, ItemsOf, ItemsView, RecordsView};
 use crate::ingest::Warning;
 use crate::model::{Micros, is_mail_items_accessed};
 use crate::report::*;
@@ -65,8 +65,8 @@ pub struct Scope {
     pub warnings: Vec<Warning>,
 }
 
-fn sessions_of<'a>(v: &RecordsView<'a>, i: usize) -> [Option<&'a str>; 3] {
-    [v.session_id[i], v.aad_session_id[i], v.token_id[i]]
+fn sessions_of(v: &RecordsView, i: usize) -> [Option<&str>; 3] {
+    [v.session_id.at(i), v.aad_session_id.at(i), v.token_id.at(i)]
 }
 
 fn in_window(t: Micros, cfg: &ScopeConfig) -> bool {
@@ -83,11 +83,11 @@ pub fn attribute(v: &RecordsView, cfg: &ScopeConfig, m: &Matcher) -> Vec<Attribu
                 return Attribution::OutOfWindow;
             }
             let c = indicators::Context {
-                ip: v.client_ip[i],
+                ip: v.client_ip.at(i),
                 sessions: sessions_of(v, i),
-                client_info: v.client_info[i],
-                apps: [v.app_id[i], v.client_app_id[i]],
-                actors: [v.actor[i], v.actor_sid[i]],
+                client_info: v.client_info.at(i),
+                apps: [v.app_id.at(i), v.client_app_id.at(i)],
+                actors: [v.actor.at(i), v.actor_sid.at(i)],
             };
             if let Some(w) = m.trusted(&c) {
                 Attribution::Trusted(w)
@@ -111,7 +111,7 @@ pub fn attribute(v: &RecordsView, cfg: &ScopeConfig, m: &Matcher) -> Vec<Attribu
     for i in 0..n {
         if let Attribution::Attacker(_) = out[i] {
             for k in keys[i].iter().flatten() {
-                sessions.entry(k).or_insert(v.record_id[i]);
+                sessions.entry(k).or_insert(v.record_id.text(i));
             }
         }
     }
@@ -130,7 +130,7 @@ pub fn attribute(v: &RecordsView, cfg: &ScopeConfig, m: &Matcher) -> Vec<Attribu
                     "session {s} (shared with attacker record {shared_with})"
                 ));
                 for k in keys[i].iter().flatten() {
-                    sessions.entry(k).or_insert(v.record_id[i]);
+                    sessions.entry(k).or_insert(v.record_id.text(i));
                 }
                 changed = true;
             }
@@ -192,26 +192,22 @@ impl Span {
 
 /// What every attribution-based output starts from: the frame's columns, each record's
 /// attribution, and each record's items (indices into `items`).
-pub struct Attributed<'a> {
-    pub v: RecordsView<'a>,
-    pub items: ItemsView<'a>,
+pub struct Attributed {
+    pub v: RecordsView,
+    pub items: ItemsView,
     pub attr: Vec<Attribution>,
-    pub items_of: Vec<Vec<usize>>,
+    pub items_of: ItemsOf,
 }
 
-pub fn attributed<'a>(frame: &'a Frame, cfg: &ScopeConfig) -> Result<Attributed<'a>, String> {
+pub fn attributed(frame: &Frame, cfg: &ScopeConfig) -> Result<Attributed, String> {
     let v = frame.records_view().map_err(|e| e.to_string())?;
     let items = frame.items_view().map_err(|e| e.to_string())?;
     crate::timing::phase("columns viewed");
     let matcher = cfg.indicators.compile()?;
     let attr = attribute(&v, cfg, &matcher);
     crate::timing::phase("records attributed");
-    let mut items_of: Vec<Vec<usize>> = vec![Vec::new(); v.time.len()];
-    for (k, row) in items.record_row.iter().enumerate() {
-        if let Some(list) = items_of.get_mut(*row as usize) {
-            list.push(k);
-        }
-    }
+    let items_of = ItemsOf::new(&items.record_row, v.time.len())
+        .ok_or("the frame's items are not grouped by record")?;
     Ok(Attributed {
         v,
         items,
@@ -248,8 +244,8 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
     let mut audited: HashSet<&str, FastHash> = HashSet::default();
     let mut by_mailbox: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for i in 0..n {
-        let Some(mb) = v.mailbox[i] else { continue };
-        if is_access_audit(v.operation[i]) {
+        let Some(mb) = v.mailbox.at(i) else { continue };
+        if is_access_audit(v.operation.text(i)) {
             audited.insert(mb);
         }
         if attr[i] != Attribution::OutOfWindow {
@@ -278,7 +274,7 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
             let throttled: Vec<usize> = rows
                 .iter()
                 .copied()
-                .filter(|i| is_mail_items_accessed(v.operation[*i]) && v.is_throttled[*i])
+                .filter(|i| is_mail_items_accessed(v.operation.text(*i)) && v.is_throttled[*i])
                 .collect();
             if attacker_rows.is_empty() {
                 let warning = (!throttled.is_empty()).then(|| Warning {
@@ -346,7 +342,7 @@ fn mailbox_scope(
     throttled: &[usize],
     v: &RecordsView,
     items: &ItemsView,
-    items_of: &[Vec<usize>],
+    items_of: &ItemsOf,
     attr: &[Attribution],
     access_auditing: bool,
     axis: Option<(Micros, Micros)>,
@@ -356,15 +352,15 @@ fn mailbox_scope(
     // 1. Throttling: [t, t+24h) per throttled record, overlapping windows merged.
     let mut windows: Vec<(Micros, Micros, Vec<&str>)> = Vec::new();
     let mut sorted: Vec<usize> = throttled.to_vec();
-    sorted.sort_by_key(|i| (v.time[*i], v.record_id[*i]));
+    sorted.sort_by_key(|i| (v.time[*i], v.record_id.text(*i)));
     for i in sorted {
         let (s, e) = (v.time[i], v.time[i] + DAY);
         match windows.last_mut() {
             Some(w) if s <= w.1 => {
                 w.1 = w.1.max(e);
-                w.2.push(v.record_id[i]);
+                w.2.push(v.record_id.text(i));
             }
-            _ => windows.push((s, e, vec![v.record_id[i]])),
+            _ => windows.push((s, e, vec![v.record_id.text(i)])),
         }
     }
     let throttled_windows: Vec<ThrottledWindow> = windows
@@ -383,7 +379,7 @@ fn mailbox_scope(
                 "{} throttled MailItemsAccessed record(s): for 24 h after each, access was not audited; all mail is assumed compromised",
                 throttled.len()
             ),
-            records: ids(throttled.iter().map(|i| v.record_id[*i])),
+            records: ids(throttled.iter().map(|i| v.record_id.text(*i))),
         });
     }
 
@@ -401,12 +397,12 @@ fn mailbox_scope(
     let mut actions = Vec::new();
 
     let folder_list = |i: usize| -> Vec<String> {
-        let mut f: BTreeSet<String> = items_of[i]
-            .iter()
-            .filter_map(|k| items.folder_path[*k])
+        let mut f: BTreeSet<String> = items_of
+            .of(i)
+            .filter_map(|k| items.folder_path.at(k))
             .map(str::to_string)
             .collect();
-        if let Some(p) = v.folder_path[i] {
+        if let Some(p) = v.folder_path.at(i) {
             f.insert(p.to_string());
         }
         f.into_iter().collect()
@@ -420,7 +416,7 @@ fn mailbox_scope(
                 access: BTreeSet::new(),
                 attribution: BTreeSet::new(),
             });
-            m.span.hit(v.time[i], v.record_id[i]);
+            m.span.hit(v.time[i], v.record_id.text(i));
             if m.folder.is_none() {
                 m.folder = folder.map(str::to_string);
             }
@@ -432,11 +428,14 @@ fn mailbox_scope(
         };
 
     for &i in attacker_rows {
-        let op = v.operation[i];
-        let id = v.record_id[i];
+        let op = v.operation.text(i);
+        let id = v.record_id.text(i);
         let t = v.time[i];
         if is_mail_items_accessed(op) {
-            let is_sync = v.mail_access_type[i].is_some_and(|a| a.eq_ignore_ascii_case("sync"));
+            let is_sync = v
+                .mail_access_type
+                .at(i)
+                .is_some_and(|a| a.eq_ignore_ascii_case("sync"));
             if is_sync {
                 let fl = folder_list(i);
                 let paths = if fl.is_empty() {
@@ -451,10 +450,10 @@ fn mailbox_scope(
             }
             // Bind (and MailItemsAccessed without an access type, which names messages the same way).
             let mut listed: BTreeSet<&str> = BTreeSet::new();
-            for &k in &items_of[i] {
-                if let Some(mid) = items.internet_message_id[k] {
+            for k in items_of.of(i) {
+                if let Some(mid) = items.internet_message_id.at(k) {
                     listed.insert(mid);
-                    add_message(mid, items.folder_path[k], items.subject[k], i, "bind");
+                    add_message(mid, items.folder_path.at(k), items.subject.at(k), i, "bind");
                 }
             }
             let count = v.operation_count[i];
@@ -502,22 +501,28 @@ fn mailbox_scope(
             continue;
         }
         let mut action_items = Vec::new();
-        for &k in &items_of[i] {
-            let mid = items.internet_message_id[k];
+        for k in items_of.of(i) {
+            let mid = items.internet_message_id.at(k);
             if is_legacy(op, "MessageBind") {
                 if let Some(m) = mid {
-                    add_message(m, items.folder_path[k], items.subject[k], i, "message-bind");
+                    add_message(
+                        m,
+                        items.folder_path.at(k),
+                        items.subject.at(k),
+                        i,
+                        "message-bind",
+                    );
                     continue;
                 }
             }
             action_items.push(ActionItem {
                 internet_message_id: mid.map(str::to_string),
-                subject: items.subject[k].map(str::to_string),
-                item_id: items.item_id[k].map(str::to_string),
-                folder: items.folder_path[k].map(str::to_string),
+                subject: items.subject.at(k).map(str::to_string),
+                item_id: items.item_id.at(k).map(str::to_string),
+                folder: items.folder_path.at(k).map(str::to_string),
             });
         }
-        if is_legacy(op, "MessageBind") && action_items.is_empty() && !items_of[i].is_empty() {
+        if is_legacy(op, "MessageBind") && action_items.is_empty() && !items_of.of(i).is_empty() {
             continue;
         }
         actions.push(Action {
@@ -525,12 +530,16 @@ fn mailbox_scope(
             operation: op.to_string(),
             record_id: id.to_string(),
             attribution: attr[i].label().to_string(),
-            client_ip: v.client_ip[i].map(str::to_string),
-            session_id: v.session_id[i].map(str::to_string),
-            folder: v.folder_path[i].map(str::to_string),
+            client_ip: v.client_ip.at(i).map(str::to_string),
+            session_id: v.session_id.at(i).map(str::to_string),
+            folder: v.folder_path.at(i).map(str::to_string),
             items: action_items,
-            detail: v.detail[i].map(str::to_string),
-            source: format!("{}:{}", v.source_file[i].unwrap_or("?"), v.source_line[i]),
+            detail: v.detail.at(i).map(str::to_string),
+            source: format!(
+                "{}:{}",
+                v.source_file.at(i).unwrap_or("?"),
+                v.source_line[i]
+            ),
         });
     }
 
@@ -614,7 +623,7 @@ fn mailbox_scope(
         reasons.push(Reason {
             rule: "unauditable",
             detail: "attacker activity, but the inputs hold no MailItemsAccessed or FolderBind/MessageBind record for this mailbox: absence of records is not absence of access".into(),
-            records: ids(attacker_rows.iter().map(|i| v.record_id[*i])),
+            records: ids(attacker_rows.iter().map(|i| v.record_id.text(*i))),
         });
     }
 
@@ -729,7 +738,7 @@ pub fn contexts_of(
     rows: &[usize],
     v: &RecordsView,
     items: &ItemsView,
-    items_of: &[Vec<usize>],
+    items_of: &ItemsOf,
     attr: &[Attribution],
 ) -> Vec<AccessContext> {
     struct Acc<'a> {
@@ -737,48 +746,52 @@ pub fn contexts_of(
         n: u64,
         binds: u64,
         syncs: u64,
-        messages: BTreeSet<&'a str>,
-        folders: BTreeSet<&'a str>,
+        // Only counted: hash sets (every item of every record of the mailbox goes in).
+        messages: HashSet<&'a str, FastHash>,
+        folders: HashSet<&'a str, FastHash>,
         attribution: BTreeMap<&'static str, Option<String>>,
     }
-    let mut groups: BTreeMap<ContextKey, Acc> = BTreeMap::new();
+    let mut groups: HashMap<ContextKey, Acc, FastHash> = HashMap::default();
     for &i in rows {
         let key = (
-            v.client_ip[i],
-            v.session_id[i].or(v.aad_session_id[i]),
-            v.client_info[i],
-            v.app_id[i].or(v.client_app_id[i]),
-            v.actor[i],
-            v.logon_type[i],
+            v.client_ip.at(i),
+            v.session_id.at(i).or(v.aad_session_id.at(i)),
+            v.client_info.at(i),
+            v.app_id.at(i).or(v.client_app_id.at(i)),
+            v.actor.at(i),
+            v.logon_type.at(i),
         );
         let a = groups.entry(key).or_insert_with(|| Acc {
             span: Span::new(v.time[i]),
             n: 0,
             binds: 0,
             syncs: 0,
-            messages: BTreeSet::new(),
-            folders: BTreeSet::new(),
+            messages: HashSet::default(),
+            folders: HashSet::default(),
             attribution: BTreeMap::new(),
         });
         a.span.first = a.span.first.min(v.time[i]);
         a.span.last = a.span.last.max(v.time[i]);
         a.n += 1;
-        if is_mail_items_accessed(v.operation[i]) {
-            if v.mail_access_type[i].is_some_and(|x| x.eq_ignore_ascii_case("sync")) {
+        if is_mail_items_accessed(v.operation.text(i)) {
+            if v.mail_access_type
+                .at(i)
+                .is_some_and(|x| x.eq_ignore_ascii_case("sync"))
+            {
                 a.syncs += 1;
             } else {
                 a.binds += 1;
             }
         }
-        for &k in &items_of[i] {
-            if let Some(m) = items.internet_message_id[k] {
+        for k in items_of.of(i) {
+            if let Some(m) = items.internet_message_id.at(k) {
                 a.messages.insert(m);
             }
-            if let Some(f) = items.folder_path[k] {
+            if let Some(f) = items.folder_path.at(k) {
                 a.folders.insert(f);
             }
         }
-        if let Some(f) = v.folder_path[i] {
+        if let Some(f) = v.folder_path.at(i) {
             a.folders.insert(f);
         }
         a.attribution
@@ -813,6 +826,8 @@ pub fn contexts_of(
             }
         })
         .collect();
+    // Every field of the context is in the key, so that the order does not depend on the
+    // hash map's.
     out.sort_by(|a, b| {
         (
             a.first_seen.as_str(),
@@ -820,6 +835,8 @@ pub fn contexts_of(
             &a.session_id,
             &a.client_info,
             &a.actor,
+            &a.app_id,
+            &a.logon_type,
         )
             .cmp(&(
                 b.first_seen.as_str(),
@@ -827,6 +844,8 @@ pub fn contexts_of(
                 &b.session_id,
                 &b.client_info,
                 &b.actor,
+                &b.app_id,
+                &b.logon_type,
             ))
     });
     out
@@ -845,7 +864,7 @@ pub fn all_contexts(
     } = attributed(frame, cfg)?;
     let mut by_mailbox: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for i in 0..v.time.len() {
-        if let Some(mb) = v.mailbox[i] {
+        if let Some(mb) = v.mailbox.at(i) {
             if attr[i] != Attribution::OutOfWindow
                 && (cfg.mailboxes.is_empty() || cfg.mailboxes.iter().any(|m| m == mb))
             {

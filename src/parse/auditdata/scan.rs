@@ -143,22 +143,41 @@ impl<'a, const Q: usize> Scan<'a, Q> {
         }
     }
 
-    /// A string's value: borrowed when it has no escapes, else decoded (by serde_json, so that
-    /// `\u` surrogates are read exactly as the serde reader reads them).
+    /// A string's value: borrowed when it has no escapes, else decoded here — or by serde_json
+    /// when it has a `\u` escape, so that surrogates are read exactly as the serde reader reads
+    /// them.
     fn string_value(&mut self) -> Option<Cow<'a, str>> {
         let raw = self.string()?;
         if !raw.escaped {
             return Some(Cow::Borrowed(raw.text));
         }
-        let mut quoted = String::with_capacity(raw.text.len() + 2);
-        quoted.push('"');
-        if Q == 2 {
-            quoted.push_str(&raw.text.replace("\"\"", "\""));
+        let text = if Q == 2 {
+            Cow::Owned(raw.text.replace("\"\"", "\""))
         } else {
-            quoted.push_str(raw.text);
+            Cow::Borrowed(raw.text)
+        };
+        if text.contains("\\u") {
+            let quoted = format!("\"{text}\"");
+            return serde_json::from_str::<String>(&quoted).ok().map(Cow::Owned);
         }
-        quoted.push('"');
-        serde_json::from_str::<String>(&quoted).ok().map(Cow::Owned)
+        // Every escape is one of the two-character ones `string` let through.
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_ref();
+        while let Some(k) = rest.find('\\') {
+            out.push_str(&rest[..k]);
+            let escaped = rest.as_bytes()[k + 1];
+            out.push(match escaped {
+                b'b' => '\u{8}',
+                b'f' => '\u{c}',
+                b'n' => '\n',
+                b'r' => '\r',
+                b't' => '\t',
+                other => other as char, // `"`, `\`, `/`
+            });
+            rest = &rest[k + 2..];
+        }
+        out.push_str(rest);
+        Some(Cow::Owned(out))
     }
 
     /// `true`, `false` or `null`.
@@ -660,6 +679,7 @@ mod tests {
             Just("\"IsThrottled\"".to_string()),
             Just("\"New-InboxRule\"".to_string()),
             Just("\"a\\\"b\\u00e9\\n\"".to_string()),
+            Just("\"t\\tx\\/y\\\\z\\b\\f\\r\\\\users\"".to_string()),
             Just("\" padded \"".to_string()),
             Just("\"\"".to_string()),
             Just("0".to_string()),
