@@ -97,12 +97,13 @@ impl Frame {
     /// blocks built in parallel.
     pub fn from_records(records: &[Record], files: &[String]) -> PolarsResult<Frame> {
         let order: Vec<u32> = (0..records.len() as u32).collect();
-        Frame::from_records_in(records, &order, files)
+        let records: Vec<&Record> = records.iter().collect();
+        Frame::from_records_in(&records, &order, files)
     }
 
     /// `from_records` with the rows in `order` (indices into `records`).
     pub fn from_records_in(
-        records: &[Record],
+        records: &[&Record],
         order: &[u32],
         files: &[String],
     ) -> PolarsResult<Frame> {

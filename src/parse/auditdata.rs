@@ -323,6 +323,16 @@ fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {
     };
     r.detail = detail(ad, &params).map(Cow::Owned);
 
+    // The items' count is known: one vector of the right size, not a few regrown ones.
+    let item_count = ad
+        .folders
+        .iter()
+        .flatten()
+        .map(|f| f.items.as_ref().map_or(1, |i| i.len().max(1)))
+        .sum::<usize>()
+        + usize::from(ad.item.is_some())
+        + ad.affected_items.as_ref().map_or(0, Vec::len);
+    r.items.reserve_exact(item_count);
     for f in ad.folders.iter().flatten() {
         let path = f.path.cow();
         let fid = f.id.cow();

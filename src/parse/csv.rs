@@ -324,7 +324,7 @@ fn parse_chunk<'t>(
         cols.audit_data
     };
     let mut reader = RecordReader::new(chunk, layout.delimiter).with_raw_column(raw_column);
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(chunk.len() / 1024 + 1);
     let mut rows = 0u64;
     // Lines are counted from byte offsets, incrementally.
     let bytes = chunk.as_bytes();

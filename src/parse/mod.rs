@@ -94,30 +94,31 @@ impl ChunkOutcome {
         if !opts.columnar || waiting {
             return ChunkOutcome::Rows(outcomes.into_iter().map(RowOutcome::into_owned).collect());
         }
+        // The block is built from the records where they lie (a record is hundreds of bytes).
         let mut records = Vec::with_capacity(outcomes.len());
         let mut rejects = Vec::new();
-        for o in outcomes {
+        for o in &outcomes {
             match o {
                 RowOutcome::Ok(r) => records.push(r),
-                RowOutcome::Rejected(r) => rejects.push(r),
+                RowOutcome::Rejected(r) => rejects.push(r.clone()),
                 RowOutcome::NeedsDate(..) => unreachable!("checked above"),
             }
         }
-        ChunkOutcome::Block(block_of(records), rejects)
+        ChunkOutcome::Block(block_of(&records), rejects)
     }
 }
 
 /// A frame block of records sorted by time then record id (stable: equal keys keep file order).
 /// Exports are written in time order, newest or oldest first, so sorted blocks seldom overlap
 /// and the merge can usually put them in order without moving rows.
-fn block_of(records: Vec<Record<'_>>) -> Frame {
+fn block_of(records: &[&Record<'_>]) -> Frame {
     // Sorted as indices: a record is hundreds of bytes to move.
     let mut order: Vec<u32> = (0..records.len() as u32).collect();
     order.sort_by(|&a, &b| {
         let (a, b) = (&records[a as usize], &records[b as usize]);
         (a.time, &a.record_id).cmp(&(b.time, &b.record_id))
     });
-    Frame::from_records_in(&records, &order, &[]).expect("builder columns are consistent")
+    Frame::from_records_in(records, &order, &[]).expect("builder columns are consistent")
 }
 
 /// `finish_chunks` for a parser that reads a file as one piece.
@@ -225,7 +226,8 @@ pub fn finish_chunks(
             }
         }
         if opts.columnar {
-            out.blocks.push(block_of(records));
+            out.blocks
+                .push(block_of(&records.iter().collect::<Vec<_>>()));
         } else {
             out.records.extend(records);
         }

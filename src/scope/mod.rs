@@ -751,7 +751,10 @@ pub fn contexts_of(
         folders: HashSet<&'a str, FastHash>,
         attribution: BTreeMap<&'static str, Option<String>>,
     }
-    let mut groups: HashMap<ContextKey, Acc, FastHash> = HashMap::default();
+    let mut groups: Vec<(ContextKey, Acc)> = Vec::new();
+    let mut index: HashMap<ContextKey, usize, FastHash> = HashMap::default();
+    // A session's records come in runs: the last context is tried before the hash map.
+    let mut last: Option<usize> = None;
     for &i in rows {
         let key = (
             v.client_ip.at(i),
@@ -761,15 +764,26 @@ pub fn contexts_of(
             v.actor.at(i),
             v.logon_type.at(i),
         );
-        let a = groups.entry(key).or_insert_with(|| Acc {
-            span: Span::new(v.time[i]),
-            n: 0,
-            binds: 0,
-            syncs: 0,
-            messages: HashSet::default(),
-            folders: HashSet::default(),
-            attribution: BTreeMap::new(),
-        });
+        let k = match last.filter(|&k| groups[k].0 == key) {
+            Some(k) => k,
+            None => *index.entry(key).or_insert_with(|| {
+                groups.push((
+                    key,
+                    Acc {
+                        span: Span::new(v.time[i]),
+                        n: 0,
+                        binds: 0,
+                        syncs: 0,
+                        messages: HashSet::default(),
+                        folders: HashSet::default(),
+                        attribution: BTreeMap::new(),
+                    },
+                ));
+                groups.len() - 1
+            }),
+        };
+        last = Some(k);
+        let a = &mut groups[k].1;
         a.span.first = a.span.first.min(v.time[i]);
         a.span.last = a.span.last.max(v.time[i]);
         a.n += 1;

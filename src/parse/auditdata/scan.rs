@@ -339,7 +339,7 @@ impl<'a, const Q: usize> Scan<'a, Q> {
             }
             b'[' => {
                 self.at += 1;
-                let mut out = Vec::new();
+                let mut out = Vec::with_capacity(4);
                 if self.peek()? == b']' {
                     self.at += 1;
                     return Some(Some(out));
