@@ -411,18 +411,27 @@ impl Frame {
     }
 
     /// Every column in one chunk (Arrow views are copied, text is not), so that the views above
-    /// read the frame in place. A column at a time, each column's old chunks handed back before
-    /// the next is joined: the frame is never held twice.
+    /// read the frame in place. A few columns at a time (one a thread), their old chunks handed
+    /// back before the next are joined: the frame is never held twice.
     pub fn rechunk(&mut self) -> PolarsResult<()> {
+        use rayon::prelude::*;
+        let threads = rayon::current_num_threads().max(1);
         for df in [&mut self.records, &mut self.items] {
-            let names: Vec<PlSmallStr> = df.get_column_names_owned();
-            for name in names {
-                let column = df.column(&name)?;
-                if column.n_chunks() > 1 {
-                    let joined = column.rechunk();
-                    df.replace(&name, joined)?;
-                    crate::alloc::release_freed();
+            let names: Vec<PlSmallStr> = df
+                .get_column_names_owned()
+                .into_iter()
+                .filter(|n| df.column(n).is_ok_and(|c| c.n_chunks() > 1))
+                .collect();
+            // As many columns at once as there are threads.
+            for group in names.chunks(threads) {
+                let joined: Vec<Column> = group
+                    .par_iter()
+                    .map(|n| df.column(n).map(Column::rechunk))
+                    .collect::<PolarsResult<_>>()?;
+                for (name, column) in group.iter().zip(joined) {
+                    df.replace(name, column)?;
                 }
+                crate::alloc::release_freed();
             }
         }
         Ok(())

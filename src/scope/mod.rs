@@ -797,12 +797,16 @@ pub fn contexts_of(
                 a.binds += 1;
             }
         }
+        // A record's items are mostly in one folder: it is hashed once.
+        let mut last_folder = None;
         for k in items_of.of(i) {
             if let Some(m) = items.internet_message_id.at(k) {
                 a.messages.insert(m);
             }
-            if let Some(f) = items.folder_path.at(k) {
+            let folder = items.folder_path.at(k);
+            if let Some(f) = folder.filter(|_| folder != last_folder) {
                 a.folders.insert(f);
+                last_folder = folder;
             }
         }
         if let Some(f) = v.folder_path.at(i) {
