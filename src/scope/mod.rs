@@ -142,6 +142,27 @@ pub fn attribute(v: &RecordsView, cfg: &ScopeConfig, m: &Matcher) -> Vec<Attribu
     out
 }
 
+/// The in-window records of each mailbox `keep` takes, in row order; mailboxes in name order.
+fn rows_by_mailbox<'v>(
+    v: &'v RecordsView,
+    attr: &[Attribution],
+    keep: impl Fn(&str) -> bool,
+) -> Vec<(&'v str, Vec<usize>)> {
+    let mut rows: HashMap<&str, Vec<usize>, FastHash> = HashMap::default();
+    for (i, a) in attr.iter().enumerate() {
+        match v.mailbox.at(i) {
+            Some(mb) if *a != Attribution::OutOfWindow && keep(mb) => {
+                rows.entry(mb).or_default().push(i)
+            }
+            _ => {}
+        }
+    }
+    let mut groups: Vec<(&str, Vec<usize>)> = rows.into_iter().collect();
+    // Mailbox names are unique here: the order is total.
+    groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    groups
+}
+
 /// `s` lowercased, borrowed when it already is (session ids usually are).
 fn lowercase(s: &str) -> Cow<'_, str> {
     if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -242,16 +263,17 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
     // Access auditing is a configuration fact: any such record for the mailbox, in any context
     // and at any time in the inputs.
     let mut audited: HashSet<&str, FastHash> = HashSet::default();
-    let mut by_mailbox: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut last_audited = None;
     for i in 0..n {
-        let Some(mb) = v.mailbox.at(i) else { continue };
-        if is_access_audit(v.operation.text(i)) {
-            audited.insert(mb);
-        }
-        if attr[i] != Attribution::OutOfWindow {
-            by_mailbox.entry(mb).or_default().push(i);
+        let mb = v.mailbox.at(i);
+        if mb.is_some() && mb != last_audited && is_access_audit(v.operation.text(i)) {
+            audited.extend(mb);
+            last_audited = mb;
         }
     }
+    let groups = rows_by_mailbox(&v, &attr, |mb| {
+        cfg.mailboxes.is_empty() || cfg.mailboxes.iter().any(|m| m == mb)
+    });
 
     crate::timing::phase("mailboxes grouped");
     let axis = timeline_axis(&v, cfg);
@@ -259,10 +281,6 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
     let mut mailboxes = Vec::new();
     let mut without = 0u64;
     // Mailboxes are independent: scope them in parallel, then take the results in mailbox order.
-    let groups: Vec<(&str, Vec<usize>)> = by_mailbox
-        .into_iter()
-        .filter(|(mb, _)| cfg.mailboxes.is_empty() || cfg.mailboxes.iter().any(|m| m == mb))
-        .collect();
     let scoped: Vec<(Option<MailboxScope>, Option<Warning>)> = groups
         .par_iter()
         .map(|(mb, rows)| {
@@ -880,17 +898,10 @@ pub fn all_contexts(
         attr,
         items_of,
     } = attributed(frame, cfg)?;
-    let mut by_mailbox: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for i in 0..v.time.len() {
-        if let Some(mb) = v.mailbox.at(i) {
-            if attr[i] != Attribution::OutOfWindow
-                && (cfg.mailboxes.is_empty() || cfg.mailboxes.iter().any(|m| m == mb))
-            {
-                by_mailbox.entry(mb).or_default().push(i);
-            }
-        }
-    }
-    Ok(by_mailbox
+    let groups = rows_by_mailbox(&v, &attr, |mb| {
+        cfg.mailboxes.is_empty() || cfg.mailboxes.iter().any(|m| m == mb)
+    });
+    Ok(groups
         .into_iter()
         .map(|(mb, rows)| {
             (
