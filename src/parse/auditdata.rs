@@ -1,5 +1,6 @@
 //! AuditData JSON (the UAL / Management Activity API record shape) → `Record`.
-//! Hot fields are deserialized borrowed; everything not named here is skipped unparsed.
+//! The in-place scanner (`scan`) reads the common record; serde reads what it leaves, with the
+//! same fields borrowed. Everything not named here is skipped.
 
 use super::flex::Flex;
 use super::mailbox::{derive_mailbox, logon_type_name, summarize_params};

@@ -1,6 +1,7 @@
 //! Every CSV layout: Purview, classic portal, `Search-UnifiedAuditLog | Export-Csv` (AuditData
 //! rows), and `Search-MailboxAuditLog -ShowDetails | Export-Csv` (one column per property).
-//! The file is split at record boundaries (newlines outside quotes) and chunks parse in parallel.
+//! The file is split at record boundaries (newlines outside quotes: by quote parity, or by an
+//! exact scan where quoting is irregular) and chunks parse in parallel.
 
 use super::auditdata;
 use super::csv_reader::{Field, RecordReader, Row, next_quote};
