@@ -583,10 +583,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             timing::phase("read, parse and frame");
             let frame = std::mem::replace(&mut ing.frame, Frame::empty());
             if std::env::var_os("MAILSCOPE_MEMSTATS").is_some() {
+                let (held, views) = frame.held_bytes();
                 eprintln!(
-                    "frame: records {} MB, items {} MB (estimated)",
-                    frame.records.estimated_size() / 1_000_000,
-                    frame.items.estimated_size() / 1_000_000
+                    "frame: {} MB held, {} MB of it string views",
+                    held / 1_000_000,
+                    views / 1_000_000
                 );
             }
             let scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;

@@ -410,6 +410,26 @@ impl Frame {
         })
     }
 
+    /// Bytes held by the frame's arrays, and how many of them are string views. polars'
+    /// `estimated_size` counts a string column as its text's length, repeats included and views
+    /// left out; here a string column is its 16-byte views and its data buffers.
+    pub fn held_bytes(&self) -> (usize, usize) {
+        let (mut held, mut views) = (0, 0);
+        for df in [&self.records, &self.items] {
+            held += df.estimated_size();
+            for column in df.columns() {
+                let Ok(strings) = column.str() else { continue };
+                for array in strings.downcast_iter() {
+                    held -= array.total_bytes_len().min(held);
+                    views += array.len() * 16;
+                    held += array.len() * 16
+                        + array.data_buffers().iter().map(|b| b.len()).sum::<usize>();
+                }
+            }
+        }
+        (held, views)
+    }
+
     /// Every column in one chunk (Arrow views are copied, text is not), so that the views above
     /// read the frame in place. A few columns at a time (one a thread), their old chunks handed
     /// back before the next are joined: the frame is never held twice.
