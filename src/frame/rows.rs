@@ -166,6 +166,41 @@ mod tests {
     }
 
     #[test]
+    fn views_read_the_frame_in_place_chunked_or_joined() {
+        let files = vec!["/evidence/a.csv".to_string()];
+        let records: Vec<Record> = (0..40_000).map(record).collect();
+        let mut frame = Frame::from_records(&records, &files).unwrap();
+        for joined in [false, true] {
+            if joined {
+                frame.rechunk().unwrap();
+            } else {
+                assert!(frame.records.column(col::MAILBOX).unwrap().n_chunks() > 1);
+            }
+            let v = frame.records_view().unwrap();
+            let items = frame.items_view().unwrap();
+            let items_of = crate::frame::ItemsOf::new(&items.record_row, records.len()).unwrap();
+            for (i, r) in records.iter().enumerate() {
+                assert_eq!(v.record_id.text(i), r.record_id);
+                assert_eq!(v.mailbox.at(i), r.mailbox.as_deref());
+                assert_eq!(v.client_ip.at(i), r.client_ip.as_deref());
+                let ids: Vec<Option<&str>> = items_of
+                    .of(i)
+                    .map(|k| items.internet_message_id.at(k))
+                    .collect();
+                let expected: Vec<Option<&str>> = r
+                    .items
+                    .iter()
+                    .map(|it| it.internet_message_id.as_deref())
+                    .collect();
+                assert_eq!(ids, expected);
+            }
+        }
+        assert_eq!(frame.records.column(col::MAILBOX).unwrap().n_chunks(), 1);
+        // Items out of record order are refused, not misread.
+        assert!(crate::frame::ItemsOf::new(&[1, 0], 2).is_none());
+    }
+
+    #[test]
     fn selected_rows_keep_their_items() {
         let files = vec!["f".to_string()];
         let records: Vec<Record> = (0..50).map(record).collect();
