@@ -215,6 +215,15 @@ pub fn normalized_message_id<'a>(raw: &Cow<'a, str>) -> Option<Cow<'a, str>> {
     }
 }
 
+/// Lowercased (as `str::to_lowercase`), borrowed when it already is.
+pub fn lowercased(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        s
+    } else {
+        Cow::Owned(s.to_lowercase())
+    }
+}
+
 /// Empty strings in exports mean "absent".
 pub fn non_empty(s: &str) -> Option<String> {
     let t = s.trim();

@@ -189,21 +189,14 @@ impl Frame {
             .iter()
             .map(|v| v.unwrap_or(0))
             .collect();
-        // Items are stored grouped by record, records in row order: a prefix sum finds each
-        // record's items.
-        debug_assert!(old_rows.windows(2).all(|w| w[0] <= w[1]));
-        let mut starts = vec![0u32; self.records.height() + 1];
-        for &r in &old_rows {
-            starts[r as usize + 1] += 1;
-        }
-        for i in 1..starts.len() {
-            starts[i] += starts[i - 1];
-        }
+        let items_of = ItemsOf::new(&old_rows, self.records.height()).ok_or_else(
+            || polars_err!(ComputeError: "the frame's items are not grouped by record"),
+        )?;
         let mut item_order = Vec::with_capacity(old_rows.len());
         let mut new_rows = Vec::with_capacity(old_rows.len());
         for (new, &old) in order.iter().enumerate() {
-            for i in starts[old as usize]..starts[old as usize + 1] {
-                item_order.push(i);
+            for i in items_of.of(old as usize) {
+                item_order.push(i as IdxSize);
                 new_rows.push(new as u32);
             }
         }

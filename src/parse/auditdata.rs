@@ -5,7 +5,7 @@
 use super::flex::Flex;
 use super::mailbox::{derive_mailbox, logon_type_name, summarize_params};
 use crate::ip;
-use crate::model::{Item, Record, normalized_message_id};
+use crate::model::{Item, Record, lowercased, normalized_message_id};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -174,7 +174,7 @@ impl Parsed<'_> {
     }
 }
 
-fn find<'b>(list: &'b Option<Vec<NameValue>>, name: &str) -> Option<&'b NameValue<'b>> {
+fn find<'b, 'a>(list: &'b Option<Vec<NameValue<'a>>>, name: &str) -> Option<&'b NameValue<'a>> {
     list.as_ref()?
         .iter()
         .find(|nv| nv.name.get().is_some_and(|n| n.eq_ignore_ascii_case(name)))
@@ -187,19 +187,7 @@ fn value_of<'b>(list: &'b Option<Vec<NameValue>>, name: &str) -> Option<&'b str>
 
 /// `value_of`, borrowed from the input where the value was.
 fn value_cow<'a>(list: &Option<Vec<NameValue<'a>>>, name: &str) -> Option<Cow<'a, str>> {
-    list.as_ref()?
-        .iter()
-        .find(|nv| nv.name.get().is_some_and(|n| n.eq_ignore_ascii_case(name)))
-        .and_then(|nv| nv.value.cow())
-}
-
-/// Lowercased (as `str::to_lowercase`), borrowed when it already is.
-fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
-    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
-        s
-    } else {
-        Cow::Owned(s.to_lowercase())
-    }
+    find(list, name).and_then(|nv| nv.value.cow())
 }
 
 fn size_of(f: &Flex) -> Option<i64> {
@@ -220,7 +208,8 @@ pub fn parse(json: &str) -> Result<Parsed<'_>, String> {
 pub fn parse_doubled(field: &str) -> Result<Parsed<'_>, String> {
     match scan::read::<2>(field) {
         Some(ad) => Ok(convert(&ad)),
-        None => parse(&field.replace("\"\"", "\"")).map(Parsed::into_owned),
+        // The scanner has read this text already (doubled quotes are no obstacle to it).
+        None => parse_with_serde(&field.replace("\"\"", "\"")).map(Parsed::into_owned),
     }
 }
 
@@ -310,7 +299,7 @@ fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {
         .collect();
     // The owner's UPN, the rules' first choice, is borrowed; the other rules build a name.
     r.mailbox = match ad.mailbox_owner_upn.cow() {
-        Some(upn) => Some(lower(upn)),
+        Some(upn) => Some(lowercased(upn)),
         None => derive_mailbox(
             None,
             r.mailbox_guid.as_deref(),

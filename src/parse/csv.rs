@@ -391,24 +391,24 @@ fn cell_cow<'t>(row: &Row<'_, 't>, i: Option<usize>) -> Option<Cow<'t, str>> {
     }
 }
 
+/// The trimmed AuditData text, an error when there is none.
+fn non_blank(t: &str) -> Result<&str, &'static str> {
+    Some(t.trim())
+        .filter(|s| !s.is_empty())
+        .ok_or("AuditData column is empty")
+}
+
 fn audit_data_row<'t>(row: &Row<'_, 't>, cols: &Columns) -> RowResult<'t> {
-    let field = cols
-        .audit_data
-        .and_then(|i| row.field(i))
-        .ok_or("AuditData column is empty")?;
-    let in_text = cols.audit_data.and_then(|i| row.in_text(i));
-    let parsed = match (in_text, field) {
-        (Some(Field::Doubled(raw)), _) => auditdata::parse_doubled(raw.trim())?,
-        (Some(Field::Text(json)), _) => {
-            let json = Some(json.trim()).filter(|s| !s.is_empty());
-            auditdata::parse(json.ok_or("AuditData column is empty")?)?
-        }
+    let i = cols.audit_data.ok_or("AuditData column is empty")?;
+    let field = row.field(i).ok_or("AuditData column is empty")?;
+    let parsed = match row.in_text(i) {
+        Some(Field::Doubled(raw)) => auditdata::parse_doubled(raw.trim())?,
+        Some(Field::Text(t)) => auditdata::parse(non_blank(t)?)?,
         // Unescaped into the reader's buffer: the record cannot borrow from it.
-        (None, Field::Text(json)) => {
-            let json = Some(json.trim()).filter(|s| !s.is_empty());
-            auditdata::parse(json.ok_or("AuditData column is empty")?)?.into_owned()
-        }
-        (None, Field::Doubled(_)) => unreachable!("a doubled field lies in the text"),
+        None => match field {
+            Field::Text(t) => auditdata::parse(non_blank(t)?)?.into_owned(),
+            Field::Doubled(_) => unreachable!("a doubled field lies in the text"),
+        },
     };
     let mut r = parsed.record;
     if r.record_id.is_empty() {

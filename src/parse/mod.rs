@@ -95,16 +95,22 @@ impl ChunkOutcome {
             return ChunkOutcome::Rows(outcomes.into_iter().map(RowOutcome::into_owned).collect());
         }
         // The block is built from the records where they lie (a record is hundreds of bytes).
-        let mut records = Vec::with_capacity(outcomes.len());
-        let mut rejects = Vec::new();
-        for o in &outcomes {
-            match o {
-                RowOutcome::Ok(r) => records.push(r),
-                RowOutcome::Rejected(r) => rejects.push(r.clone()),
-                RowOutcome::NeedsDate(..) => unreachable!("checked above"),
-            }
-        }
-        ChunkOutcome::Block(block_of(&records), rejects)
+        let records: Vec<&Record> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                RowOutcome::Ok(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        let block = block_of(&records);
+        let rejects = outcomes
+            .into_iter()
+            .filter_map(|o| match o {
+                RowOutcome::Rejected(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        ChunkOutcome::Block(block, rejects)
     }
 }
 

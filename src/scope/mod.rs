@@ -6,7 +6,7 @@ pub mod indicators;
 
 use crate::frame::{Frame, ItemsOf, ItemsView, RecordsView};
 use crate::ingest::Warning;
-use crate::model::{Micros, is_mail_items_accessed};
+use crate::model::{Micros, is_mail_items_accessed, lowercased};
 use crate::report::*;
 use crate::time::{DAY, rfc3339};
 use indicators::{Indicators, Matcher};
@@ -105,7 +105,7 @@ pub fn attribute(v: &RecordsView, cfg: &ScopeConfig, m: &Matcher) -> Vec<Attribu
     // Session ids compare case-insensitively; each is lowercased once, here.
     let keys: Vec<[Option<Cow<str>>; 3]> = (0..n)
         .into_par_iter()
-        .map(|i| sessions_of(v, i).map(|s| s.map(lowercase)))
+        .map(|i| sessions_of(v, i).map(|s| s.map(|s| lowercased(Cow::Borrowed(s)))))
         .collect();
     let mut sessions: HashMap<&str, &str, FastHash> = HashMap::default();
     for i in 0..n {
@@ -161,15 +161,6 @@ fn rows_by_mailbox<'v>(
     // Mailbox names are unique here: the order is total.
     groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
     groups
-}
-
-/// `s` lowercased, borrowed when it already is (session ids usually are).
-fn lowercase(s: &str) -> Cow<'_, str> {
-    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Borrowed(s)
-    } else {
-        Cow::Owned(s.to_lowercase())
-    }
 }
 
 fn is_legacy(op: &str, name: &str) -> bool {
