@@ -103,13 +103,14 @@ impl ChunkOutcome {
             })
             .collect();
         let block = block_of(&records);
-        let rejects = outcomes
-            .into_iter()
-            .filter_map(|o| match o {
-                RowOutcome::Rejected(r) => Some(r),
-                _ => None,
-            })
-            .collect();
+        // Pushed into a vector of their own: `collect` from `outcomes.into_iter()` would reuse
+        // the outcomes' allocation (megabytes a chunk) for the few rejects and keep it alive.
+        let mut rejects = Vec::new();
+        for o in outcomes {
+            if let RowOutcome::Rejected(r) = o {
+                rejects.push(r);
+            }
+        }
         ChunkOutcome::Block(block, rejects)
     }
 }
