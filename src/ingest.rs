@@ -3,7 +3,7 @@
 //! record, a duplicate or a rejection; every path as read or skipped with a reason.
 
 use crate::detect::{self, Detected};
-use crate::frame::{Frame, col, str_col, time_col};
+use crate::frame::{Columns, Frame, col, str_col, time_col};
 use crate::input::{self, Skipped};
 use crate::model::{Format, Micros, Record};
 use crate::parse::{self, FileNote, ParseOptions, ParsedFile, Reject};
@@ -21,6 +21,8 @@ pub const CAPPED_ROW_COUNTS: &[u64] = &[5_000, 10_000, 50_000, 100_000, 500_000,
 pub struct IngestOptions {
     pub use_mmap: bool,
     pub date_order: Option<DateOrder>,
+    /// The frame's columns: all, or only what the scope engine reads.
+    pub columns: Columns,
 }
 
 impl Default for IngestOptions {
@@ -28,6 +30,7 @@ impl Default for IngestOptions {
         IngestOptions {
             use_mmap: true,
             date_order: None,
+            columns: Columns::All,
         }
     }
 }
@@ -149,6 +152,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
         progress: None,
         date_order: opts.date_order,
         columnar: true,
+        columns: opts.columns,
     };
     let results: Vec<FileResult> = files
         .par_iter()

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use mailscope::frame::{ExportFormat, Frame, items_path, write_table};
+use mailscope::frame::{Columns, ExportFormat, Frame, items_path, write_table};
 use mailscope::ingest::{self, Ingest, IngestOptions, Progress};
 use mailscope::report::text::{Style, parse_tz};
 use mailscope::scope::ScopeConfig;
@@ -317,8 +317,9 @@ impl Progress for Bar {
     }
 }
 
-fn read_inputs(input: &InputArgs, quiet: bool) -> Result<Ingest, Failure> {
+fn read_inputs(input: &InputArgs, quiet: bool, columns: Columns) -> Result<Ingest, Failure> {
     let opts = IngestOptions {
+        columns,
         use_mmap: !input.no_mmap,
         date_order: input.date_order.map(|d| match d {
             DateOrderArg::Mdy => DateOrder::Mdy,
@@ -494,7 +495,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if let Some(o) = &output {
                 check_output(o, &input.paths, force, false)?;
             }
-            let ing = read_inputs(&input, cli.quiet)?;
+            let ing = read_inputs(&input, cli.quiet, Columns::All)?;
             let rep = mailscope::inspect::build(&ing);
             let text = match format {
                 InspectFormat::Text => mailscope::inspect::render_text(&rep),
@@ -518,7 +519,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let items_out = items_path(&output);
             check_output(&output, &input.paths, force, false)?;
             check_output(&items_out, &input.paths, force, false)?;
-            let mut ing = read_inputs(&input, cli.quiet)?;
+            let mut ing = read_inputs(&input, cli.quiet, Columns::All)?;
             let mut frame = std::mem::replace(&mut ing.frame, Frame::empty());
             for (df, path) in [
                 (&mut frame.records, &output),
@@ -579,7 +580,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 check_output(o, &input.paths, force, format == ScopeFormat::Csv)?;
             }
             timing::start();
-            let mut ing = read_inputs(&input, cli.quiet)?;
+            let mut ing = read_inputs(&input, cli.quiet, Columns::Scope)?;
             timing::phase("read, parse and frame");
             let frame = std::mem::replace(&mut ing.frame, Frame::empty());
             if std::env::var_os("MAILSCOPE_MEMSTATS").is_some() {
@@ -589,6 +590,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     held / 1_000_000,
                     views / 1_000_000
                 );
+                for (table, name, views, data) in frame.column_bytes() {
+                    eprintln!(
+                        "  {table}.{name}: {} MB views, {} MB data",
+                        views / 1_000_000,
+                        data / 1_000_000
+                    );
+                }
             }
             let scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;
             drop(frame); // the report needs the findings, not the columns
@@ -631,7 +639,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         } => {
             let cfg = scope_config(&ind, &filter)?;
             check_output(&output, &input.paths, force, false)?;
-            let mut ing = read_inputs(&input, cli.quiet)?;
+            let mut ing = read_inputs(&input, cli.quiet, Columns::All)?;
             let frame = std::mem::replace(&mut ing.frame, Frame::empty());
             let file = std::fs::File::create(&output)
                 .with_context(|| format!("creating {}", output.display()))?;
@@ -654,7 +662,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if let Some(o) = &output {
                 check_output(o, &input.paths, force, false)?;
             }
-            let mut ing = read_inputs(&input, cli.quiet)?;
+            let mut ing = read_inputs(&input, cli.quiet, Columns::All)?;
             let frame = std::mem::replace(&mut ing.frame, Frame::empty());
             let all = mailscope::scope::all_contexts(&frame, &cfg).map_err(|e| anyhow!(e))?;
             let text = mailscope::report::contexts::render(

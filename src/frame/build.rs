@@ -4,7 +4,7 @@
 //! Repeated strings (mailbox, IP, client, folder…) are stored once per block: the string column
 //! is an Arrow view array, and every repeat is a 16-byte view pointing at the first copy.
 
-use super::{Frame, col};
+use super::{Columns, Frame, col};
 use crate::model::{Item, Micros, Record};
 use hashbrown::HashTable;
 use polars::prelude::*;
@@ -28,6 +28,8 @@ enum Repeats {
 /// (no second copy of it as a map key).
 struct StrColumn {
     name: &'static str,
+    /// Not built (`Columns`): pushes are ignored and `finish` gives no column.
+    skipped: bool,
     repeats: Repeats,
     /// Data buffers, each filled to capacity but the last.
     buffers: Vec<Vec<u8>>,
@@ -68,12 +70,13 @@ fn hash_of(bytes: &[u8]) -> u64 {
 }
 
 impl StrColumn {
-    fn new(name: &'static str, repeats: Repeats, capacity: usize) -> StrColumn {
+    fn new(name: &'static str, repeats: Repeats, capacity: usize, skipped: bool) -> StrColumn {
         StrColumn {
             name,
+            skipped,
             repeats,
             buffers: Vec::new(),
-            views: Vec::with_capacity(capacity),
+            views: Vec::with_capacity(if skipped { 0 } else { capacity }),
             validity: None,
             total_bytes: 0,
             seen: HashTable::new(),
@@ -103,6 +106,9 @@ impl StrColumn {
     }
 
     fn push(&mut self, value: Option<&str>) {
+        if self.skipped {
+            return;
+        }
         let Some(s) = value else {
             let rows = self.views.len();
             self.views.push(View::default());
@@ -151,7 +157,10 @@ impl StrColumn {
         self.total_bytes += bytes.len();
     }
 
-    fn finish(self) -> Column {
+    fn finish(self) -> Option<Column> {
+        if self.skipped {
+            return None;
+        }
         let mut views = self.views;
         views.shrink_to_fit();
         let total_buffer_len = self.buffers.iter().map(Vec::len).sum();
@@ -181,7 +190,7 @@ impl StrColumn {
                 total_buffer_len,
             )
         };
-        StringChunked::with_chunk(self.name.into(), array).into_column()
+        Some(StringChunked::with_chunk(self.name.into(), array).into_column())
     }
 }
 
@@ -241,8 +250,13 @@ const ITEM_STRS: &[(&str, Repeats)] = &[
 ];
 
 impl<'f> FrameBuilder<'f> {
-    /// A builder with room for `capacity` records with `items` items in all.
-    pub fn new(files: &'f [String], capacity: usize, items: usize) -> FrameBuilder<'f> {
+    /// A builder with room for `capacity` records with `items` items in all, of `columns`.
+    pub fn new(
+        files: &'f [String],
+        capacity: usize,
+        items: usize,
+        columns: Columns,
+    ) -> FrameBuilder<'f> {
         FrameBuilder {
             files,
             rows: 0,
@@ -253,13 +267,13 @@ impl<'f> FrameBuilder<'f> {
             operation_count: Vec::with_capacity(capacity),
             strs: RECORD_STRS
                 .iter()
-                .map(|(n, r)| StrColumn::new(n, *r, capacity))
+                .map(|(n, r)| StrColumn::new(n, *r, capacity, !columns.keeps(n, false)))
                 .collect(),
             record_row: Vec::with_capacity(items),
             size: Vec::with_capacity(items),
             item_strs: ITEM_STRS
                 .iter()
-                .map(|(n, r)| StrColumn::new(n, *r, items))
+                .map(|(n, r)| StrColumn::new(n, *r, items, !columns.keeps(n, true)))
                 .collect(),
         }
     }
@@ -327,6 +341,7 @@ impl<'f> FrameBuilder<'f> {
 
     pub fn finish(self) -> PolarsResult<Frame> {
         let height = self.rows as usize;
+        // A column not built is left out where it would stand.
         let mut strs = self.strs.into_iter().map(StrColumn::finish);
         let mut next = || strs.next().expect("one builder per string column");
         let time = Int64Chunked::from_vec(col::TIME.into(), self.time)
@@ -334,22 +349,32 @@ impl<'f> FrameBuilder<'f> {
             .into_series()
             .into_column();
         // Frame order (documented in the module): strings interleave with typed columns.
-        let mut columns = vec![time, next(), next(), next()];
-        columns.push(Column::new(col::SOURCE_LINE.into(), self.source_line));
+        let typed = |c: Column| Some(c);
+        let mut columns = vec![typed(time), next(), next(), next()];
+        columns.push(typed(Column::new(
+            col::SOURCE_LINE.into(),
+            self.source_line,
+        )));
         columns.extend((0..10).map(|_| next())); // format … client_ip
-        columns.push(Column::new(col::CLIENT_PORT.into(), self.client_port));
+        columns.push(typed(Column::new(
+            col::CLIENT_PORT.into(),
+            self.client_port,
+        )));
         columns.extend((0..7).map(|_| next())); // client_info … mail_access_type
-        columns.push(Column::new(col::IS_THROTTLED.into(), self.is_throttled));
-        columns.push(Column::new(
+        columns.push(typed(Column::new(
+            col::IS_THROTTLED.into(),
+            self.is_throttled,
+        )));
+        columns.push(typed(Column::new(
             col::OPERATION_COUNT.into(),
             self.operation_count,
-        ));
+        )));
         columns.extend((0..3).map(|_| next())); // result_status, folder_path, detail
-        let records = DataFrame::new(height, columns)?;
+        let records = DataFrame::new(height, columns.into_iter().flatten().collect())?;
 
         let item_height = self.record_row.len();
         let mut item_columns = vec![Column::new(col::RECORD_ROW.into(), self.record_row)];
-        item_columns.extend(self.item_strs.into_iter().map(StrColumn::finish));
+        item_columns.extend(self.item_strs.into_iter().filter_map(StrColumn::finish));
         item_columns.push(Column::new(col::SIZE.into(), self.size));
         let items = DataFrame::new(item_height, item_columns)?;
         Ok(Frame { records, items })

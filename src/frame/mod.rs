@@ -78,6 +78,43 @@ pub mod col {
     pub const SIZE: &str = "size";
 }
 
+/// Which columns a frame is built with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Columns {
+    /// Every column (inspect, export, timeline, contexts).
+    #[default]
+    All,
+    /// The typed columns and the string columns the scope engine reads (`records_view`,
+    /// `items_view`): a `scope` run never builds the others, which hold a third of a full
+    /// frame (the raw message id and folder id of every item above all).
+    Scope,
+}
+
+/// String columns of `records` that `Columns::Scope` leaves out.
+const NOT_SCOPE_RECORDS: &[&str] = &[
+    col::TIME_SOURCE,
+    col::FORMAT,
+    col::WORKLOAD,
+    col::RECORD_TYPE,
+    col::MAILBOX_GUID,
+    col::RESULT_STATUS,
+];
+
+/// String columns of `items` that `Columns::Scope` leaves out (`record_row` links an item to
+/// its record).
+const NOT_SCOPE_ITEMS: &[&str] = &[col::RECORD_ID, col::FOLDER_ID, col::INTERNET_MESSAGE_ID_RAW];
+
+impl Columns {
+    /// Whether string column `name` of `records` (or of `items`) is built.
+    pub fn keeps(self, name: &str, items: bool) -> bool {
+        match self {
+            Columns::All => true,
+            Columns::Scope if items => !NOT_SCOPE_ITEMS.contains(&name),
+            Columns::Scope => !NOT_SCOPE_RECORDS.contains(&name),
+        }
+    }
+}
+
 /// The two tables of a run.
 #[derive(Clone)]
 pub struct Frame {
@@ -88,7 +125,7 @@ pub struct Frame {
 impl Frame {
     /// A frame with no rows (and every column).
     pub fn empty() -> Frame {
-        FrameBuilder::new(&[], 0, 0)
+        FrameBuilder::new(&[], 0, 0, Columns::All)
             .finish()
             .expect("an empty frame has consistent columns")
     }
@@ -98,20 +135,21 @@ impl Frame {
     pub fn from_records(records: &[Record], files: &[String]) -> PolarsResult<Frame> {
         let order: Vec<u32> = (0..records.len() as u32).collect();
         let records: Vec<&Record> = records.iter().collect();
-        Frame::from_records_in(&records, &order, files)
+        Frame::from_records_in(&records, &order, files, Columns::All)
     }
 
-    /// `from_records` with the rows in `order` (indices into `records`).
+    /// `from_records` with the rows in `order` (indices into `records`), with `columns`.
     pub fn from_records_in(
         records: &[&Record],
         order: &[u32],
         files: &[String],
+        columns: Columns,
     ) -> PolarsResult<Frame> {
         use rayon::prelude::*;
         const BLOCK: usize = 1 << 14;
         let build = |part: &[u32]| {
             let items = part.iter().map(|&i| records[i as usize].items.len()).sum();
-            let mut b = FrameBuilder::new(files, part.len(), items);
+            let mut b = FrameBuilder::new(files, part.len(), items, columns);
             part.iter().for_each(|&i| b.push(&records[i as usize]));
             b.finish()
         };
@@ -403,24 +441,34 @@ impl Frame {
         })
     }
 
-    /// Bytes held by the frame's arrays, and how many of them are string views. polars'
+    /// Bytes held by each column: (table, column, string view bytes, other bytes). polars'
     /// `estimated_size` counts a string column as its text's length, repeats included and views
     /// left out; here a string column is its 16-byte views and its data buffers.
-    pub fn held_bytes(&self) -> (usize, usize) {
-        let (mut held, mut views) = (0, 0);
-        for df in [&self.records, &self.items] {
-            held += df.estimated_size();
+    pub fn column_bytes(&self) -> Vec<(&'static str, String, usize, usize)> {
+        let mut out = Vec::new();
+        for (table, df) in [("records", &self.records), ("items", &self.items)] {
             for column in df.columns() {
-                let Ok(strings) = column.str() else { continue };
-                for array in strings.downcast_iter() {
-                    held -= array.total_bytes_len().min(held);
-                    views += array.len() * 16;
-                    held += array.len() * 16
-                        + array.data_buffers().iter().map(|b| b.len()).sum::<usize>();
+                let (mut views, mut data) = (0, 0);
+                match column.str() {
+                    Ok(strings) => {
+                        for array in strings.downcast_iter() {
+                            views += array.len() * 16;
+                            data += array.data_buffers().iter().map(|b| b.len()).sum::<usize>();
+                        }
+                    }
+                    Err(_) => data = column.as_materialized_series().estimated_size(),
                 }
+                out.push((table, column.name().to_string(), views, data));
             }
         }
-        (held, views)
+        out
+    }
+
+    /// Bytes held by the frame's arrays, and how many of them are string views.
+    pub fn held_bytes(&self) -> (usize, usize) {
+        self.column_bytes()
+            .iter()
+            .fold((0, 0), |(held, views), c| (held + c.2 + c.3, views + c.2))
     }
 
     /// Every column in one chunk (Arrow views are copied, text is not), so that the views above

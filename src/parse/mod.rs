@@ -64,6 +64,8 @@ pub struct ParseOptions<'a> {
     /// Turn records into frame blocks as soon as each chunk is parsed (`ParsedFile::blocks`),
     /// so that a large file is never held as rows and columns at once.
     pub columnar: bool,
+    /// The columns of those blocks.
+    pub columns: crate::frame::Columns,
 }
 
 impl RowOutcome<'_> {
@@ -102,7 +104,7 @@ impl ChunkOutcome {
                 _ => None,
             })
             .collect();
-        let block = block_of(&records);
+        let block = block_of(&records, opts.columns);
         // Pushed into a vector of their own: `collect` from `outcomes.into_iter()` would reuse
         // the outcomes' allocation (megabytes a chunk) for the few rejects and keep it alive.
         let mut rejects = Vec::new();
@@ -118,14 +120,14 @@ impl ChunkOutcome {
 /// A frame block of records sorted by time then record id (stable: equal keys keep file order).
 /// Exports are written in time order, newest or oldest first, so sorted blocks seldom overlap
 /// and the merge can usually put them in order without moving rows.
-fn block_of(records: &[&Record<'_>]) -> Frame {
+fn block_of(records: &[&Record<'_>], columns: crate::frame::Columns) -> Frame {
     // Sorted as indices: a record is hundreds of bytes to move.
     let mut order: Vec<u32> = (0..records.len() as u32).collect();
     order.sort_by(|&a, &b| {
         let (a, b) = (&records[a as usize], &records[b as usize]);
         (a.time, &a.record_id).cmp(&(b.time, &b.record_id))
     });
-    Frame::from_records_in(records, &order, &[]).expect("builder columns are consistent")
+    Frame::from_records_in(records, &order, &[], columns).expect("builder columns are consistent")
 }
 
 /// `finish_chunks` for a parser that reads a file as one piece.
@@ -234,7 +236,7 @@ pub fn finish_chunks(
         }
         if opts.columnar {
             out.blocks
-                .push(block_of(&records.iter().collect::<Vec<_>>()));
+                .push(block_of(&records.iter().collect::<Vec<_>>(), opts.columns));
         } else {
             out.records.extend(records);
         }

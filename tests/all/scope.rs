@@ -521,3 +521,38 @@ fn json_report_written_in_parallel_is_serde_json_pretty_byte_for_byte() {
     report.write_json(&mut written).unwrap();
     assert_eq!(String::from_utf8(written).unwrap(), expected);
 }
+
+/// `scope` builds only the columns the engine reads (`Columns::Scope`): on the bundled samples,
+/// the test fixtures and the real export, the findings are those of a frame with every column,
+/// and the columns left out are not there.
+#[test]
+fn a_scope_frame_gives_the_findings_of_a_full_frame() {
+    use mailscope::frame::{Columns, col};
+    use mailscope::ingest::{IngestOptions, NoProgress, ingest};
+    let mut paths = vec![root().join("samples"), root().join("tests/fixtures")];
+    let real = root().join("../shared/samples/real");
+    if real.is_dir() {
+        paths.push(real);
+    }
+    let read = |columns| {
+        let opts = IngestOptions {
+            columns,
+            ..IngestOptions::default()
+        };
+        ingest(&paths, &opts, &NoProgress).frame
+    };
+    let (full, lean) = (read(Columns::All), read(Columns::Scope));
+    assert_eq!(full.height(), lean.height());
+    assert!(lean.items.column(col::INTERNET_MESSAGE_ID_RAW).is_err());
+    assert!(lean.records.column(col::MAILBOX_GUID).is_err());
+    let cfg = attacker_ip();
+    let (a, b) = (compute(&full, &cfg).unwrap(), compute(&lean, &cfg).unwrap());
+    assert!(
+        !a.mailboxes.is_empty(),
+        "the samples have attacker activity"
+    );
+    let json = |s: &mailscope::scope::Scope| {
+        serde_json::to_string_pretty(&(&s.mailboxes, &s.counts, &s.warnings)).unwrap()
+    };
+    assert_eq!(json(&a), json(&b));
+}
