@@ -55,7 +55,9 @@ pub fn render(
             w.write_record(header).map_err(|e| e.to_string())?;
             for (mb, cs) in all {
                 for c in cs {
-                    let o = |s: &Option<String>| s.clone().unwrap_or_default();
+                    let o = |s: &Option<std::sync::Arc<str>>| {
+                        s.as_deref().unwrap_or_default().to_string()
+                    };
                     let row = [
                         mb.clone(),
                         o(&c.client_ip),
@@ -64,8 +66,8 @@ pub fn render(
                         o(&c.app_id),
                         o(&c.actor),
                         o(&c.logon_type),
-                        c.attribution.clone(),
-                        o(&c.why),
+                        c.attribution.to_string(),
+                        c.why.clone().unwrap_or_default(),
                         c.first_seen.clone(),
                         c.last_seen.clone(),
                         c.records.to_string(),
@@ -98,11 +100,7 @@ pub fn render(
                     "session"
                 );
                 for c in cs {
-                    let attribution = if with_attribution {
-                        c.attribution.as_str()
-                    } else {
-                        "-"
-                    };
+                    let attribution = if with_attribution { c.attribution } else { "-" };
                     let _ = writeln!(
                         o,
                         "  {:<20} {:<9} {:>7} {:>6} {:>6} {:>6} {:>7}  {:<26} {:<36} {} / {} / {}",

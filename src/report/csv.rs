@@ -22,8 +22,10 @@ pub fn safe_cell(s: &str) -> String {
     out
 }
 
-fn o(s: &Option<String>) -> String {
-    s.clone().unwrap_or_default()
+fn o(s: &Option<impl AsRef<str>>) -> String {
+    s.as_ref()
+        .map(|s| s.as_ref().to_string())
+        .unwrap_or_default()
 }
 
 struct Table {

@@ -22,8 +22,8 @@ pub fn esc(s: &str) -> String {
     o
 }
 
-fn opt(s: &Option<String>) -> String {
-    s.as_deref().map(esc).unwrap_or_default()
+fn opt(s: &Option<impl AsRef<str>>) -> String {
+    s.as_ref().map(|s| esc(s.as_ref())).unwrap_or_default()
 }
 
 const CSS: &str = r#"

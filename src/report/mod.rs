@@ -11,6 +11,7 @@ pub mod timesketch;
 use crate::ingest::{SkippedOut, Warning};
 use crate::scope::indicators::Indicators;
 use serde::Serialize;
+use std::sync::Arc;
 
 pub const SCHEMA: &str = "mailscope.scope.v1";
 
@@ -207,14 +208,14 @@ pub struct ActionItem {
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct AccessContext {
-    pub client_ip: Option<String>,
-    pub session_id: Option<String>,
-    pub client_info: Option<String>,
-    pub app_id: Option<String>,
-    pub actor: Option<String>,
-    pub logon_type: Option<String>,
+    pub client_ip: Option<Arc<str>>,
+    pub session_id: Option<Arc<str>>,
+    pub client_info: Option<Arc<str>>,
+    pub app_id: Option<Arc<str>>,
+    pub actor: Option<Arc<str>>,
+    pub logon_type: Option<Arc<str>>,
     /// `attacker`, `linked`, `trusted` or `other`.
-    pub attribution: String,
+    pub attribution: &'static str,
     /// The indicator or session behind the attribution.
     pub why: Option<String>,
     pub first_seen: String,

@@ -13,6 +13,7 @@ use indicators::{Indicators, Matcher};
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 /// A fast hash for lookups keyed by ids (never iterated, so its order cannot reach a report).
 type FastHash = foldhash::fast::FixedState;
@@ -743,10 +744,10 @@ type ContextKey<'a> = (
 );
 
 /// Group a mailbox's records by access context (IP, session, client, app, actor, logon type).
-pub fn contexts_of(
+pub fn contexts_of<'v>(
     rows: &[usize],
-    v: &RecordsView,
-    items: &ItemsView,
+    v: &'v RecordsView,
+    items: &'v ItemsView,
     items_of: &ItemsOf,
     attr: &[Attribution],
 ) -> Vec<AccessContext> {
@@ -825,6 +826,11 @@ pub fn contexts_of(
             .entry(attr[i].label())
             .or_insert_with(|| attr[i].why().map(str::to_string));
     }
+    // A mailbox has hundreds of thousands of contexts at tenant scale, mostly with the same
+    // client, app, actor and logon type: each value is held once.
+    let mut shared: HashMap<&str, Arc<str>, FastHash> = HashMap::default();
+    let mut share =
+        |s: Option<&'v str>| s.map(|s| shared.entry(s).or_insert_with(|| Arc::from(s)).clone());
     let mut out: Vec<AccessContext> = groups
         .into_iter()
         .map(|(k, a)| {
@@ -832,15 +838,15 @@ pub fn contexts_of(
             // reports the strongest one.
             let (label, why) = ["attacker", "linked", "trusted", "other"]
                 .iter()
-                .find_map(|l| a.attribution.get(l).map(|w| (l.to_string(), w.clone())))
-                .unwrap_or(("other".into(), None));
+                .find_map(|l| a.attribution.get(l).map(|w| (*l, w.clone())))
+                .unwrap_or(("other", None));
             AccessContext {
-                client_ip: k.0.map(str::to_string),
-                session_id: k.1.map(str::to_string),
-                client_info: k.2.map(str::to_string),
-                app_id: k.3.map(str::to_string),
-                actor: k.4.map(str::to_string),
-                logon_type: k.5.map(str::to_string),
+                client_ip: share(k.0),
+                session_id: share(k.1),
+                client_info: share(k.2),
+                app_id: share(k.3),
+                actor: share(k.4),
+                logon_type: share(k.5),
                 attribution: label,
                 why,
                 first_seen: rfc3339(a.span.first),
