@@ -599,7 +599,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
             let scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;
-            drop(frame); // the report needs the findings, not the columns
+            // The report needs the findings, not the columns: their pages go back before the
+            // report is rendered.
+            drop(frame);
+            mailscope::alloc::release_freed();
             timing::phase("scope");
             let mut report = mailscope::report::build_report(&ing, scope, &cfg, command_line);
             timing::phase("report built");

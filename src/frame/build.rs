@@ -349,23 +349,16 @@ impl<'f> FrameBuilder<'f> {
             .into_series()
             .into_column();
         // Frame order (documented in the module): strings interleave with typed columns.
-        let typed = |c: Column| Some(c);
-        let mut columns = vec![typed(time), next(), next(), next()];
-        columns.push(typed(Column::new(
-            col::SOURCE_LINE.into(),
-            self.source_line,
-        )));
+        let mut columns: Vec<Option<Column>> = vec![Some(time), next(), next(), next()];
+        columns.push(Some(Column::new(col::SOURCE_LINE.into(), self.source_line)));
         columns.extend((0..10).map(|_| next())); // format … client_ip
-        columns.push(typed(Column::new(
-            col::CLIENT_PORT.into(),
-            self.client_port,
-        )));
+        columns.push(Some(Column::new(col::CLIENT_PORT.into(), self.client_port)));
         columns.extend((0..7).map(|_| next())); // client_info … mail_access_type
-        columns.push(typed(Column::new(
+        columns.push(Some(Column::new(
             col::IS_THROTTLED.into(),
             self.is_throttled,
         )));
-        columns.push(typed(Column::new(
+        columns.push(Some(Column::new(
             col::OPERATION_COUNT.into(),
             self.operation_count,
         )));

@@ -28,6 +28,9 @@
 //!
 //! `items` columns: record_row (u32 row in `records`), record_id, folder_path, folder_id,
 //! internet_message_id (normalized), internet_message_id_raw, subject, item_id, size (i64).
+//!
+//! A frame built for `scope` (`Columns::Scope`) leaves out the string columns the scope engine
+//! does not read.
 
 mod build;
 mod rows;
@@ -85,8 +88,8 @@ pub enum Columns {
     #[default]
     All,
     /// The typed columns and the string columns the scope engine reads (`records_view`,
-    /// `items_view`): a `scope` run never builds the others, which hold a third of a full
-    /// frame (the raw message id and folder id of every item above all).
+    /// `items_view`): a `scope` run never builds the others, which hold over a third of a
+    /// full frame (the raw message id and folder id of every item above all).
     Scope,
 }
 

@@ -454,7 +454,7 @@ fn mailbox(o: &mut String, m: &MailboxScope, r: &Report) {
         let _ = writeln!(
             o,
             "<tr><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            esc(&c.attribution),
+            esc(c.attribution),
             opt(&c.client_ip),
             opt(&c.session_id),
             opt(&c.client_info),
