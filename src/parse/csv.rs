@@ -240,10 +240,12 @@ pub fn parse_chunked(
         .unwrap_or(text.len());
     let first_line = layout.header_line + 1;
     let chunk_bytes = chunk_bytes.max(1);
-    let parse = |c: Chunk| {
+    // `counted`: whether the chunk moves the progress bar (a file cut again by scanning has
+    // been counted once already).
+    let parse = |c: Chunk, counted: bool| {
         let (rows, outcomes, irregular) =
             parse_chunk(&text[c.start..c.end], c.first_line, layout, &cols);
-        if let Some(p) = opts.progress {
+        if let Some(p) = opts.progress.filter(|_| counted) {
             p.advance((c.end - c.start) as u64, outcomes.len() as u64);
         }
         (rows, ChunkOutcome::new(outcomes, opts), irregular)
@@ -254,7 +256,11 @@ pub fn parse_chunked(
     crate::timing::phase("chunks found");
     let mut parts: Vec<(u64, ChunkOutcome)> = Vec::with_capacity(chunks.len());
     let mut irregular = false;
-    for (rows, outcome, odd) in chunks.into_par_iter().map(parse).collect::<Vec<_>>() {
+    for (rows, outcome, odd) in chunks
+        .into_par_iter()
+        .map(|c| parse(c, true))
+        .collect::<Vec<_>>()
+    {
         irregular |= odd;
         parts.push((rows, outcome));
     }
@@ -274,7 +280,7 @@ pub fn parse_chunked(
                 |c| {
                     let (parsed, parse) = (&parsed, &parse);
                     s.spawn(move |_| {
-                        let (rows, outcome, _) = parse(c);
+                        let (rows, outcome, _) = parse(c, false);
                         parsed
                             .lock()
                             .expect("no chunk parser panics")

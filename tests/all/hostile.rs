@@ -201,6 +201,34 @@ fn a_stray_quote_costs_only_what_it_swallows_and_is_reported() {
     assert_eq!(j["files"][0]["rejects"][0]["line"], 3);
 }
 
+/// A file whose quoting makes the reader cut it again by scanning moves the progress bar once:
+/// to exactly its size, not past it.
+#[test]
+fn a_file_cut_again_by_scanning_is_counted_once_by_the_progress_bar() {
+    use mailscope::ingest::{IngestOptions, Progress, ingest};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    #[derive(Default)]
+    struct Sum(AtomicU64);
+    impl Progress for Sum {
+        fn advance(&self, bytes: u64, _records: u64) {
+            self.0.fetch_add(bytes, Ordering::Relaxed);
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("stray.csv");
+    let stray = "stray001,\"5/1/2024 10:00:00 AM,50,MailItemsAccessed,kim@x.com,{},,\r\n";
+    let text = format!(
+        "{PURVIEW_HEADER}{}{stray}{}",
+        purview_row("good0001", ""),
+        purview_row("good0002", "")
+    );
+    std::fs::write(&p, &text).unwrap();
+    let sum = Sum::default();
+    let ing = ingest(&[p], &IngestOptions::default(), &sum);
+    assert_eq!(ing.files[0].records, 1);
+    assert_eq!(sum.0.load(Ordering::Relaxed), text.len() as u64);
+}
+
 #[cfg(unix)]
 #[test]
 fn dangling_links_special_files_and_symlink_loops_are_reported_not_fatal() {
