@@ -2,7 +2,10 @@
 //! a block of columns at once, so the run never holds every record and every column together.
 //!
 //! Repeated strings (mailbox, IP, client, folder…) are stored once per block: the string column
-//! is an Arrow view array, and every repeat is a 16-byte view pointing at the first copy.
+//! is an Arrow view array, and every repeat is a 16-byte view pointing at the first copy. In a
+//! frame built for `scope` (`Columns::Scope`), columns with few distinct values in a whole run
+//! (operation, mailbox, client, folder…) are categorical instead: a 4-byte code a cell into
+//! polars' global mapping, which holds each value once for the run.
 
 use super::{Columns, Frame, col};
 use crate::model::{Item, Micros, Record};
@@ -11,6 +14,7 @@ use polars::prelude::*;
 use polars_arrow::array::{Utf8ViewArray, View};
 use polars_arrow::bitmap::MutableBitmap;
 use polars_arrow::datatypes::ArrowDataType;
+use std::sync::Arc;
 
 /// How a string column stores repeats.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -21,6 +25,9 @@ enum Repeats {
     Interned,
     /// The same value on consecutive rows (a record's id on each of its items): reuse the last.
     Runs,
+    /// Few distinct values in a whole run (hundreds to thousands): interned per block, or
+    /// categorical in a `Columns::Scope` frame.
+    Few,
 }
 
 /// One string column under construction: Arrow views over data buffers it owns, so that the
@@ -42,6 +49,32 @@ struct StrColumn {
     /// The last value stored or reused (not inline): tried before the table, since items of a
     /// record repeat their folder and records their session.
     last: Option<View>,
+    /// Categorical storage instead of views (`Repeats::Few` in a `Columns::Scope` frame).
+    codes: Option<Codes>,
+}
+
+/// A categorical column under construction: codes into polars' global mapping, which is
+/// shared by every block of the run (blocks stack without remapping) and safe to fill from
+/// several threads.
+struct Codes {
+    mapping: Arc<CategoricalMapping>,
+    codes: Vec<u32>,
+    /// The last code pushed, tried before the mapping.
+    last: Option<u32>,
+}
+
+impl Codes {
+    fn push(&mut self, s: &str) {
+        let mapping = &self.mapping;
+        let code = match self.last.filter(|&c| mapping.cat_to_str(c) == Some(s)) {
+            Some(c) => c,
+            None => mapping
+                .insert_cat(s)
+                .expect("fewer than 2^32 distinct values in a run"),
+        };
+        self.last = Some(code);
+        self.codes.push(code);
+    }
 }
 
 /// Sizes of a string column's data buffers.
@@ -70,18 +103,43 @@ fn hash_of(bytes: &[u8]) -> u64 {
 }
 
 impl StrColumn {
-    fn new(name: &'static str, repeats: Repeats, capacity: usize, skipped: bool) -> StrColumn {
+    fn new(
+        name: &'static str,
+        repeats: Repeats,
+        capacity: usize,
+        columns: Columns,
+        items: bool,
+    ) -> StrColumn {
+        let skipped = !columns.keeps(name, items);
+        let codes =
+            (repeats == Repeats::Few && columns == Columns::Scope && !skipped).then(|| Codes {
+                mapping: Categories::global().mapping(),
+                codes: Vec::with_capacity(capacity),
+                last: None,
+            });
+        let views = if skipped || codes.is_some() {
+            0
+        } else {
+            capacity
+        };
         StrColumn {
             name,
             skipped,
             repeats,
             buffers: Vec::new(),
-            views: Vec::with_capacity(if skipped { 0 } else { capacity }),
+            views: Vec::with_capacity(views),
             validity: None,
             total_bytes: 0,
             seen: HashTable::new(),
             last: None,
+            codes,
         }
+    }
+
+    fn len(&self) -> usize {
+        self.codes
+            .as_ref()
+            .map_or(self.views.len(), |c| c.codes.len())
     }
 
     /// Copy `bytes` into the buffer being filled. Buffers are filled to capacity and never
@@ -110,11 +168,20 @@ impl StrColumn {
             return;
         }
         let Some(s) = value else {
-            let rows = self.views.len();
-            self.views.push(View::default());
+            let rows = self.len();
+            let capacity = match &mut self.codes {
+                Some(c) => {
+                    c.codes.push(0);
+                    c.codes.capacity()
+                }
+                None => {
+                    self.views.push(View::default());
+                    self.views.capacity()
+                }
+            };
             self.validity
                 .get_or_insert_with(|| {
-                    let mut bits = MutableBitmap::with_capacity(self.views.capacity());
+                    let mut bits = MutableBitmap::with_capacity(capacity);
                     bits.extend_constant(rows, true);
                     bits
                 })
@@ -122,6 +189,13 @@ impl StrColumn {
             return;
         };
         let bytes = s.as_bytes();
+        if let Some(codes) = &mut self.codes {
+            codes.push(s);
+            if let Some(bits) = &mut self.validity {
+                bits.push(true);
+            }
+            return;
+        }
         let view = if bytes.len() <= View::MAX_INLINE_SIZE as usize {
             View::new_inline(bytes)
         } else if let Some(last) = self
@@ -132,7 +206,7 @@ impl StrColumn {
         } else {
             let view = match self.repeats {
                 Repeats::Rare | Repeats::Runs => self.store(bytes),
-                Repeats::Interned => {
+                Repeats::Interned | Repeats::Few => {
                     let hash = hash_of(bytes);
                     let buffers = &self.buffers;
                     match self.seen.find(hash, |v| same(buffers, v, bytes)) {
@@ -160,6 +234,14 @@ impl StrColumn {
     fn finish(self) -> Option<Column> {
         if self.skipped {
             return None;
+        }
+        if let Some(c) = self.codes {
+            let validity = self.validity.map(Into::into);
+            let codes = UInt32Chunked::from_vec_validity(self.name.into(), c.codes, validity);
+            let dtype = DataType::Categorical(Categories::global(), c.mapping);
+            // SAFETY: every code was given by this mapping (`insert_cat`), or is under a null.
+            let cats = unsafe { Categorical32Chunked::from_cats_and_dtype_unchecked(codes, dtype) };
+            return Some(cats.into_series().into_column());
         }
         let mut views = self.views;
         views.shrink_to_fit();
@@ -218,34 +300,34 @@ const RECORD_STRS: &[(&str, Repeats)] = &[
     (col::SOURCE_FILE, Repeats::Interned),
     (col::FORMAT, Repeats::Interned),
     (col::WORKLOAD, Repeats::Interned),
-    (col::OPERATION, Repeats::Interned),
+    (col::OPERATION, Repeats::Few),
     (col::RECORD_TYPE, Repeats::Interned),
-    (col::MAILBOX, Repeats::Interned),
+    (col::MAILBOX, Repeats::Few),
     (col::MAILBOX_GUID, Repeats::Interned),
-    (col::ACTOR, Repeats::Interned),
-    (col::ACTOR_SID, Repeats::Interned),
-    (col::LOGON_TYPE, Repeats::Interned),
-    (col::CLIENT_IP, Repeats::Interned),
-    (col::CLIENT_INFO, Repeats::Interned),
+    (col::ACTOR, Repeats::Few),
+    (col::ACTOR_SID, Repeats::Few),
+    (col::LOGON_TYPE, Repeats::Few),
+    (col::CLIENT_IP, Repeats::Few),
+    (col::CLIENT_INFO, Repeats::Few),
     (col::SESSION_ID, Repeats::Interned),
     (col::AAD_SESSION_ID, Repeats::Interned),
     (col::TOKEN_ID, Repeats::Interned),
-    (col::APP_ID, Repeats::Interned),
-    (col::CLIENT_APP_ID, Repeats::Interned),
-    (col::MAIL_ACCESS_TYPE, Repeats::Interned),
+    (col::APP_ID, Repeats::Few),
+    (col::CLIENT_APP_ID, Repeats::Few),
+    (col::MAIL_ACCESS_TYPE, Repeats::Few),
     (col::RESULT_STATUS, Repeats::Interned),
-    (col::FOLDER_PATH, Repeats::Interned),
-    (col::DETAIL, Repeats::Interned),
+    (col::FOLDER_PATH, Repeats::Few),
+    (col::DETAIL, Repeats::Few),
 ];
 
 /// String columns of `items`, in frame order.
 const ITEM_STRS: &[(&str, Repeats)] = &[
     (col::RECORD_ID, Repeats::Runs),
-    (col::FOLDER_PATH, Repeats::Interned),
+    (col::FOLDER_PATH, Repeats::Few),
     (col::FOLDER_ID, Repeats::Interned),
     (col::INTERNET_MESSAGE_ID, Repeats::Rare),
     (col::INTERNET_MESSAGE_ID_RAW, Repeats::Rare),
-    (col::SUBJECT, Repeats::Interned),
+    (col::SUBJECT, Repeats::Few),
     (col::ITEM_ID, Repeats::Rare),
 ];
 
@@ -267,13 +349,13 @@ impl<'f> FrameBuilder<'f> {
             operation_count: Vec::with_capacity(capacity),
             strs: RECORD_STRS
                 .iter()
-                .map(|(n, r)| StrColumn::new(n, *r, capacity, !columns.keeps(n, false)))
+                .map(|(n, r)| StrColumn::new(n, *r, capacity, columns, false))
                 .collect(),
             record_row: Vec::with_capacity(items),
             size: Vec::with_capacity(items),
             item_strs: ITEM_STRS
                 .iter()
-                .map(|(n, r)| StrColumn::new(n, *r, items, !columns.keeps(n, true)))
+                .map(|(n, r)| StrColumn::new(n, *r, items, columns, true))
                 .collect(),
         }
     }

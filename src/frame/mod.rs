@@ -30,7 +30,8 @@
 //! internet_message_id (normalized), internet_message_id_raw, subject, item_id, size (i64).
 //!
 //! A frame built for `scope` (`Columns::Scope`) leaves out the string columns the scope engine
-//! does not read.
+//! does not read, and holds those with few distinct values in a run (operation, mailbox, actor,
+//! client, folder, subject…) as categoricals of polars' global mapping.
 
 mod build;
 mod rows;
@@ -39,8 +40,9 @@ pub use build::FrameBuilder;
 
 use crate::model::{Micros, Record};
 use polars::prelude::*;
-use polars_arrow::array::{Array, Utf8ViewArray};
+use polars_arrow::array::{Array, PrimitiveArray, Utf8ViewArray};
 use polars_arrow::datatypes::ArrowDataType;
+use std::sync::Arc;
 
 pub mod col {
     pub const TIME: &str = "time";
@@ -89,7 +91,8 @@ pub enum Columns {
     All,
     /// The typed columns and the string columns the scope engine reads (`records_view`,
     /// `items_view`): a `scope` run never builds the others, which hold over a third of a
-    /// full frame (the raw message id and folder id of every item above all).
+    /// full frame (the raw message id and folder id of every item above all). Columns with few
+    /// distinct values are categorical: a 4-byte code a cell, each value once a run.
     Scope,
 }
 
@@ -274,11 +277,25 @@ fn take_each(df: DataFrame, idx: &IdxCa) -> PolarsResult<DataFrame> {
 /// shared, not copied): row `i`'s value is a view lookup.
 pub struct Strs {
     array: Utf8ViewArray,
+    /// A categorical column (`Columns::Scope`): its codes and the mapping they index.
+    codes: Option<(PrimitiveArray<u32>, Arc<CategoricalMapping>)>,
 }
 
 impl Strs {
     fn of(df: &DataFrame, name: &str) -> PolarsResult<Strs> {
-        let column = df.column(name)?.str()?;
+        let column = df.column(name)?;
+        if let Ok(cats) = column.cat32() {
+            let codes = cats.physical().rechunk();
+            let codes = match codes.downcast_iter().next() {
+                Some(a) => a.clone(),
+                None => PrimitiveArray::new_empty(ArrowDataType::UInt32),
+            };
+            return Ok(Strs {
+                array: Utf8ViewArray::new_empty(ArrowDataType::Utf8View),
+                codes: Some((codes, cats.get_mapping().clone())),
+            });
+        }
+        let column = column.str()?;
         // A frame from `ingest` is single-chunk; another is joined here (views copied, text not).
         let joined;
         let column = if column.chunks().len() == 1 {
@@ -291,12 +308,19 @@ impl Strs {
             Some(a) => a.clone(),
             None => Utf8ViewArray::new_empty(ArrowDataType::Utf8View),
         };
-        Ok(Strs { array })
+        Ok(Strs { array, codes: None })
     }
 
     /// Row `i`'s value, `None` when null.
     #[inline]
     pub fn at(&self, i: usize) -> Option<&str> {
+        if let Some((codes, mapping)) = &self.codes {
+            return if codes.is_null(i) {
+                None
+            } else {
+                mapping.cat_to_str(codes.value(i))
+            };
+        }
         if self.array.is_null(i) {
             None
         } else {

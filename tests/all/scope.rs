@@ -522,9 +522,10 @@ fn json_report_written_in_parallel_is_serde_json_pretty_byte_for_byte() {
     assert_eq!(String::from_utf8(written).unwrap(), expected);
 }
 
-/// `scope` builds only the columns the engine reads (`Columns::Scope`): on the bundled samples,
-/// the test fixtures and the real export, the findings are those of a frame with every column,
-/// and the columns left out are not there.
+/// `scope` builds only the columns the engine reads, the repetitive ones categorical
+/// (`Columns::Scope`): on the bundled samples, the test fixtures and the real export, the
+/// findings are those of a frame with every column as text, and the columns left out are not
+/// there.
 #[test]
 fn a_scope_frame_gives_the_findings_of_a_full_frame() {
     use mailscope::frame::{Columns, col};
@@ -545,6 +546,9 @@ fn a_scope_frame_gives_the_findings_of_a_full_frame() {
     assert_eq!(full.height(), lean.height());
     assert!(lean.items.column(col::INTERNET_MESSAGE_ID_RAW).is_err());
     assert!(lean.records.column(col::MAILBOX_GUID).is_err());
+    // Columns with few distinct values are categorical there.
+    let mailbox = lean.records.column(col::MAILBOX).unwrap();
+    assert!(mailbox.dtype().is_categorical(), "{:?}", mailbox.dtype());
     let cfg = attacker_ip();
     let (a, b) = (compute(&full, &cfg).unwrap(), compute(&lean, &cfg).unwrap());
     assert!(
