@@ -227,6 +227,26 @@ pub struct AccessContext {
     pub folders: u64,
 }
 
+/// Appends what is written to it with four spaces after every newline. Pretty JSON has newlines
+/// only between tokens (a newline in a string is escaped), so this indents it by two levels.
+struct Indented<'a>(&'a mut Vec<u8>);
+
+impl std::io::Write for Indented<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut rest = buf;
+        while let Some(k) = memchr::memchr(b'\n', rest) {
+            self.0.extend_from_slice(&rest[..=k]);
+            self.0.extend_from_slice(b"    ");
+            rest = &rest[k + 1..];
+        }
+        self.0.extend_from_slice(rest);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl Report {
     /// The report as pretty JSON with a final newline, streamed. The mailboxes (nearly all of a
     /// large report) are rendered in parallel, a batch at a time, and set into the rest at the
@@ -247,20 +267,22 @@ impl Report {
         };
         w.write_all(rest[..at].as_bytes())?;
         w.write_all(b"\n  \"mailboxes\": [\n")?;
-        for (n, batch) in self.mailboxes.chunks(256).enumerate() {
-            let rendered: Vec<String> = batch
+        // Small batches: a batch is held rendered until it is written.
+        for (n, batch) in self.mailboxes.chunks(16).enumerate() {
+            let rendered: Vec<Vec<u8>> = batch
                 .par_iter()
                 .map(|m| {
-                    // Array items sit two levels deep: four spaces before every line.
-                    serde_json::to_string_pretty(m)
-                        .map(|s| format!("    {}", s.replace('\n', "\n    ")))
+                    // Array items sit two levels deep: four spaces before every line, added as
+                    // the lines are written (no second copy of the text).
+                    let mut out = b"    ".to_vec();
+                    serde_json::to_writer_pretty(Indented(&mut out), m).map(|()| out)
                 })
                 .collect::<Result<_, _>>()?;
             for (i, item) in rendered.iter().enumerate() {
                 if n > 0 || i > 0 {
                     w.write_all(b",\n")?;
                 }
-                w.write_all(item.as_bytes())?;
+                w.write_all(item)?;
             }
         }
         w.write_all(b"\n  ],\n")?;
