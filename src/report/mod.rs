@@ -227,22 +227,68 @@ pub struct AccessContext {
     pub folders: u64,
 }
 
-/// Appends what is written to it with four spaces after every newline. Pretty JSON has newlines
-/// only between tokens (a newline in a string is escaped), so this indents it by two levels.
-struct Indented<'a>(&'a mut Vec<u8>);
+/// serde_json's pretty format (two-space indentation) for a value nested `level` deep: the
+/// lines of `to_string_pretty`'s output with `level` indents before each, written in one pass.
+struct NestedPretty {
+    level: usize,
+    has_value: bool,
+}
 
-impl std::io::Write for Indented<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut rest = buf;
-        while let Some(k) = memchr::memchr(b'\n', rest) {
-            self.0.extend_from_slice(&rest[..=k]);
-            self.0.extend_from_slice(b"    ");
-            rest = &rest[k + 1..];
-        }
-        self.0.extend_from_slice(rest);
-        Ok(buf.len())
+impl NestedPretty {
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W, text: &[u8]) -> std::io::Result<()> {
+        w.write_all(text)?;
+        (0..self.level).try_for_each(|_| w.write_all(b"  "))
     }
-    fn flush(&mut self) -> std::io::Result<()> {
+}
+
+impl serde_json::ser::Formatter for NestedPretty {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(w, b"\n")?;
+        }
+        w.write_all(b"]")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline(w, if first { b"\n" } else { b",\n" })
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(w, b"\n")?;
+        }
+        w.write_all(b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline(w, if first { b"\n" } else { b",\n" })
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
         Ok(())
     }
 }
@@ -272,10 +318,14 @@ impl Report {
             let rendered: Vec<Vec<u8>> = batch
                 .par_iter()
                 .map(|m| {
-                    // Array items sit two levels deep: four spaces before every line, added as
-                    // the lines are written (no second copy of the text).
+                    // Array items sit two levels deep: four spaces before every line.
                     let mut out = b"    ".to_vec();
-                    serde_json::to_writer_pretty(Indented(&mut out), m).map(|()| out)
+                    let pretty = NestedPretty {
+                        level: 2,
+                        has_value: false,
+                    };
+                    let mut ser = serde_json::Serializer::with_formatter(&mut out, pretty);
+                    m.serialize(&mut ser).map(|()| out)
                 })
                 .collect::<Result<_, _>>()?;
             for (i, item) in rendered.iter().enumerate() {

@@ -514,6 +514,12 @@ fn json_report_written_in_parallel_is_serde_json_pretty_byte_for_byte() {
     let mut written = Vec::new();
     report.write_json(&mut written).unwrap();
     assert_eq!(String::from_utf8(written).unwrap(), expected);
+    // Over several batches of mailboxes.
+    report.mailboxes = report.mailboxes.iter().cycle().take(40).cloned().collect();
+    let expected = serde_json::to_string_pretty(&report).unwrap() + "\n";
+    let mut written = Vec::new();
+    report.write_json(&mut written).unwrap();
+    assert_eq!(String::from_utf8(written).unwrap(), expected);
     // And with no mailbox at all.
     report.mailboxes.clear();
     let expected = serde_json::to_string_pretty(&report).unwrap() + "\n";
