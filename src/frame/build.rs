@@ -53,6 +53,15 @@ struct StrColumn {
     codes: Option<Codes>,
 }
 
+/// polars' global categorical mapping, held for the life of the process: polars keeps it only
+/// while some column holds it, and two mappings under the same (global) categorical type
+/// would stack as one with mismatched codes.
+fn global_mapping() -> Arc<CategoricalMapping> {
+    static MAPPING: std::sync::LazyLock<Arc<CategoricalMapping>> =
+        std::sync::LazyLock::new(|| Categories::global().mapping());
+    MAPPING.clone()
+}
+
 /// A categorical column under construction: codes into polars' global mapping, which is
 /// shared by every block of the run (blocks stack without remapping) and safe to fill from
 /// several threads.
@@ -113,7 +122,7 @@ impl StrColumn {
         let skipped = !columns.keeps(name, items);
         let codes =
             (repeats == Repeats::Few && columns == Columns::Scope && !skipped).then(|| Codes {
-                mapping: Categories::global().mapping(),
+                mapping: global_mapping(),
                 codes: Vec::with_capacity(capacity),
                 last: None,
             });
