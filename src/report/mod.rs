@@ -234,60 +234,64 @@ struct NestedPretty {
     has_value: bool,
 }
 
+type IoResult = std::io::Result<()>;
+
 impl NestedPretty {
-    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W, text: &[u8]) -> std::io::Result<()> {
+    /// `[` or `{`: one level deeper.
+    fn open<W: ?Sized + std::io::Write>(&mut self, w: &mut W, bracket: &[u8]) -> IoResult {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(bracket)
+    }
+    /// `]` or `}`, on a line of its own when the container has anything in it.
+    fn close<W: ?Sized + std::io::Write>(&mut self, w: &mut W, bracket: &[u8]) -> IoResult {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(w, b"\n")?;
+        }
+        w.write_all(bracket)
+    }
+    /// Before an element or a key: a new line at the current depth.
+    fn item<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> IoResult {
+        self.newline(w, if first { b"\n" } else { b",\n" })
+    }
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W, text: &[u8]) -> IoResult {
         w.write_all(text)?;
         (0..self.level).try_for_each(|_| w.write_all(b"  "))
     }
 }
 
 impl serde_json::ser::Formatter for NestedPretty {
-    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.level += 1;
-        self.has_value = false;
-        w.write_all(b"[")
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> IoResult {
+        self.open(w, b"[")
     }
-    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.level -= 1;
-        if self.has_value {
-            self.newline(w, b"\n")?;
-        }
-        w.write_all(b"]")
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> IoResult {
+        self.close(w, b"]")
     }
     fn begin_array_value<W: ?Sized + std::io::Write>(
         &mut self,
         w: &mut W,
         first: bool,
-    ) -> std::io::Result<()> {
-        self.newline(w, if first { b"\n" } else { b",\n" })
+    ) -> IoResult {
+        self.item(w, first)
     }
-    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> IoResult {
         self.has_value = true;
         Ok(())
     }
-    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.level += 1;
-        self.has_value = false;
-        w.write_all(b"{")
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> IoResult {
+        self.open(w, b"{")
     }
-    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.level -= 1;
-        if self.has_value {
-            self.newline(w, b"\n")?;
-        }
-        w.write_all(b"}")
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> IoResult {
+        self.close(w, b"}")
     }
-    fn begin_object_key<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.newline(w, if first { b"\n" } else { b",\n" })
+    fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> IoResult {
+        self.item(w, first)
     }
-    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> IoResult {
         w.write_all(b": ")
     }
-    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> IoResult {
         self.has_value = true;
         Ok(())
     }
