@@ -1,6 +1,5 @@
 //! `mailscope inspect`: what was read, per file and overall.
 
-use crate::frame::col;
 use crate::ingest::{FileSummary, Ingest, SkippedOut, Warning};
 use crate::model::is_mail_items_accessed;
 use crate::report::text::plain as clean;
@@ -40,37 +39,28 @@ pub struct MiaCounts {
 }
 
 pub fn build(ing: &Ingest) -> InspectReport {
-    let df = &ing.frame.records;
-    let column = |name: &str| df.column(name).expect("the ingest frame has every column");
-    let strings = |name: &str| column(name).str().expect("a string column");
-    let throttled = column(col::IS_THROTTLED).bool().expect("a boolean column");
-    let (operation, mailbox, access_type) = (
-        strings(col::OPERATION),
-        strings(col::MAILBOX),
-        strings(col::MAIL_ACCESS_TYPE),
-    );
+    // Read through the engine's views: a frame of text columns or of categoricals alike.
+    let v = ing
+        .frame
+        .records_view()
+        .expect("the ingest frame has the viewed columns");
     // Counted by borrowed value first: a string is copied once per distinct value, not per row.
     let mut operations: BTreeMap<&str, u64> = BTreeMap::new();
     let mut mailboxes = BTreeSet::new();
     let mut mia = MiaCounts::default();
-    let rows = operation
-        .iter()
-        .zip(mailbox.iter())
-        .zip(access_type.iter())
-        .zip(throttled.iter());
-    for (((op, mb), access), is_throttled) in rows {
-        let op = op.unwrap_or("");
+    for i in 0..v.time.len() {
+        let op = v.operation.text(i);
         *operations.entry(op).or_default() += 1;
-        if let Some(m) = mb {
+        if let Some(m) = v.mailbox.at(i) {
             mailboxes.insert(m);
         }
         if is_mail_items_accessed(op) {
-            match access {
+            match v.mail_access_type.at(i) {
                 Some(t) if t.eq_ignore_ascii_case("bind") => mia.bind += 1,
                 Some(t) if t.eq_ignore_ascii_case("sync") => mia.sync += 1,
                 _ => mia.other += 1,
             }
-            if is_throttled == Some(true) {
+            if v.is_throttled[i] {
                 mia.throttled += 1;
             }
         }

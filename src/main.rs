@@ -495,7 +495,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if let Some(o) = &output {
                 check_output(o, &input.paths, force, false)?;
             }
-            let ing = read_inputs(&input, cli.quiet, Columns::All)?;
+            let ing = read_inputs(&input, cli.quiet, Columns::Views)?;
             let rep = mailscope::inspect::build(&ing);
             let text = match format {
                 InspectFormat::Text => mailscope::inspect::render_text(&rep),
@@ -580,7 +580,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 check_output(o, &input.paths, force, format == ScopeFormat::Csv)?;
             }
             timing::start();
-            let mut ing = read_inputs(&input, cli.quiet, Columns::Scope)?;
+            let mut ing = read_inputs(&input, cli.quiet, Columns::Views)?;
             timing::phase("read, parse and frame");
             let frame = std::mem::replace(&mut ing.frame, Frame::empty());
             if std::env::var_os("MAILSCOPE_MEMSTATS").is_some() {
@@ -642,7 +642,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         } => {
             let cfg = scope_config(&ind, &filter)?;
             check_output(&output, &input.paths, force, false)?;
-            let mut ing = read_inputs(&input, cli.quiet, Columns::All)?;
+            let mut ing = read_inputs(&input, cli.quiet, Columns::Views)?;
             let frame = std::mem::replace(&mut ing.frame, Frame::empty());
             let file = std::fs::File::create(&output)
                 .with_context(|| format!("creating {}", output.display()))?;
@@ -665,7 +665,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if let Some(o) = &output {
                 check_output(o, &input.paths, force, false)?;
             }
-            let mut ing = read_inputs(&input, cli.quiet, Columns::All)?;
+            let mut ing = read_inputs(&input, cli.quiet, Columns::Views)?;
             let frame = std::mem::replace(&mut ing.frame, Frame::empty());
             let all = mailscope::scope::all_contexts(&frame, &cfg).map_err(|e| anyhow!(e))?;
             let text = mailscope::report::contexts::render(

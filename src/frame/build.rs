@@ -3,7 +3,7 @@
 //!
 //! Repeated strings (mailbox, IP, client, folder…) are stored once per block: the string column
 //! is an Arrow view array, and every repeat is a 16-byte view pointing at the first copy. In a
-//! frame built for `scope` (`Columns::Scope`), columns with few distinct values in a whole run
+//! frame built for the scope engine (`Columns::Views`), columns with few distinct values in a whole run
 //! (operation, mailbox, client, folder…) are categorical instead: a 4-byte code a cell into
 //! polars' global mapping, which holds each value once for the run.
 
@@ -26,7 +26,7 @@ enum Repeats {
     /// The same value on consecutive rows (a record's id on each of its items): reuse the last.
     Runs,
     /// Few distinct values in a whole run (hundreds to thousands): interned per block, or
-    /// categorical in a `Columns::Scope` frame.
+    /// categorical in a `Columns::Views` frame.
     Few,
 }
 
@@ -49,7 +49,7 @@ struct StrColumn {
     /// The last value stored or reused (not inline): tried before the table, since items of a
     /// record repeat their folder and records their session.
     last: Option<View>,
-    /// Categorical storage instead of views (`Repeats::Few` in a `Columns::Scope` frame).
+    /// Categorical storage instead of views (`Repeats::Few` in a `Columns::Views` frame).
     codes: Option<Codes>,
 }
 
@@ -121,7 +121,7 @@ impl StrColumn {
     ) -> StrColumn {
         let skipped = !columns.keeps(name, items);
         let codes =
-            (repeats == Repeats::Few && columns == Columns::Scope && !skipped).then(|| Codes {
+            (repeats == Repeats::Few && columns == Columns::Views && !skipped).then(|| Codes {
                 mapping: global_mapping(),
                 codes: Vec::with_capacity(capacity),
                 last: None,

@@ -29,8 +29,8 @@
 //! `items` columns: record_row (u32 row in `records`), record_id, folder_path, folder_id,
 //! internet_message_id (normalized), internet_message_id_raw, subject, item_id, size (i64).
 //!
-//! A frame built for `scope` (`Columns::Scope`) leaves out the string columns the scope engine
-//! does not read, and holds those with few distinct values in a run (operation, mailbox, actor,
+//! A frame built for the scope engine (`Columns::Views`) leaves out the string columns it does
+//! not read, and holds those with few distinct values in a run (operation, mailbox, actor,
 //! client, folder, subject…) as categoricals of polars' global mapping.
 
 mod build;
@@ -86,18 +86,19 @@ pub mod col {
 /// Which columns a frame is built with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Columns {
-    /// Every column (inspect, export, timeline, contexts).
+    /// Every column, as text (`export`).
     #[default]
     All,
-    /// The typed columns and the string columns the scope engine reads (`records_view`,
-    /// `items_view`): a `scope` run never builds the others, which hold over a third of a
-    /// full frame (the raw message id and folder id of every item above all). Columns with few
-    /// distinct values are categorical: a 4-byte code a cell, each value once a run.
-    Scope,
+    /// The typed columns and the string columns that `records_view` and `items_view` read, all
+    /// that `scope`, `contexts`, `timeline` and `inspect` need: the others, never built, hold
+    /// over a third of a full frame (the raw message id and folder id of every item above all).
+    /// Columns with few distinct values are categorical: a 4-byte code a cell, each value once
+    /// a run.
+    Views,
 }
 
-/// String columns of `records` that `Columns::Scope` leaves out.
-const NOT_SCOPE_RECORDS: &[&str] = &[
+/// String columns of `records` that `Columns::Views` leaves out.
+const NOT_VIEWED_RECORDS: &[&str] = &[
     col::TIME_SOURCE,
     col::FORMAT,
     col::WORKLOAD,
@@ -106,17 +107,17 @@ const NOT_SCOPE_RECORDS: &[&str] = &[
     col::RESULT_STATUS,
 ];
 
-/// String columns of `items` that `Columns::Scope` leaves out (`record_row` links an item to
+/// String columns of `items` that `Columns::Views` leaves out (`record_row` links an item to
 /// its record).
-const NOT_SCOPE_ITEMS: &[&str] = &[col::RECORD_ID, col::FOLDER_ID, col::INTERNET_MESSAGE_ID_RAW];
+const NOT_VIEWED_ITEMS: &[&str] = &[col::RECORD_ID, col::FOLDER_ID, col::INTERNET_MESSAGE_ID_RAW];
 
 impl Columns {
     /// Whether string column `name` of `records` (or of `items`) is built.
     pub fn keeps(self, name: &str, items: bool) -> bool {
         match self {
             Columns::All => true,
-            Columns::Scope if items => !NOT_SCOPE_ITEMS.contains(&name),
-            Columns::Scope => !NOT_SCOPE_RECORDS.contains(&name),
+            Columns::Views if items => !NOT_VIEWED_ITEMS.contains(&name),
+            Columns::Views => !NOT_VIEWED_RECORDS.contains(&name),
         }
     }
 }
@@ -277,7 +278,7 @@ fn take_each(df: DataFrame, idx: &IdxCa) -> PolarsResult<DataFrame> {
 /// shared, not copied): row `i`'s value is a view lookup.
 pub struct Strs {
     array: Utf8ViewArray,
-    /// A categorical column (`Columns::Scope`): its codes and the mapping they index.
+    /// A categorical column (`Columns::Views`): its codes and the mapping they index.
     codes: Option<(PrimitiveArray<u32>, Arc<CategoricalMapping>)>,
 }
 

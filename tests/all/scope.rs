@@ -529,7 +529,7 @@ fn json_report_written_in_parallel_is_serde_json_pretty_byte_for_byte() {
 }
 
 /// `scope` builds only the columns the engine reads, the repetitive ones categorical
-/// (`Columns::Scope`): on the bundled samples, the test fixtures and the real export, the
+/// (`Columns::Views`): on the bundled samples, the test fixtures and the real export, the
 /// findings are those of a frame with every column as text, and the columns left out are not
 /// there.
 #[test]
@@ -548,7 +548,7 @@ fn a_scope_frame_gives_the_findings_of_a_full_frame() {
         };
         ingest(&paths, &opts, &NoProgress).frame
     };
-    let (full, lean) = (read(Columns::All), read(Columns::Scope));
+    let (full, lean) = (read(Columns::All), read(Columns::Views));
     assert_eq!(full.height(), lean.height());
     assert!(lean.items.column(col::INTERNET_MESSAGE_ID_RAW).is_err());
     assert!(lean.records.column(col::MAILBOX_GUID).is_err());
