@@ -3,9 +3,9 @@
 //!
 //! Repeated strings (mailbox, IP, client, folder…) are stored once per block: the string column
 //! is an Arrow view array, and every repeat is a 16-byte view pointing at the first copy. In a
-//! frame built for the scope engine (`Columns::Views`), columns with few distinct values in a whole run
-//! (operation, mailbox, client, folder…) are categorical instead: a 4-byte code a cell into
-//! polars' global mapping, which holds each value once for the run.
+//! frame built for the scope engine (`Columns::Views`), columns with few distinct values in a
+//! whole run (operation, mailbox, client, folder…) are categorical instead: a 4-byte code a
+//! cell into polars' global mapping, which holds each value once for the run.
 
 use super::{Columns, Frame, col};
 use crate::model::{Item, Micros, Record};
@@ -25,8 +25,8 @@ enum Repeats {
     Interned,
     /// The same value on consecutive rows (a record's id on each of its items): reuse the last.
     Runs,
-    /// Few distinct values in a whole run (hundreds to thousands): interned per block, or
-    /// categorical in a `Columns::Views` frame.
+    /// Few distinct values in a whole run for its rows (mailboxes, clients, folders), or mostly
+    /// null: interned per block, or categorical in a `Columns::Views` frame.
     Few,
 }
 
