@@ -273,31 +273,28 @@ fn take_each(df: DataFrame, idx: &IdxCa) -> PolarsResult<DataFrame> {
     DataFrame::new(idx.len(), columns)
 }
 
-/// Borrowed column vectors of the frame, for the scope engine's row-wise rules.
 /// A string column read where it lies in the frame (the Arrow array of a single-chunk column is
-/// shared, not copied): row `i`'s value is a view lookup.
-pub struct Strs {
-    array: Utf8ViewArray,
+/// shared, not copied): row `i`'s value is a view lookup, or a code looked up in its mapping.
+pub enum Strs {
+    Text(Utf8ViewArray),
     /// A categorical column (`Columns::Views`): its codes and the mapping they index.
-    codes: Option<(PrimitiveArray<u32>, Arc<CategoricalMapping>)>,
+    Codes(PrimitiveArray<u32>, Arc<CategoricalMapping>),
 }
 
 impl Strs {
     fn of(df: &DataFrame, name: &str) -> PolarsResult<Strs> {
         let column = df.column(name)?;
+        // A frame from `ingest` is single-chunk; another is joined here (views or codes copied,
+        // text not).
         if let Ok(cats) = column.cat32() {
             let codes = cats.physical().rechunk();
             let codes = match codes.downcast_iter().next() {
                 Some(a) => a.clone(),
                 None => PrimitiveArray::new_empty(ArrowDataType::UInt32),
             };
-            return Ok(Strs {
-                array: Utf8ViewArray::new_empty(ArrowDataType::Utf8View),
-                codes: Some((codes, cats.get_mapping().clone())),
-            });
+            return Ok(Strs::Codes(codes, cats.get_mapping().clone()));
         }
         let column = column.str()?;
-        // A frame from `ingest` is single-chunk; another is joined here (views copied, text not).
         let joined;
         let column = if column.chunks().len() == 1 {
             column
@@ -305,27 +302,24 @@ impl Strs {
             joined = column.rechunk();
             joined.as_ref()
         };
-        let array = match column.downcast_iter().next() {
+        Ok(Strs::Text(match column.downcast_iter().next() {
             Some(a) => a.clone(),
             None => Utf8ViewArray::new_empty(ArrowDataType::Utf8View),
-        };
-        Ok(Strs { array, codes: None })
+        }))
     }
 
     /// Row `i`'s value, `None` when null.
     #[inline]
     pub fn at(&self, i: usize) -> Option<&str> {
-        if let Some((codes, mapping)) = &self.codes {
-            return if codes.is_null(i) {
-                None
-            } else {
-                mapping.cat_to_str(codes.value(i))
-            };
-        }
-        if self.array.is_null(i) {
-            None
-        } else {
-            Some(self.array.value(i))
+        match self {
+            Strs::Text(array) => (!array.is_null(i)).then(|| array.value(i)),
+            Strs::Codes(codes, mapping) => {
+                if codes.is_null(i) {
+                    None
+                } else {
+                    mapping.cat_to_str(codes.value(i))
+                }
+            }
         }
     }
 
@@ -336,6 +330,7 @@ impl Strs {
     }
 }
 
+/// Borrowed column vectors of the frame, for the scope engine's row-wise rules.
 pub struct RecordsView {
     pub time: Vec<Micros>,
     pub record_id: Strs,

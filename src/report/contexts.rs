@@ -1,7 +1,7 @@
 //! `mailscope contexts`: access contexts per mailbox, for choosing indicators.
 
 use super::AccessContext;
-use super::csv::safe_cell;
+use super::csv::{o, safe_cell};
 use super::text::plain as clean;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -55,9 +55,6 @@ pub fn render(
             w.write_record(header).map_err(|e| e.to_string())?;
             for (mb, cs) in all {
                 for c in cs {
-                    let o = |s: &Option<std::sync::Arc<str>>| {
-                        s.as_deref().unwrap_or_default().to_string()
-                    };
                     let row = [
                         mb.clone(),
                         o(&c.client_ip),
@@ -67,7 +64,7 @@ pub fn render(
                         o(&c.actor),
                         o(&c.logon_type),
                         c.attribution.to_string(),
-                        c.why.clone().unwrap_or_default(),
+                        o(&c.why),
                         c.first_seen.clone(),
                         c.last_seen.clone(),
                         c.records.to_string(),

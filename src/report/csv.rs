@@ -22,7 +22,8 @@ pub fn safe_cell(s: &str) -> String {
     out
 }
 
-fn o(s: &Option<impl AsRef<str>>) -> String {
+/// An optional value as a cell (empty when absent).
+pub(super) fn o(s: &Option<impl AsRef<str>>) -> String {
     s.as_ref()
         .map(|s| s.as_ref().to_string())
         .unwrap_or_default()

@@ -143,12 +143,14 @@ pub fn attribute(v: &RecordsView, cfg: &ScopeConfig, m: &Matcher) -> Vec<Attribu
     out
 }
 
-/// The in-window records of each mailbox `keep` takes, in row order; mailboxes in name order.
+/// The in-window records of each mailbox the configuration asks for (all when it names none),
+/// in row order; mailboxes in name order.
 fn rows_by_mailbox<'v>(
     v: &'v RecordsView,
     attr: &[Attribution],
-    keep: impl Fn(&str) -> bool,
+    cfg: &ScopeConfig,
 ) -> Vec<(&'v str, Vec<usize>)> {
+    let keep = |mb: &str| cfg.mailboxes.is_empty() || cfg.mailboxes.iter().any(|m| m == mb);
     let mut rows: HashMap<&str, Vec<usize>, FastHash> = HashMap::default();
     for (i, a) in attr.iter().enumerate() {
         match v.mailbox.at(i) {
@@ -263,9 +265,7 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
             last_audited = mb;
         }
     }
-    let groups = rows_by_mailbox(&v, &attr, |mb| {
-        cfg.mailboxes.is_empty() || cfg.mailboxes.iter().any(|m| m == mb)
-    });
+    let groups = rows_by_mailbox(&v, &attr, cfg);
 
     crate::timing::phase("mailboxes grouped");
     let axis = timeline_axis(&v, cfg);
@@ -895,9 +895,7 @@ pub fn all_contexts(
         attr,
         items_of,
     } = attributed(frame, cfg)?;
-    let groups = rows_by_mailbox(&v, &attr, |mb| {
-        cfg.mailboxes.is_empty() || cfg.mailboxes.iter().any(|m| m == mb)
-    });
+    let groups = rows_by_mailbox(&v, &attr, cfg);
     Ok(groups
         .into_iter()
         .map(|(mb, rows)| {
