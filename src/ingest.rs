@@ -7,7 +7,9 @@ use crate::frame::{Columns, Frame, col, str_col, time_col};
 use crate::input::{self, Skipped};
 use crate::model::{Format, Micros, Record};
 use crate::parse::{self, FileNote, ParseOptions, ParsedFile, Reject};
+use crate::progress::Progress;
 use crate::time::DateOrder;
+use crate::warning::Warning;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -35,16 +37,6 @@ impl Default for IngestOptions {
     }
 }
 
-/// Progress reporting without the library knowing how it is shown.
-pub trait Progress: Sync {
-    fn start(&self, _total_bytes: u64) {}
-    fn advance(&self, _bytes: u64, _records: u64) {}
-    fn finish(&self) {}
-}
-
-pub struct NoProgress;
-impl Progress for NoProgress {}
-
 /// One input file and what became of it.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileSummary {
@@ -67,25 +59,6 @@ pub struct FileSummary {
     pub last_micros: Option<Micros>,
     pub rejects: Vec<Reject>,
     pub notes: Vec<FileNote>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Warning {
-    pub code: String,
-    pub message: String,
-    pub path: Option<String>,
-    pub line: Option<u64>,
-}
-
-impl Warning {
-    /// ` (path:line)`, ` (path)` or nothing: where the warning points.
-    pub fn location(&self) -> String {
-        match (&self.path, self.line) {
-            (Some(p), Some(l)) => format!(" ({p}:{l})"),
-            (Some(p), None) => format!(" ({p})"),
-            _ => String::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,8 +1,9 @@
 //! `mailscope inspect`: what was read, per file and overall.
 
-use crate::ingest::{FileSummary, Ingest, SkippedOut, Warning};
+use crate::ingest::{FileSummary, Ingest, SkippedOut};
 use crate::model::is_mail_items_accessed;
 use crate::report::text::plain as clean;
+use crate::warning::Warning;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

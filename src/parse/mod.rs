@@ -60,7 +60,7 @@ pub struct ParseOptions<'a> {
     /// Day/month order for culture dates when a file's own values do not settle it.
     pub date_order: Option<DateOrder>,
     /// Told of each parsed chunk (bytes, records), so a large file moves a progress bar.
-    pub progress: Option<&'a dyn crate::ingest::Progress>,
+    pub progress: Option<&'a dyn crate::progress::Progress>,
     /// Turn records into frame blocks as soon as each chunk is parsed (`ParsedFile::blocks`),
     /// so that a large file is never held as rows and columns at once.
     pub columnar: bool,

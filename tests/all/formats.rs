@@ -196,7 +196,7 @@ fn ambiguous_culture_dates_are_flagged_and_follow_date_order() {
             date_order: Some(mailscope::time::DateOrder::Dmy),
             ..Default::default()
         },
-        &mailscope::ingest::NoProgress,
+        &mailscope::progress::NoProgress,
     );
     assert_eq!(rfc3339(dmy.records()[0].time), "2024-02-01T10:00:00Z");
 }

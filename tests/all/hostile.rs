@@ -205,7 +205,8 @@ fn a_stray_quote_costs_only_what_it_swallows_and_is_reported() {
 /// to exactly its size, not past it.
 #[test]
 fn a_file_cut_again_by_scanning_is_counted_once_by_the_progress_bar() {
-    use mailscope::ingest::{IngestOptions, Progress, ingest};
+    use mailscope::ingest::{IngestOptions, ingest};
+    use mailscope::progress::Progress;
     use std::sync::atomic::{AtomicU64, Ordering};
     #[derive(Default)]
     struct Sum(AtomicU64);

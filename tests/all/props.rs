@@ -1,8 +1,9 @@
 //! Properties of the readers, over generated inputs.
 
 use mailscope::detect::{Detected, detect};
-use mailscope::ingest::{IngestOptions, NoProgress, ingest, parse_bytes};
+use mailscope::ingest::{IngestOptions, ingest, parse_bytes};
 use mailscope::parse::ParseOptions;
+use mailscope::progress::NoProgress;
 use proptest::prelude::*;
 
 const HEADER: &str = "RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames\r\n";

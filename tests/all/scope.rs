@@ -4,7 +4,7 @@
 use crate::util::*;
 use mailscope::frame::Frame;
 use mailscope::model::{Item, Record, normalize_message_id};
-use mailscope::report::{MailboxScope, Verdict};
+use mailscope::scope::findings::{MailboxScope, Verdict};
 use mailscope::scope::indicators::Indicators;
 use mailscope::scope::{ScopeConfig, compute};
 
@@ -535,7 +535,8 @@ fn json_report_written_in_parallel_is_serde_json_pretty_byte_for_byte() {
 #[test]
 fn a_scope_frame_gives_the_findings_of_a_full_frame() {
     use mailscope::frame::{Columns, col};
-    use mailscope::ingest::{IngestOptions, NoProgress, ingest};
+    use mailscope::ingest::{IngestOptions, ingest};
+    use mailscope::progress::NoProgress;
     let mut paths = vec![root().join("samples"), root().join("tests/fixtures")];
     let real = root().join("../shared/samples/real");
     if real.is_dir() {

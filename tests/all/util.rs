@@ -1,4 +1,5 @@
-use mailscope::ingest::{Ingest, IngestOptions, NoProgress, ingest};
+use mailscope::ingest::{Ingest, IngestOptions, ingest};
+use mailscope::progress::NoProgress;
 use std::path::{Path, PathBuf};
 
 pub fn root() -> PathBuf {

@@ -1,0 +1,204 @@
+//! The command line's arguments (clap derive), grouped as the commands share them.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "mailscope",
+    version,
+    about = "Which mail did the attacker see? Compromise scope from Microsoft 365 / Exchange mailbox-audit exports, offline."
+)]
+#[command(
+    after_help = "Example:\n  mailscope inspect evidence/\n  mailscope contexts evidence/ --mailbox alice@contoso.com\n  mailscope scope evidence/ --attacker-ip 203.0.113.66 --format json --output scope.json"
+)]
+pub struct Cli {
+    /// No progress bar.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Worker threads (0 = one per core).
+    #[arg(long, global = true, default_value_t = 0)]
+    pub threads: usize,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// What was read: per file format, encoding, rows, records, duplicates, rejects, time span.
+    Inspect(InspectArgs),
+    /// Write the normalized frame (records, and items next to it) as Parquet, CSV or JSON Lines.
+    Export(ExportArgs),
+    /// The compromise scope per mailbox.
+    Scope(ScopeArgs),
+    /// One CSV row per record with its attribution, in Timesketch's import format.
+    Timeline(TimelineArgs),
+    /// Access contexts per mailbox (IP, session, client, app, actor, logon type), to pick indicators.
+    Contexts(ContextsArgs),
+}
+
+#[derive(Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[arg(long, value_enum, default_value_t = InspectFormat::Text)]
+    pub format: InspectFormat,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// FILE.parquet, FILE.csv or FILE.jsonl; items go to FILE.items.<ext>.
+    #[arg(long)]
+    pub output: PathBuf,
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args)]
+pub struct ScopeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub ind: IndicatorArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[arg(long, value_enum, default_value_t = ScopeFormat::Text)]
+    pub format: ScopeFormat,
+    /// File (or folder for csv) to write; standard output when absent (not for csv).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    #[arg(long)]
+    pub force: bool,
+    /// Display times in this zone (UTC, +02:00, or an IANA name like Europe/Berlin); JSON, CSV and HTML stay UTC.
+    #[arg(long)]
+    pub tz: Option<String>,
+}
+
+#[derive(Args)]
+pub struct TimelineArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub ind: IndicatorArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// The CSV to write.
+    #[arg(long)]
+    pub output: PathBuf,
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args)]
+pub struct ContextsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub ind: IndicatorArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[arg(long, value_enum, default_value_t = ContextsFmt::Text)]
+    pub format: ContextsFmt,
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args)]
+pub struct InputArgs {
+    /// Export files or evidence folders (walked recursively).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Day/month order for culture-formatted dates when a file does not settle it.
+    #[arg(long, value_enum)]
+    pub date_order: Option<DateOrderArg>,
+    /// Read files instead of memory-mapping them (live or network files).
+    #[arg(long)]
+    pub no_mmap: bool,
+}
+
+#[derive(Args, Default)]
+pub struct IndicatorArgs {
+    /// Attacker IP or CIDR (IPv4/IPv6); repeatable.
+    #[arg(long = "attacker-ip", value_name = "IP|CIDR")]
+    pub attacker_ip: Vec<String>,
+    /// Attacker SessionId or AADSessionId; repeatable.
+    #[arg(long = "attacker-session", value_name = "ID")]
+    pub attacker_session: Vec<String>,
+    /// Substring of the attacker's ClientInfoString; repeatable.
+    #[arg(long = "attacker-client", value_name = "TEXT")]
+    pub attacker_client: Vec<String>,
+    /// Attacker AppId / ClientAppId; repeatable.
+    #[arg(long = "attacker-app", value_name = "GUID")]
+    pub attacker_app: Vec<String>,
+    /// Attacker actor (UPN or SID); repeatable.
+    #[arg(long = "attacker-user", value_name = "UPN|SID")]
+    pub attacker_user: Vec<String>,
+    /// Never attacker (IP or CIDR); repeatable.
+    #[arg(long = "trusted-ip", value_name = "IP|CIDR")]
+    pub trusted_ip: Vec<String>,
+    /// Case file (TOML, or JSON by .json extension) with the same indicators, and start/end.
+    #[arg(long, value_name = "FILE")]
+    pub indicators: Option<PathBuf>,
+    /// Do not link records to the attacker through shared sessions.
+    #[arg(long)]
+    pub no_session_link: bool,
+}
+
+#[derive(Args, Default)]
+pub struct FilterArgs {
+    /// Window start (RFC 3339 or YYYY-MM-DD, UTC), inclusive.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Window end (RFC 3339 or YYYY-MM-DD, UTC), exclusive.
+    #[arg(long)]
+    pub end: Option<String>,
+    /// Limit to these mailboxes; repeatable.
+    #[arg(long)]
+    pub mailbox: Vec<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum DateOrderArg {
+    Mdy,
+    Dmy,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+pub enum InspectFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+pub enum ContextsFmt {
+    Text,
+    Json,
+    Csv,
+}
+impl std::fmt::Display for ContextsFmt {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(match self {
+            ContextsFmt::Text => "text",
+            ContextsFmt::Json => "json",
+            ContextsFmt::Csv => "csv",
+        })
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+pub enum ScopeFormat {
+    Text,
+    Json,
+    Csv,
+    Md,
+    Html,
+}

@@ -1,0 +1,264 @@
+//! One function per command: read the inputs, run the library, write the output.
+
+use super::Failure;
+use super::args::*;
+use super::bar;
+use super::output::{check_output, write_out, write_with};
+use anyhow::{Context, Result, anyhow, bail};
+use mailscope::frame::{Columns, ExportFormat, Frame, items_path, write_table};
+use mailscope::ingest::{self, Ingest, IngestOptions};
+use mailscope::progress::NoProgress;
+use mailscope::report::text::{Style, parse_tz};
+use mailscope::scope::ScopeConfig;
+use mailscope::scope::indicators::{CaseFile, Indicators};
+use mailscope::time::DateOrder;
+use mailscope::timing;
+use std::io::Write;
+
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Inspect(a) => inspect(a, quiet),
+        Command::Export(a) => export(a, quiet),
+        Command::Scope(a) => scope(a, quiet),
+        Command::Timeline(a) => timeline(a, quiet),
+        Command::Contexts(a) => contexts(a, quiet),
+    }
+}
+
+fn read_inputs(input: &InputArgs, quiet: bool, columns: Columns) -> Result<Ingest, Failure> {
+    let opts = IngestOptions {
+        columns,
+        use_mmap: !input.no_mmap,
+        date_order: input.date_order.map(|d| match d {
+            DateOrderArg::Mdy => DateOrder::Mdy,
+            DateOrderArg::Dmy => DateOrder::Dmy,
+        }),
+    };
+    let ing = match bar::for_run(quiet) {
+        Some(bar) => ingest::ingest(&input.paths, &opts, &bar),
+        None => ingest::ingest(&input.paths, &opts, &NoProgress),
+    };
+    if ing.files.is_empty() {
+        let why = ing
+            .skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.path, s.reason))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Failure::NothingRead(if why.is_empty() {
+            "no files found".into()
+        } else {
+            why
+        }));
+    }
+    Ok(ing)
+}
+
+fn scope_config(ind: &IndicatorArgs, filter: &FilterArgs) -> Result<ScopeConfig> {
+    let mut indicators = Indicators {
+        attacker_ip: ind.attacker_ip.clone(),
+        attacker_session: ind.attacker_session.clone(),
+        attacker_client: ind.attacker_client.clone(),
+        attacker_app: ind.attacker_app.clone(),
+        attacker_user: ind.attacker_user.clone(),
+        trusted_ip: ind.trusted_ip.clone(),
+    };
+    let (mut start, mut end) = (filter.start.clone(), filter.end.clone());
+    if let Some(path) = &ind.indicators {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading case file {}", path.display()))?;
+        let is_json = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let case = CaseFile::parse(&text, is_json)
+            .map_err(|e| anyhow!("case file {}: {e}", path.display()))?;
+        indicators.merge(case.indicators);
+        start = start.or(case.start);
+        end = end.or(case.end);
+    } else {
+        indicators.merge(Indicators::default());
+    }
+    indicators.compile().map_err(|e| anyhow!(e))?;
+    let bound = |s: &Option<String>, flag: &str| -> Result<Option<i64>> {
+        s.as_deref()
+            .map(|v| {
+                mailscope::time::parse_bound(v)
+                    .ok_or_else(|| anyhow!("{flag} '{v}': expected RFC 3339 or YYYY-MM-DD"))
+            })
+            .transpose()
+    };
+    let cfg = ScopeConfig {
+        indicators,
+        start: bound(&start, "--start")?,
+        end: bound(&end, "--end")?,
+        mailboxes: filter
+            .mailbox
+            .iter()
+            .map(|m| m.trim().to_lowercase())
+            .collect(),
+        session_link: !ind.no_session_link,
+    };
+    if let (Some(s), Some(e)) = (cfg.start, cfg.end) {
+        if s >= e {
+            bail!("--start must be before --end");
+        }
+    }
+    Ok(cfg)
+}
+
+fn inspect(a: InspectArgs, quiet: bool) -> Result<(), Failure> {
+    if let Some(o) = &a.output {
+        check_output(o, &a.input.paths, a.force, false)?;
+    }
+    let ing = read_inputs(&a.input, quiet, Columns::Views)?;
+    let rep = mailscope::inspect::build(&ing);
+    let text = match a.format {
+        InspectFormat::Text => mailscope::inspect::render_text(&rep),
+        InspectFormat::Json => {
+            serde_json::to_string_pretty(&rep).map_err(anyhow::Error::from)? + "\n"
+        }
+    };
+    write_out(&a.output, &text)?;
+    Ok(())
+}
+
+fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
+    let output = &a.output;
+    let fmt = ExportFormat::from_path(output).ok_or_else(|| {
+        anyhow!(
+            "--output {}: use a .parquet, .csv or .jsonl file name",
+            output.display()
+        )
+    })?;
+    let items_out = items_path(output);
+    check_output(output, &a.input.paths, a.force, false)?;
+    check_output(&items_out, &a.input.paths, a.force, false)?;
+    let mut ing = read_inputs(&a.input, quiet, Columns::All)?;
+    let mut frame = std::mem::replace(&mut ing.frame, Frame::empty());
+    for (df, path) in [(&mut frame.records, output), (&mut frame.items, &items_out)] {
+        let f =
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let mut w = std::io::BufWriter::new(f);
+        write_table(df, fmt, &mut w).with_context(|| format!("writing {}", path.display()))?;
+        w.flush().map_err(anyhow::Error::from)?;
+    }
+    if !quiet {
+        eprintln!(
+            "wrote {} records to {} and {} items to {} ({} rows read, {} duplicates, {} rejected)",
+            frame.records.height(),
+            output.display(),
+            frame.items.height(),
+            items_out.display(),
+            ing.rows(),
+            ing.duplicates(),
+            ing.rejected()
+        );
+    }
+    Ok(())
+}
+
+fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
+    let command_line: Vec<String> = std::env::args().collect();
+    let cfg = scope_config(&a.ind, &a.filter)?;
+    if cfg.indicators.is_empty() {
+        return Err(Failure::Usage(anyhow!(
+            "no attacker indicator given (--attacker-ip, --attacker-session, --attacker-client, --attacker-app, --attacker-user or --indicators FILE).\n\
+             Run `mailscope contexts {}` to see the access contexts per mailbox and pick the attacker's.",
+            a.input
+                .paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        )));
+    }
+    let tz = match &a.tz {
+        Some(t) => parse_tz(t).map_err(|e| anyhow!(e))?,
+        None => None,
+    };
+    let output = &a.output;
+    if a.format == ScopeFormat::Csv && output.is_none() {
+        return Err(Failure::Usage(anyhow!(
+            "--format csv writes a folder: give it with --output DIR"
+        )));
+    }
+    if let Some(o) = output {
+        check_output(o, &a.input.paths, a.force, a.format == ScopeFormat::Csv)?;
+    }
+    timing::start();
+    let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
+    timing::phase("read, parse and frame");
+    let frame = std::mem::replace(&mut ing.frame, Frame::empty());
+    if std::env::var_os("MAILSCOPE_MEMSTATS").is_some() {
+        super::memstats::print_frame(&frame);
+    }
+    let scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;
+    // The report needs the findings, not the columns: their pages go back before the
+    // report is rendered.
+    drop(frame);
+    mailscope::alloc::release_freed();
+    timing::phase("scope");
+    let mut report = mailscope::report::build_report(&ing, scope, &cfg, command_line);
+    timing::phase("report built");
+    let style = |markdown| Style {
+        markdown,
+        tz,
+        list_limit: if markdown { usize::MAX } else { 20 },
+    };
+    match a.format {
+        ScopeFormat::Json => write_with(output, |w| report.write_json(w))?,
+        ScopeFormat::Text => write_out(
+            output,
+            &mailscope::report::text::render(&report, &style(false)),
+        )?,
+        ScopeFormat::Md => write_out(
+            output,
+            &mailscope::report::text::render(&report, &style(true)),
+        )?,
+        ScopeFormat::Html => {
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            write_out(output, &mailscope::report::html::render(&report, &now))?
+        }
+        ScopeFormat::Csv => {
+            let dir = output.as_ref().expect("checked above");
+            mailscope::report::csv::write_folder(&report, dir)
+                .with_context(|| format!("writing {}", dir.display()))?;
+        }
+    }
+    timing::phase("report written");
+    Ok(())
+}
+
+fn timeline(a: TimelineArgs, quiet: bool) -> Result<(), Failure> {
+    let cfg = scope_config(&a.ind, &a.filter)?;
+    check_output(&a.output, &a.input.paths, a.force, false)?;
+    let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
+    let frame = std::mem::replace(&mut ing.frame, Frame::empty());
+    let file = std::fs::File::create(&a.output)
+        .with_context(|| format!("creating {}", a.output.display()))?;
+    let rows = mailscope::report::timesketch::write(&frame, &cfg, std::io::BufWriter::new(file))
+        .map_err(|e| anyhow!(e))?;
+    if !quiet {
+        eprintln!("wrote {rows} timeline rows to {}", a.output.display());
+    }
+    Ok(())
+}
+
+fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
+    let cfg = scope_config(&a.ind, &a.filter)?;
+    if let Some(o) = &a.output {
+        check_output(o, &a.input.paths, a.force, false)?;
+    }
+    let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
+    let frame = std::mem::replace(&mut ing.frame, Frame::empty());
+    let all = mailscope::scope::all_contexts(&frame, &cfg).map_err(|e| anyhow!(e))?;
+    let text = mailscope::report::contexts::render(
+        &all,
+        a.format.to_string().as_str(),
+        !cfg.indicators.is_empty(),
+    )
+    .map_err(|e| anyhow!(e))?;
+    write_out(&a.output, &text)?;
+    Ok(())
+}

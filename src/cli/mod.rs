@@ -1,0 +1,22 @@
+//! The command line: arguments (`args`), one function per command (`commands`), where output may
+//! go (`output`), the progress bar (`bar`) and the benchmark's memory figures (`memstats`).
+
+pub mod args;
+mod bar;
+pub mod commands;
+pub mod memstats;
+mod output;
+
+/// Why a command failed, and so its exit code.
+pub enum Failure {
+    /// Exit 1: bad arguments, an unreadable case file, an output refused or not written.
+    Usage(anyhow::Error),
+    /// Exit 2: no input could be read at all.
+    NothingRead(String),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Usage(e)
+    }
+}

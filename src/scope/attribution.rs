@@ -1,0 +1,119 @@
+//! Attribution (scope-rules.md, "Attribution"): every record in the window is trusted, attacker,
+//! linked (shares a session with an attacker record, transitively) or other — first match wins.
+
+use super::ScopeConfig;
+use super::indicators::{self, Matcher};
+use crate::frame::RecordsView;
+use crate::model::{Micros, lowercased};
+use rayon::prelude::*;
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use super::FastHash;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attribution {
+    OutOfWindow,
+    Trusted(String),
+    Attacker(String),
+    Linked(String),
+    Other,
+}
+
+impl Attribution {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Attribution::OutOfWindow => "out-of-window",
+            Attribution::Trusted(_) => "trusted",
+            Attribution::Attacker(_) => "attacker",
+            Attribution::Linked(_) => "linked",
+            Attribution::Other => "other",
+        }
+    }
+    pub fn why(&self) -> Option<&str> {
+        match self {
+            Attribution::Trusted(w) | Attribution::Attacker(w) | Attribution::Linked(w) => Some(w),
+            _ => None,
+        }
+    }
+    pub fn is_attacker_activity(&self) -> bool {
+        matches!(self, Attribution::Attacker(_) | Attribution::Linked(_))
+    }
+}
+
+fn sessions_of(v: &RecordsView, i: usize) -> [Option<&str>; 3] {
+    [v.session_id.at(i), v.aad_session_id.at(i), v.token_id.at(i)]
+}
+
+fn in_window(t: Micros, cfg: &ScopeConfig) -> bool {
+    cfg.start.is_none_or(|s| t >= s) && cfg.end.is_none_or(|e| t < e)
+}
+
+/// Attribute every record exactly once.
+pub fn attribute(v: &RecordsView, cfg: &ScopeConfig, m: &Matcher) -> Vec<Attribution> {
+    let n = v.time.len();
+    let mut out: Vec<Attribution> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            if !in_window(v.time[i], cfg) {
+                return Attribution::OutOfWindow;
+            }
+            let c = indicators::Context {
+                ip: v.client_ip.at(i),
+                sessions: sessions_of(v, i),
+                client_info: v.client_info.at(i),
+                apps: [v.app_id.at(i), v.client_app_id.at(i)],
+                actors: [v.actor.at(i), v.actor_sid.at(i)],
+            };
+            if let Some(w) = m.trusted(&c) {
+                Attribution::Trusted(w)
+            } else if let Some(w) = m.attacker(&c) {
+                Attribution::Attacker(w)
+            } else {
+                Attribution::Other
+            }
+        })
+        .collect();
+    if !cfg.session_link {
+        return out;
+    }
+    // Linking is transitive over sessions only: grow the attacker session set to a fixed point.
+    // Session ids compare case-insensitively; each is lowercased once, here.
+    let keys: Vec<[Option<Cow<str>>; 3]> = (0..n)
+        .into_par_iter()
+        .map(|i| sessions_of(v, i).map(|s| s.map(|s| lowercased(Cow::Borrowed(s)))))
+        .collect();
+    let mut sessions: HashMap<&str, &str, FastHash> = HashMap::default();
+    for i in 0..n {
+        if let Attribution::Attacker(_) = out[i] {
+            for k in keys[i].iter().flatten() {
+                sessions.entry(k).or_insert(v.record_id.text(i));
+            }
+        }
+    }
+    loop {
+        let mut changed = false;
+        for i in 0..n {
+            if out[i] != Attribution::Other {
+                continue;
+            }
+            let hit = sessions_of(v, i)
+                .into_iter()
+                .zip(&keys[i])
+                .find_map(|(s, k)| Some((s?, *sessions.get(k.as_deref()?)?)));
+            if let Some((s, shared_with)) = hit {
+                out[i] = Attribution::Linked(format!(
+                    "session {s} (shared with attacker record {shared_with})"
+                ));
+                for k in keys[i].iter().flatten() {
+                    sessions.entry(k).or_insert(v.record_id.text(i));
+                }
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    out
+}
