@@ -59,16 +59,28 @@ impl Format {
     }
 }
 
-/// Every value the parsers give `Record::time_source`.
+/// The values parsers give `Record::time_source`: which field and rule produced `time`.
+pub mod time_source {
+    pub const AUDITDATA_CREATION_TIME: &str = "AuditData.CreationTime";
+    pub const CREATION_DATE: &str = "CreationDate";
+    pub const LAST_ACCESSED: &str = "LastAccessed";
+    pub const LAST_ACCESSED_WITH_OFFSET: &str = "LastAccessed (offset applied)";
+    pub const RUN_DATE: &str = "RunDate";
+    pub const CULTURE_MONTH_FIRST: &str = "culture date (month/day/year, UTC)";
+    pub const CULTURE_DAY_FIRST: &str = "culture date (day/month/year, UTC)";
+    pub const CULTURE_YEAR_FIRST: &str = "culture date (year first, UTC)";
+}
+
+/// Every value of `time_source`.
 pub const TIME_SOURCES: &[&str] = &[
-    "AuditData.CreationTime",
-    "CreationDate",
-    "LastAccessed",
-    "LastAccessed (offset applied)",
-    "RunDate",
-    "culture date (month/day/year, UTC)",
-    "culture date (day/month/year, UTC)",
-    "culture date (year first, UTC)",
+    time_source::AUDITDATA_CREATION_TIME,
+    time_source::CREATION_DATE,
+    time_source::LAST_ACCESSED,
+    time_source::LAST_ACCESSED_WITH_OFFSET,
+    time_source::RUN_DATE,
+    time_source::CULTURE_MONTH_FIRST,
+    time_source::CULTURE_DAY_FIRST,
+    time_source::CULTURE_YEAR_FIRST,
 ];
 
 /// The static `time_source` with this text (`""` for none known): frames store it as a string.

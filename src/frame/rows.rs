@@ -130,7 +130,7 @@ mod tests {
         let long = "a value longer than twelve bytes";
         Record {
             time: 1_700_000_000_000_000 + i as i64,
-            time_source: "AuditData.CreationTime",
+            time_source: crate::model::time_source::AUDITDATA_CREATION_TIME,
             record_id: format!("id-{i:040}").into(),
             file: i % 2,
             line: i as u64 + 2,

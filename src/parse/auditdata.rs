@@ -5,7 +5,7 @@
 use super::flex::Flex;
 use super::mailbox::{derive_mailbox, logon_type_name, summarize_params};
 use crate::ip;
-use crate::model::{Item, Record, lowercased, normalized_message_id};
+use crate::model::{Item, Record, lowercased, normalized_message_id, time_source};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -240,7 +240,7 @@ fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {
     let time = ad.creation_time.get().and_then(crate::time::parse_iso);
     if let Some(t) = time {
         r.time = t;
-        r.time_source = "AuditData.CreationTime";
+        r.time_source = time_source::AUDITDATA_CREATION_TIME;
     }
     r.record_id = ad.id.cow().unwrap_or_default();
     r.operation = ad.operation.cow().unwrap_or_default();
@@ -398,6 +398,17 @@ fn detail(ad: &AuditData, params: &[(String, String)]) -> Option<String> {
     }
 }
 
+/// Items from a `Folders` JSON list on its own (Search-MailboxAuditLog's
+/// `AggregatedRecordFoldersData` column carries the same shape as AuditData's `Folders`).
+pub fn parse_folders(json: &str) -> Option<Vec<Item<'_>>> {
+    let folders: Vec<AggFolder> = serde_json::from_str(json).ok()?;
+    let ad = AuditData {
+        folders: Some(folders),
+        ..AuditData::default()
+    };
+    Some(convert(&ad).record.items)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -458,15 +469,4 @@ mod tests {
         );
         let _ = parse(&deep_known);
     }
-}
-
-/// Items from a `Folders` JSON list on its own (Search-MailboxAuditLog's
-/// `AggregatedRecordFoldersData` column carries the same shape as AuditData's `Folders`).
-pub fn parse_folders(json: &str) -> Option<Vec<Item<'_>>> {
-    let folders: Vec<AggFolder> = serde_json::from_str(json).ok()?;
-    let ad = AuditData {
-        folders: Some(folders),
-        ..AuditData::default()
-    };
-    Some(convert(&ad).record.items)
 }

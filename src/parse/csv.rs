@@ -11,7 +11,7 @@ use super::{
 };
 use crate::detect::CsvLayout;
 use crate::ip;
-use crate::model::{Format, Item, Record, non_empty, normalize_message_id};
+use crate::model::{Format, Item, Record, non_empty, normalize_message_id, time_source};
 use rayon::prelude::*;
 use std::borrow::Cow;
 
@@ -443,7 +443,7 @@ fn audit_data_row<'t>(row: &Row<'_, 't>, cols: &Columns) -> RowResult<'t> {
     let date = cell(row, cols.creation_date)
         .map(str::to_string)
         .or(parsed.wrapper_date);
-    time_from_column(r, date, "CreationDate")
+    time_from_column(r, date, time_source::CREATION_DATE)
 }
 
 fn time_from_column<'t>(
@@ -544,7 +544,7 @@ fn mailbox_audit_row(row: &Row, cols: &Columns) -> RowResult<'static> {
         )),
     };
     let date = g("lastaccessed").map(str::to_string);
-    time_from_column(r, date, "LastAccessed")
+    time_from_column(r, date, time_source::LAST_ACCESSED)
 }
 
 fn own(s: &str) -> Cow<'static, str> {

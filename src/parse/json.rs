@@ -132,7 +132,7 @@ pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
                             match crate::time::parse_iso(&d) {
                                 Some(t) => {
                                     r.time = t;
-                                    r.time_source = "CreationDate";
+                                    r.time_source = crate::model::time_source::CREATION_DATE;
                                     RowOutcome::Ok(r)
                                 }
                                 None => RowOutcome::NeedsDate(r, d),

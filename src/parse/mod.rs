@@ -10,7 +10,7 @@ pub mod mailbox;
 pub mod xml;
 
 use crate::frame::Frame;
-use crate::model::Record;
+use crate::model::{Record, time_source};
 use crate::time::{self, DateOrder};
 
 /// A row that could not become a record, with where and why.
@@ -219,11 +219,11 @@ pub fn finish_chunks(
                         r.time = t;
                         r.time_source = if time::is_order_dependent(&d) {
                             match order {
-                                DateOrder::Mdy => "culture date (month/day/year, UTC)",
-                                DateOrder::Dmy => "culture date (day/month/year, UTC)",
+                                DateOrder::Mdy => time_source::CULTURE_MONTH_FIRST,
+                                DateOrder::Dmy => time_source::CULTURE_DAY_FIRST,
                             }
                         } else {
-                            "culture date (year first, UTC)"
+                            time_source::CULTURE_YEAR_FIRST
                         };
                         records.push(r);
                     }

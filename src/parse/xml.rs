@@ -8,7 +8,7 @@ use super::mailbox::{derive_mailbox, logon_type_name, summarize_params};
 use super::{ParseOptions, ParsedFile, Reject, RowOutcome, derived_id, finish};
 use crate::detect::find_event_tag;
 use crate::ip;
-use crate::model::{Format, Item, Record, normalized_message_id};
+use crate::model::{Format, Item, Record, normalized_message_id, time_source};
 use std::borrow::Cow;
 
 fn own(s: &str) -> Cow<'static, str> {
@@ -206,9 +206,9 @@ pub fn parse(text: &str, admin: bool, opts: &ParseOptions) -> ParsedFile {
                             Some(t) => {
                                 r.time = t;
                                 r.time_source = if admin {
-                                    "RunDate"
+                                    time_source::RUN_DATE
                                 } else {
-                                    "LastAccessed (offset applied)"
+                                    time_source::LAST_ACCESSED_WITH_OFFSET
                                 };
                                 RowOutcome::Ok(r)
                             }

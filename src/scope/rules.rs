@@ -440,7 +440,7 @@ mod tests {
     //! Each rule on its own, on one mailbox's records as a Purview export would give them.
     use super::*;
     use crate::frame::Frame;
-    use crate::model::{Item, Record, normalize_message_id};
+    use crate::model::{Item, Record, normalize_message_id, time_source};
     use crate::time::parse_iso;
 
     const MAILBOX: &str = "alice@contoso.com";
@@ -453,7 +453,7 @@ mod tests {
         let attacker = ip == ATTACKER_IP;
         Record {
             time: parse_iso(time).unwrap(),
-            time_source: "AuditData.CreationTime",
+            time_source: time_source::AUDITDATA_CREATION_TIME,
             record_id: id.to_string().into(),
             line: 2,
             workload: Some("Exchange".into()),
@@ -517,7 +517,7 @@ mod tests {
     fn legacy(id: &str, time: &str, ip: &str, op: &str) -> Record<'static> {
         Record {
             time: parse_iso(time).unwrap(),
-            time_source: "LastAccessed (offset applied)",
+            time_source: time_source::LAST_ACCESSED_WITH_OFFSET,
             record_id: id.to_string().into(),
             operation: op.to_string().into(),
             mailbox: Some(MAILBOX.into()),
@@ -861,8 +861,7 @@ mod tests {
 
     #[test]
     fn unauditable_mailbox_cites_every_attacker_record() {
-        let mut rule = legacy("r1", "2024-03-12T01:56:15Z", ATTACKER_IP, "New-InboxRule");
-        rule.time_source = "AuditData.CreationTime";
+        let rule = legacy("r1", "2024-03-12T01:56:15Z", ATTACKER_IP, "New-InboxRule");
         let login = legacy("r2", "2024-03-12T01:50:00Z", ATTACKER_IP, "UserLoggedIn");
         let c = Case::new(vec![login, rule]);
         let reason = unauditable(c.rows(), &c.attacker(), false);
