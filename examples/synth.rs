@@ -137,9 +137,9 @@ fn main() {
             let lt = chrono::DateTime::from_timestamp(t - 8 * 3600, 0)
                 .unwrap()
                 .format("%Y-%m-%dT%H:%M:%S%.3f-08:00");
-            write!(
+            writeln!(
                 w,
-                "<Event MailboxGuid=\"{g}\" Owner=\"contoso\\user{mb:05}\" LastAccessed=\"{lt}\" Operation=\"{op}\" OperationResult=\"Succeeded\" LogonType=\"Delegate\" FolderId=\"0000000073098C3277988F4CB882F5B82EBF6461{mb:024X}\" FolderPathName=\"{folder}\" ClientInfoString=\"{client}\" ClientIPAddress=\"{ip}\" InternalLogonType=\"Delegate\" MailboxOwnerUPN=\"{owner}\" MailboxOwnerSid=\"S-1-5-21-1000-2000-3000-{mb}\" CrossMailboxOperation=\"false\" LogonUserDN=\"Delegate {d}\" LogonUserSid=\"S-1-5-21-1000-2000-3000-{d}\">\n",
+                "<Event MailboxGuid=\"{g}\" Owner=\"contoso\\user{mb:05}\" LastAccessed=\"{lt}\" Operation=\"{op}\" OperationResult=\"Succeeded\" LogonType=\"Delegate\" FolderId=\"0000000073098C3277988F4CB882F5B82EBF6461{mb:024X}\" FolderPathName=\"{folder}\" ClientInfoString=\"{client}\" ClientIPAddress=\"{ip}\" InternalLogonType=\"Delegate\" MailboxOwnerUPN=\"{owner}\" MailboxOwnerSid=\"S-1-5-21-1000-2000-3000-{mb}\" CrossMailboxOperation=\"false\" LogonUserDN=\"Delegate {d}\" LogonUserSid=\"S-1-5-21-1000-2000-3000-{d}\">",
                 g = rng.uuid(),
                 d = rng.below(mailboxes),
             )

@@ -157,7 +157,7 @@ impl Frame {
         let build = |part: &[u32]| {
             let items = part.iter().map(|&i| records[i as usize].items.len()).sum();
             let mut b = FrameBuilder::new(files, part.len(), items, columns);
-            part.iter().for_each(|&i| b.push(&records[i as usize]));
+            part.iter().for_each(|&i| b.push(records[i as usize]));
             b.finish()
         };
         if order.len() <= BLOCK {

@@ -161,7 +161,7 @@ impl Report {
                 return w.write_all(b"\n");
             }
         };
-        w.write_all(rest[..at].as_bytes())?;
+        w.write_all(&rest.as_bytes()[..at])?;
         w.write_all(b"\n  \"mailboxes\": [\n")?;
         // Small batches: a batch is held rendered until it is written.
         for (n, batch) in self.mailboxes.chunks(16).enumerate() {
@@ -186,7 +186,7 @@ impl Report {
             }
         }
         w.write_all(b"\n  ],\n")?;
-        w.write_all(rest[at + MARK.len()..].as_bytes())?;
+        w.write_all(&rest.as_bytes()[at + MARK.len()..])?;
         w.write_all(b"\n")
     }
 }

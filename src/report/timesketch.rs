@@ -41,8 +41,7 @@ pub fn write(frame: &Frame, cfg: &ScopeConfig, out: impl Write) -> Result<u64, S
     let mut w = ::csv::Writer::from_writer(out);
     w.write_record(HEADER).map_err(|e| e.to_string())?;
     let mut n = 0u64;
-    for i in 0..v.time.len() {
-        let a = &attr[i];
+    for (i, a) in attr.iter().enumerate() {
         if a.label() == "out-of-window" {
             continue;
         }

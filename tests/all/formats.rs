@@ -191,7 +191,7 @@ fn ambiguous_culture_dates_are_flagged_and_follow_date_order() {
         ing.warnings
     );
     let dmy = mailscope::ingest::ingest(
-        &[p.clone()],
+        std::slice::from_ref(&p),
         &mailscope::ingest::IngestOptions {
             date_order: Some(mailscope::time::DateOrder::Dmy),
             ..Default::default()

@@ -11,6 +11,9 @@ use mailscope::scope::{ScopeConfig, compute};
 const ATTACKER: &str = "203.0.113.66";
 const OWNER: &str = "198.51.100.10";
 
+/// A message line as the report shows it: id, folder, first seen, access, records.
+type MessageRow<'a> = (&'a str, Option<&'a str>, &'a str, &'a str, Vec<String>);
+
 struct R(Record<'static>);
 
 impl R {
@@ -106,7 +109,7 @@ fn attacker_binds_only_give_the_exact_message_set_with_folders() {
     );
     let m = mailbox(&s, "alice@x.com");
     assert_eq!(m.verdict, Verdict::Messages);
-    let got: Vec<(&str, Option<&str>, &str, &str, Vec<String>)> = m
+    let got: Vec<MessageRow> = m
         .messages
         .iter()
         .map(|x| {
