@@ -4,6 +4,7 @@ use crate::ingest::{FileSummary, Ingest, SkippedOut};
 use crate::model::is_mail_items_accessed;
 use crate::report::text::plain as clean;
 use crate::warning::Warning;
+use crate::zone::{DisplayZone, show};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -97,7 +98,8 @@ pub fn build(ing: &Ingest) -> InspectReport {
 /// How many rejected rows per file the text shows.
 const SHOW_REJECTS: usize = 5;
 
-pub fn render_text(r: &InspectReport) -> String {
+/// The report for a terminal, times in `tz` (UTC without one).
+pub fn render_text(r: &InspectReport, tz: Option<DisplayZone>) -> String {
     let mut o = String::new();
     for f in &r.files {
         let _ = writeln!(o, "{}", f.path);
@@ -115,7 +117,7 @@ pub fn render_text(r: &InspectReport) -> String {
             f.rows, f.records, f.duplicates, f.rejected
         );
         if let (Some(a), Some(b)) = (&f.first_time, &f.last_time) {
-            let _ = writeln!(o, "  time span {a} … {b}");
+            let _ = writeln!(o, "  time span {} … {}", show(a, tz), show(b, tz));
         }
         for j in f.rejects.iter().take(SHOW_REJECTS) {
             let _ = writeln!(o, "  rejected line {}: {}", j.line, clean(&j.reason));
@@ -152,7 +154,7 @@ pub fn render_text(r: &InspectReport) -> String {
         t.rejected
     );
     if let (Some(a), Some(b)) = (&t.first_time, &t.last_time) {
-        let _ = writeln!(o, "Time span: {a} … {b}");
+        let _ = writeln!(o, "Time span: {} … {}", show(a, tz), show(b, tz));
     }
     let m = &r.mail_items_accessed;
     let _ = writeln!(

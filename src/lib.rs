@@ -20,3 +20,4 @@ pub mod scope;
 pub mod time;
 pub mod timing;
 pub mod warning;
+pub mod zone;

@@ -48,6 +48,8 @@ pub struct InspectArgs {
     pub output: Option<PathBuf>,
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub zone: ZoneArgs,
 }
 
 #[derive(Args)]
@@ -76,9 +78,8 @@ pub struct ScopeArgs {
     pub output: Option<PathBuf>,
     #[arg(long)]
     pub force: bool,
-    /// Display times in this zone (UTC, +02:00, or an IANA name like Europe/Berlin); JSON, CSV and HTML stay UTC.
-    #[arg(long)]
-    pub tz: Option<String>,
+    #[command(flatten)]
+    pub zone: ZoneArgs,
 }
 
 #[derive(Args)]
@@ -110,6 +111,8 @@ pub struct ContextsArgs {
     pub output: Option<PathBuf>,
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub zone: ZoneArgs,
 }
 
 #[derive(Args)]
@@ -151,6 +154,14 @@ pub struct IndicatorArgs {
     /// Do not link records to the attacker through shared sessions.
     #[arg(long)]
     pub no_session_link: bool,
+}
+
+#[derive(Args)]
+pub struct ZoneArgs {
+    /// Display times in this zone (UTC, +02:00, -05:00, or an IANA name like Europe/Berlin); JSON, CSV and HTML stay UTC.
+    // A negative offset starts with a hyphen: it is the value, not another option.
+    #[arg(long, allow_hyphen_values = true)]
+    pub tz: Option<String>,
 }
 
 #[derive(Args, Default)]

@@ -8,11 +8,12 @@ use anyhow::{Context, Result, anyhow, bail};
 use mailscope::frame::{Columns, ExportFormat, Frame, items_path, write_table};
 use mailscope::ingest::{self, Ingest, IngestOptions};
 use mailscope::progress::NoProgress;
-use mailscope::report::text::{Style, parse_tz};
+use mailscope::report::text::Style;
 use mailscope::scope::ScopeConfig;
 use mailscope::scope::indicators::{CaseFile, Indicators};
 use mailscope::time::DateOrder;
 use mailscope::timing;
+use mailscope::zone::{DisplayZone, parse_tz};
 use std::io::Write;
 
 pub fn run(cli: Cli) -> Result<(), Failure> {
@@ -107,14 +108,23 @@ fn scope_config(ind: &IndicatorArgs, filter: &FilterArgs) -> Result<ScopeConfig>
     Ok(cfg)
 }
 
+/// `--tz`, checked before anything is read.
+fn display_zone(z: &ZoneArgs) -> Result<Option<DisplayZone>> {
+    match &z.tz {
+        Some(t) => parse_tz(t).map_err(|e| anyhow!(e)),
+        None => Ok(None),
+    }
+}
+
 fn inspect(a: InspectArgs, quiet: bool) -> Result<(), Failure> {
+    let tz = display_zone(&a.zone)?;
     if let Some(o) = &a.output {
         check_output(o, &a.input.paths, a.force, false)?;
     }
     let ing = read_inputs(&a.input, quiet, Columns::Views)?;
     let rep = mailscope::inspect::build(&ing);
     let text = match a.format {
-        InspectFormat::Text => mailscope::inspect::render_text(&rep),
+        InspectFormat::Text => mailscope::inspect::render_text(&rep, tz),
         InspectFormat::Json => {
             serde_json::to_string_pretty(&rep).map_err(anyhow::Error::from)? + "\n"
         }
@@ -173,10 +183,7 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
                 .join(" ")
         )));
     }
-    let tz = match &a.tz {
-        Some(t) => parse_tz(t).map_err(|e| anyhow!(e))?,
-        None => None,
-    };
+    let tz = display_zone(&a.zone)?;
     let output = &a.output;
     if a.format == ScopeFormat::Csv && output.is_none() {
         return Err(Failure::Usage(anyhow!(
@@ -247,6 +254,7 @@ fn timeline(a: TimelineArgs, quiet: bool) -> Result<(), Failure> {
 
 fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
     let cfg = scope_config(&a.ind, &a.filter)?;
+    let tz = display_zone(&a.zone)?;
     if let Some(o) = &a.output {
         check_output(o, &a.input.paths, a.force, false)?;
     }
@@ -257,6 +265,7 @@ fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
         &all,
         a.format.to_string().as_str(),
         !cfg.indicators.is_empty(),
+        tz,
     )
     .map_err(|e| anyhow!(e))?;
     write_out(&a.output, &text)?;

@@ -3,6 +3,7 @@
 use super::AccessContext;
 use super::csv::{o, safe_cell};
 use super::text::plain as clean;
+use crate::zone::{DisplayZone, show};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -16,6 +17,7 @@ pub fn render(
     all: &[(String, Vec<AccessContext>)],
     format: &str,
     with_attribution: bool,
+    tz: Option<DisplayZone>,
 ) -> Result<String, String> {
     match format {
         "json" => {
@@ -101,7 +103,7 @@ pub fn render(
                     let _ = writeln!(
                         o,
                         "  {:<20} {:<9} {:>7} {:>6} {:>6} {:>6} {:>7}  {:<26} {:<36} {} / {} / {}",
-                        c.first_seen,
+                        show(&c.first_seen, tz),
                         attribution,
                         c.records,
                         c.binds,

@@ -340,3 +340,48 @@ fn timeline_is_a_timesketch_csv_with_attribution() {
     assert_eq!(linked.len(), 2);
     assert!(rows.iter().all(|r| r[col("datetime")].ends_with('Z')));
 }
+
+#[test]
+fn contexts_and_inspect_show_times_in_the_analysts_zone() {
+    let run = |args: &[&str]| {
+        let out = bin().args(args).arg(sample("")).output().unwrap();
+        assert_success(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // Alice's owner context was first seen at 08:02:11 UTC on 11 March: 09:02:11 in Berlin (CET).
+    let contexts = run(&[
+        "contexts",
+        "--quiet",
+        "--mailbox",
+        "alice@contoso.com",
+        "--tz",
+        "Europe/Berlin",
+    ]);
+    assert!(
+        contexts.contains("2024-03-11T09:02:11+01:00 Europe/Berlin"),
+        "{contexts}"
+    );
+    assert!(!contexts.contains("2024-03-11T08:02:11Z"), "{contexts}");
+    let inspect = run(&["inspect", "--quiet", "--tz", "-05:00"]);
+    assert!(
+        inspect.contains("Time span: 2024-03-10T03:00:00-05:00 … 2024-03-12T05:15:00-05:00"),
+        "{inspect}"
+    );
+    // Machine formats stay UTC.
+    let json = run(&[
+        "contexts",
+        "--quiet",
+        "--format",
+        "json",
+        "--tz",
+        "Europe/Berlin",
+    ]);
+    assert!(json.contains("\"first_seen\": \"2024-03-11T08:02:11Z\""));
+    let bad = bin()
+        .args(["inspect", "--quiet", "--tz", "Mars/Olympus"])
+        .arg(sample(""))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--tz 'Mars/Olympus'"));
+}
