@@ -13,6 +13,7 @@ pub mod input;
 pub mod inspect;
 pub mod ip;
 pub mod model;
+pub mod outfile;
 pub mod parse;
 pub mod progress;
 pub mod report;

@@ -21,10 +21,15 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // The one global pool, built once before any work (polars keeps its own).
     if cli.threads > 0 {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(cli.threads)
-            .build_global();
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(cli.threads.into())
+            .build_global()
+        {
+            eprintln!("mailscope: error: --threads {}: {e}", cli.threads);
+            return ExitCode::from(1);
+        }
     }
     let memstats = std::env::var_os("MAILSCOPE_MEMSTATS").is_some();
     let peak_anon = memstats.then(cli::memstats::sample_peak_anon);

@@ -16,9 +16,9 @@ pub struct Cli {
     /// No progress bar.
     #[arg(long, short, global = true)]
     pub quiet: bool,
-    /// Worker threads (0 = one per core).
-    #[arg(long, global = true, default_value_t = 0)]
-    pub threads: usize,
+    /// Worker threads (0 = one per core; at most 1024).
+    #[arg(long, global = true, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
+    pub threads: u16,
     #[command(subcommand)]
     pub command: Command,
 }

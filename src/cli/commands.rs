@@ -3,7 +3,7 @@
 use super::Failure;
 use super::args::*;
 use super::bar;
-use super::output::{check_output, write_out, write_with};
+use super::output::{Evidence, write_file, write_out, write_with};
 use anyhow::{Context, Result, anyhow, bail};
 use mailscope::frame::{Columns, ExportFormat, Frame, items_path, write_table};
 use mailscope::ingest::{self, Ingest, IngestOptions};
@@ -14,7 +14,6 @@ use mailscope::scope::indicators::{CaseFile, Indicators};
 use mailscope::time::DateOrder;
 use mailscope::timing;
 use mailscope::zone::{DisplayZone, parse_tz};
-use std::io::Write;
 
 pub fn run(cli: Cli) -> Result<(), Failure> {
     let quiet = cli.quiet;
@@ -119,7 +118,7 @@ fn display_zone(z: &ZoneArgs) -> Result<Option<DisplayZone>> {
 fn inspect(a: InspectArgs, quiet: bool) -> Result<(), Failure> {
     let tz = display_zone(&a.zone)?;
     if let Some(o) = &a.output {
-        check_output(o, &a.input.paths, a.force, false)?;
+        Evidence::of(&a.input.paths).check_file(o, a.force)?;
     }
     let ing = read_inputs(&a.input, quiet, Columns::Views)?;
     let rep = mailscope::inspect::build(&ing);
@@ -142,16 +141,15 @@ fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
         )
     })?;
     let items_out = items_path(output);
-    check_output(output, &a.input.paths, a.force, false)?;
-    check_output(&items_out, &a.input.paths, a.force, false)?;
+    let evidence = Evidence::of(&a.input.paths);
+    evidence.check_file(output, a.force)?;
+    evidence.check_file(&items_out, a.force)?;
     let mut ing = read_inputs(&a.input, quiet, Columns::All)?;
     let mut frame = std::mem::replace(&mut ing.frame, Frame::empty());
     for (df, path) in [(&mut frame.records, output), (&mut frame.items, &items_out)] {
-        let f =
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-        let mut w = std::io::BufWriter::new(f);
-        write_table(df, fmt, &mut w).with_context(|| format!("writing {}", path.display()))?;
-        w.flush().map_err(anyhow::Error::from)?;
+        write_file(path, |w| {
+            write_table(df, fmt, w).map_err(|e| std::io::Error::other(e.to_string()))
+        })?;
     }
     if !quiet {
         eprintln!(
@@ -191,7 +189,12 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
         )));
     }
     if let Some(o) = output {
-        check_output(o, &a.input.paths, a.force, a.format == ScopeFormat::Csv)?;
+        let evidence = Evidence::of(&a.input.paths);
+        if a.format == ScopeFormat::Csv {
+            evidence.check_folder(o, mailscope::report::csv::FILES, a.force)?;
+        } else {
+            evidence.check_file(o, a.force)?;
+        }
     }
     timing::start();
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
@@ -239,13 +242,15 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
 
 fn timeline(a: TimelineArgs, quiet: bool) -> Result<(), Failure> {
     let cfg = scope_config(&a.ind, &a.filter)?;
-    check_output(&a.output, &a.input.paths, a.force, false)?;
+    Evidence::of(&a.input.paths).check_file(&a.output, a.force)?;
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());
-    let file = std::fs::File::create(&a.output)
-        .with_context(|| format!("creating {}", a.output.display()))?;
-    let rows = mailscope::report::timesketch::write(&frame, &cfg, std::io::BufWriter::new(file))
-        .map_err(|e| anyhow!(e))?;
+    let mut rows = 0;
+    write_file(&a.output, |w| {
+        rows =
+            mailscope::report::timesketch::write(&frame, &cfg, w).map_err(std::io::Error::other)?;
+        Ok(())
+    })?;
     if !quiet {
         eprintln!("wrote {rows} timeline rows to {}", a.output.display());
     }
@@ -256,7 +261,7 @@ fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
     let cfg = scope_config(&a.ind, &a.filter)?;
     let tz = display_zone(&a.zone)?;
     if let Some(o) = &a.output {
-        check_output(o, &a.input.paths, a.force, false)?;
+        Evidence::of(&a.input.paths).check_file(o, a.force)?;
     }
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());

@@ -1,63 +1,167 @@
-//! Where reports go: never over evidence, never over an existing file without `--force`, and
-//! streamed (a large report is never held whole as text).
+//! Where reports go. Evidence is read-only: an output is refused when it is an input file by
+//! any name (same device and inode: a hard link), lies inside an input folder (checked on the
+//! nearest folder that exists, so a path whose folders do not exist yet is checked too), or is
+//! a symlink (which could point anywhere, evidence included). An existing file needs `--force`.
+//! Files are written whole or not at all (`OutFile`).
 
 use anyhow::{Context, Result, bail};
+use mailscope::outfile::OutFile;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
-/// Refuse to write over evidence: not an input file, not inside an input folder, and not over
-/// an existing file unless --force.
-pub fn check_output(out: &Path, inputs: &[PathBuf], force: bool, is_dir: bool) -> Result<()> {
-    let abs = |p: &Path| std::fs::canonicalize(p).ok();
-    let out_abs = abs(out).or_else(|| {
-        let parent = out
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        abs(parent).map(|p| p.join(out.file_name().unwrap_or_default()))
-    });
-    if let Some(o) = &out_abs {
+/// What the outputs must not touch: the input folders and every input file's identity.
+pub struct Evidence {
+    folders: Vec<PathBuf>,
+    files: Vec<(PathBuf, Option<(u64, u64)>)>,
+}
+
+/// Device and inode: the file, whatever name reaches it.
+fn identity(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
+}
+
+impl Evidence {
+    pub fn of(inputs: &[PathBuf]) -> Evidence {
+        let mut folders = Vec::new();
         for i in inputs {
-            if let Some(ia) = abs(i) {
-                if *o == ia || o.starts_with(&ia) && ia.is_dir() {
-                    bail!(
-                        "refusing to write {}: it is an input or inside an input folder (evidence is read-only)",
-                        out.display()
-                    );
+            if let Ok(c) = std::fs::canonicalize(i) {
+                if c.is_dir() {
+                    folders.push(c);
                 }
             }
         }
+        let (found, _) = mailscope::input::discover(inputs);
+        let files = found
+            .iter()
+            .chain(inputs.iter().filter(|i| i.is_file()))
+            .filter_map(|f| {
+                let canon = std::fs::canonicalize(f).ok()?;
+                let id = std::fs::metadata(&canon).ok().and_then(|m| identity(&m));
+                Some((canon, id))
+            })
+            .collect();
+        Evidence { folders, files }
     }
-    if out.exists() && !force {
-        let empty_dir = is_dir
-            && out.is_dir()
-            && std::fs::read_dir(out)
-                .map(|mut d| d.next().is_none())
-                .unwrap_or(false);
-        if !empty_dir {
+
+    /// Refuse `out` when writing it could touch evidence, or (without `force`) an existing file.
+    pub fn check_file(&self, out: &Path, force: bool) -> Result<()> {
+        let refuse = |why: &str| -> Result<()> {
+            bail!(
+                "refusing to write {}: {why} (evidence is read-only)",
+                out.display()
+            )
+        };
+        if let Ok(meta) = std::fs::symlink_metadata(out) {
+            if meta.file_type().is_symlink() {
+                return refuse("it is a symbolic link, which could lead anywhere");
+            }
+            if meta.is_dir() {
+                bail!("{} is a folder, not a file", out.display());
+            }
+            if let Some(id) = identity(&meta) {
+                if self.files.iter().any(|(_, f)| *f == Some(id)) {
+                    return refuse("it is an input file (the same file by another name)");
+                }
+            }
+        }
+        let target = self.resolve(out)?;
+        if self.files.iter().any(|(f, _)| *f == target) {
+            return refuse("it is an input file");
+        }
+        if self.folders.iter().any(|d| target.starts_with(d)) {
+            return refuse("it is inside an input folder");
+        }
+        if out.exists() && !force {
             bail!("{} exists; pass --force to overwrite", out.display());
         }
+        Ok(())
     }
-    Ok(())
+
+    /// Refuse a folder for `--format csv`: the folder itself as for a file, then each file
+    /// that will be written in it.
+    pub fn check_folder(&self, dir: &Path, files: &[&str], force: bool) -> Result<()> {
+        if let Ok(meta) = std::fs::symlink_metadata(dir) {
+            if meta.file_type().is_symlink() {
+                bail!(
+                    "refusing to write into {}: it is a symbolic link, which could lead anywhere (evidence is read-only)",
+                    dir.display()
+                );
+            }
+            if !meta.is_dir() {
+                bail!("{} exists and is not a folder", dir.display());
+            }
+        }
+        let target = self.resolve(dir)?;
+        if self.folders.iter().any(|d| target.starts_with(d)) {
+            bail!(
+                "refusing to write into {}: it is inside an input folder (evidence is read-only)",
+                dir.display()
+            );
+        }
+        let nonempty = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some());
+        if nonempty && !force {
+            bail!(
+                "{} exists and is not empty; pass --force to overwrite",
+                dir.display()
+            );
+        }
+        for f in files {
+            self.check_file(&dir.join(f), true)?;
+        }
+        Ok(())
+    }
+
+    /// Where `out` would be: its nearest existing folder, canonical, with the rest appended. A
+    /// `..` in the part that does not exist yet cannot be resolved that way: refused.
+    fn resolve(&self, out: &Path) -> Result<PathBuf> {
+        let absolute = if out.is_absolute() {
+            out.to_path_buf()
+        } else {
+            std::env::current_dir()?.join(out)
+        };
+        let mut existing = absolute.as_path();
+        let mut rest = Vec::new();
+        loop {
+            if let Ok(c) = std::fs::canonicalize(existing) {
+                let mut p = c;
+                for part in rest.iter().rev() {
+                    p.push(part);
+                }
+                return Ok(p);
+            }
+            match (existing.parent(), existing.components().next_back()) {
+                (Some(parent), Some(Component::Normal(name))) => {
+                    rest.push(name.to_os_string());
+                    existing = parent;
+                }
+                (_, Some(Component::ParentDir | Component::CurDir)) => {
+                    bail!(
+                        "{}: use an output path without . or .. in folders that do not exist yet",
+                        out.display()
+                    )
+                }
+                _ => bail!("{}: cannot tell where this path leads", out.display()),
+            }
+        }
+    }
 }
 
-/// Stream output to `--output` or stdout.
+/// Stream output to `--output` (whole or not at all) or stdout.
 pub fn write_with(
     output: &Option<PathBuf>,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
     match output {
-        Some(p) => {
-            if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)?;
-            }
-            let file =
-                std::fs::File::create(p).with_context(|| format!("writing {}", p.display()))?;
-            let mut w = std::io::BufWriter::new(file);
-            write(&mut w)
-                .and_then(|()| w.flush())
-                .with_context(|| format!("writing {}", p.display()))
-        }
+        Some(p) => write_file(p, write),
         None => {
             let mut w = std::io::BufWriter::new(std::io::stdout().lock());
             write(&mut w)?;
@@ -65,6 +169,21 @@ pub fn write_with(
             Ok(())
         }
     }
+}
+
+/// Write one file, creating its folder (already checked to be outside the evidence).
+pub fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let mut out = OutFile::create(path).with_context(|| format!("writing {}", path.display()))?;
+    write(&mut out)
+        .and_then(|()| out.commit())
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 pub fn write_out(output: &Option<PathBuf>, text: &str) -> Result<()> {

@@ -1,6 +1,7 @@
 //! `--format csv`: a folder of flat tables, one item per row, safe to open in a spreadsheet.
 
 use super::*;
+use crate::outfile::OutFile;
 use std::path::Path;
 
 /// Excel's cell limit: longer text would be cut silently by the spreadsheet; cut it visibly.
@@ -30,14 +31,18 @@ pub(super) fn o(s: &Option<impl AsRef<str>>) -> String {
 }
 
 struct Table {
-    w: ::csv::Writer<std::fs::File>,
+    w: ::csv::Writer<OutFile>,
 }
 
 impl Table {
     fn create(dir: &Path, name: &str, header: &[&str]) -> std::io::Result<Table> {
-        let mut w = ::csv::Writer::from_path(dir.join(name))?;
+        let mut w = ::csv::Writer::from_writer(OutFile::create(&dir.join(name))?);
         w.write_record(header)?;
         Ok(Table { w })
+    }
+    /// Put the table in place (see `OutFile`), once every table is written.
+    fn commit(self) -> std::io::Result<()> {
+        self.w.into_inner().map_err(|e| e.into_error())?.commit()
     }
     fn row(&mut self, cells: Vec<String>) -> std::io::Result<()> {
         self.w
@@ -223,15 +228,8 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
             ])?;
         }
     }
-    for t in [
-        &mut mb,
-        &mut msgs,
-        &mut folders,
-        &mut windows,
-        &mut actions,
-        &mut unresolved,
-    ] {
-        t.w.flush()?;
+    for t in [mb, msgs, folders, windows, actions, unresolved] {
+        t.commit()?;
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! One integration-test binary (one link of polars): formats, scope rules, command line, real data.
 
 mod cli;
+mod evidence_safety;
 mod formats;
 mod hostile;
 mod html;
