@@ -170,10 +170,11 @@ fn detect_csv(text: &str) -> Detected {
             "display-oriented \"Save loaded results\" CSV (Date, User, Activity, Item, Details): re-export with AuditData".into(),
         );
     } else {
-        let shown: Vec<&str> = columns.iter().take(6).map(String::as_str).collect();
+        // What the file is not, never what it contains: a skipped file can be anything (a
+        // planted link to a local secret), and reports travel.
         return Detected::NotAudit(format!(
-            "not a recognised audit export (header: {})",
-            shown.join(",")
+            "not a recognised audit export (its first line has {} field(s) and none of the columns AuditData, RecordId or LastAccessed)",
+            columns.len()
         ));
     };
     Detected::Csv(CsvLayout {

@@ -16,14 +16,18 @@ pub struct Skipped {
 
 /// Expand the command-line paths: files as given, folders walked recursively in sorted order.
 /// Returns the files to read and the paths that could not be walked (with the reason).
+/// A symbolic link found inside a folder is followed only while it stays inside that
+/// folder: a link to `/etc/shadow` planted in the evidence is skipped, not read.
 pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Skipped>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
     let mut seen_dirs = BTreeSet::new();
     let mut seen_files = BTreeSet::new();
     for p in paths {
+        let root = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
         walk(
             p,
+            &root,
             &mut files,
             &mut problems,
             &mut seen_dirs,
@@ -33,8 +37,23 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Skipped>) {
     (files, problems)
 }
 
+/// Why a symbolic link met inside `root` is not followed, if it is not.
+fn link_leaves(p: &Path, root: &Path) -> Option<&'static str> {
+    let is_link = std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return None;
+    }
+    match std::fs::canonicalize(p) {
+        Ok(target) if target.starts_with(root) => None,
+        Ok(_) => Some("symbolic link leading outside the input folder: not followed"),
+        // Dangling or looping: metadata below says what it is.
+        Err(_) => None,
+    }
+}
+
 fn walk(
     p: &Path,
+    root: &Path,
     files: &mut Vec<PathBuf>,
     problems: &mut Vec<Skipped>,
     seen_dirs: &mut BTreeSet<PathBuf>,
@@ -72,7 +91,14 @@ fn walk(
         };
         entries.sort();
         for e in entries {
-            walk(&e, files, problems, seen_dirs, seen_files);
+            if let Some(reason) = link_leaves(&e, root) {
+                problems.push(Skipped {
+                    path: e.display().to_string(),
+                    reason: reason.into(),
+                });
+                continue;
+            }
+            walk(&e, root, files, problems, seen_dirs, seen_files);
         }
     } else if meta.is_file() {
         if seen_files.insert(canon) {

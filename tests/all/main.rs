@@ -4,6 +4,7 @@ mod cli;
 mod evidence_safety;
 mod formats;
 mod hostile;
+mod hostile2;
 mod html;
 mod props;
 mod real;
