@@ -1,8 +1,8 @@
 //! `mailscope inspect`: what was read, per file and overall.
 
+use crate::escape::terminal as clean;
 use crate::ingest::{FileSummary, Ingest, SkippedOut};
 use crate::model::is_mail_items_accessed;
-use crate::report::text::plain as clean;
 use crate::warning::Warning;
 use crate::zone::{DisplayZone, show};
 use serde::Serialize;
@@ -102,7 +102,7 @@ const SHOW_REJECTS: usize = 5;
 pub fn render_text(r: &InspectReport, tz: Option<DisplayZone>) -> String {
     let mut o = String::new();
     for f in &r.files {
-        let _ = writeln!(o, "{}", f.path);
+        let _ = writeln!(o, "{}", clean(&f.path));
         let _ = writeln!(
             o,
             "  format {}  encoding {}  {} bytes  sha256 {}",
@@ -130,14 +130,14 @@ pub fn render_text(r: &InspectReport, tz: Option<DisplayZone>) -> String {
             );
         }
         for n in &f.notes {
-            let _ = writeln!(o, "  note [{}]: {}", n.code, n.message);
+            let _ = writeln!(o, "  note [{}]: {}", n.code, clean(&n.message));
         }
     }
     for s in &r.skipped {
         let _ = writeln!(
             o,
             "{}\n  skipped{}: {}",
-            s.path,
+            clean(&s.path),
             if s.error { " (error)" } else { "" },
             clean(&s.reason)
         );

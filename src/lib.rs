@@ -7,6 +7,7 @@
 
 pub mod alloc;
 pub mod detect;
+pub mod escape;
 pub mod frame;
 pub mod ingest;
 pub mod input;

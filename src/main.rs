@@ -49,11 +49,19 @@ fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("mailscope: error: {e:#}");
+            // Messages can quote evidence (a path, a value): shown inert like every text.
+            let message = format!("{e:#}");
+            eprintln!(
+                "mailscope: error: {}",
+                mailscope::escape::terminal_lines(&message)
+            );
             ExitCode::from(1)
         }
         Err(Failure::NothingRead(msg)) => {
-            eprintln!("mailscope: nothing could be read: {msg}");
+            eprintln!(
+                "mailscope: nothing could be read: {}",
+                mailscope::escape::terminal_lines(&msg)
+            );
             ExitCode::from(2)
         }
     }

@@ -3,7 +3,7 @@
 use super::Failure;
 use super::args::*;
 use super::bar;
-use super::output::{Evidence, write_file, write_out, write_with};
+use super::output::{Evidence, write_file, write_out, write_text, write_with};
 use anyhow::{Context, Result, anyhow, bail};
 use mailscope::frame::{Columns, ExportFormat, Frame, items_path, write_table};
 use mailscope::ingest::{self, Ingest, IngestOptions};
@@ -122,13 +122,13 @@ fn inspect(a: InspectArgs, quiet: bool) -> Result<(), Failure> {
     }
     let ing = read_inputs(&a.input, quiet, Columns::Views)?;
     let rep = mailscope::inspect::build(&ing);
-    let text = match a.format {
-        InspectFormat::Text => mailscope::inspect::render_text(&rep, tz),
-        InspectFormat::Json => {
-            serde_json::to_string_pretty(&rep).map_err(anyhow::Error::from)? + "\n"
-        }
-    };
-    write_out(&a.output, &text)?;
+    match a.format {
+        InspectFormat::Text => write_text(&a.output, &mailscope::inspect::render_text(&rep, tz))?,
+        InspectFormat::Json => write_out(
+            &a.output,
+            &(serde_json::to_string_pretty(&rep).map_err(anyhow::Error::from)? + "\n"),
+        )?,
+    }
     Ok(())
 }
 
@@ -218,11 +218,11 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
     };
     match a.format {
         ScopeFormat::Json => write_with(output, |w| report.write_json(w))?,
-        ScopeFormat::Text => write_out(
+        ScopeFormat::Text => write_text(
             output,
             &mailscope::report::text::render(&report, &style(false)),
         )?,
-        ScopeFormat::Md => write_out(
+        ScopeFormat::Md => write_text(
             output,
             &mailscope::report::text::render(&report, &style(true)),
         )?,
@@ -273,6 +273,10 @@ fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
         tz,
     )
     .map_err(|e| anyhow!(e))?;
-    write_out(&a.output, &text)?;
+    if a.format == ContextsFmt::Text {
+        write_text(&a.output, &text)?;
+    } else {
+        write_out(&a.output, &text)?;
+    }
     Ok(())
 }

@@ -189,3 +189,9 @@ pub fn write_file(
 pub fn write_out(output: &Option<PathBuf>, text: &str) -> Result<()> {
     write_with(output, |w| w.write_all(text.as_bytes()))
 }
+
+/// A text for people (text, Markdown): its renderer escaped each evidence value, and this last
+/// pass shows any control or bidi character that still got through as an escape.
+pub fn write_text(output: &Option<PathBuf>, text: &str) -> Result<()> {
+    write_out(output, &mailscope::escape::terminal_lines(text))
+}

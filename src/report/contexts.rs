@@ -1,8 +1,8 @@
 //! `mailscope contexts`: access contexts per mailbox, for choosing indicators.
 
 use super::AccessContext;
-use super::csv::{o, safe_cell};
-use super::text::plain as clean;
+use super::csv::o;
+use crate::escape::{self, terminal as clean};
 use crate::zone::{DisplayZone, show};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -75,7 +75,7 @@ pub fn render(
                         c.messages.to_string(),
                         c.folders.to_string(),
                     ];
-                    w.write_record(row.iter().map(|c| safe_cell(c)))
+                    w.write_record(row.iter().map(|c| escape::csv(c)))
                         .map_err(|e| e.to_string())?;
                 }
             }
@@ -84,7 +84,7 @@ pub fn render(
         _ => {
             let mut o = String::new();
             for (mb, cs) in all {
-                let _ = writeln!(o, "{mb}  ({} context(s))", cs.len());
+                let _ = writeln!(o, "{}  ({} context(s))", clean(mb), cs.len());
                 let _ = writeln!(
                     o,
                     "  {:<20} {:<9} {:>7} {:>6} {:>6} {:>6} {:>7}  {:<26} {:<36} client / actor / logon",
@@ -110,11 +110,11 @@ pub fn render(
                         c.syncs,
                         c.messages,
                         c.folders,
-                        c.client_ip.as_deref().unwrap_or("-"),
-                        c.session_id.as_deref().unwrap_or("-"),
+                        clean(c.client_ip.as_deref().unwrap_or("-")),
+                        clean(c.session_id.as_deref().unwrap_or("-")),
                         clean(c.client_info.as_deref().unwrap_or("-")),
                         clean(c.actor.as_deref().unwrap_or("-")),
-                        c.logon_type.as_deref().unwrap_or("-"),
+                        clean(c.logon_type.as_deref().unwrap_or("-")),
                     );
                 }
                 o.push('\n');

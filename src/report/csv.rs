@@ -1,27 +1,9 @@
 //! `--format csv`: a folder of flat tables, one item per row, safe to open in a spreadsheet.
 
 use super::*;
+use crate::escape;
 use crate::outfile::OutFile;
 use std::path::Path;
-
-/// Excel's cell limit: longer text would be cut silently by the spreadsheet; cut it visibly.
-pub const MAX_CELL_CHARS: usize = 32_767;
-const TRUNCATED: &str = "…[truncated]";
-
-/// Neutralize a cell against formula injection (a leading `= + - @`, tab or CR makes spreadsheets
-/// evaluate it) and keep it within the spreadsheet cell limit.
-pub fn safe_cell(s: &str) -> String {
-    let mut out = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if out.chars().count() > MAX_CELL_CHARS {
-        let keep = MAX_CELL_CHARS - TRUNCATED.chars().count();
-        out = out.chars().take(keep).collect::<String>() + TRUNCATED;
-    }
-    out
-}
 
 /// An optional value as a cell (empty when absent).
 pub(super) fn o(s: &Option<impl AsRef<str>>) -> String {
@@ -46,7 +28,7 @@ impl Table {
     }
     fn row(&mut self, cells: Vec<String>) -> std::io::Result<()> {
         self.w
-            .write_record(cells.iter().map(|c| safe_cell(c)).collect::<Vec<_>>())?;
+            .write_record(cells.iter().map(|c| escape::csv(c)).collect::<Vec<_>>())?;
         Ok(())
     }
 }
@@ -232,21 +214,4 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
         t.commit()?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cells_are_neutralized_and_bounded() {
-        assert_eq!(safe_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(safe_cell("+1"), "'+1");
-        assert_eq!(safe_cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(safe_cell("plain"), "plain");
-        let long = "a".repeat(40_000);
-        let c = safe_cell(&long);
-        assert_eq!(c.chars().count(), MAX_CELL_CHARS);
-        assert!(c.ends_with(TRUNCATED));
-    }
 }

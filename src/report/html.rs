@@ -3,24 +3,9 @@
 //! from the evidence is escaped.
 
 use super::*;
+// Every evidence text goes through the one HTML escaping function.
+use crate::escape::html as esc;
 use std::fmt::Write as _;
-
-/// Escape text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => o.push('\u{FFFD}'),
-            c => o.push(c),
-        }
-    }
-    o
-}
 
 fn opt(s: &Option<impl AsRef<str>>) -> String {
     s.as_ref().map(|s| esc(s.as_ref())).unwrap_or_default()

@@ -1,6 +1,7 @@
 //! Text (terminal) and Markdown renderings of the report. For people; JSON is the stable format.
 
 use super::*;
+use crate::escape;
 use crate::zone::{self, DisplayZone};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -18,31 +19,22 @@ fn show(t: &str, style: &Style) -> String {
     zone::show(t, style.tz)
 }
 
-/// Escape text from the evidence for Markdown tables (pipes, newlines, HTML).
-fn md(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace(['\r', '\n'], " ")
-}
-
-/// Control characters from the evidence must not drive the terminal.
-pub fn plain(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
+/// A value from the evidence, made inert for the target (see `escape`).
 fn cell(s: &str, style: &Style) -> String {
-    if style.markdown { md(s) } else { plain(s) }
+    if style.markdown {
+        escape::markdown(s)
+    } else {
+        escape::terminal(s).into_owned()
+    }
 }
 
-fn short_ids(ids: &[String], max: usize) -> String {
+/// Record ids (evidence too: a collector or an attacker may have written them).
+fn short_ids(ids: &[String], max: usize, style: &Style) -> String {
+    let shown: Vec<String> = ids.iter().take(max).map(|i| cell(i, style)).collect();
     if ids.len() <= max {
-        ids.join(", ")
+        shown.join(", ")
     } else {
-        format!("{}, … (+{} more)", ids[..max].join(", "), ids.len() - max)
+        format!("{}, … (+{} more)", shown.join(", "), ids.len() - max)
     }
 }
 
@@ -133,7 +125,7 @@ pub fn render(r: &Report, style: &Style) -> String {
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} | `{}` |",
-                md(&i.path),
+                cell(&i.path, style),
                 i.format,
                 i.encoding,
                 i.rows,
@@ -158,7 +150,7 @@ pub fn render(r: &Report, style: &Style) -> String {
             let _ = writeln!(
                 o,
                 "  {}  {} ({}): {} rows, {} records, {} duplicates, {} rejected  sha256 {}",
-                plain(&i.path),
+                cell(&i.path, style),
                 i.format,
                 i.encoding,
                 i.rows,
@@ -238,7 +230,7 @@ pub fn indicator_line(i: &crate::scope::indicators::Indicators, linking: bool) -
 fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
     let head = format!(
         "{} — {} ({} message(s), {} folder(s), {} synced folder(s), {} throttled window(s), {} unresolved bind(s), {} action(s))",
-        m.mailbox,
+        cell(&m.mailbox, style),
         m.verdict.as_str().to_uppercase(),
         m.messages.len(),
         m.folders.len(),
@@ -248,7 +240,7 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
         m.actions.len()
     );
     if style.markdown {
-        let _ = writeln!(o, "## {}\n", md(&head));
+        let _ = writeln!(o, "## {head}\n");
     } else {
         let _ = writeln!(o, "{head}\n{}", "-".repeat(head.chars().count().min(100)));
     }
@@ -259,7 +251,7 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
             "{ind}why [{}]: {} (records: {})",
             r.rule,
             cell(&r.detail, style),
-            short_ids(&r.records, 5)
+            short_ids(&r.records, 5, style)
         );
     }
     if m.reasons.is_empty() {
@@ -284,7 +276,7 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
                 "{item}[{}, {})  record {}",
                 show(&w.start, style),
                 show(&w.end, style),
-                w.record_id
+                cell(&w.record_id, style)
             );
         }
     }
@@ -297,7 +289,7 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
                 cell(&f.path, style),
                 show(&f.first_seen, style),
                 show(&f.last_seen, style),
-                short_ids(&f.records, 3)
+                short_ids(&f.records, 3, style)
             );
         }
     }
@@ -311,7 +303,7 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
                 f.reason,
                 show(&f.first_seen, style),
                 show(&f.last_seen, style),
-                short_ids(&f.records, 3)
+                short_ids(&f.records, 3, style)
             );
         }
     }
@@ -329,7 +321,7 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
                     .map(|s| format!("  \"{}\"", cell(s, style)))
                     .unwrap_or_default(),
                 msg.access,
-                short_ids(&msg.records, 2)
+                short_ids(&msg.records, 2, style)
             );
         }
         if m.messages.len() > style.list_limit {
@@ -347,7 +339,7 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
                 o,
                 "{item}{}  record {}  folders: {}  {}",
                 show(&u.time, style),
-                u.record_id,
+                cell(&u.record_id, style),
                 cell(&u.folders.join(", "), style),
                 cell(&u.reason, style)
             );
@@ -373,7 +365,7 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
                 show(&a.time, style),
                 cell(&a.operation, style),
                 a.attribution,
-                a.client_ip.as_deref().unwrap_or("-"),
+                cell(a.client_ip.as_deref().unwrap_or("-"), style),
                 if items.is_empty() {
                     String::new()
                 } else {

@@ -1,7 +1,7 @@
 //! `mailscope timeline`: one CSV row per record in Timesketch's import shape (`message`,
 //! `datetime`, `timestamp_desc`, then context columns), with each record's attribution.
 
-use super::csv::safe_cell;
+use crate::escape;
 use crate::frame::Frame;
 use crate::scope::{Attributed, ScopeConfig, attributed};
 use std::io::Write;
@@ -104,7 +104,7 @@ pub fn write(frame: &Frame, cfg: &ScopeConfig, out: impl Write) -> Result<u64, S
             o(v.source_file.at(i)),
             v.source_line[i].to_string(),
         ];
-        w.write_record(row.iter().map(|c| safe_cell(c)))
+        w.write_record(row.iter().map(|c| escape::csv(c)))
             .map_err(|e| e.to_string())?;
         n += 1;
     }

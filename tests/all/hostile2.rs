@@ -94,3 +94,158 @@ fn a_symlink_out_of_the_evidence_is_not_followed_and_no_skipped_file_is_quoted()
     // One export, read once (the inside link is the same file).
     assert_eq!(j["inputs"].as_array().unwrap().len(), 1);
 }
+
+/// The attacker's ANSI/OSC sequences, bidi overrides, Markdown and HTML, in the fields they
+/// control: user agent, session, folder and rule names, message ids, cmdlet parameters (the
+/// mailbox name of a rule comes from its Identity), and a record id a collector rewrote.
+fn hostile_export() -> String {
+    let osc_link = "\u{1b}]8;;http://evil.example/\u{7}click\u{1b}]8;;\u{7}";
+    let records = [
+        serde_json::json!({
+            "CreationTime": "2024-03-12T02:14:07", "Id": "<script>alert(1)</script>\u{1b}[2J",
+            "Operation": "MailItemsAccessed", "OrganizationId": "4f1c2a9e-0000-4000-8000-00000000c0de",
+            "RecordType": 50, "ResultStatus": "Succeeded", "UserType": 0, "Version": 1,
+            "Workload": "Exchange", "UserId": "alice@contoso.com", "ClientIPAddress": ATTACKER_IP,
+            "ClientInfoString": format!("Client=REST;{osc_link};UserAgent=\u{1b}[31mpython\u{9b}2J"),
+            "ExternalAccess": false, "LogonType": 0, "MailboxGuid": "a40df04b-212b-4d7e-8e27-84b50e221de7",
+            "MailboxOwnerUPN": "alice@contoso.com",
+            "OperationProperties": [{"Name": "MailAccessType", "Value": "Bind"}, {"Name": "IsThrottled", "Value": "False"}],
+            "SessionId": "8d2c6b1e\u{1b}[8m-attacker", "AppId": "00000002-0000-0ff1-ce00-000000000000",
+            "Folders": [{"Id": "LgAAAAB+7ILpFNx8TrktaK8VYWerAQBe9CuwLc2fTK7W46L1SAp9AAAA2lHHAAAB",
+                "Path": "\\Inbox\\<img src=x onerror=alert(1)>\u{202e}gpj.exe",
+                "FolderItems": [{"InternetMessageId": "<![x](http://evil.example/beacon.png)@evil.example>", "SizeInBytes": 48213},
+                                {"InternetMessageId": "<[invoice](http://evil.example/phish)\u{2066}@evil.example>", "SizeInBytes": 1200}]}]
+        }),
+        serde_json::json!({
+            "CreationTime": "2024-03-12T02:20:00", "Id": "e4140002-0000-4000-8000-000000000099",
+            "Operation": "New-InboxRule", "OrganizationId": "4f1c2a9e-0000-4000-8000-00000000c0de",
+            "RecordType": 1, "ResultStatus": "True", "UserType": 0, "Version": 1, "Workload": "Exchange",
+            "UserId": "alice@contoso.com", "ClientIP": format!("{ATTACKER_IP}:51234"),
+            "ObjectId": "contoso.onmicrosoft.com\\victim", "AppId": "00000002-0000-0ff1-ce00-000000000000",
+            "Parameters": [
+                {"Name": "Identity", "Value": "victim\u{1b}[2J\u{202e}@contoso.com"},
+                {"Name": "Name", "Value": "![x](http://evil.example/beacon.png) <script>x</script> [click](http://evil.example/p)"},
+                {"Name": "MoveToFolder", "Value": "RSS \u{7}Feeds"}],
+            "SessionId": "55555555-eeee-4eee-8eee-attacker0005"
+        }),
+    ];
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "RecordId",
+        "CreationDate",
+        "RecordType",
+        "Operation",
+        "UserId",
+        "AuditData",
+        "AssociatedAdminUnits",
+        "AssociatedAdminUnitsNames",
+    ])
+    .unwrap();
+    for r in &records {
+        w.write_record([
+            r["Id"].as_str().unwrap(),
+            "3/12/2024 2:14:07 AM",
+            &r["RecordType"].to_string(),
+            r["Operation"].as_str().unwrap(),
+            "alice@contoso.com",
+            &r.to_string(),
+            "",
+            "",
+        ])
+        .unwrap();
+    }
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
+}
+
+/// Raw characters that drive a terminal or reorder text: none may reach an output.
+fn assert_inert(what: &str, out: &str) {
+    let bad: Vec<String> = out
+        .chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n' && c != '\r')
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+        })
+        .map(|c| format!("U+{:04X}", c as u32))
+        .collect();
+    assert!(bad.is_empty(), "{what} carries raw {bad:?}");
+}
+
+#[test]
+fn evidence_text_reaches_no_output_as_control_bidi_markdown_or_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("evidence");
+    std::fs::create_dir(&evidence).unwrap();
+    // File names are evidence too.
+    std::fs::write(evidence.join("audit\u{202e}vsc.csv"), hostile_export()).unwrap();
+    std::fs::write(evidence.join("\u{1b}[2Jnotes.txt"), "not an export\n").unwrap();
+
+    for format in ["text", "md", "html", "json"] {
+        let (code, out, err) = run_scope(format, &evidence);
+        assert_eq!(code, Some(0), "{format}: {err}");
+        if format != "json" {
+            assert_inert(format, &out);
+        }
+        assert_inert("stderr", &err);
+        if format == "text" {
+            assert!(out.contains("\\x1b[2J"), "escapes are visible: {out}");
+            assert!(out.contains("\\u{202e}"), "{out}");
+        }
+        if format == "md" {
+            let mut html = String::new();
+            pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(&out));
+            for tag in ["<img", "<a ", "<script"] {
+                assert!(!html.contains(tag), "Markdown renders {tag}: {html}");
+            }
+            // The text is still there for the reader, as text.
+            assert!(html.contains("evil.example/beacon.png"));
+        }
+        if format == "html" {
+            for tag in ["<img", "<script", "<a "] {
+                assert!(!out.contains(tag), "HTML carries {tag}");
+            }
+        }
+    }
+    let run = |args: &[&str]| {
+        let out = bin().args(args).arg(&evidence).output().unwrap();
+        assert_success(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_inert("contexts", &run(&["contexts", "--quiet"]));
+    assert_inert("inspect", &run(&["inspect", "--quiet"]));
+    let tables = dir.path().join("tables");
+    run_csv(&evidence, &tables);
+    for f in mailscope::report::csv::FILES {
+        assert_inert(f, &std::fs::read_to_string(tables.join(f)).unwrap());
+    }
+    // Nothing readable: the message names the file, inert.
+    let junk = dir.path().join("junk");
+    std::fs::create_dir(&junk).unwrap();
+    std::fs::write(junk.join("\u{1b}]0;pwned\u{7}.txt"), "hello\n").unwrap();
+    let out = bin()
+        .args(["inspect", "--quiet"])
+        .arg(&junk)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_inert("nothing-read message", &err);
+    assert!(err.contains("\\x1b]0;pwned\\x07.txt"), "{err}");
+}
+
+fn run_csv(evidence: &Path, tables: &Path) {
+    let out = bin()
+        .args([
+            "scope",
+            "--quiet",
+            "--attacker-ip",
+            ATTACKER_IP,
+            "--format",
+            "csv",
+            "--output",
+        ])
+        .arg(tables)
+        .arg(evidence)
+        .output()
+        .unwrap();
+    assert_success(&out);
+}
