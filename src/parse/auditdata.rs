@@ -213,26 +213,67 @@ pub fn parse_doubled(field: &str) -> Result<Parsed<'_>, String> {
     }
 }
 
-/// The reader of last resort: serde decides every record the in-place reader leaves to it.
-fn parse_with_serde(json: &str) -> Result<Parsed<'_>, String> {
-    let ad: AuditData =
-        serde_json::from_str(json).map_err(|e| format!("AuditData is not valid JSON: {e}"))?;
-    if ad.id.get().is_none() && ad.operation.get().is_none() {
-        if let Some(inner) = ad.wrapped {
-            // Unwrap a collector's envelope; the inner AuditData may itself be a JSON string.
-            let inner_text: String = match serde_json::from_str::<String>(inner.get()) {
-                Ok(s) => s,
-                Err(_) => inner.get().to_string(),
-            };
-            let mut p = parse(&inner_text)?.into_owned();
-            if p.record.record_id.is_empty() {
-                p.record.record_id = Cow::Owned(ad.identity.owned().unwrap_or_default());
-            }
-            p.wrapper_date = ad.creation_date.owned();
-            return Ok(p);
+/// Collectors wrap a record in an envelope (`{"Identity": …, "AuditData": …}`) once, sometimes
+/// twice; deeper nesting is not a record (and unwrapping it must not cost the stack).
+pub const MAX_ENVELOPES: usize = 8;
+
+/// An envelope's own fields, and the text of what it wraps (JSON, or a JSON string of JSON).
+struct Envelope {
+    identity: Option<String>,
+    creation_date: Option<String>,
+    inner: String,
+}
+
+impl Envelope {
+    /// `ad` as an envelope: it has no record fields of its own but wraps an AuditData.
+    fn of(ad: &AuditData) -> Option<Envelope> {
+        if ad.id.get().is_some() || ad.operation.get().is_some() {
+            return None;
         }
+        let inner = ad.wrapped?;
+        Some(Envelope {
+            identity: ad.identity.owned(),
+            creation_date: ad.creation_date.owned(),
+            inner: serde_json::from_str::<String>(inner.get())
+                .unwrap_or_else(|_| inner.get().to_string()),
+        })
     }
-    Ok(convert(&ad))
+}
+
+/// The reader of last resort: serde decides every record the in-place reader leaves to it.
+/// Envelopes are unwrapped in a loop, at most `MAX_ENVELOPES` deep.
+fn parse_with_serde(json: &str) -> Result<Parsed<'_>, String> {
+    let ad = read_with_serde(json)?;
+    let Some(outer) = Envelope::of(&ad) else {
+        return Ok(convert(&ad));
+    };
+    // The record takes the outermost envelope's date and the innermost identity given.
+    let wrapper_date = outer.creation_date;
+    let mut identity = outer.identity;
+    let mut text = outer.inner;
+    for _ in 0..MAX_ENVELOPES {
+        let inner = match scan::read::<1>(&text) {
+            Some(ad) => ad,
+            None => read_with_serde(&text)?,
+        };
+        let Some(next) = Envelope::of(&inner) else {
+            let mut p = convert(&inner).into_owned();
+            if p.record.record_id.is_empty() {
+                p.record.record_id = Cow::Owned(identity.unwrap_or_default());
+            }
+            p.wrapper_date = wrapper_date;
+            return Ok(p);
+        };
+        identity = next.identity.or(identity);
+        text = next.inner;
+    }
+    Err(format!(
+        "more than {MAX_ENVELOPES} nested AuditData envelopes: not read as a record"
+    ))
+}
+
+fn read_with_serde(text: &str) -> Result<AuditData<'_>, String> {
+    serde_json::from_str(text).map_err(|e| format!("AuditData is not valid JSON: {e}"))
 }
 
 fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {
@@ -468,5 +509,29 @@ mod tests {
             "]".repeat(100_000)
         );
         let _ = parse(&deep_known);
+    }
+
+    #[test]
+    fn envelopes_unwrap_up_to_the_bound_and_keep_the_innermost_identity() {
+        let wrap = |depth: usize| {
+            let mut json = r#"{"CreationTime":"2024-03-12T02:14:07","Operation":"Send","UserId":"a@contoso.com"}"#.to_string();
+            for level in 0..depth {
+                let identity = if level == 1 { "" } else { "id-" };
+                json = format!(
+                    r#"{{"Identity":"{identity}{level}","CreationDate":"2024-03-1{level}","AuditData":{json}}}"#
+                );
+            }
+            json
+        };
+        let deepest_read = wrap(MAX_ENVELOPES);
+        let p = parse(&deepest_read).unwrap();
+        assert_eq!(p.record.operation, "Send");
+        assert_eq!(p.record.record_id, "id-0");
+        assert_eq!(p.wrapper_date.as_deref(), Some("2024-03-17"));
+        let too_deep = parse(&wrap(MAX_ENVELOPES + 1)).err().unwrap();
+        assert!(
+            too_deep.contains("nested AuditData envelopes"),
+            "{too_deep}"
+        );
     }
 }

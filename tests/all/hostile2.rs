@@ -249,3 +249,99 @@ fn run_csv(evidence: &Path, tables: &Path) {
         .unwrap();
     assert_success(&out);
 }
+
+/// A MailItemsAccessed record as Microsoft writes it, wrapped `depth` times in a collector's
+/// envelope (`{"Identity": …, "CreationDate": …, "AuditData": {…}}`).
+fn enveloped(id: &str, depth: usize) -> String {
+    let mut json = serde_json::json!({
+        "CreationTime": "2024-03-12T02:14:07", "Id": id, "Operation": "MailItemsAccessed",
+        "RecordType": 50, "ResultStatus": "Succeeded", "Workload": "Exchange",
+        "UserId": "alice@contoso.com", "ClientIPAddress": ATTACKER_IP,
+        "MailboxOwnerUPN": "alice@contoso.com",
+        "OperationProperties": [{"Name": "MailAccessType", "Value": "Bind"}],
+        "Folders": [{"Path": "\\Inbox", "FolderItems": [{"InternetMessageId": format!("<{id}@contoso.com>")}]}]
+    });
+    for level in 0..depth {
+        json = serde_json::json!({
+            "Identity": format!("{id}-envelope-{level}"),
+            "CreationDate": "2024-03-12T02:14:07Z",
+            "AuditData": json,
+        });
+    }
+    json.to_string()
+}
+
+#[test]
+fn hundreds_of_nested_envelopes_reject_that_record_only() {
+    let dir = tempfile::tempdir().unwrap();
+    // serde_json's own recursion limit (128) must not be what stops it: 400 levels overflowed
+    // the stack before, as JSON Lines and inside a Purview AuditData cell.
+    let jsonl = dir.path().join("collector.jsonl");
+    std::fs::write(
+        &jsonl,
+        [
+            enveloped("ok-1", 0),
+            enveloped("deep-400", 400),
+            enveloped("ok-2", 2),
+        ]
+        .join("\n")
+            + "\n",
+    )
+    .unwrap();
+    let (code, j, err) = {
+        let out = bin()
+            .args(["inspect", "--quiet", "--format", "json"])
+            .arg(&jsonl)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(code, Some(0), "{err}");
+    let file = &j["files"][0];
+    assert_eq!(file["rows"], 3);
+    assert_eq!(file["records"], 2);
+    assert_eq!(file["rejected"], 1);
+    assert_eq!(file["rejects"][0]["line"], 2);
+    let reason = file["rejects"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("nested"), "{reason}");
+
+    let purview = dir.path().join("purview.csv");
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "RecordId",
+        "CreationDate",
+        "RecordType",
+        "Operation",
+        "UserId",
+        "AuditData",
+    ])
+    .unwrap();
+    for (id, depth) in [("cell-ok", 1), ("cell-deep", 400), ("cell-ok-2", 0)] {
+        w.write_record([
+            id,
+            "3/12/2024 2:14:07 AM",
+            "50",
+            "MailItemsAccessed",
+            "alice@contoso.com",
+            &enveloped(id, depth),
+        ])
+        .unwrap();
+    }
+    std::fs::write(&purview, w.into_inner().unwrap()).unwrap();
+    let (code, out, err) = run_scope("json", &purview);
+    assert_eq!(code, Some(0), "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["records"]["read"], 3);
+    assert_eq!(j["records"]["rejected"], 1);
+    let messages: Vec<&str> = j["mailboxes"][0]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["internet_message_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages, ["cell-ok-2@contoso.com", "cell-ok@contoso.com"]);
+}
