@@ -42,21 +42,45 @@ impl Detected {
     }
 }
 
+/// How much of the start of a file the binary check reads.
+const BINARY_SAMPLE: usize = 4096;
+
+/// Control characters (other than tab, CR, LF) in the sample, and the sample's length.
+fn control_share(text: &str) -> (usize, usize) {
+    let sample = &text[..floor_char_boundary(text, BINARY_SAMPLE)];
+    let controls = sample
+        .chars()
+        .filter(|&c| c.is_control() && !matches!(c, '\t' | '\r' | '\n'))
+        .count();
+    (controls, sample.len())
+}
+
+/// The format of a file from its text. Only its start is read: detection works the same on
+/// the first mebibyte of a file as on the whole (`ingest` relies on it to skip junk unread).
 pub fn detect(text: &str) -> Detected {
     let trimmed = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
     if trimmed.is_empty() {
         return Detected::NotAudit("empty file".into());
     }
-    if text.as_bytes().iter().take(4096).any(|b| *b == 0) {
-        return Detected::NotAudit("binary content (NUL bytes)".into());
-    }
+    let (controls, sampled) = control_share(text);
+    let binary = || {
+        Detected::NotAudit(format!(
+            "binary content ({controls} control byte(s) in the first {sampled})"
+        ))
+    };
+    // JSON and XML text have no raw control characters: any makes it something else.
     match trimmed.as_bytes()[0] {
-        b'<' => return detect_xml(trimmed),
-        b'[' => return Detected::Json { array: true },
-        b'{' => return Detected::Json { array: false },
-        _ => {}
+        _ if controls > 0 && trimmed.starts_with(['<', '[', '{']) => binary(),
+        b'<' => detect_xml(trimmed),
+        b'[' => Detected::Json { array: true },
+        b'{' => Detected::Json { array: false },
+        // A CSV export header is trusted over a stray NUL in a damaged row (that row is
+        // rejected); without one, a file that is more than 1 % control bytes is binary.
+        _ => match detect_csv(text) {
+            Detected::NotAudit(_) if controls > 0 && controls * 100 >= sampled => binary(),
+            d => d,
+        },
     }
-    detect_csv(text)
 }
 
 fn detect_xml(text: &str) -> Detected {

@@ -16,6 +16,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// How much of a file is read to decide whether it could be an export at all.
+const SNIFF_BYTES: usize = 1 << 20;
+
 /// Row counts at which an export was probably cut off by a portal or cmdlet limit.
 pub const CAPPED_ROW_COUNTS: &[u64] = &[5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000];
 
@@ -376,6 +379,33 @@ fn read_one(
             .map(|m| (m.len(), m.modified().ok()))
     };
     let before = stamp(path);
+    // Junk in an evidence folder (a disk image, a sparse file) costs its first mebibyte, not
+    // its size: a file is read whole only if its start could be an export.
+    match input::read_prefix(path, SNIFF_BYTES) {
+        Ok(head) => {
+            let not_audit = match input::unsupported_encoding(&head) {
+                Some(reason) => Some(reason.to_string()),
+                None => match detect::detect(&input::decode(&head).text) {
+                    Detected::NotAudit(reason) => Some(reason),
+                    _ => None,
+                },
+            };
+            if let Some(reason) = not_audit {
+                return FileResult::Skipped(SkippedOut {
+                    path: display,
+                    reason,
+                    error: false,
+                });
+            }
+        }
+        Err(e) => {
+            return FileResult::Skipped(SkippedOut {
+                path: display,
+                reason: format!("cannot read: {e}"),
+                error: true,
+            });
+        }
+    }
     let bytes = match input::read_file(path, opts.use_mmap) {
         Ok(b) => b,
         Err(e) => {

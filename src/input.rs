@@ -149,6 +149,26 @@ pub fn read_file(path: &Path, use_mmap: bool) -> std::io::Result<FileBytes> {
     Ok(FileBytes::Owned(v))
 }
 
+/// The first `n` bytes of a file (all of it when shorter).
+pub fn read_prefix(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(n.min(1 << 20));
+    File::open(path)?.take(n as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// An encoding mailscope does not read, recognized from the first bytes (said as such, rather
+/// than as the NUL bytes it would otherwise look like).
+pub fn unsupported_encoding(bytes: &[u8]) -> Option<&'static str> {
+    let utf32 = bytes.starts_with(&[0xFF, 0xFE, 0, 0])
+        || bytes.starts_with(&[0, 0, 0xFE, 0xFF])
+        || bytes.len() >= 8
+            && bytes[..8]
+                .chunks(4)
+                .all(|c| c[1] == 0 && c[2] == 0 && (c[0] == 0) != (c[3] == 0));
+    utf32.then_some("UTF-32 text, which mailscope does not read: save it as UTF-8 or UTF-16")
+}
+
 /// Decoded text of a file, with what it took to get there.
 pub struct Decoded<'a> {
     pub text: Cow<'a, str>,

@@ -345,3 +345,101 @@ fn hundreds_of_nested_envelopes_reject_that_record_only() {
         .collect();
     assert_eq!(messages, ["cell-ok-2@contoso.com", "cell-ok@contoso.com"]);
 }
+
+#[test]
+fn large_junk_is_skipped_from_its_first_bytes_not_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("evidence");
+    std::fs::create_dir(&evidence).unwrap();
+    std::fs::copy(
+        sample("purview_audit_export.csv"),
+        evidence.join("purview.csv"),
+    )
+    .unwrap();
+    // A 9 GiB sparse file (a disk image left in the folder): reading it whole allocated its
+    // size up front with --no-mmap and aborted the run.
+    let image = std::fs::File::create(evidence.join("disk.img")).unwrap();
+    image.set_len(9 << 30).unwrap();
+    // 8 MiB of pseudo-random bytes (a zip, a PST fragment).
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let random: Vec<u8> = (0..8 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    std::fs::write(evidence.join("attachments.bin"), random).unwrap();
+    // UTF-32 is named as such.
+    let utf32: Vec<u8> = "RecordId,CreationDate,RecordType,Operation,UserId,AuditData\r\n"
+        .chars()
+        .flat_map(|c| (c as u32).to_le_bytes())
+        .collect();
+    std::fs::write(
+        evidence.join("utf32.csv"),
+        [&[0xFF, 0xFE, 0, 0][..], &utf32].concat(),
+    )
+    .unwrap();
+    for mmap in [true, false] {
+        let mut cmd = bin();
+        cmd.args(["inspect", "--quiet", "--format", "json"]);
+        if !mmap {
+            cmd.arg("--no-mmap");
+        }
+        let out = cmd.arg(&evidence).output().unwrap();
+        assert_success(&out);
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(j["totals"]["records"], 16);
+        let reasons: Vec<(String, String)> = j["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let path = s["path"].as_str().unwrap();
+                (
+                    path.rsplit('/').next().unwrap().to_string(),
+                    s["reason"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let reason_of = |name: &str| {
+            reasons
+                .iter()
+                .find(|(p, _)| p == name)
+                .map(|(_, r)| r.as_str())
+                .unwrap_or_else(|| panic!("{name} not skipped: {reasons:?}"))
+        };
+        assert!(
+            reason_of("disk.img").starts_with("binary content"),
+            "{reasons:?}"
+        );
+        assert!(
+            reason_of("attachments.bin").starts_with("binary content"),
+            "{reasons:?}"
+        );
+        assert!(reason_of("utf32.csv").contains("UTF-32"), "{reasons:?}");
+    }
+}
+
+#[test]
+fn a_nul_in_one_row_rejects_that_row_not_the_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(sample("purview_audit_export.csv")).unwrap();
+    // A NUL inside the second record's AuditData, within the first 4 KiB.
+    let at = text.match_indices("\"\"Operation\"\"").nth(1).unwrap().0;
+    let damaged = format!("{}\0{}", &text[..at], &text[at..]);
+    assert!(at < 4096);
+    let p = dir.path().join("damaged.csv");
+    std::fs::write(&p, damaged).unwrap();
+    let out = bin()
+        .args(["inspect", "--quiet", "--format", "json"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["files"][0]["rows"], 16);
+    assert_eq!(j["files"][0]["rejected"], 1);
+    assert_eq!(j["files"][0]["rejects"][0]["line"], 3);
+}
