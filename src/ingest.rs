@@ -462,7 +462,15 @@ fn read_one(
         }
     };
     let after = stamp(path);
-    if before != after {
+    if bytes.shrank_while_read() {
+        parsed.notes.push(FileNote {
+            code: "file-changed-while-read",
+            message: format!(
+                "the file shrank while it was read: what lay past its new end ({} bytes were mapped) was read as zero bytes, and rows there rejected; read a stable copy of the evidence",
+                bytes.len()
+            ),
+        });
+    } else if before != after {
         parsed.notes.push(FileNote {
             code: "file-changed-while-read",
             message: format!(

@@ -114,7 +114,8 @@ fn walk(
 
 /// The bytes of one input file.
 pub enum FileBytes {
-    Mapped(memmap2::Mmap),
+    /// The guard is dropped (unregistered) before the map is unmapped: fields drop in order.
+    Mapped(crate::mapguard::Guard, memmap2::Mmap),
     Owned(Vec<u8>),
 }
 
@@ -122,24 +123,33 @@ impl Deref for FileBytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         match self {
-            FileBytes::Mapped(m) => m,
+            FileBytes::Mapped(_, m) => m,
             FileBytes::Owned(v) => v,
         }
     }
 }
 
+impl FileBytes {
+    /// The file shrank while mapped: what lay past its new end was read as zero bytes.
+    pub fn shrank_while_read(&self) -> bool {
+        matches!(self, FileBytes::Mapped(guard, _) if guard.faulted())
+    }
+}
+
 /// Open a file read-only and map it; fall back to reading it when mapping is not possible
-/// (empty files, special files, `use_mmap = false`).
+/// (empty files, special files, no free guard, `use_mmap = false`).
 pub fn read_file(path: &Path, use_mmap: bool) -> std::io::Result<FileBytes> {
     let file = File::open(path)?;
     let len = file.metadata()?.len();
     if use_mmap && len > 0 {
-        // SAFETY: the map is read-only and private. If another process truncates the file while
-        // it is mapped, reads past the new end fault (SIGBUS); evidence copies are not modified
-        // while being analysed, and `--no-mmap` exists for live or network files.
+        // SAFETY: the map is read-only and private, and registered with the SIGBUS guard before
+        // anything reads it: if the file shrinks while mapped, the pages past its new end read as
+        // zeros instead of killing the process (see `mapguard`).
         if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
-            let _ = map.advise(memmap2::Advice::Sequential);
-            return Ok(FileBytes::Mapped(map));
+            if let Some(guard) = crate::mapguard::register(map.as_ptr(), map.len()) {
+                let _ = map.advise(memmap2::Advice::Sequential);
+                return Ok(FileBytes::Mapped(guard, map));
+            }
         }
     }
     let mut v = Vec::with_capacity(len as usize);
@@ -328,6 +338,31 @@ pub fn lines_of_sorted(text: &str, offsets: impl IntoIterator<Item = usize>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_mapped_file_truncated_while_read_reads_as_zeros_not_a_signal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("live_export.csv");
+        std::fs::write(&path, "RecordId,AuditData\n".repeat(100_000)).unwrap();
+        let bytes = read_file(&path, true).unwrap();
+        assert!(matches!(bytes, FileBytes::Mapped(..)));
+        assert_eq!(&bytes[..9], b"RecordId,");
+        // The export is cut while mapped (still being written, or a share that dropped).
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(4096)
+            .unwrap();
+        // Past the new end: SIGBUS without the guard; zeros with it.
+        let tail = &bytes[1_000_000..1_000_016];
+        assert_eq!(tail, &[0u8; 16]);
+        assert!(bytes.shrank_while_read());
+        assert_eq!(bytes.len(), 1_900_000);
+        let other = read_file(&path, true).unwrap();
+        assert!(!other.shrank_while_read());
+    }
 
     #[test]
     fn decodes_boms_and_bomless_utf16() {

@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod input;
 pub mod inspect;
 pub mod ip;
+pub mod mapguard;
 pub mod model;
 pub mod outfile;
 pub mod parse;
