@@ -116,16 +116,39 @@ fn detect_xml(text: &str) -> Detected {
     }
 }
 
-/// Position of the first `<Event` start tag (not `<Events`).
+/// Position of the first `<Event` start tag (not `<Events`), outside comments, CDATA
+/// sections, processing instructions and declarations: an `<Event>` written inside those is
+/// text, not a record.
 pub fn find_event_tag(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
     let mut from = 0;
-    while let Some(i) = s[from..].find("<Event") {
+    while let Some(i) = memchr::memchr(b'<', &b[from..]) {
         let at = from + i;
-        match s.as_bytes().get(at + 6) {
-            Some(b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/') => return Some(at),
-            None => return None,
-            _ => from = at + 6,
-        }
+        let rest = &s[at..];
+        let skip_to = |end: &str| rest.find(end).map(|e| at + e + end.len());
+        let next = if rest.starts_with("<!--") {
+            skip_to("-->")
+        } else if rest.starts_with("<![CDATA[") {
+            skip_to("]]>")
+        } else if rest.starts_with("<?") {
+            skip_to("?>")
+        } else if rest.starts_with("<!") {
+            // A declaration; a DOCTYPE's internal subset ends with "]>".
+            match (rest.find('['), rest.find('>')) {
+                (Some(open), Some(close)) if open < close => skip_to("]>"),
+                _ => skip_to(">"),
+            }
+        } else if rest.starts_with("<Event")
+            && matches!(
+                b.get(at + 6),
+                Some(b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/')
+            )
+        {
+            return Some(at);
+        } else {
+            Some(at + 1)
+        };
+        from = next?;
     }
     None
 }

@@ -134,6 +134,23 @@ pub struct Record<'a> {
     /// Short human summary of cmdlet parameters and other detail worth citing.
     pub detail: Option<Cow<'a, str>>,
     pub items: Vec<Item<'a>>,
+    /// What the parser had to make of a damaged or re-shaped field (`flag::…` bits). Counted
+    /// per file into warnings (`parse::Flagged`); not a column of the frame.
+    pub flags: u8,
+}
+
+/// `Record::flags`: what was wrong with a field the record was still read with.
+pub mod flag {
+    /// `OperationCount` was no count (`1e29`, `inf`, `NaN`, negative, fractional): read as
+    /// unknown instead of clamped.
+    pub const UNREADABLE_COUNT: u8 = 1;
+
+    /// Every flag, with the warning code and what it means, for the file's notes.
+    pub const ALL: &[(u8, &str, &str)] = &[(
+        UNREADABLE_COUNT,
+        "unreadable-count",
+        "with an OperationCount that is not a count (1e29, inf, NaN, negative or fractional): read as unknown",
+    )];
 }
 
 /// One item (message or folder) a record names.
@@ -186,6 +203,7 @@ impl Record<'_> {
             folder_path: owned(self.folder_path),
             detail: owned(self.detail),
             items: self.items.into_iter().map(Item::into_owned).collect(),
+            flags: self.flags,
         }
     }
 }

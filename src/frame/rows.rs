@@ -89,6 +89,8 @@ impl Frame {
                 folder_path: owned(folder_path[i]),
                 detail: owned(detail[i]),
                 items: Vec::new(),
+                // Counted into the file's warnings when read; not kept in the frame.
+                flags: 0,
             })
             .collect();
 

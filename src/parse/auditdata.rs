@@ -5,7 +5,7 @@
 use super::flex::Flex;
 use super::mailbox::{derive_mailbox, logon_type_name, summarize_params};
 use crate::ip;
-use crate::model::{Item, Record, lowercased, normalized_message_id, time_source};
+use crate::model::{Item, Record, flag, lowercased, normalized_message_id, time_source};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -162,6 +162,16 @@ pub struct Parsed<'a> {
     pub has_time: bool,
     /// A `CreationDate` found in a collector's wrapper object, for the caller's fallback.
     pub wrapper_date: Option<String>,
+    /// `CreationTime` when it is there but is no time (Feb 30, 23:59:60, text), for the reason.
+    pub unreadable_time: Option<String>,
+}
+
+/// Why a record has no time of its own (`Parsed::unreadable_time`).
+pub fn no_time_reason(unreadable_time: &Option<String>) -> String {
+    match unreadable_time {
+        Some(t) => format!("unreadable CreationTime '{t}'"),
+        None => "object has no CreationTime".into(),
+    }
 }
 
 impl Parsed<'_> {
@@ -170,6 +180,7 @@ impl Parsed<'_> {
             record: self.record.into_owned(),
             has_time: self.has_time,
             wrapper_date: self.wrapper_date,
+            unreadable_time: self.unreadable_time,
         }
     }
 }
@@ -188,6 +199,12 @@ fn value_of<'b>(list: &'b Option<Vec<NameValue>>, name: &str) -> Option<&'b str>
 /// `value_of`, borrowed from the input where the value was.
 fn value_cow<'a>(list: &Option<Vec<NameValue<'a>>>, name: &str) -> Option<Cow<'a, str>> {
     find(list, name).and_then(|nv| nv.value.cow())
+}
+
+/// A count: a whole, non-negative number that a double holds exactly (`2`, `"2"`, `2.0`).
+fn count_of(text: &str) -> Option<i64> {
+    let f = text.trim().parse::<f64>().ok()?;
+    (f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f <= (1u64 << 53) as f64).then_some(f as i64)
 }
 
 fn size_of(f: &Flex) -> Option<i64> {
@@ -325,11 +342,12 @@ fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {
     r.mail_access_type = value_cow(&ad.operation_properties, "MailAccessType");
     r.is_throttled = value_of(&ad.operation_properties, "IsThrottled")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    r.operation_count = ad
-        .operation_count
-        .get()
-        .and_then(|s| s.parse::<f64>().ok())
-        .map(|f| f as i64);
+    if let Some(text) = ad.operation_count.get() {
+        r.operation_count = count_of(text);
+        if r.operation_count.is_none() {
+            r.flags |= flag::UNREADABLE_COUNT;
+        }
+    }
     r.folder_path = ad.folder.as_ref().and_then(|f| f.path.cow());
 
     let params: Vec<(String, String)> = ad
@@ -407,6 +425,10 @@ fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {
         record: r,
         has_time: time.is_some(),
         wrapper_date: None,
+        unreadable_time: match (time, ad.creation_time.get()) {
+            (None, Some(text)) => Some(text.chars().take(40).collect()),
+            _ => None,
+        },
     }
 }
 

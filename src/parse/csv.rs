@@ -440,10 +440,12 @@ fn audit_data_row<'t>(row: &Row<'_, 't>, cols: &Columns) -> RowResult<'t> {
     if parsed.has_time {
         return Ok((r, None));
     }
+    let no_time = auditdata::no_time_reason(&parsed.unreadable_time);
     let date = cell(row, cols.creation_date)
         .map(str::to_string)
         .or(parsed.wrapper_date);
     time_from_column(r, date, time_source::CREATION_DATE)
+        .map_err(|_| format!("no time: {no_time} and CreationDate is empty"))
 }
 
 fn time_from_column<'t>(

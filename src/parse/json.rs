@@ -3,7 +3,7 @@
 //! costs only itself; text between objects that is not `,`/whitespace is reported.
 
 use super::{
-    ChunkOutcome, ParseOptions, ParsedFile, Reject, RowOutcome, auditdata, derived_id,
+    ChunkOutcome, FileNote, ParseOptions, ParsedFile, Reject, RowOutcome, auditdata, derived_id,
     finish_chunks,
 };
 use crate::input::lines_of_sorted;
@@ -16,8 +16,15 @@ enum Span {
     Garbage { start: usize, what: String },
 }
 
-/// Find top-level objects: depth 0 for JSON Lines, depth 1 inside a top-level array.
-fn scan(text: &str, array: bool) -> Vec<Span> {
+/// What the scan found: the spans, and for an array whether its closing `]` was there.
+struct Scanned {
+    spans: Vec<Span>,
+    array_closed: bool,
+}
+
+/// Find top-level objects: depth 0 for JSON Lines, depth 1 inside a top-level array. In JSON
+/// Lines every line of garbage is a row of its own (each is counted as a rejection).
+fn scan(text: &str, array: bool) -> Scanned {
     let b = text.as_bytes();
     let object_depth = if array { 1 } else { 0 };
     let mut spans = Vec::new();
@@ -71,6 +78,14 @@ fn scan(text: &str, array: bool) -> Vec<Span> {
                     }
                 }
             }
+            b'\n' if !array && at_record_level => {
+                if let Some(g) = garbage_start.take() {
+                    spans.push(Span::Garbage {
+                        start: g,
+                        what: snippet(&text[g..i]),
+                    });
+                }
+            }
             b',' | b' ' | b'\t' | b'\r' | b'\n' => {}
             _ if at_record_level => {
                 garbage_start.get_or_insert(i);
@@ -90,7 +105,10 @@ fn scan(text: &str, array: bool) -> Vec<Span> {
             what: snippet(&text[g..]),
         });
     }
-    spans
+    Scanned {
+        spans,
+        array_closed: !array || depth == 0 && text.trim_end().ends_with(']'),
+    }
 }
 
 fn snippet(s: &str) -> String {
@@ -99,7 +117,17 @@ fn snippet(s: &str) -> String {
 }
 
 pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
-    let spans = scan(text, array);
+    let Scanned {
+        spans,
+        array_closed,
+    } = scan(text, array);
+    let mut notes = Vec::new();
+    if !array_closed {
+        notes.push(FileNote {
+            code: "unterminated-array",
+            message: "the JSON array is not closed with ']': the file may have been cut off (copied or exported incompletely)".into(),
+        });
+    }
     let format = if array {
         Format::AuditDataJson
     } else {
@@ -140,7 +168,10 @@ pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
                         } else {
                             RowOutcome::Rejected(Reject {
                                 line,
-                                reason: "no time: object has no CreationTime".into(),
+                                reason: format!(
+                                    "no time: {}",
+                                    auditdata::no_time_reason(&p.unreadable_time)
+                                ),
                             })
                         }
                     }
@@ -154,12 +185,7 @@ pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
         })
         .collect();
     let rows = outcomes.len() as u64;
-    finish_chunks(
-        vec![ChunkOutcome::new(outcomes, opts)],
-        rows,
-        opts,
-        Vec::new(),
-    )
+    finish_chunks(vec![ChunkOutcome::new(outcomes, opts)], rows, opts, notes)
 }
 
 #[cfg(test)]
@@ -168,6 +194,7 @@ mod tests {
 
     fn objects(text: &str, array: bool) -> Vec<&str> {
         scan(text, array)
+            .spans
             .into_iter()
             .filter_map(|s| match s {
                 Span::Object { start, end } => Some(&text[start..end]),
@@ -189,7 +216,7 @@ mod tests {
 
     #[test]
     fn truncation_and_garbage_are_reported() {
-        let spans = scan("{\"a\":1}\nnot json\n{\"b\":", false);
+        let spans = scan("{\"a\":1}\nnot json\n{\"b\":", false).spans;
         assert_eq!(spans.len(), 3);
         assert!(matches!(&spans[1], Span::Garbage { what, .. } if what.contains("not json")));
         assert!(matches!(&spans[2], Span::Garbage { what, .. } if what.contains("truncated")));

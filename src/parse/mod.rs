@@ -10,7 +10,7 @@ pub mod mailbox;
 pub mod xml;
 
 use crate::frame::Frame;
-use crate::model::{Record, time_source};
+use crate::model::{Record, flag, time_source};
 use crate::time::{self, DateOrder};
 
 /// A row that could not become a record, with where and why.
@@ -78,12 +78,60 @@ impl RowOutcome<'_> {
     }
 }
 
+/// Records read with a damaged field, per `model::flag` bit: how many, and the first line.
+/// Empty (no allocation) while nothing was flagged, the usual case.
+#[derive(Debug, Default, Clone)]
+pub struct Flagged(Vec<(u64, u64)>);
+
+impl Flagged {
+    fn hit(&mut self, bit: usize, n: u64, line: u64) {
+        if self.0.len() <= bit {
+            self.0.resize(bit + 1, (0, 0));
+        }
+        let (count, first) = &mut self.0[bit];
+        *first = if *count == 0 {
+            line
+        } else {
+            (*first).min(line)
+        };
+        *count += n;
+    }
+    fn count(&mut self, r: &Record) {
+        for bit in 0..8 {
+            if r.flags & (1 << bit) != 0 {
+                self.hit(bit, 1, r.line);
+            }
+        }
+    }
+    fn add(&mut self, other: &Flagged) {
+        for (bit, &(n, first)) in other.0.iter().enumerate() {
+            if n > 0 {
+                self.hit(bit, n, first);
+            }
+        }
+    }
+    /// One note per kind of damage seen.
+    fn notes(&self) -> impl Iterator<Item = FileNote> + '_ {
+        flag::ALL.iter().filter_map(|(bit, code, what)| {
+            let (n, first) = self
+                .0
+                .get(bit.trailing_zeros() as usize)
+                .copied()
+                .unwrap_or_default();
+            (n > 0).then(|| FileNote {
+                code,
+                message: format!("{n} record(s) {what} (first at line {first})"),
+            })
+        })
+    }
+}
+
 /// What one parallel chunk of a file became.
 pub enum ChunkOutcome {
     /// Rows still to finish: some wait for the file's date rule, or rows were asked for.
     Rows(Vec<RowOutcome<'static>>),
-    /// Every row settled: the records as a frame block, and the rejected rows.
-    Block(Frame, Vec<Reject>),
+    /// Every row settled: the records as a frame block, the rejected rows, the damage seen.
+    Block(Frame, Vec<Reject>, Flagged),
 }
 
 impl ChunkOutcome {
@@ -105,6 +153,8 @@ impl ChunkOutcome {
             })
             .collect();
         let block = block_of(&records, opts.columns);
+        let mut flagged = Flagged::default();
+        records.iter().for_each(|r| flagged.count(r));
         // Pushed into a vector of their own: `collect` from `outcomes.into_iter()` would reuse
         // the outcomes' allocation (megabytes a chunk) for the few rejects and keep it alive.
         let mut rejects = Vec::new();
@@ -113,7 +163,7 @@ impl ChunkOutcome {
                 rejects.push(r);
             }
         }
-        ChunkOutcome::Block(block, rejects)
+        ChunkOutcome::Block(block, rejects, flagged)
     }
 }
 
@@ -200,11 +250,13 @@ pub fn finish_chunks(
         notes,
         ..ParsedFile::default()
     };
+    let mut flagged = Flagged::default();
     for chunk in chunks {
         let outcomes = match chunk {
-            ChunkOutcome::Block(block, rejects) => {
+            ChunkOutcome::Block(block, rejects, seen) => {
                 out.blocks.push(block);
                 out.rejects.extend(rejects);
+                flagged.add(&seen);
                 continue;
             }
             ChunkOutcome::Rows(outcomes) => outcomes,
@@ -234,6 +286,7 @@ pub fn finish_chunks(
                 },
             }
         }
+        records.iter().for_each(|r| flagged.count(r));
         if opts.columnar {
             out.blocks
                 .push(block_of(&records.iter().collect::<Vec<_>>(), opts.columns));
@@ -241,6 +294,7 @@ pub fn finish_chunks(
             out.records.extend(records);
         }
     }
+    out.notes.extend(flagged.notes());
     out
 }
 

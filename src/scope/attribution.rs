@@ -49,6 +49,28 @@ fn in_window(t: Micros, cfg: &ScopeConfig) -> bool {
     cfg.start.is_none_or(|s| t >= s) && cfg.end.is_none_or(|e| t < e)
 }
 
+/// What the indicators are matched against, for record `i`.
+pub fn context_of(v: &RecordsView, i: usize) -> indicators::Context<'_> {
+    indicators::Context {
+        ip: v.client_ip.at(i),
+        sessions: sessions_of(v, i),
+        client_info: v.client_info.at(i),
+        apps: [v.app_id.at(i), v.client_app_id.at(i)],
+        actors: [v.actor.at(i), v.actor_sid.at(i)],
+    }
+}
+
+/// Records that `--trusted-ip` took although they match an attacker indicator: trusted wins
+/// (rule 1), so a range too wide hides the attacker, and the report must say so.
+pub fn trusted_over_attacker(v: &RecordsView, attr: &[Attribution], m: &Matcher) -> u64 {
+    attr.par_iter()
+        .enumerate()
+        .filter(|(i, a)| {
+            matches!(a, Attribution::Trusted(_)) && m.attacker(&context_of(v, *i)).is_some()
+        })
+        .count() as u64
+}
+
 /// Attribute every record exactly once.
 pub fn attribute(v: &RecordsView, cfg: &ScopeConfig, m: &Matcher) -> Vec<Attribution> {
     let n = v.time.len();
@@ -58,13 +80,7 @@ pub fn attribute(v: &RecordsView, cfg: &ScopeConfig, m: &Matcher) -> Vec<Attribu
             if !in_window(v.time[i], cfg) {
                 return Attribution::OutOfWindow;
             }
-            let c = indicators::Context {
-                ip: v.client_ip.at(i),
-                sessions: sessions_of(v, i),
-                client_info: v.client_info.at(i),
-                apps: [v.app_id.at(i), v.client_app_id.at(i)],
-                actors: [v.actor.at(i), v.actor_sid.at(i)],
-            };
+            let c = context_of(v, i);
             if let Some(w) = m.trusted(&c) {
                 Attribution::Trusted(w)
             } else if let Some(w) = m.attacker(&c) {

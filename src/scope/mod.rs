@@ -221,6 +221,18 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
         }
         warnings.extend(warning);
     }
+    let hidden = attribution::trusted_over_attacker(&v, &attr, &cfg.indicators.compile()?);
+    if hidden > 0 {
+        warnings.push(Warning {
+            code: "trusted-hides-attacker".into(),
+            message: format!(
+                "{hidden} record(s) match an attacker indicator but are attributed trusted, because their IP is in a --trusted-ip range (trusted wins): check that the trusted ranges are not too wide ({})",
+                cfg.indicators.trusted_ip.join(", ")
+            ),
+            path: None,
+            line: None,
+        });
+    }
     if counts.attacker == 0 {
         warnings.push(Warning {
             code: "no-attacker-activity".into(),

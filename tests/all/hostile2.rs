@@ -443,3 +443,168 @@ fn a_nul_in_one_row_rejects_that_row_not_the_export() {
     assert_eq!(j["files"][0]["rejected"], 1);
     assert_eq!(j["files"][0]["rejects"][0]["line"], 3);
 }
+
+fn inspect(path: &Path) -> serde_json::Value {
+    let out = bin()
+        .args(["inspect", "--quiet", "--format", "json"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn notes(file: &serde_json::Value) -> Vec<(String, String)> {
+    file["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["code"].as_str().unwrap().to_string(),
+                n["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn each_garbage_line_of_json_lines_is_a_rejected_row_and_a_cut_array_is_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("collector.jsonl");
+    let garbage: String = (0..3000).map(|i| format!("junk line {i}\n")).collect();
+    std::fs::write(
+        &jsonl,
+        format!(
+            "{}\n{garbage}{}\n",
+            enveloped("ok-1", 0),
+            enveloped("ok-2", 0)
+        ),
+    )
+    .unwrap();
+    let file = inspect(&jsonl)["files"][0].clone();
+    assert_eq!(file["rows"], 3002);
+    assert_eq!(file["records"], 2);
+    assert_eq!(file["rejected"], 3000);
+    assert_eq!(file["rejects"][2999]["line"], 3001);
+
+    let array = dir.path().join("export.json");
+    std::fs::write(
+        &array,
+        format!("[\n{},\n{},\n", enveloped("a-1", 0), enveloped("a-2", 0)),
+    )
+    .unwrap();
+    let file = inspect(&array)["files"][0].clone();
+    assert_eq!(file["records"], 2);
+    assert!(
+        notes(&file)
+            .iter()
+            .any(|(c, m)| c == "unterminated-array" && m.contains("not closed")),
+        "{file}"
+    );
+}
+
+#[test]
+fn events_inside_comments_cdata_and_instructions_are_not_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("SearchResult.xml");
+    let event = |guid: &str, op: &str| {
+        format!(
+            r#"<Event MailboxGuid="{guid}" Owner="contoso\dave" LastAccessed="2024-03-12T00:31:10.000-08:00" Operation="{op}" OperationResult="Succeeded" LogonType="Delegate" FolderPathName="\Finance" ClientIPAddress="{ATTACKER_IP}" MailboxOwnerUPN="dave@contoso.com" LogonUserDN="Attacker"></Event>"#
+        )
+    };
+    std::fs::write(
+        &xml,
+        format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<!DOCTYPE SearchResults [<!ENTITY e \"{}\">]>\n<SearchResults>\n<!-- {} -->\n{}\n<![CDATA[{}]]>\n<?note {} ?>\n{}\n</SearchResults>\n",
+            event("d0000000-0000-4000-8000-000000000001", "FolderBind").replace('"', "'"),
+            event("d0000000-0000-4000-8000-000000000002", "FolderBind"),
+            event("d0000000-0000-4000-8000-000000000003", "FolderBind"),
+            event("d0000000-0000-4000-8000-000000000004", "MessageBind"),
+            event("d0000000-0000-4000-8000-000000000005", "HardDelete"),
+            event("d0000000-0000-4000-8000-000000000006", "SoftDelete"),
+        ),
+    )
+    .unwrap();
+    let j = inspect(&xml);
+    assert_eq!(j["files"][0]["format"], "mailbox-audit-xml");
+    assert_eq!(j["files"][0]["rows"], 2, "{j}");
+    assert_eq!(j["operations"]["FolderBind"], 1);
+    assert_eq!(j["operations"]["SoftDelete"], 1);
+}
+
+#[test]
+fn impossible_times_and_counts_say_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = |id: &str, time: &str, count: &str| {
+        format!(
+            r#"{{"CreationTime":"{time}","Id":"{id}","Operation":"MailItemsAccessed","RecordType":50,"Workload":"Exchange","UserId":"kim@contoso.com","ClientIPAddress":"{ATTACKER_IP}","MailboxOwnerUPN":"kim@contoso.com","OperationCount":{count},"OperationProperties":[{{"Name":"MailAccessType","Value":"Bind"}}],"Folders":[{{"Path":"\\Inbox","FolderItems":[{{"InternetMessageId":"<{id}@contoso.com>"}}]}}]}}"#
+        )
+    };
+    let lines = [
+        record("feb30", "2024-02-30T10:00:00", "1"),
+        record("leap", "2024-03-12T23:59:60", "1"),
+        record("text", "yesterday", "1"),
+        record("huge", "2024-03-12T10:00:00", "1e29"),
+        record("nan", "2024-03-12T10:00:01", "\"NaN\""),
+        record("inf", "2024-03-12T10:00:02", "\"inf\""),
+        record("fine", "2024-03-12T10:00:03", "\"2\""),
+    ];
+    let p = dir.path().join("records.jsonl");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let file = inspect(&p)["files"][0].clone();
+    let reasons: Vec<&str> = file["rejects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    for (reason, time) in
+        reasons
+            .iter()
+            .zip(["2024-02-30T10:00:00", "2024-03-12T23:59:60", "yesterday"])
+    {
+        assert_eq!(
+            *reason,
+            format!("no time: unreadable CreationTime '{time}'")
+        );
+    }
+    assert_eq!(file["records"], 4);
+    let counted = notes(&file);
+    assert!(
+        counted.iter().any(|(c, m)| c == "unreadable-count"
+            && m.starts_with("3 record(s)")
+            && m.contains("first at line 4")),
+        "{counted:?}"
+    );
+}
+
+#[test]
+fn a_trusted_range_that_hides_the_attacker_is_warned_about() {
+    let out = bin()
+        .args([
+            "scope",
+            "--quiet",
+            "--format",
+            "json",
+            "--attacker-ip",
+            ATTACKER_IP,
+            "--trusted-ip",
+            "0.0.0.0/0",
+        ])
+        .arg(sample(""))
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warning = j["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["code"] == "trusted-hides-attacker")
+        .expect("a warning");
+    assert!(warning["message"].as_str().unwrap().contains("0.0.0.0/0"));
+    // The sample's attacker records from 203.0.113.66 are all hidden by it.
+    assert_eq!(j["records"]["attacker"], 0);
+}
