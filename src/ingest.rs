@@ -3,7 +3,7 @@
 //! record, a duplicate or a rejection; every path as read or skipped with a reason.
 
 use crate::detect::{self, Detected};
-use crate::frame::{Columns, Frame, col, str_col, time_col};
+use crate::frame::{Columns, Frame, ItemsOf, ItemsView, RecordsView, col, str_col, time_col};
 use crate::input::{self, Skipped};
 use crate::model::{Format, Micros, Record};
 use crate::parse::{self, FileNote, ParseOptions, ParsedFile, Reject};
@@ -12,7 +12,7 @@ use crate::time::DateOrder;
 use crate::warning::Warning;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -162,9 +162,8 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     }
     skipped.sort();
 
-    let frame = merge(&mut summaries, parsed_files);
+    let (frame, mut warnings) = merge(&mut summaries, parsed_files);
     crate::timing::phase("rows selected");
-    let mut warnings = Vec::new();
     for summary in summaries.iter_mut() {
         summary.first_time = summary.first_micros.map(crate::time::rfc3339);
         summary.last_time = summary.last_micros.map(crate::time::rfc3339);
@@ -224,7 +223,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
 /// `first_occurrences`). Every block is sorted already; when the blocks, ordered by their first
 /// row, do not overlap (an export in time order, either way), stacking them in that order sorts
 /// the frame without moving a row.
-fn merge(summaries: &mut [FileSummary], parsed_files: Vec<ParsedFile>) -> Frame {
+fn merge(summaries: &mut [FileSummary], parsed_files: Vec<ParsedFile>) -> (Frame, Vec<Warning>) {
     let mut blocks: Vec<(usize, Frame)> = Vec::new();
     for (file, (summary, parsed)) in summaries.iter().zip(parsed_files).enumerate() {
         debug_assert!(parsed.records.is_empty(), "ingest parses to blocks");
@@ -264,13 +263,18 @@ fn merge(summaries: &mut [FileSummary], parsed_files: Vec<ParsedFile>) -> Frame 
         .map(|s| s.unwrap_or(""))
         .collect();
     let times = time_col(&all.records).expect("time is a datetime column");
-    let mut kept = first_occurrences(&all, &ids, &times, &file_of_row, summaries);
+    let (mut kept, collisions) = first_occurrences(&all, &ids, &times, &file_of_row, summaries);
+    let warnings = collision_warning(&all, &collisions);
     crate::timing::phase("de-duplicated");
     if !in_order {
-        // Ids are unique among the kept rows: the order is total, the unstable sort deterministic.
+        // Records sharing an id and a time keep their stacking order: the order is total, the
+        // unstable sort deterministic.
         kept.par_sort_unstable_by(|&a, &b| {
             let (a, b) = (a as usize, b as usize);
-            times[a].cmp(&times[b]).then_with(|| ids[a].cmp(ids[b]))
+            times[a]
+                .cmp(&times[b])
+                .then_with(|| ids[a].cmp(ids[b]))
+                .then(a.cmp(&b))
         });
     }
     let mut frame = if kept.len() == all.height()
@@ -283,31 +287,143 @@ fn merge(summaries: &mut [FileSummary], parsed_files: Vec<ParsedFile>) -> Frame 
     };
     frame.rechunk().expect("the frame's columns can be joined");
     crate::timing::phase("rechunked");
-    frame
+    (frame, warnings)
 }
 
-/// Rows of `all` to keep, in frame order: of each record id, the occurrence first in the run's
-/// file order (lowest file index, then line; on one line, the first in the frame). Counts each
-/// file's kept records, duplicates and time span into its summary.
-/// `ids` and `times` are the frame's columns.
-fn first_occurrences(
+/// `id-collision`: records that share an id but differ were all kept; say which, and where.
+fn collision_warning(all: &Frame, collisions: &[(&str, Vec<u32>)]) -> Vec<Warning> {
+    if collisions.is_empty() {
+        return Vec::new();
+    }
+    let v = all
+        .records_view()
+        .expect("the frame has the engine's columns");
+    let place = |row: u32| {
+        let row = row as usize;
+        let file = v.source_file.at(row).unwrap_or("?");
+        format!("{file}:{}", v.source_line[row])
+    };
+    let records: usize = collisions.iter().map(|(_, rows)| rows.len()).sum();
+    let shown: Vec<String> = collisions
+        .iter()
+        .take(5)
+        .map(|(id, rows)| {
+            let places: Vec<String> = rows.iter().take(4).map(|&r| place(r)).collect();
+            let more = rows.len().saturating_sub(4);
+            format!(
+                "'{id}' ({} records: {}{})",
+                rows.len(),
+                places.join(", "),
+                if more > 0 {
+                    format!(", +{more} more")
+                } else {
+                    String::new()
+                }
+            )
+        })
+        .collect();
+    vec![Warning {
+        code: "id-collision".into(),
+        message: format!(
+            "{} record id(s) are each carried by records that differ ({records} records in all): all are kept, none counted as a duplicate (anonymized or re-keyed exports do this); {}{}",
+            collisions.len(),
+            shown.join("; "),
+            if collisions.len() > 5 { "; …" } else { "" }
+        ),
+        path: None,
+        line: None,
+    }]
+}
+
+/// What makes two records with one id the same record: everything mailscope read from them
+/// (time, operation, mailbox, actor, context, access, items), not where or how it was written —
+/// the Purview CSV and a PowerShell export of one record differ in format, file and line.
+fn content_fingerprint(v: &RecordsView, items: &ItemsView, items_of: &ItemsOf, row: usize) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = foldhash::quality::FixedState::with_seed(0x6d61_696c_7363_6f70).build_hasher();
+    v.time[row].hash(&mut h);
+    for s in [
+        &v.operation,
+        &v.mailbox,
+        &v.actor,
+        &v.actor_sid,
+        &v.logon_type,
+        &v.client_ip,
+        &v.client_info,
+        &v.session_id,
+        &v.aad_session_id,
+        &v.token_id,
+        &v.app_id,
+        &v.client_app_id,
+        &v.mail_access_type,
+        &v.folder_path,
+        &v.detail,
+    ] {
+        s.at(row).hash(&mut h);
+    }
+    (v.is_throttled[row], v.operation_count[row]).hash(&mut h);
+    for k in items_of.of(row) {
+        (
+            items.folder_path.at(k),
+            items.internet_message_id.at(k),
+            items.item_id.at(k),
+        )
+            .hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Which record each row is: its id, and for an id that more than one row carries, a fingerprint
+/// of its content (0 for ids seen once; reading content costs only where ids repeat).
+fn record_keys(all: &Frame, ids: &[&str]) -> Vec<u64> {
+    let mut seen: HashMap<&str, u32, foldhash::fast::FixedState> =
+        HashMap::with_capacity_and_hasher(ids.len(), Default::default());
+    for id in ids {
+        *seen.entry(id).or_insert(0) += 1;
+    }
+    let mut keys = vec![0u64; ids.len()];
+    if seen.values().all(|&n| n == 1) {
+        return keys;
+    }
+    let v = all
+        .records_view()
+        .expect("the frame has the engine's columns");
+    let items = all
+        .items_view()
+        .expect("the frame has the engine's item columns");
+    let items_of = ItemsOf::new(&items.record_row, ids.len()).expect("items grouped by record");
+    for (row, id) in ids.iter().enumerate() {
+        if seen[id] > 1 {
+            keys[row] = content_fingerprint(&v, &items, &items_of, row);
+        }
+    }
+    keys
+}
+
+/// Rows of `all` to keep, in frame order: of each record (id and content), the occurrence first
+/// in the run's file order (lowest file index, then line; on one line, the first in the frame).
+/// Records that share an id but differ are all kept, and returned as collisions: each id with
+/// the first row of each of its records. Counts each file's kept records, duplicates and time
+/// span into its summary. `ids` and `times` are the frame's columns.
+fn first_occurrences<'i>(
     all: &Frame,
-    ids: &[&str],
+    ids: &[&'i str],
     times: &[Micros],
     file_of_row: &[u32],
     summaries: &mut [FileSummary],
-) -> Vec<u32> {
+) -> (Vec<u32>, Vec<(&'i str, Vec<u32>)>) {
     let lines: Vec<u64> = all
         .records
         .column(col::SOURCE_LINE)
         .and_then(|c| Ok(c.u64()?.iter().map(|l| l.unwrap_or(0)).collect()))
         .expect("source_line is a u64 column");
     let position = |row: usize| (file_of_row[row], lines[row]);
-    // id → the row that wins so far.
-    let mut winner: HashMap<&str, u32, foldhash::fast::FixedState> =
+    let keys = record_keys(all, ids);
+    // (id, content) → the row that wins so far.
+    let mut winner: HashMap<(&str, u64), u32, foldhash::fast::FixedState> =
         HashMap::with_capacity_and_hasher(ids.len(), Default::default());
     for (row, id) in ids.iter().enumerate() {
-        let w = winner.entry(id).or_insert(row as u32);
+        let w = winner.entry((id, keys[row])).or_insert(row as u32);
         let (file, line) = position(row);
         if (file, line) < position(*w as usize) {
             summaries[file_of_row[*w as usize] as usize].duplicates += 1;
@@ -316,10 +432,14 @@ fn first_occurrences(
             summaries[file as usize].duplicates += 1;
         }
     }
+    let mut collisions: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
     let mut kept = Vec::with_capacity(winner.len());
     for (row, id) in ids.iter().enumerate() {
-        if winner[id] as usize != row {
+        if winner[&(*id, keys[row])] as usize != row {
             continue;
+        }
+        if keys[row] != 0 {
+            collisions.entry(id).or_default().push(row as u32);
         }
         let summary = &mut summaries[file_of_row[row] as usize];
         let t = times[row];
@@ -328,7 +448,15 @@ fn first_occurrences(
         summary.records += 1;
         kept.push(row as u32);
     }
-    kept
+    let collisions = collisions
+        .into_iter()
+        .filter(|(_, rows)| rows.len() > 1)
+        .map(|(id, mut rows)| {
+            rows.sort_by_key(|&r| position(r as usize));
+            (id, rows)
+        })
+        .collect();
+    (kept, collisions)
 }
 
 /// Passes progress on and remembers how much was reported.
