@@ -345,9 +345,67 @@ fn parse_chunk<'t>(
         rows += 1;
         line_at_counted += crate::input::count_newlines(&bytes[counted_to..start]);
         counted_to = start;
-        out.push(convert_row(&row, line_at_counted, layout.format, cols));
+        if row.len() == cols.count {
+            out.push(convert_row(&row, line_at_counted, layout.format, cols));
+            continue;
+        }
+        let found = row.len();
+        let end = reader.position();
+        match resync(&chunk[start..end], line_at_counted, found, layout, cols) {
+            Some((extra_rows, outcomes)) => {
+                rows += extra_rows;
+                out.extend(outcomes);
+            }
+            None => out.push(RowOutcome::Rejected(Reject {
+                line: line_at_counted,
+                reason: format!("expected {} columns, found {found}", cols.count),
+            })),
+        }
     }
     (rows, out, reader.irregular())
+}
+
+/// A record with the wrong number of fields that runs over several lines: most likely a quote
+/// left open on its first line (a damaged or hand-edited row), which swallowed the rows after
+/// it. Its first line is rejected as the damaged row and the lines after it are read again as
+/// rows of their own. `None` when that finds no whole row (the record stays one rejection):
+/// then it was one damaged record, not a swallowing one.
+fn resync<'t>(
+    record: &'t str,
+    line: u64,
+    found: usize,
+    layout: &CsvLayout,
+    cols: &Columns,
+) -> Option<(u64, Vec<RowOutcome<'t>>)> {
+    let first_end = record.find('\n')? + 1;
+    let rest = &record[first_end..];
+    let spanned =
+        crate::input::count_newlines(record.trim_end_matches(['\r', '\n']).as_bytes()) + 1;
+    let raw_column = (layout.format != Format::MailboxAuditLogCsv)
+        .then_some(cols.audit_data)
+        .flatten();
+    let mut reader = RecordReader::new(rest, layout.delimiter).with_raw_column(raw_column);
+    let mut outcomes = vec![RowOutcome::Rejected(Reject {
+        line,
+        reason: format!(
+            "expected {} columns, found {found}: a quote opened on this line was never closed, and the field ran over {spanned} lines; the lines after this one were read again as rows",
+            cols.count
+        ),
+    })];
+    let mut whole_rows = 0;
+    let (mut counted_to, mut at_line) = (0, line + 1);
+    while let Some((start, row)) = reader.next_record() {
+        if row.len() == 1 && row.get(0).is_some_and(|f| f.trim().is_empty()) {
+            continue;
+        }
+        at_line += crate::input::count_newlines(&rest.as_bytes()[counted_to..start]);
+        counted_to = start;
+        if row.len() == cols.count {
+            whole_rows += 1;
+        }
+        outcomes.push(convert_row(&row, at_line, layout.format, cols));
+    }
+    (whole_rows > 0).then(|| (outcomes.len() as u64 - 1, outcomes))
 }
 
 fn convert_row<'t>(row: &Row<'_, 't>, line: u64, format: Format, cols: &Columns) -> RowOutcome<'t> {

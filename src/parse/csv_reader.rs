@@ -119,6 +119,11 @@ impl<'t> RecordReader<'t> {
         self.irregular
     }
 
+    /// Where the next record's search begins: just past the last record read.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
     /// The next record and the byte offset where it starts, or `None` at the end.
     pub fn next_record(&mut self) -> Option<(usize, Row<'_, 't>)> {
         let bytes = self.text.as_bytes();
