@@ -174,3 +174,95 @@ mod tests {
         assert!(c.ends_with(TRUNCATED));
     }
 }
+
+/// A writer for JSON that may be shown on a terminal. serde_json escapes C0 controls but writes
+/// C1 controls (U+0080–U+009F, 8-bit CSI among them) and bidi controls as they are; this turns
+/// them into `\uXXXX` escapes. They can only stand inside JSON strings, so the JSON means the
+/// same. A character split across two writes is held until the rest arrives.
+pub struct JsonForTerminal<W: std::io::Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+impl<W: std::io::Write> JsonForTerminal<W> {
+    pub fn new(inner: W) -> Self {
+        JsonForTerminal {
+            inner,
+            pending: Vec::new(),
+        }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for JsonForTerminal<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let joined;
+        let data: &[u8] = if self.pending.is_empty() {
+            buf
+        } else {
+            joined = [self.pending.as_slice(), buf].concat();
+            &joined
+        };
+        let (mut i, mut from) = (0, 0);
+        // The lead bytes of U+0080–U+009F (C2), U+061C (D8) and U+200E–U+2069 (E2), found with
+        // a vector search: the JSON report can be hundreds of megabytes. `i` ends at the end of
+        // the data, or at a character split by the end of this write (kept for the next).
+        loop {
+            let Some(k) = memchr::memchr3(0xC2, 0xD8, 0xE2, &data[i..]) else {
+                i = data.len();
+                break;
+            };
+            i += k;
+            let width = if data[i] == 0xE2 { 3 } else { 2 };
+            if i + width > data.len() {
+                break;
+            }
+            let c = std::str::from_utf8(&data[i..i + width])
+                .ok()
+                .and_then(|s| s.chars().next());
+            if let Some(c) = c.filter(|&c| must_show_escaped(c, true)) {
+                self.inner.write_all(&data[from..i])?;
+                write!(self.inner, "\\u{:04x}", c as u32)?;
+                from = i + width;
+            }
+            i += width;
+        }
+        self.inner.write_all(&data[from..i])?;
+        self.pending = data[i..].to_vec();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        self.inner.write_all(&pending)?;
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn json_keeps_its_meaning_and_loses_raw_c1_and_bidi() {
+        let value = serde_json::json!({"subject": "inv\u{202e}fdp.exe \u{9b}2J \u{1b}[31m ok é"});
+        let text = serde_json::to_string(&value).unwrap();
+        // Written a byte at a time: no character is split badly.
+        let mut out = JsonForTerminal::new(Vec::new());
+        for b in text.as_bytes() {
+            out.write_all(std::slice::from_ref(b)).unwrap();
+        }
+        out.flush().unwrap();
+        let written = String::from_utf8(out.inner).unwrap();
+        assert!(
+            !written.chars().any(|c| must_show_escaped(c, true)),
+            "{written}"
+        );
+        assert!(
+            written.contains("\\u202e") && written.contains("\\u009b"),
+            "{written}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&written).unwrap();
+        assert_eq!(back, value);
+    }
+}

@@ -3,7 +3,7 @@
 use super::Failure;
 use super::args::*;
 use super::bar;
-use super::output::{Evidence, write_file, write_out, write_text, write_with};
+use super::output::{Evidence, write_file, write_json, write_out, write_text};
 use anyhow::{Context, Result, anyhow, bail};
 use mailscope::frame::{Columns, ExportFormat, Frame, items_path, write_table};
 use mailscope::ingest::{self, Ingest, IngestOptions};
@@ -124,10 +124,10 @@ fn inspect(a: InspectArgs, quiet: bool) -> Result<(), Failure> {
     let rep = mailscope::inspect::build(&ing);
     match a.format {
         InspectFormat::Text => write_text(&a.output, &mailscope::inspect::render_text(&rep, tz))?,
-        InspectFormat::Json => write_out(
-            &a.output,
-            &(serde_json::to_string_pretty(&rep).map_err(anyhow::Error::from)? + "\n"),
-        )?,
+        InspectFormat::Json => {
+            let text = serde_json::to_string_pretty(&rep).map_err(anyhow::Error::from)? + "\n";
+            write_json(&a.output, |w| w.write_all(text.as_bytes()))?
+        }
     }
     Ok(())
 }
@@ -217,7 +217,7 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
         list_limit: if markdown { usize::MAX } else { 20 },
     };
     match a.format {
-        ScopeFormat::Json => write_with(output, |w| report.write_json(w))?,
+        ScopeFormat::Json => write_json(output, |w| report.write_json(w))?,
         ScopeFormat::Text => write_text(
             output,
             &mailscope::report::text::render(&report, &style(false)),
@@ -273,10 +273,10 @@ fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
         tz,
     )
     .map_err(|e| anyhow!(e))?;
-    if a.format == ContextsFmt::Text {
-        write_text(&a.output, &text)?;
-    } else {
-        write_out(&a.output, &text)?;
+    match a.format {
+        ContextsFmt::Text => write_text(&a.output, &text)?,
+        ContextsFmt::Json => write_json(&a.output, |w| w.write_all(text.as_bytes()))?,
+        ContextsFmt::Csv => write_out(&a.output, &text)?,
     }
     Ok(())
 }

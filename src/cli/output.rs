@@ -190,6 +190,18 @@ pub fn write_out(output: &Option<PathBuf>, text: &str) -> Result<()> {
     write_with(output, |w| w.write_all(text.as_bytes()))
 }
 
+/// JSON: any C1 or bidi control in a string is written as a `\u` escape (see `escape`).
+pub fn write_json(
+    output: &Option<PathBuf>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    write_with(output, |w| {
+        let mut safe = mailscope::escape::JsonForTerminal::new(w);
+        write(&mut safe)?;
+        safe.flush()
+    })
+}
+
 /// A text for people (text, Markdown): its renderer escaped each evidence value, and this last
 /// pass shows any control or bidi character that still got through as an escape.
 pub fn write_text(output: &Option<PathBuf>, text: &str) -> Result<()> {

@@ -182,9 +182,7 @@ fn evidence_text_reaches_no_output_as_control_bidi_markdown_or_html() {
     for format in ["text", "md", "html", "json"] {
         let (code, out, err) = run_scope(format, &evidence);
         assert_eq!(code, Some(0), "{format}: {err}");
-        if format != "json" {
-            assert_inert(format, &out);
-        }
+        assert_inert(format, &out);
         assert_inert("stderr", &err);
         if format == "text" {
             assert!(out.contains("\\x1b[2J"), "escapes are visible: {out}");
@@ -210,8 +208,14 @@ fn evidence_text_reaches_no_output_as_control_bidi_markdown_or_html() {
         assert_success(&out);
         String::from_utf8(out.stdout).unwrap()
     };
-    assert_inert("contexts", &run(&["contexts", "--quiet"]));
-    assert_inert("inspect", &run(&["inspect", "--quiet"]));
+    for args in [
+        &["contexts", "--quiet"][..],
+        &["contexts", "--quiet", "--format", "json"],
+        &["inspect", "--quiet"],
+        &["inspect", "--quiet", "--format", "json"],
+    ] {
+        assert_inert(&args.join(" "), &run(args));
+    }
     let tables = dir.path().join("tables");
     run_csv(&evidence, &tables);
     for f in mailscope::report::csv::FILES {
