@@ -144,13 +144,56 @@ pub mod flag {
     /// `OperationCount` was no count (`1e29`, `inf`, `NaN`, negative, fractional): read as
     /// unknown instead of clamped.
     pub const UNREADABLE_COUNT: u8 = 1;
+    /// A list or object arrived as text (JSON in a string, PowerShell `@{K=V}`) and was decoded.
+    pub const FLATTENED_FIELDS: u8 = 2;
+    /// Content was destroyed before the export (`System.Object[]`): what it held is unknown.
+    pub const CONTENT_LOST: u8 = 4;
+    /// `OperationProperties` lost: MailAccessType and IsThrottled unknown (scoped as a throttled
+    /// Sync: the widest either could have been).
+    pub const PROPERTIES_LOST: u8 = 8;
+    /// `Folders` lost: the folders and messages a Bind named are unknown.
+    pub const FOLDERS_LOST: u8 = 16;
+    /// A string with an invalid escape or lone surrogate (`\ud800`): replaced by U+FFFD.
+    pub const REPAIRED_STRINGS: u8 = 32;
 
     /// Every flag, with the warning code and what it means, for the file's notes.
-    pub const ALL: &[(u8, &str, &str)] = &[(
-        UNREADABLE_COUNT,
-        "unreadable-count",
-        "with an OperationCount that is not a count (1e29, inf, NaN, negative or fractional): read as unknown",
-    )];
+    pub const ALL: &[(u8, &str, &str)] = &[
+        (
+            UNREADABLE_COUNT,
+            "unreadable-count",
+            "with an OperationCount that is not a count (1e29, inf, NaN, negative or fractional): read as unknown",
+        ),
+        (
+            FLATTENED_FIELDS,
+            "flattened-fields",
+            "with nested values written as text (JSON in a string, PowerShell @{Name=…; Value=…}): decoded",
+        ),
+        (
+            CONTENT_LOST,
+            "content-lost",
+            "with values PowerShell destroyed before export (System.Object[]): unknown, and scope assumes the widest",
+        ),
+        (
+            PROPERTIES_LOST,
+            "access-type-lost",
+            "whose OperationProperties were lost: MailAccessType and IsThrottled unknown, read as '(lost in export)' and scoped as a throttled Sync",
+        ),
+        (
+            FOLDERS_LOST,
+            "folders-lost",
+            "whose Folders were lost: a Bind's folder is '(folder lost in export)' and its messages unresolved",
+        ),
+        (
+            REPAIRED_STRINGS,
+            "repaired-strings",
+            "with invalid escapes or lone surrogates in strings (\\ud800): replaced by U+FFFD",
+        ),
+    ];
+
+    /// The MailAccessType of a MailItemsAccessed record whose properties were lost.
+    pub const ACCESS_TYPE_LOST: &str = "(lost in export)";
+    /// The folder of a Bind whose Folders were lost.
+    pub const FOLDER_LOST: &str = "(folder lost in export)";
 }
 
 /// One item (message or folder) a record names.

@@ -3,6 +3,7 @@
 //! same fields borrowed. Everything not named here is skipped.
 
 use super::flex::Flex;
+use super::lenient;
 use super::mailbox::{derive_mailbox, logon_type_name, summarize_params};
 use crate::ip;
 use crate::model::{Item, Record, flag, lowercased, normalized_message_id, time_source};
@@ -41,7 +42,7 @@ struct AggFolder<'a> {
     id: Flex<'a>,
     #[serde(rename = "Path", borrow)]
     path: Flex<'a>,
-    #[serde(rename = "FolderItems", borrow)]
+    #[serde(rename = "FolderItems", borrow, deserialize_with = "lenient::list")]
     items: Option<Vec<FolderItem<'a>>>,
 }
 
@@ -65,7 +66,7 @@ struct ExItem<'a> {
     internet_message_id: Flex<'a>,
     #[serde(rename = "SizeInBytes", borrow)]
     size: Flex<'a>,
-    #[serde(rename = "ParentFolder", borrow)]
+    #[serde(rename = "ParentFolder", borrow, deserialize_with = "lenient::object")]
     parent: Option<ExFolder<'a>>,
 }
 
@@ -126,25 +127,41 @@ pub(crate) struct AuditData<'a> {
     send_as: Flex<'a>,
     #[serde(rename = "SendOnBehalfOfUserSmtp", borrow)]
     send_on_behalf: Flex<'a>,
-    #[serde(rename = "OperationProperties", borrow)]
+    #[serde(
+        rename = "OperationProperties",
+        borrow,
+        deserialize_with = "lenient::properties"
+    )]
     operation_properties: Option<Vec<NameValue<'a>>>,
-    #[serde(rename = "Parameters", borrow)]
+    #[serde(rename = "Parameters", borrow, deserialize_with = "lenient::list")]
     parameters: Option<Vec<NameValue<'a>>>,
-    #[serde(rename = "ExtendedProperties", borrow)]
+    #[serde(
+        rename = "ExtendedProperties",
+        borrow,
+        deserialize_with = "lenient::list"
+    )]
     extended_properties: Option<Vec<NameValue<'a>>>,
-    #[serde(rename = "DeviceProperties", borrow)]
+    #[serde(
+        rename = "DeviceProperties",
+        borrow,
+        deserialize_with = "lenient::list"
+    )]
     device_properties: Option<Vec<NameValue<'a>>>,
-    #[serde(rename = "Folders", borrow)]
+    #[serde(rename = "Folders", borrow, deserialize_with = "lenient::folders")]
     folders: Option<Vec<AggFolder<'a>>>,
-    #[serde(rename = "Folder", borrow)]
+    #[serde(rename = "Folder", borrow, deserialize_with = "lenient::object")]
     folder: Option<ExFolder<'a>>,
-    #[serde(rename = "DestFolder", borrow)]
+    #[serde(rename = "DestFolder", borrow, deserialize_with = "lenient::object")]
     dest_folder: Option<ExFolder<'a>>,
-    #[serde(rename = "Item", borrow)]
+    #[serde(rename = "Item", borrow, deserialize_with = "lenient::object")]
     item: Option<ExItem<'a>>,
-    #[serde(rename = "AffectedItems", borrow)]
+    #[serde(rename = "AffectedItems", borrow, deserialize_with = "lenient::list")]
     affected_items: Option<Vec<ExItem<'a>>>,
-    #[serde(rename = "AppAccessContext", borrow)]
+    #[serde(
+        rename = "AppAccessContext",
+        borrow,
+        deserialize_with = "lenient::object"
+    )]
     app_access_context: Option<AppAccessContext<'a>>,
     /// Collectors sometimes wrap the record: `{"Identity": …, "AuditData": {…} or "…"}`.
     #[serde(rename = "AuditData", borrow)]
@@ -259,8 +276,105 @@ impl Envelope {
 
 /// The reader of last resort: serde decides every record the in-place reader leaves to it.
 /// Envelopes are unwrapped in a loop, at most `MAX_ENVELOPES` deep.
+/// Strings with an invalid escape or a lone surrogate (attacker-controlled user agents,
+/// subjects, folder names) are repaired with U+FFFD rather than losing the record.
 fn parse_with_serde(json: &str) -> Result<Parsed<'_>, String> {
-    let ad = read_with_serde(json)?;
+    lenient::take_damage();
+    match read_with_serde(json) {
+        Ok(ad) => unwrap_and_convert(ad),
+        Err(error) => {
+            let Some(repaired) = repair_strings(json) else {
+                return Err(error);
+            };
+            let ad = read_with_serde(&repaired).map_err(|_| error)?;
+            let mut p = unwrap_and_convert(ad)?.into_owned();
+            p.record.flags |= flag::REPAIRED_STRINGS;
+            Ok(p)
+        }
+    }
+}
+
+/// `text` with each invalid escape and lone surrogate escape inside strings replaced by
+/// `\uFFFD` (the character after an invalid backslash is kept); `None` when there is none.
+fn repair_strings(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let hex4 = |at: usize| -> Option<u32> {
+        let h = std::str::from_utf8(b.get(at..at + 4)?).ok()?;
+        u32::from_str_radix(h, 16).ok()
+    };
+    let mut out = String::with_capacity(text.len());
+    let (mut from, mut i, mut in_string, mut changed) = (0, 0, false, false);
+    while i < b.len() {
+        match b[i] {
+            b'"' => in_string = !in_string,
+            b'\\' if in_string => {
+                let (valid, len) = match b.get(i + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => (true, 2),
+                    Some(b'u') => match hex4(i + 2) {
+                        Some(0xD800..=0xDBFF) => {
+                            let low = (b.get(i + 6..i + 8) == Some(b"\\u"))
+                                .then(|| hex4(i + 8))
+                                .flatten();
+                            match low {
+                                Some(0xDC00..=0xDFFF) => (true, 12),
+                                _ => (false, 6),
+                            }
+                        }
+                        Some(0xDC00..=0xDFFF) => (false, 6),
+                        Some(_) => (true, 6),
+                        None => (false, 1),
+                    },
+                    _ => (false, 1),
+                };
+                if !valid {
+                    out.push_str(&text[from..i]);
+                    out.push_str("\\uFFFD");
+                    changed = true;
+                    from = i + len;
+                }
+                i += len;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push_str(&text[from..]);
+    changed.then_some(out)
+}
+
+/// A record read by serde, unwrapped from collector envelopes, converted, with the damage the
+/// lenient readers recorded applied.
+fn unwrap_and_convert(ad: AuditData<'_>) -> Result<Parsed<'_>, String> {
+    let mut p = unwrap_envelopes(ad)?;
+    apply_damage(&mut p.record, lenient::take_damage());
+    Ok(p)
+}
+
+/// What a lost field means for scope: unknown is never narrower than what it could have been.
+fn apply_damage(r: &mut Record, mut damage: u8) {
+    // Folders whose items were lost but whose paths are known are not lost folders.
+    if r.items.iter().any(|i| i.folder_path.is_some()) {
+        damage &= !flag::FOLDERS_LOST;
+    }
+    r.flags |= damage;
+    if !crate::model::is_mail_items_accessed(&r.operation) {
+        return;
+    }
+    if damage & flag::PROPERTIES_LOST != 0 && r.mail_access_type.is_none() {
+        // Whether it was a Sync and whether it was throttled are both unknown: the widest.
+        r.mail_access_type = Some(Cow::Borrowed(flag::ACCESS_TYPE_LOST));
+        r.is_throttled = true;
+    }
+    if damage & flag::FOLDERS_LOST != 0 && r.items.iter().all(|i| i.folder_path.is_none()) {
+        r.items.push(Item {
+            folder_path: Some(Cow::Borrowed(flag::FOLDER_LOST)),
+            ..Item::default()
+        });
+    }
+}
+
+fn unwrap_envelopes(ad: AuditData<'_>) -> Result<Parsed<'_>, String> {
     let Some(outer) = Envelope::of(&ad) else {
         return Ok(convert(&ad));
     };
@@ -290,7 +404,13 @@ fn parse_with_serde(json: &str) -> Result<Parsed<'_>, String> {
 }
 
 fn read_with_serde(text: &str) -> Result<AuditData<'_>, String> {
-    serde_json::from_str(text).map_err(|e| format!("AuditData is not valid JSON: {e}"))
+    serde_json::from_str(text).map_err(|e| match e.classify() {
+        // Valid JSON that still does not fit is never called invalid JSON.
+        serde_json::error::Category::Data => {
+            format!("AuditData has a field of an unexpected shape: {e}")
+        }
+        _ => format!("AuditData is not valid JSON: {e}"),
+    })
 }
 
 fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {

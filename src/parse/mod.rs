@@ -6,6 +6,7 @@ pub mod csv;
 pub mod csv_reader;
 pub mod flex;
 pub mod json;
+pub mod lenient;
 pub mod mailbox;
 pub mod xml;
 

@@ -24,7 +24,8 @@ pub struct Rows<'a> {
 /// The kind of access a record is, as far as the rules are concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// MailItemsAccessed, `MailAccessType` = Sync.
+    /// MailItemsAccessed, `MailAccessType` = Sync — or unknown because an export lost it
+    /// (`model::flag::ACCESS_TYPE_LOST`): unknown is scoped as its widest.
     Sync,
     /// MailItemsAccessed with any other access type, or none: it names messages like a Bind.
     Bind,
@@ -43,11 +44,9 @@ impl<'a> Rows<'a> {
     pub fn access(&self, i: usize) -> Access {
         let op = self.v.operation.text(i);
         if is_mail_items_accessed(op) {
-            let sync = self
-                .v
-                .mail_access_type
-                .at(i)
-                .is_some_and(|a| a.eq_ignore_ascii_case("sync"));
+            let sync = self.v.mail_access_type.at(i).is_some_and(|a| {
+                a.eq_ignore_ascii_case("sync") || a == crate::model::flag::ACCESS_TYPE_LOST
+            });
             if sync { Access::Sync } else { Access::Bind }
         } else if op.eq_ignore_ascii_case("FolderBind") {
             Access::FolderBind

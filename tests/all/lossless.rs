@@ -178,3 +178,321 @@ fn records_sharing_an_id_but_differing_are_all_kept_and_named() {
             .any(|w| w["code"] == "id-collision")
     );
 }
+
+mod reshaped {
+    //! The property of issue #13: records re-shaped the ways collectors, SIEMs and PowerShell
+    //! re-shape them are never lost, and never give a narrower verdict than the intact records.
+    use super::*;
+    use mailscope::scope::findings::Verdict;
+    use mailscope::scope::indicators::Indicators;
+    use mailscope::scope::{ScopeConfig, compute};
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    /// How a nested list arrives.
+    #[derive(Debug, Clone, Copy)]
+    enum Shape {
+        Intact,
+        /// A SIEM's JSON text in a string.
+        JsonText,
+        /// PowerShell `ConvertTo-Json` past its depth: each element as `@{K=V; …}` text.
+        Hashtable,
+        /// PowerShell threw the content away.
+        Lost,
+    }
+
+    fn shape() -> impl Strategy<Value = Shape> {
+        prop_oneof![
+            Just(Shape::Intact),
+            Just(Shape::JsonText),
+            Just(Shape::Hashtable),
+            Just(Shape::Lost)
+        ]
+    }
+
+    fn hashtable_text(v: &serde_json::Value) -> String {
+        let pairs: Vec<String> = v
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}={s}"),
+                serde_json::Value::Array(_) => format!("{k}=System.Object[]"),
+                other => format!("{k}={other}"),
+            })
+            .collect();
+        format!("@{{{}}}", pairs.join("; "))
+    }
+
+    fn reshape(list: &serde_json::Value, shape: Shape) -> serde_json::Value {
+        match shape {
+            Shape::Intact => list.clone(),
+            Shape::JsonText => json!(list.to_string()),
+            Shape::Hashtable => json!(
+                list.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(hashtable_text)
+                    .collect::<Vec<_>>()
+            ),
+            Shape::Lost => json!("System.Object[]"),
+        }
+    }
+
+    /// One attacker or owner MailItemsAccessed record of one of three mailboxes.
+    #[derive(Debug, Clone)]
+    struct Case {
+        mailbox: u8,
+        attacker: bool,
+        sync: bool,
+        throttled: bool,
+        messages: u8,
+        properties: Shape,
+        folders: Shape,
+        count_as_text: bool,
+    }
+
+    fn case() -> impl Strategy<Value = Case> {
+        (
+            0u8..3,
+            any::<bool>(),
+            any::<bool>(),
+            proptest::bool::weighted(0.1),
+            0u8..3,
+            shape(),
+            shape(),
+            any::<bool>(),
+        )
+            .prop_map(
+                |(
+                    mailbox,
+                    attacker,
+                    sync,
+                    throttled,
+                    messages,
+                    properties,
+                    folders,
+                    count_as_text,
+                )| Case {
+                    mailbox,
+                    attacker,
+                    sync,
+                    throttled,
+                    messages,
+                    properties,
+                    folders,
+                    count_as_text,
+                },
+            )
+    }
+
+    fn record(i: usize, c: &Case, damaged: bool) -> String {
+        let mailbox = format!("user{}@contoso.com", c.mailbox);
+        let properties = json!([
+            {"Name": "MailAccessType", "Value": if c.sync { "Sync" } else { "Bind" }},
+            {"Name": "IsThrottled", "Value": if c.throttled { "True" } else { "False" }}
+        ]);
+        let items: Vec<serde_json::Value> = (0..c.messages)
+            .map(|k| json!({"InternetMessageId": format!("<m{i}-{k}@contoso.com>"), "SizeInBytes": 4096}))
+            .collect();
+        let folders = json!([{"Id": "LgAAAAB+7ILpFNx8TrktaK8VYWerAQBe9CuwLc2fTK7W46L1SAp9AAAA2lHHAAAB",
+            "Path": format!("\\Folder{}", i % 4), "FolderItems": items}]);
+        let mut r = json!({
+            "CreationTime": format!("2024-03-12T{:02}:{:02}:00", 2 + i / 60, i % 60),
+            "Id": format!("c0de{i:04}-0000-4000-8000-000000000000"), "Operation": "MailItemsAccessed",
+            "RecordType": 50, "ResultStatus": "Succeeded", "Workload": "Exchange",
+            "UserId": mailbox, "MailboxOwnerUPN": mailbox,
+            "ClientIPAddress": if c.attacker { ATTACKER_IP } else { "198.51.100.10" },
+            "SessionId": format!("session-{}", i % 5), "OperationCount": c.messages.max(1),
+            "OperationProperties": properties, "Folders": folders,
+        });
+        if damaged {
+            r["OperationProperties"] = reshape(&r["OperationProperties"], c.properties);
+            r["Folders"] = reshape(&r["Folders"], c.folders);
+            if c.count_as_text {
+                r["OperationCount"] = json!(c.messages.max(1).to_string());
+            }
+        }
+        r.to_string()
+    }
+
+    fn verdicts(cases: &[Case], damaged: bool) -> (u64, BTreeMap<String, Verdict>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("collector.jsonl");
+        let lines: Vec<String> = cases
+            .iter()
+            .enumerate()
+            .map(|(i, c)| record(i, c, damaged))
+            .collect();
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let ing = read_one(&path);
+        let cfg = ScopeConfig {
+            indicators: Indicators {
+                attacker_ip: vec![ATTACKER_IP.into()],
+                ..Default::default()
+            },
+            session_link: false,
+            ..ScopeConfig::default()
+        };
+        let scope = compute(&ing.frame, &cfg).unwrap();
+        let v = scope
+            .mailboxes
+            .iter()
+            .map(|m| (m.mailbox.clone(), m.verdict))
+            .collect();
+        (ing.frame.height() as u64, v)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn reshaped_records_are_never_lost_nor_scoped_narrower(cases in proptest::collection::vec(case(), 1..12)) {
+            let (intact_records, intact) = verdicts(&cases, false);
+            let (damaged_records, damaged) = verdicts(&cases, true);
+            prop_assert_eq!(intact_records, cases.len() as u64);
+            prop_assert_eq!(damaged_records, cases.len() as u64);
+            for (mailbox, verdict) in &intact {
+                let now = damaged.get(mailbox).copied().unwrap_or(Verdict::None);
+                prop_assert!(now >= *verdict, "{}: {:?} intact, {:?} re-shaped", mailbox, verdict, now);
+            }
+        }
+    }
+}
+
+/// The shapes of issue #13, item 2, as a collector's JSON Lines would carry them.
+fn reshaped_export() -> String {
+    let base = |id: serde_json::Value| {
+        let mut r = bind(
+            "x",
+            "2024-03-12T02:14:07",
+            "alice@contoso.com",
+            "<x@contoso.com>",
+        );
+        r["Id"] = id;
+        r
+    };
+    let mut records = Vec::new();
+    // PowerShell ConvertTo-Json past its depth (a Golden-SAML mail-theft record was lost so).
+    let mut r = base(json!("a7c2e9d0-5f1b-4c3e-9d8a-0000000000e1"));
+    r["OperationProperties"] = json!([
+        "@{Value=Bind; Name=MailAccessType}",
+        "@{Value=False; Name=IsThrottled}"
+    ]);
+    r["Folders"] = json!([
+        "@{Id=LgAAAAB+7ILpFNx8TrktaK8VYWerAQBe9CuwLc2fTK7W46L1SAp9AAAA2lHHAAAB; Path=\\Inbox; FolderItems=System.Object[]}"
+    ]);
+    records.push(r);
+    // A SIEM's JSON text, numbers as strings.
+    let mut r = base(json!("a7c2e9d0-5f1b-4c3e-9d8a-0000000000e2"));
+    r["OperationProperties"] = json!(
+        r#"[{"Name":"MailAccessType","Value":"Bind"},{"Name":"IsThrottled","Value":"False"}]"#
+    );
+    r["Folders"] = json!(
+        r#"[{"Path":"\\Finance","FolderItems":[{"InternetMessageId":"<deal-memo@contoso.com>","SizeInBytes":"1156492.00"}]}]"#
+    );
+    r["OperationCount"] = json!("1");
+    records.push(r);
+    // Strings as numbers.
+    let mut r = base(json!(6));
+    r["UserId"] = json!(1);
+    r["Folders"][0]["FolderItems"][0]["InternetMessageId"] = json!("<numbers@contoso.com>");
+    records.push(r);
+    // Folders destroyed entirely.
+    let mut r = base(json!("a7c2e9d0-5f1b-4c3e-9d8a-0000000000e4"));
+    r["Folders"] = json!("System.Object[]");
+    records.push(r);
+    let mut lines: Vec<String> = records.iter().map(|r| r.to_string()).collect();
+    // A lone surrogate and an invalid escape in the attacker's user agent.
+    let mut r = base(json!("a7c2e9d0-5f1b-4c3e-9d8a-0000000000e5"));
+    r["ClientInfoString"] = json!("USER_AGENT");
+    r["Folders"][0]["FolderItems"][0]["InternetMessageId"] = json!("<repaired@contoso.com>");
+    lines.push(
+        r.to_string()
+            .replace("USER_AGENT", r"Mozilla\ud800/5.0 \x1b[2J"),
+    );
+    lines.join("\n") + "\n"
+}
+
+#[test]
+fn reshaped_fields_are_decoded_and_what_was_lost_widens_the_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("collector.jsonl");
+    std::fs::write(&path, reshaped_export()).unwrap();
+    let j = scope_json(&path);
+    assert_eq!(j["records"]["read"], 5);
+    assert_eq!(j["records"]["rejected"], 0);
+    let alice = j["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["mailbox"] == "alice@contoso.com")
+        .unwrap();
+    let mut messages = messages(&j, "alice@contoso.com");
+    messages.sort();
+    assert_eq!(
+        messages,
+        [
+            "deal-memo@contoso.com",
+            "numbers@contoso.com",
+            "repaired@contoso.com"
+        ]
+    );
+    // The flattened record's messages were destroyed: its folder is unresolved; the record
+    // whose folders were destroyed is an unresolved bind in an unknown folder.
+    let folders: Vec<&str> = alice["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(folders, ["(folder lost in export)", "\\Inbox"]);
+    assert_eq!(alice["verdict"], "folders");
+    let codes: Vec<&str> = j["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["code"].as_str().unwrap())
+        .collect();
+    for code in [
+        "flattened-fields",
+        "content-lost",
+        "folders-lost",
+        "repaired-strings",
+    ] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    let repaired = j["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["code"] == "repaired-strings")
+        .unwrap();
+    assert!(
+        repaired["message"]
+            .as_str()
+            .unwrap()
+            .contains("first at line 5")
+    );
+
+    // Lost OperationProperties: access type and throttling unknown, scoped as the widest.
+    let lost = dir.path().join("lost.jsonl");
+    let mut r = bind(
+        "a7c2e9d0-5f1b-4c3e-9d8a-0000000000e6",
+        "2024-03-12T02:14:07",
+        "carol@contoso.com",
+        "<c@contoso.com>",
+    );
+    r["OperationProperties"] = json!("System.Object[]");
+    std::fs::write(&lost, r.to_string() + "\n").unwrap();
+    let j = scope_json(&lost);
+    let carol = &j["mailboxes"][0];
+    assert_eq!(carol["verdict"], "entire-mailbox");
+    assert!(
+        j["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["code"] == "access-type-lost")
+    );
+}
