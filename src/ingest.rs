@@ -481,15 +481,31 @@ pub fn parse_bytes(
     popts: &ParseOptions,
 ) -> Result<(&'static str, Option<usize>, Format, ParsedFile), String> {
     let decoded = input::decode(bytes);
-    let text = decoded.text.as_ref();
+    // Excel for Mac's "CSV (Macintosh)" ends lines with CR alone: read them as line breaks.
+    let cr_only = input::cr_only_lines(&decoded.text);
+    let text: std::borrow::Cow<str> = if cr_only {
+        decoded.text.replace('\r', "\n").into()
+    } else {
+        std::borrow::Cow::Borrowed(decoded.text.as_ref())
+    };
+    let text = text.as_ref();
     crate::timing::phase("decoded");
     let detected = detect::detect(text);
-    let parsed = match &detected {
+    let mut parsed = match &detected {
         Detected::Csv(layout) => parse::csv::parse(text, layout, popts),
         Detected::Json { array } => parse::json::parse(text, *array, popts),
         Detected::Xml { admin } => parse::xml::parse(text, *admin, popts),
         Detected::NotAudit(reason) => return Err(reason.clone()),
     };
+    if let Some(reason) = parsed.not_audit.take() {
+        return Err(reason);
+    }
+    if cr_only {
+        parsed.notes.push(FileNote {
+            code: "cr-line-ends",
+            message: "lines end with CR alone (Excel for Mac's \"CSV (Macintosh)\" or a classic Mac tool): read as line breaks; the file was probably re-saved, values may have been altered".into(),
+        });
+    }
     let format = detected.format().expect("audit formats have a format");
     Ok((decoded.encoding, decoded.lossy_at, format, parsed))
 }

@@ -159,6 +159,15 @@ pub fn read_file(path: &Path, use_mmap: bool) -> std::io::Result<FileBytes> {
     Ok(FileBytes::Owned(v))
 }
 
+/// Whether the text's lines end with CR alone (no LF anywhere, and a CR that starts no CRLF).
+pub fn cr_only_lines(text: &str) -> bool {
+    let b = text.as_bytes();
+    match memchr::memchr(b'\r', b) {
+        Some(i) => b.get(i + 1) != Some(&b'\n') && memchr::memchr(b'\n', b).is_none(),
+        None => false,
+    }
+}
+
 /// The first `n` bytes of a file (all of it when shorter).
 pub fn read_prefix(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
     use std::io::Read;

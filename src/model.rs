@@ -7,8 +7,7 @@ use std::borrow::Cow;
 pub type Micros = i64;
 
 /// Every input format mailscope understands. Detected from content, never from the file name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Format {
     /// Purview audit search export: `RecordId,CreationDate,RecordType,Operation,UserId,AuditData[,…]`.
     PurviewCsv,
@@ -26,6 +25,14 @@ pub enum Format {
     MailboxAuditXml,
     /// EAC administrator audit log export `SearchResult.xml`.
     AdminAuditXml,
+}
+
+/// One name for a format everywhere (inspect text and JSON, the frame's `format` column, the
+/// report): `as_str`.
+impl Serialize for Format {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 impl Format {

@@ -140,6 +140,8 @@ pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
             Span::Object { start, .. } | Span::Garbage { start, .. } => *start,
         }),
     );
+    // Objects that look like audit records at all (a time or an operation of their own).
+    let audit_like = std::sync::atomic::AtomicUsize::new(0);
     let outcomes: Vec<RowOutcome> = spans
         .par_iter()
         .zip(lines.par_iter())
@@ -148,6 +150,13 @@ pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
                 let json = &text[*start..*end];
                 match auditdata::parse(json) {
                     Ok(p) => {
+                        if p.has_time
+                            || p.wrapper_date.is_some()
+                            || p.unreadable_time.is_some()
+                            || !p.record.operation.is_empty()
+                        {
+                            audit_like.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
                         let mut r = p.record;
                         r.line = line;
                         r.format = Some(format);
@@ -185,7 +194,17 @@ pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
         })
         .collect();
     let rows = outcomes.len() as u64;
-    finish_chunks(vec![ChunkOutcome::new(outcomes, opts)], rows, opts, notes)
+    let objects = spans
+        .iter()
+        .filter(|s| matches!(s, Span::Object { .. }))
+        .count();
+    let mut parsed = finish_chunks(vec![ChunkOutcome::new(outcomes, opts)], rows, opts, notes);
+    if objects > 0 && audit_like.into_inner() == 0 {
+        parsed.not_audit = Some(format!(
+            "JSON, but none of its {objects} object(s) has a CreationTime or an Operation: not an audit export"
+        ));
+    }
+    parsed
 }
 
 #[cfg(test)]

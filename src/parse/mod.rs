@@ -40,6 +40,9 @@ pub struct ParsedFile {
     pub rejects: Vec<Reject>,
     /// Notes for the analyst about this file (date rules used, assumptions).
     pub notes: Vec<FileNote>,
+    /// Set when the content, read through, shows the file is no audit export after all (JSON
+    /// in which no object has a CreationTime or an Operation): the reason to skip it.
+    pub not_audit: Option<String>,
 }
 
 impl ParsedFile {

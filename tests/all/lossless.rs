@@ -496,3 +496,101 @@ fn reshaped_fields_are_decoded_and_what_was_lost_widens_the_scope() {
             .any(|w| w["code"] == "access-type-lost")
     );
 }
+
+#[test]
+fn cr_only_line_ends_are_read_as_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    // Excel for Mac, "CSV (Macintosh)": the sample export with every line break a lone CR.
+    let text = std::fs::read_to_string(sample("purview_audit_export.csv")).unwrap();
+    let mac = text.replace("\r\n", "\r");
+    assert!(!mac.contains('\n'));
+    let p = dir.path().join("mac.csv");
+    std::fs::write(&p, mac).unwrap();
+    let out = bin()
+        .args(["inspect", "--quiet", "--format", "json"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["files"][0]["rows"], 16);
+    assert_eq!(j["files"][0]["records"], 16);
+    assert!(
+        j["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["code"] == "cr-line-ends")
+    );
+}
+
+#[test]
+fn json_without_audit_records_is_skipped_and_formats_have_one_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("evidence");
+    std::fs::create_dir(&evidence).unwrap();
+    std::fs::write(
+        evidence.join("package.json"),
+        r#"{"name": "collector", "version": "1.2.0", "dependencies": {"graph": "^2.0"}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        evidence.join("records.jsonl"),
+        bind(
+            "b1",
+            "2024-03-12T02:14:07",
+            "alice@contoso.com",
+            "<m@contoso.com>",
+        )
+        .to_string()
+            + "\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["inspect", "--quiet", "--format", "json"])
+        .arg(&evidence)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["files"].as_array().unwrap().len(), 1);
+    assert_eq!(j["files"][0]["format"], "auditdata-jsonl");
+    let skipped = &j["skipped"][0];
+    assert!(skipped["path"].as_str().unwrap().ends_with("package.json"));
+    assert!(
+        skipped["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not an audit export")
+    );
+    // The same name in the text and in the frame's format column.
+    let text = bin()
+        .args(["inspect", "--quiet"])
+        .arg(&evidence)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("format auditdata-jsonl"));
+    let csv_out = dir.path().join("frame.csv");
+    let run = bin()
+        .args(["export", "--quiet", "--output"])
+        .arg(&csv_out)
+        .arg(&evidence)
+        .output()
+        .unwrap();
+    assert_success(&run);
+    assert!(
+        std::fs::read_to_string(&csv_out)
+            .unwrap()
+            .contains("auditdata-jsonl")
+    );
+    // Nothing but non-audit JSON: nothing could be read.
+    let only = dir.path().join("only");
+    std::fs::create_dir(&only).unwrap();
+    std::fs::copy(evidence.join("package.json"), only.join("package.json")).unwrap();
+    let run = bin()
+        .args(["inspect", "--quiet"])
+        .arg(&only)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+}
