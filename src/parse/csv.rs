@@ -188,6 +188,83 @@ pub fn parity_chunks(text: &str, from: usize, first_line: u64, target: usize) ->
     chunks
 }
 
+/// `Search-UnifiedAuditLog` numbers its results: every row carries `ResultIndex` (1…) and
+/// `ResultCount` (the query's total). Indices missing from 1..=ResultCount mean an export that is
+/// not the whole result (a session cut short, pages not fetched, rows deleted by hand); an
+/// index of -1 means the search itself timed out. Rows of several queries are told apart by
+/// their count. `body` is the text after the header line.
+fn result_coverage(body: &str, layout: &CsvLayout) -> Option<FileNote> {
+    let pos = |name: &str| {
+        layout
+            .columns
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(name))
+    };
+    let (index_at, count_at) = (pos("ResultIndex")?, pos("ResultCount")?);
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(layout.delimiter)
+        .from_reader(body.as_bytes());
+    let mut seen: std::collections::BTreeMap<u64, std::collections::BTreeSet<u64>> =
+        Default::default();
+    let mut timed_out = 0u64;
+    for row in reader.records().flatten() {
+        let number = |at: usize| row.get(at).and_then(|v| v.trim().parse::<i64>().ok());
+        match (number(index_at), number(count_at)) {
+            (Some(-1), _) => timed_out += 1,
+            (Some(i), Some(n)) if i >= 1 && n >= 1 => {
+                seen.entry(n as u64).or_default().insert(i as u64);
+            }
+            _ => {}
+        }
+    }
+    let mut gaps = Vec::new();
+    let (mut present, mut expected) = (0u64, 0u64);
+    for (count, indices) in &seen {
+        expected += count;
+        present += indices.range(1..=*count).count() as u64;
+        let mut next = 1u64;
+        for &i in indices
+            .range(1..=*count)
+            .chain(std::iter::once(&(count + 1)))
+        {
+            if i > next {
+                gaps.push(if i - 1 == next {
+                    format!("{next}")
+                } else {
+                    format!("{next}–{}", i - 1)
+                });
+            }
+            next = i + 1;
+        }
+    }
+    if gaps.is_empty() && timed_out == 0 {
+        return None;
+    }
+    let mut message = String::new();
+    if !gaps.is_empty() {
+        let shown: Vec<&str> = gaps.iter().take(10).map(String::as_str).collect();
+        message = format!(
+            "{present} of {expected} search results present (ResultIndex/ResultCount): missing {}{}",
+            shown.join(", "),
+            if gaps.len() > 10 { ", …" } else { "" }
+        );
+    }
+    if timed_out > 0 {
+        if !message.is_empty() {
+            message.push_str("; ");
+        }
+        message.push_str(&format!(
+            "{timed_out} row(s) with ResultIndex -1: the search timed out and its results are incomplete"
+        ));
+    }
+    Some(FileNote {
+        code: "incomplete-export",
+        message: message + "; run the search again (smaller time spans, -HighCompleteness)",
+    })
+}
+
 struct Columns {
     count: usize,
     audit_data: Option<usize>,
@@ -307,6 +384,7 @@ pub fn parse_chunked(
             ),
         });
     }
+    notes.extend(result_coverage(&text[header_end..], layout));
     if layout.format == Format::MailboxAuditLogCsv {
         notes.push(FileNote {
             code: "timezone-assumed-utc",

@@ -237,6 +237,18 @@ pub fn build_report(
     }
     warnings.sort();
     warnings.dedup();
+    let mut caveats = vec![LOWER_BOUND_CAVEAT.to_string()];
+    let incomplete: Vec<&str> = warnings
+        .iter()
+        .filter(|w| matches!(w.code.as_str(), "incomplete-export" | "probably-truncated"))
+        .filter_map(|w| w.path.as_deref())
+        .collect();
+    if !incomplete.is_empty() {
+        caveats.push(format!(
+            "Incomplete exports ({}): activity in the results they are missing is not in evidence, and the scope may be wider than reported.",
+            incomplete.join(", ")
+        ));
+    }
     let mut counts = scope.counts;
     counts.read = ingest.rows();
     counts.duplicates = ingest.duplicates();
@@ -272,7 +284,7 @@ pub fn build_report(
         records: counts,
         mailboxes: scope.mailboxes,
         mailboxes_without_attacker_activity: scope.mailboxes_without_attacker_activity,
-        caveats: vec![LOWER_BOUND_CAVEAT.to_string()],
+        caveats,
         warnings,
     }
 }

@@ -594,3 +594,68 @@ fn json_without_audit_records_is_skipped_and_formats_have_one_name() {
         .unwrap();
     assert_eq!(run.status.code(), Some(2));
 }
+
+#[test]
+fn an_export_missing_search_results_is_flagged_in_warnings_and_caveats() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(sample("Search-UnifiedAuditLog_export.csv")).unwrap();
+    // The sample's three results, ResultIndex 1-3 of 3; keep the header and result 1 only, and
+    // say the query had 7 results (a session cut short).
+    let mut lines: Vec<&str> = text.lines().collect();
+    let data = lines.split_off(2);
+    let first = data
+        .iter()
+        .find(|l| l.contains(r#","1","3","#))
+        .unwrap()
+        .replace(r#","1","3","#, r#","1","7","#);
+    let cut = dir.path().join("cut.csv");
+    std::fs::write(&cut, format!("{}\r\n{first}\r\n", lines.join("\r\n"))).unwrap();
+    let out = bin()
+        .args([
+            "scope",
+            "--quiet",
+            "--format",
+            "json",
+            "--attacker-ip",
+            ATTACKER_IP,
+        ])
+        .arg(&cut)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warning = j["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["code"] == "incomplete-export")
+        .expect("incomplete-export");
+    assert!(
+        warning["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 of 7 search results present (ResultIndex/ResultCount): missing 2–7"),
+        "{warning}"
+    );
+    assert!(
+        j["caveats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str().unwrap().contains("cut.csv"))
+    );
+    // The whole export is not flagged.
+    let out = bin()
+        .args(["inspect", "--quiet", "--format", "json"])
+        .arg(sample("Search-UnifiedAuditLog_export.csv"))
+        .output()
+        .unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        !j["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["code"] == "incomplete-export")
+    );
+}
