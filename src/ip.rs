@@ -4,6 +4,63 @@
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+/// A client address field, read: an IP address, or a name that is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Client<'a> {
+    /// Normalized, with the port that was attached to it.
+    Ip(Cow<'a, str>, Option<u16>),
+    /// A host name (`localhost`, `EXCH-FE01`), lowercased: never an IP to match.
+    Host(Cow<'a, str>),
+}
+
+impl Client<'_> {
+    pub fn into_owned(self) -> Client<'static> {
+        match self {
+            Client::Ip(ip, port) => Client::Ip(Cow::Owned(ip.into_owned()), port),
+            Client::Host(h) => Client::Host(Cow::Owned(h.into_owned())),
+        }
+    }
+}
+
+/// Read a client address field. `EXCH-FE01 (203.0.113.77)` (a server and the address it
+/// saw) is the address in parentheses.
+pub fn classify(raw: &str) -> Option<Client<'_>> {
+    let s = raw.trim();
+    if let Some((_, inner)) = s.strip_suffix(')').and_then(|t| t.rsplit_once('(')) {
+        if let Some(Client::Ip(ip, port)) = classify(inner) {
+            return Some(Client::Ip(ip, port));
+        }
+    }
+    let (out, port) = normalize(s)?;
+    Some(if out.parse::<IpAddr>().is_ok() {
+        Client::Ip(out, port)
+    } else {
+        Client::Host(out)
+    })
+}
+
+/// The client of a record from its address fields in the rules' order (`ClientIPAddress`,
+/// `ClientIP`, `ActorIpAddress`): the first that is an IP address, and the first name that is
+/// not one (kept apart: a host name is never stored as the IP).
+#[allow(clippy::type_complexity)]
+pub fn pick<'a>(
+    candidates: impl IntoIterator<Item = Cow<'a, str>>,
+) -> (Option<(Cow<'a, str>, Option<u16>)>, Option<Cow<'a, str>>) {
+    let (mut ip, mut host) = (None, None);
+    for c in candidates {
+        let read = match c {
+            Cow::Borrowed(s) => classify(s),
+            Cow::Owned(s) => classify(&s).map(Client::into_owned),
+        };
+        match read {
+            Some(Client::Ip(a, p)) if ip.is_none() => ip = Some((a, p)),
+            Some(Client::Host(h)) if host.is_none() => host = Some(h),
+            _ => {}
+        }
+    }
+    (ip, host)
+}
+
 /// Split a client IP field into (normalized address, port). The address is borrowed when it is
 /// already in normal form (dotted IPv4 always is once it parses: leading zeros do not).
 pub fn normalize(raw: &str) -> Option<(Cow<'_, str>, Option<u16>)> {
@@ -157,6 +214,26 @@ mod tests {
         );
         assert!(normalize("").is_none());
         assert!(normalize("null").is_none());
+    }
+
+    #[test]
+    fn names_with_addresses_and_names_without() {
+        assert_eq!(
+            classify("EXCH-FE01 (203.0.113.77)"),
+            Some(Client::Ip("203.0.113.77".into(), None))
+        );
+        assert_eq!(
+            classify("CORRECTIPV4 (10.90.0.1:443)"),
+            Some(Client::Ip("10.90.0.1".into(), Some(443)))
+        );
+        assert_eq!(
+            classify("localhost"),
+            Some(Client::Host("localhost".into()))
+        );
+        let (ip, host) =
+            pick(["LOCALHOST", "203.0.113.66:51234", "198.51.100.1"].map(Cow::Borrowed));
+        assert_eq!(ip, Some(("203.0.113.66".into(), Some(51234))));
+        assert_eq!(host.as_deref(), Some("localhost"));
     }
 
     #[test]

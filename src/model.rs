@@ -125,6 +125,8 @@ pub struct Record<'a> {
     /// Normalized client IP (`[v6]:port` → `v6`, `v4:port` → `v4`, `::ffff:v4` → `v4`).
     pub client_ip: Option<Cow<'a, str>>,
     pub client_port: Option<u16>,
+    /// A client name where an address was expected (`localhost`, a server name): never an IP.
+    pub client_host: Option<Cow<'a, str>>,
     pub client_info: Option<Cow<'a, str>>,
     pub session_id: Option<Cow<'a, str>>,
     pub aad_session_id: Option<Cow<'a, str>>,
@@ -240,6 +242,7 @@ impl Record<'_> {
             logon_type: owned(self.logon_type),
             client_ip: owned(self.client_ip),
             client_port: self.client_port,
+            client_host: owned(self.client_host),
             client_info: owned(self.client_info),
             session_id: owned(self.session_id),
             aad_session_id: owned(self.aad_session_id),

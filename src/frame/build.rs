@@ -317,6 +317,7 @@ const RECORD_STRS: &[(&str, Repeats)] = &[
     (col::ACTOR_SID, Repeats::Few),
     (col::LOGON_TYPE, Repeats::Few),
     (col::CLIENT_IP, Repeats::Few),
+    (col::CLIENT_HOST, Repeats::Few),
     (col::CLIENT_INFO, Repeats::Few),
     (col::SESSION_ID, Repeats::Interned),
     (col::AAD_SESSION_ID, Repeats::Interned),
@@ -379,7 +380,7 @@ impl<'f> FrameBuilder<'f> {
             r.time_source.is_empty() || crate::model::TIME_SOURCES.contains(&r.time_source)
         );
         let source = self.files.get(r.file as usize).map(String::as_str);
-        let values: [Option<&str>; 23] = [
+        let values: [Option<&str>; 24] = [
             Some(r.time_source),
             Some(&r.record_id),
             source,
@@ -393,6 +394,7 @@ impl<'f> FrameBuilder<'f> {
             r.actor_sid.as_deref(),
             r.logon_type.as_deref(),
             r.client_ip.as_deref(),
+            r.client_host.as_deref(),
             r.client_info.as_deref(),
             r.session_id.as_deref(),
             r.aad_session_id.as_deref(),
@@ -444,7 +446,7 @@ impl<'f> FrameBuilder<'f> {
         columns.push(Some(Column::new(col::SOURCE_LINE.into(), self.source_line)));
         columns.extend((0..10).map(|_| next())); // format … client_ip
         columns.push(Some(Column::new(col::CLIENT_PORT.into(), self.client_port)));
-        columns.extend((0..7).map(|_| next())); // client_info … mail_access_type
+        columns.extend((0..8).map(|_| next())); // client_host, client_info … mail_access_type
         columns.push(Some(Column::new(
             col::IS_THROTTLED.into(),
             self.is_throttled,

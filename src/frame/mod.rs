@@ -17,6 +17,7 @@
 //! | logon_type | str | Owner / Admin / Delegate / … |
 //! | client_ip | str | normalized IP (port removed) |
 //! | client_port | u32 | the port that was attached to the IP, if any |
+//! | client_host | str | a name where an address was expected (`localhost`, a server); never an IP |
 //! | client_info | str | `ClientInfoString` |
 //! | session_id, aad_session_id, token_id | str | `SessionId`, `AppAccessContext.AADSessionId` / `UniqueTokenId` |
 //! | app_id, client_app_id | str | |
@@ -61,6 +62,7 @@ pub mod col {
     pub const LOGON_TYPE: &str = "logon_type";
     pub const CLIENT_IP: &str = "client_ip";
     pub const CLIENT_PORT: &str = "client_port";
+    pub const CLIENT_HOST: &str = "client_host";
     pub const CLIENT_INFO: &str = "client_info";
     pub const SESSION_ID: &str = "session_id";
     pub const AAD_SESSION_ID: &str = "aad_session_id";
@@ -105,6 +107,7 @@ const NOT_VIEWED_RECORDS: &[&str] = &[
     col::RECORD_TYPE,
     col::MAILBOX_GUID,
     col::RESULT_STATUS,
+    col::CLIENT_HOST,
 ];
 
 /// String columns of `items` that `Columns::Views` leaves out (`record_row` links an item to

@@ -36,6 +36,7 @@ impl Frame {
             s(col::CLIENT_IP)?,
             s(col::CLIENT_INFO)?,
         );
+        let client_host = s(col::CLIENT_HOST)?;
         let (session_id, aad_session_id, token_id, app_id, client_app_id) = (
             s(col::SESSION_ID)?,
             s(col::AAD_SESSION_ID)?,
@@ -76,6 +77,7 @@ impl Frame {
                 logon_type: owned(logon_type[i]),
                 client_ip: owned(client_ip[i]),
                 client_port: client_port[i].and_then(|p| u16::try_from(p).ok()),
+                client_host: owned(client_host[i]),
                 client_info: owned(client_info[i]),
                 session_id: owned(session_id[i]),
                 aad_session_id: owned(aad_session_id[i]),

@@ -428,21 +428,17 @@ fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {
     r.actor = ad.user_id.cow();
     r.actor_sid = ad.logon_user_sid.cow();
     // Mailbox records: ClientIPAddress first, then ClientIP, then ActorIpAddress (the rules' order).
-    let ip_raw = [&ad.client_ip_address, &ad.client_ip, &ad.actor_ip_address]
-        .into_iter()
-        .find_map(Flex::cow);
-    if let Some(raw) = ip_raw {
-        let normalized = match raw {
-            Cow::Borrowed(s) => ip::normalize(s),
-            Cow::Owned(s) => {
-                ip::normalize(&s).map(|(ip, port)| (Cow::Owned(ip.into_owned()), port))
-            }
-        };
-        if let Some((ip, port)) = normalized {
-            r.client_ip = Some(ip);
-            r.client_port = port;
-        }
+    // A name where an address was expected falls back to the next field that is an address.
+    let (address, host) = ip::pick(
+        [&ad.client_ip_address, &ad.client_ip, &ad.actor_ip_address]
+            .into_iter()
+            .filter_map(Flex::cow),
+    );
+    if let Some((ip, port)) = address {
+        r.client_ip = Some(ip);
+        r.client_port = port;
     }
+    r.client_host = host;
     r.client_info = ad.client_info.cow();
     r.session_id = ad
         .session_id

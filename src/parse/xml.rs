@@ -263,13 +263,17 @@ fn mailbox_record(ev: &RawEvent) -> (Record<'static>, Option<String>) {
         workload: Some("Exchange".into()),
         ..Record::default()
     };
-    if let Some((ip, port)) = a("clientipaddress")
-        .or(a("clientip"))
-        .and_then(ip::normalize)
-    {
-        r.client_ip = Some(Cow::Owned(ip.into_owned()));
+    let (address, host) = ip::pick(
+        [a("clientipaddress"), a("clientip")]
+            .into_iter()
+            .flatten()
+            .map(|s| Cow::Owned(s.to_string())),
+    );
+    if let Some((ip, port)) = address {
+        r.client_ip = Some(ip);
         r.client_port = port;
     }
+    r.client_host = host;
     if let Some(p) = a("operationproperties") {
         let l = p.to_ascii_lowercase();
         if l.contains("mailaccesstype:sync") {

@@ -659,3 +659,59 @@ fn an_export_missing_search_results_is_flagged_in_warnings_and_caveats() {
             .any(|w| w["code"] == "incomplete-export")
     );
 }
+
+#[test]
+fn an_ip_in_any_of_its_shapes_is_matched_and_a_host_name_is_no_ip() {
+    let dir = tempfile::tempdir().unwrap();
+    // An admin cmdlet whose ClientIP names the front-end server and the address it saw.
+    let rule = json!({
+        "CreationTime": "2024-03-12T01:56:15", "Id": "e4140002-0000-4000-8000-000000000777",
+        "Operation": "New-InboxRule", "OrganizationId": "4f1c2a9e-0000-4000-8000-00000000c0de",
+        "RecordType": 1, "ResultStatus": "True", "UserType": 0, "Version": 1, "Workload": "Exchange",
+        "UserId": "erin@contoso.com", "ClientIP": format!("EXCH-FE01 ({ATTACKER_IP})"),
+        "ObjectId": "EURPR01A001.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/contoso.onmicrosoft.com/erin",
+        "Parameters": [{"Name": "Identity", "Value": "erin@contoso.com"}, {"Name": "Name", "Value": "."},
+            {"Name": "MoveToFolder", "Value": "RSS Feeds"}],
+        "SessionId": "55555555-eeee-4eee-8eee-000000000005"
+    });
+    // A bind whose ClientIPAddress is a name: the address is in ClientIP.
+    let mut named = bind(
+        "a1c0a002-0000-4000-8000-000000000888",
+        "2024-03-12T02:14:07",
+        "alice@contoso.com",
+        "<named@contoso.com>",
+    );
+    named["ClientIPAddress"] = json!("localhost");
+    named["ClientIP"] = json!(format!("{ATTACKER_IP}:51234"));
+    let p = dir.path().join("export.csv");
+    std::fs::write(&p, purview_export(&[rule, named])).unwrap();
+    let j = scope_json(&p);
+    assert_eq!(j["records"]["attacker"], 2, "{}", j["records"]);
+    assert_eq!(messages(&j, "alice@contoso.com"), ["named@contoso.com"]);
+    // The frame keeps the name apart from the address.
+    let frame = dir.path().join("frame.jsonl");
+    assert_success(
+        &bin()
+            .args(["export", "--quiet", "--output"])
+            .arg(&frame)
+            .arg(&p)
+            .output()
+            .unwrap(),
+    );
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&frame)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let bound = rows
+        .iter()
+        .find(|r| r["operation"] == "MailItemsAccessed")
+        .unwrap();
+    assert_eq!(bound["client_ip"], ATTACKER_IP);
+    assert_eq!(bound["client_host"], "localhost");
+    let rule = rows
+        .iter()
+        .find(|r| r["operation"] == "New-InboxRule")
+        .unwrap();
+    assert_eq!(rule["client_ip"], ATTACKER_IP);
+}
