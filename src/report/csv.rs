@@ -33,6 +33,37 @@ impl Table {
     }
 }
 
+/// One row of `actions.csv` per action (`mailbox` empty for actions outside any mailbox).
+fn action_rows(table: &mut Table, mailbox: &str, list: &[Action]) -> std::io::Result<()> {
+    for a in list {
+        let items: Vec<String> = a
+            .items
+            .iter()
+            .map(|i| {
+                [&i.internet_message_id, &i.subject, &i.item_id, &i.folder]
+                    .iter()
+                    .filter_map(|x| x.as_deref())
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            })
+            .collect();
+        table.row(vec![
+            mailbox.to_string(),
+            a.time.clone(),
+            a.operation.clone(),
+            a.record_id.clone(),
+            a.attribution.clone(),
+            o(&a.client_ip),
+            o(&a.session_id),
+            o(&a.folder),
+            items.join(" | "),
+            o(&a.detail),
+            a.source.clone(),
+        ])?;
+    }
+    Ok(())
+}
+
 pub const FILES: &[&str] = &[
     "mailboxes.csv",
     "messages.csv",
@@ -172,32 +203,7 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
                 w.records.join(" "),
             ])?;
         }
-        for a in &m.actions {
-            let items: Vec<String> = a
-                .items
-                .iter()
-                .map(|i| {
-                    [&i.internet_message_id, &i.subject, &i.item_id, &i.folder]
-                        .iter()
-                        .filter_map(|x| x.as_deref())
-                        .collect::<Vec<_>>()
-                        .join(" / ")
-                })
-                .collect();
-            actions.row(vec![
-                m.mailbox.clone(),
-                a.time.clone(),
-                a.operation.clone(),
-                a.record_id.clone(),
-                a.attribution.clone(),
-                o(&a.client_ip),
-                o(&a.session_id),
-                o(&a.folder),
-                items.join(" | "),
-                o(&a.detail),
-                a.source.clone(),
-            ])?;
-        }
+        action_rows(&mut actions, &m.mailbox, &m.actions)?;
         for u in &m.unresolved {
             unresolved.row(vec![
                 m.mailbox.clone(),
@@ -210,6 +216,8 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
             ])?;
         }
     }
+    // Attacker actions that name no mailbox.
+    action_rows(&mut actions, "", &r.tenant_actions)?;
     for t in [mb, msgs, folders, windows, actions, unresolved] {
         t.commit()?;
     }

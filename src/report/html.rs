@@ -57,6 +57,7 @@ pub fn render(r: &Report, generated_at: &str) -> String {
     for m in &r.mailboxes {
         mailbox(&mut o, m, r);
     }
+    tenant(&mut o, r);
     provenance(&mut o, r, generated_at);
     o.push_str("</main></body></html>\n");
     o
@@ -287,6 +288,48 @@ fn timeline_svg(o: &mut String, m: &MailboxScope, r: &Report) {
     );
 }
 
+/// Actions as a table, each with its record and where it was read.
+fn actions_table(o: &mut String, list: &[Action]) {
+    o.push_str("<table><tr><th>time</th><th>operation</th><th>attribution</th><th>IP</th><th>items</th><th>detail</th><th>record</th></tr>\n");
+    for a in list {
+        let items: Vec<String> = a
+            .items
+            .iter()
+            .map(|i| {
+                [&i.subject, &i.internet_message_id, &i.item_id, &i.folder]
+                    .iter()
+                    .filter_map(|x| x.as_deref())
+                    .map(esc)
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}<br><span class=\"muted\">{}</span></td></tr>",
+            esc(&a.time),
+            esc(&a.operation),
+            esc(&a.attribution),
+            opt(&a.client_ip),
+            items.join("<br>"),
+            opt(&a.detail),
+            records(std::slice::from_ref(&a.record_id)),
+            esc(&a.source)
+        );
+    }
+    o.push_str("</table>\n");
+}
+
+/// Attacker records that name no mailbox.
+fn tenant(o: &mut String, r: &Report) {
+    if r.tenant_actions.is_empty() {
+        return;
+    }
+    o.push_str("<section><h2>Attacker actions outside any mailbox</h2><p class=\"muted\">Organization-wide changes made from the attacker's contexts (transport rules, audit configuration, consents …).</p>");
+    actions_table(o, &r.tenant_actions);
+    o.push_str("</section>\n");
+}
+
 fn records(ids: &[String]) -> String {
     format!("<span class=\"mono\">{}</span>", esc(&ids.join(" ")))
 }
@@ -380,37 +423,8 @@ fn mailbox(o: &mut String, m: &MailboxScope, r: &Report) {
         o.push_str("</table>\n");
     }
     if !m.actions.is_empty() {
-        let _ = writeln!(
-            o,
-            "<h3>Attacker actions</h3><table><tr><th>time</th><th>operation</th><th>attribution</th><th>IP</th><th>items</th><th>detail</th><th>record</th></tr>"
-        );
-        for a in &m.actions {
-            let items: Vec<String> = a
-                .items
-                .iter()
-                .map(|i| {
-                    [&i.subject, &i.internet_message_id, &i.item_id, &i.folder]
-                        .iter()
-                        .filter_map(|x| x.as_deref())
-                        .map(esc)
-                        .collect::<Vec<_>>()
-                        .join(" · ")
-                })
-                .collect();
-            let _ = writeln!(
-                o,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}<br><span class=\"muted\">{}</span></td></tr>",
-                esc(&a.time),
-                esc(&a.operation),
-                esc(&a.attribution),
-                opt(&a.client_ip),
-                items.join("<br>"),
-                opt(&a.detail),
-                records(std::slice::from_ref(&a.record_id)),
-                esc(&a.source)
-            );
-        }
-        o.push_str("</table>\n");
+        o.push_str("<h3>Attacker actions</h3>");
+        actions_table(o, &m.actions);
     }
     if !m.unresolved.is_empty() {
         let _ = writeln!(

@@ -31,6 +31,8 @@ pub struct Report {
     pub skipped: Vec<SkippedOut>,
     pub records: RecordCounts,
     pub mailboxes: Vec<MailboxScope>,
+    /// Attacker actions outside any mailbox (organization-wide cmdlets, consents …).
+    pub tenant_actions: Vec<Action>,
     /// Mailboxes seen in the window with no attacker activity (not listed).
     pub mailboxes_without_attacker_activity: u64,
     pub caveats: Vec<String>,
@@ -283,6 +285,7 @@ pub fn build_report(
         skipped: ingest.skipped.clone(),
         records: counts,
         mailboxes: scope.mailboxes,
+        tenant_actions: scope.tenant_actions,
         mailboxes_without_attacker_activity: scope.mailboxes_without_attacker_activity,
         caveats,
         warnings,

@@ -28,8 +28,10 @@ fn cell(s: &str, style: &Style) -> String {
     }
 }
 
-/// Record ids (evidence too: a collector or an attacker may have written them).
+/// Record ids (evidence too: a collector or an attacker may have written them). Markdown, the
+/// report for documents, cites every one.
 fn short_ids(ids: &[String], max: usize, style: &Style) -> String {
+    let max = if style.markdown { usize::MAX } else { max };
     let shown: Vec<String> = ids.iter().take(max).map(|i| cell(i, style)).collect();
     if ids.len() <= max {
         shown.join(", ")
@@ -115,6 +117,7 @@ pub fn render(r: &Report, style: &Style) -> String {
     for m in &r.mailboxes {
         mailbox(&mut o, m, style);
     }
+    tenant(&mut o, r, style);
 
     if style.markdown {
         let _ = writeln!(
@@ -347,39 +350,7 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
     }
     if !m.actions.is_empty() {
         sub(o, "Attacker actions");
-        for a in m.actions.iter().take(style.list_limit) {
-            let items: Vec<String> = a
-                .items
-                .iter()
-                .map(|i| {
-                    i.subject
-                        .clone()
-                        .or(i.internet_message_id.clone())
-                        .or(i.item_id.clone())
-                        .unwrap_or_default()
-                })
-                .collect();
-            let _ = writeln!(
-                o,
-                "{item}{}  {}  [{}]  ip {}{}{}",
-                show(&a.time, style),
-                cell(&a.operation, style),
-                a.attribution,
-                cell(a.client_ip.as_deref().unwrap_or("-"), style),
-                if items.is_empty() {
-                    String::new()
-                } else {
-                    format!("  items: {}", cell(&items.join("; "), style))
-                },
-                a.detail
-                    .as_deref()
-                    .map(|d| format!("  {}", cell(&truncate(d, 160), style)))
-                    .unwrap_or_default()
-            );
-        }
-        if m.actions.len() > style.list_limit {
-            let _ = writeln!(o, "{item}… and {} more", m.actions.len() - style.list_limit);
-        }
+        actions(o, &m.actions, style, item);
     }
     let attacker_contexts = m
         .contexts
@@ -394,6 +365,60 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
         attacker_contexts,
         if m.access_auditing { "yes" } else { "NO" }
     );
+    o.push('\n');
+}
+
+/// Actions, one a line with the record behind it, up to the list limit.
+fn actions(o: &mut String, list: &[Action], style: &Style, item: &str) {
+    for a in list.iter().take(style.list_limit) {
+        let items: Vec<String> = a
+            .items
+            .iter()
+            .map(|i| {
+                i.subject
+                    .clone()
+                    .or(i.internet_message_id.clone())
+                    .or(i.item_id.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "{item}{}  {}  [{}]  ip {}{}{}  (record {})",
+            show(&a.time, style),
+            cell(&a.operation, style),
+            a.attribution,
+            cell(a.client_ip.as_deref().unwrap_or("-"), style),
+            if items.is_empty() {
+                String::new()
+            } else {
+                format!("  items: {}", cell(&items.join("; "), style))
+            },
+            a.detail
+                .as_deref()
+                .map(|d| format!("  {}", cell(&truncate(d, 160), style)))
+                .unwrap_or_default(),
+            cell(&a.record_id, style)
+        );
+    }
+    if list.len() > style.list_limit {
+        let _ = writeln!(o, "{item}… and {} more", list.len() - style.list_limit);
+    }
+}
+
+/// Attacker records that name no mailbox: organization-wide changes the attacker made.
+fn tenant(o: &mut String, r: &Report, style: &Style) {
+    if r.tenant_actions.is_empty() {
+        return;
+    }
+    let title = "Attacker actions outside any mailbox";
+    if style.markdown {
+        let _ = writeln!(o, "## {title}\n");
+        actions(o, &r.tenant_actions, style, "- ");
+    } else {
+        let _ = writeln!(o, "{title}\n{}", "-".repeat(title.len()));
+        actions(o, &r.tenant_actions, style, "  ");
+    }
     o.push('\n');
 }
 

@@ -40,6 +40,8 @@ pub struct ScopeConfig {
 /// What the engine found, before inputs and provenance are added.
 pub struct Scope {
     pub mailboxes: Vec<MailboxScope>,
+    /// The attacker's records that name no mailbox (`rules::tenant_actions`).
+    pub tenant_actions: Vec<Action>,
     pub counts: RecordCounts,
     pub mailboxes_without_attacker_activity: u64,
     pub warnings: Vec<Warning>,
@@ -241,8 +243,14 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
             line: None,
         });
     }
+    // Attacker activity without a mailbox must still be in the report.
+    let tenant_rows: Vec<usize> = (0..n)
+        .filter(|&i| attr[i].is_attacker_activity() && v.mailbox.at(i).is_none())
+        .collect();
+    let tenant_actions = rules::tenant_actions(r, &tenant_rows);
     Ok(Scope {
         mailboxes,
+        tenant_actions,
         counts,
         mailboxes_without_attacker_activity: without,
         warnings,

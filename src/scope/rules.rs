@@ -87,6 +87,37 @@ impl<'a> Rows<'a> {
         f.into_iter().collect()
     }
 
+    /// Record `i` as an action, with those of its items that `keep`.
+    fn action(&self, i: usize, keep: impl Fn(usize) -> bool) -> Action {
+        let (v, items) = (self.v, self.items);
+        Action {
+            time: rfc3339(self.time(i)),
+            operation: v.operation.text(i).to_string(),
+            record_id: self.id(i).to_string(),
+            attribution: self.attr[i].label().to_string(),
+            client_ip: v.client_ip.at(i).map(str::to_string),
+            session_id: v.session_id.at(i).map(str::to_string),
+            folder: v.folder_path.at(i).map(str::to_string),
+            items: self
+                .items_of
+                .of(i)
+                .filter(|&k| keep(k))
+                .map(|k| ActionItem {
+                    internet_message_id: items.internet_message_id.at(k).map(str::to_string),
+                    subject: items.subject.at(k).map(str::to_string),
+                    item_id: items.item_id.at(k).map(str::to_string),
+                    folder: items.folder_path.at(k).map(str::to_string),
+                })
+                .collect(),
+            detail: v.detail.at(i).map(str::to_string),
+            source: format!(
+                "{}:{}",
+                v.source_file.at(i).unwrap_or("?"),
+                v.source_line[i]
+            ),
+        }
+    }
+
     /// As `folders`, but never empty: a folder rule still fires on a record without one.
     fn folders_or_unrecorded(&self, i: usize) -> Vec<String> {
         let f = self.folders(i);
@@ -305,38 +336,27 @@ pub fn legacy_actions(r: Rows, attacker_rows: &[usize]) -> Vec<Action> {
             continue;
         }
         let message_bind = access == Access::MessageBind;
-        let items: Vec<ActionItem> = r
-            .items_of
-            .of(i)
-            .filter(|&k| !(message_bind && r.items.internet_message_id.at(k).is_some()))
-            .map(|k| ActionItem {
-                internet_message_id: r.items.internet_message_id.at(k).map(str::to_string),
-                subject: r.items.subject.at(k).map(str::to_string),
-                item_id: r.items.item_id.at(k).map(str::to_string),
-                folder: r.items.folder_path.at(k).map(str::to_string),
-            })
-            .collect();
+        let action = r.action(i, |k| {
+            !(message_bind && r.items.internet_message_id.at(k).is_some())
+        });
         // A MessageBind whose items all named messages is fully in rule 5's message scope.
-        if message_bind && items.is_empty() && !r.items_of.of(i).is_empty() {
+        if message_bind && action.items.is_empty() && !r.items_of.of(i).is_empty() {
             continue;
         }
-        actions.push(Action {
-            time: rfc3339(r.time(i)),
-            operation: r.v.operation.text(i).to_string(),
-            record_id: r.id(i).to_string(),
-            attribution: r.attr[i].label().to_string(),
-            client_ip: r.v.client_ip.at(i).map(str::to_string),
-            session_id: r.v.session_id.at(i).map(str::to_string),
-            folder: r.v.folder_path.at(i).map(str::to_string),
-            items,
-            detail: r.v.detail.at(i).map(str::to_string),
-            source: format!(
-                "{}:{}",
-                r.v.source_file.at(i).unwrap_or("?"),
-                r.v.source_line[i]
-            ),
-        });
+        actions.push(action);
     }
+    sort_by_time(&mut actions, |a| (&a.time, &a.record_id));
+    actions
+}
+
+/// The attacker's records that name no mailbox (organization-wide cmdlets: transport rules,
+/// audit configuration, app consent …): every one listed, whatever its kind, so that no
+/// attacker record is missing from the report.
+pub fn tenant_actions(r: Rows, attacker_rows: &[usize]) -> Vec<Action> {
+    let mut actions: Vec<Action> = attacker_rows
+        .iter()
+        .map(|&i| r.action(i, |_| true))
+        .collect();
     sort_by_time(&mut actions, |a| (&a.time, &a.record_id));
     actions
 }

@@ -715,3 +715,147 @@ fn an_ip_in_any_of_its_shapes_is_matched_and_a_host_name_is_no_ip() {
         .unwrap();
     assert_eq!(rule["client_ip"], ATTACKER_IP);
 }
+
+/// Organization-wide cmdlets from the attacker's IP: they name no mailbox.
+fn tenant_records() -> Vec<serde_json::Value> {
+    let admin = |id: &str, time: &str, op: &str, params: serde_json::Value| {
+        json!({
+            "CreationTime": time, "Id": id, "Operation": op,
+            "OrganizationId": "4f1c2a9e-0000-4000-8000-00000000c0de", "RecordType": 1,
+            "ResultStatus": "True", "UserKey": "1003BFFD0000E414", "UserType": 2, "Version": 1,
+            "Workload": "Exchange", "UserId": "admin@contoso.onmicrosoft.com",
+            "ClientIP": format!("{ATTACKER_IP}:50123"),
+            "ObjectId": "", "AppId": "fb78d390-0c51-40cd-8e17-fdbfab77341b", "Parameters": params,
+            "SessionId": "77777777-aaaa-4aaa-8aaa-attacker0777"
+        })
+    };
+    vec![
+        admin(
+            "0f0f0001-0000-4000-8000-000000000001",
+            "2024-03-12T03:00:00",
+            "New-TransportRule",
+            json!([{"Name": "Name", "Value": "Archive copy"}, {"Name": "BlindCopyTo", "Value": "archive@outlook-mail.example"},
+                   {"Name": "SentToScope", "Value": "InOrganization"}]),
+        ),
+        admin(
+            "0f0f0002-0000-4000-8000-000000000002",
+            "2024-03-12T03:05:00",
+            "Set-AdminAuditLogConfig",
+            json!([{"Name": "UnifiedAuditLogIngestionEnabled", "Value": "False"}]),
+        ),
+    ]
+}
+
+#[test]
+fn every_attacker_record_is_cited_in_every_report_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("evidence");
+    std::fs::create_dir(&evidence).unwrap();
+    for f in [
+        "purview_audit_export.csv",
+        "Search-UnifiedAuditLog_export.csv",
+        "SearchResult.xml",
+    ] {
+        std::fs::copy(sample(f), evidence.join(f)).unwrap();
+    }
+    std::fs::write(
+        evidence.join("admin.csv"),
+        purview_export(&tenant_records()),
+    )
+    .unwrap();
+    let scope = |format: &str| {
+        let out = bin()
+            .args([
+                "scope",
+                "--quiet",
+                "--attacker-ip",
+                ATTACKER_IP,
+                "--format",
+                format,
+            ])
+            .arg(&evidence)
+            .output()
+            .unwrap();
+        assert_success(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // The attacker's and linked records, from the timeline (one row per record).
+    let timeline = dir.path().join("timeline.csv");
+    assert_success(
+        &bin()
+            .args([
+                "timeline",
+                "--quiet",
+                "--attacker-ip",
+                ATTACKER_IP,
+                "--output",
+            ])
+            .arg(&timeline)
+            .arg(&evidence)
+            .output()
+            .unwrap(),
+    );
+    let mut rows = csv::Reader::from_path(&timeline).unwrap();
+    let headers = rows.headers().unwrap().clone();
+    let at = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (attribution, record_id) = (at("attribution"), at("record_id"));
+    let wanted: Vec<String> = rows
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| matches!(&r[attribution], "attacker" | "linked"))
+        .map(|r| r[record_id].to_string())
+        .collect();
+    assert!(wanted.len() >= 16, "{wanted:?}");
+    for tenant in [
+        "0f0f0001-0000-4000-8000-000000000001",
+        "0f0f0002-0000-4000-8000-000000000002",
+    ] {
+        assert!(wanted.iter().any(|w| w == tenant));
+    }
+    let json = scope("json");
+    let j: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let tenant_ops: Vec<&str> = j["tenant_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(tenant_ops, ["New-TransportRule", "Set-AdminAuditLogConfig"]);
+    let md = scope("md");
+    assert!(md.contains("## Attacker actions outside any mailbox"));
+    let html = scope("html");
+    let tables = dir.path().join("tables");
+    assert_success(
+        &bin()
+            .args([
+                "scope",
+                "--quiet",
+                "--attacker-ip",
+                ATTACKER_IP,
+                "--format",
+                "csv",
+                "--output",
+            ])
+            .arg(&tables)
+            .arg(&evidence)
+            .output()
+            .unwrap(),
+    );
+    let csv_text: String = mailscope::report::csv::FILES
+        .iter()
+        .map(|f| std::fs::read_to_string(tables.join(f)).unwrap())
+        .collect();
+    // Markdown escapes some punctuation; record ids here are hex and hyphens.
+    for (format, text) in [
+        ("json", &json),
+        ("md", &md),
+        ("html", &html),
+        ("csv", &csv_text),
+    ] {
+        let missing: Vec<&String> = wanted
+            .iter()
+            .filter(|id| !text.contains(id.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "{format} does not cite {missing:?}");
+    }
+}
