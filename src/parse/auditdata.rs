@@ -46,6 +46,17 @@ struct AggFolder<'a> {
     items: Option<Vec<FolderItem<'a>>>,
 }
 
+/// `Messages[]` of an `AttachmentAccess` record (ExchangeAggregatedMessage): the messages whose
+/// attachments were read, by item id.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AggMessage<'a> {
+    #[serde(rename = "Path", borrow)]
+    path: Flex<'a>,
+    #[serde(rename = "MessageItems", borrow, deserialize_with = "lenient::list")]
+    items: Option<Vec<FolderItem<'a>>>,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ExFolder<'a> {
@@ -149,6 +160,8 @@ pub(crate) struct AuditData<'a> {
     device_properties: Option<Vec<NameValue<'a>>>,
     #[serde(rename = "Folders", borrow, deserialize_with = "lenient::folders")]
     folders: Option<Vec<AggFolder<'a>>>,
+    #[serde(rename = "Messages", borrow, deserialize_with = "lenient::list")]
+    messages: Option<Vec<AggMessage<'a>>>,
     #[serde(rename = "Folder", borrow, deserialize_with = "lenient::object")]
     folder: Option<ExFolder<'a>>,
     #[serde(rename = "DestFolder", borrow, deserialize_with = "lenient::object")]
@@ -455,7 +468,8 @@ fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {
         Cow::Borrowed(s) if !s.bytes().any(|b| b.is_ascii_uppercase()) => Cow::Borrowed(s),
         g => Cow::Owned(g.to_ascii_lowercase()),
     });
-    r.mail_access_type = value_cow(&ad.operation_properties, "MailAccessType");
+    r.mail_access_type = value_cow(&ad.operation_properties, "MailAccessType")
+        .or_else(|| value_cow(&ad.operation_properties, "AttachmentAccessType"));
     r.is_throttled = value_of(&ad.operation_properties, "IsThrottled")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     if let Some(text) = ad.operation_count.get() {
@@ -519,6 +533,20 @@ fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {
                 subject: it.subject.cow(),
                 item_id: it.id.cow(),
                 size: size_of(&it.size),
+            });
+        }
+    }
+    for m in ad.messages.iter().flatten() {
+        for it in m.items.iter().flatten() {
+            let raw = it.internet_message_id.cow();
+            r.items.push(Item {
+                folder_path: m.path.cow(),
+                internet_message_id: raw.as_ref().and_then(normalized_message_id),
+                internet_message_id_raw: raw,
+                subject: it.subject.cow(),
+                item_id: it.id.cow(),
+                size: size_of(&it.size),
+                ..Item::default()
             });
         }
     }

@@ -174,7 +174,7 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
         for x in &m.messages {
             msgs.row(vec![
                 m.mailbox.clone(),
-                x.internet_message_id.clone(),
+                x.label(),
                 o(&x.folder),
                 o(&x.subject),
                 x.first_seen.clone(),

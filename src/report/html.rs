@@ -410,7 +410,7 @@ fn mailbox(o: &mut String, m: &MailboxScope, r: &Report) {
             let _ = writeln!(
                 o,
                 "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({})</td><td>{}</td></tr>",
-                esc(&x.internet_message_id),
+                esc(&x.label()),
                 opt(&x.folder),
                 opt(&x.subject),
                 esc(&x.first_seen),

@@ -317,7 +317,7 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
                 o,
                 "{item}{}  {}  {}{}  [{}; {}]",
                 show(&msg.first_seen, style),
-                cell(&msg.internet_message_id, style),
+                cell(&msg.label(), style),
                 cell(msg.folder.as_deref().unwrap_or("(folder unknown)"), style),
                 msg.subject
                     .as_deref()

@@ -98,15 +98,31 @@ pub struct FolderHit {
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct MessageHit {
+    /// Empty for a message known only by its item id (`item_id`).
     pub internet_message_id: String,
+    /// The store item id, for a message the record names without an InternetMessageId
+    /// (AttachmentAccess).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
     pub folder: Option<String>,
     pub subject: Option<String>,
     pub first_seen: String,
     pub last_seen: String,
-    /// `bind` (MailItemsAccessed) and/or `message-bind` (legacy audit).
+    /// `bind` (MailItemsAccessed), `message-bind` (legacy audit), `attachment`
+    /// (AttachmentAccess: its attachments were read).
     pub access: String,
     pub attribution: String,
     pub records: Vec<String>,
+}
+
+impl MessageHit {
+    /// How the report names the message: its InternetMessageId, else its item id.
+    pub fn label(&self) -> String {
+        match &self.item_id {
+            Some(id) if self.internet_message_id.is_empty() => format!("item {id}"),
+            _ => self.internet_message_id.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

@@ -273,10 +273,11 @@ fn mailbox_scope(
     let (unresolved, unresolved_folders) = rules::unresolved_binds(r, attacker_rows);
     let folder_binds = rules::legacy_folder_bind(r, attacker_rows);
     let message_binds = rules::legacy_message_bind(r, attacker_rows);
+    let attachments = rules::attachment_access(r, attacker_rows);
     let actions = rules::legacy_actions(r, attacker_rows);
     let unauditable = rules::unauditable(r, attacker_rows, access_auditing);
 
-    let (messages, named) = rules::named_messages(r, [bound, message_binds].concat());
+    let (messages, named) = rules::named_messages(r, [bound, message_binds, attachments].concat());
     let mut folders = [folder_binds.folders, unresolved_folders.folders].concat();
     folders.sort_by(|a, b| (&a.path, a.reason).cmp(&(&b.path, b.reason)));
     // Widest first, the order reports have always listed them in.

@@ -33,6 +33,8 @@ pub enum Access {
     FolderBind,
     /// Legacy mailbox audit `MessageBind`.
     MessageBind,
+    /// `AttachmentAccess`: attachments of the messages it names were read.
+    Attachment,
     /// Anything else: an action (cmdlet, send, delete, move, sign-in …).
     Other,
 }
@@ -52,6 +54,8 @@ impl<'a> Rows<'a> {
             Access::FolderBind
         } else if op.eq_ignore_ascii_case("MessageBind") {
             Access::MessageBind
+        } else if op.eq_ignore_ascii_case("AttachmentAccess") {
+            Access::Attachment
         } else {
             Access::Other
         }
@@ -233,7 +237,9 @@ pub fn attacker_sync(r: Rows, attacker_rows: &[usize]) -> FolderFindings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sighting<'a> {
     pub row: usize,
+    /// Empty when the record names the message by its item id only.
     pub internet_message_id: &'a str,
+    pub item_id: Option<&'a str>,
     pub folder: Option<&'a str>,
     pub subject: Option<&'a str>,
     /// `bind` or `message-bind`.
@@ -252,11 +258,36 @@ fn sightings<'a>(
                 out.push(Sighting {
                     row: i,
                     internet_message_id: mid,
+                    item_id: None,
                     folder: r.items.folder_path.at(k),
                     subject: r.items.subject.at(k),
                     access,
                 });
             }
+        }
+    }
+    out
+}
+
+/// Rule 5 for `AttachmentAccess` (RecordType 50, beside MailItemsAccessed): each message whose
+/// attachments the attacker read, by InternetMessageId, else by its item id.
+pub fn attachment_access<'a>(r: Rows<'a>, attacker_rows: &[usize]) -> Vec<Sighting<'a>> {
+    let mut out = Vec::new();
+    for i in r.of(attacker_rows, Access::Attachment) {
+        for k in r.items_of.of(i) {
+            let mid = r.items.internet_message_id.at(k);
+            let item_id = r.items.item_id.at(k);
+            if mid.is_none() && item_id.is_none() {
+                continue;
+            }
+            out.push(Sighting {
+                row: i,
+                internet_message_id: mid.unwrap_or(""),
+                item_id: mid.is_none().then_some(item_id).flatten(),
+                folder: r.items.folder_path.at(k),
+                subject: r.items.subject.at(k),
+                access: "attachment",
+            });
         }
     }
     out
@@ -332,7 +363,9 @@ pub fn legacy_actions(r: Rows, attacker_rows: &[usize]) -> Vec<Action> {
     let mut actions = Vec::new();
     for &i in attacker_rows {
         let access = r.access(i);
-        if !matches!(access, Access::Other | Access::MessageBind) {
+        // An AttachmentAccess that names no message is listed here, so that it is cited.
+        let unnamed_attachment = access == Access::Attachment && r.items_of.of(i).is_empty();
+        if !matches!(access, Access::Other | Access::MessageBind) && !unnamed_attachment {
             continue;
         }
         let message_bind = access == Access::MessageBind;
@@ -365,6 +398,7 @@ pub fn tenant_actions(r: Rows, attacker_rows: &[usize]) -> Vec<Action> {
 /// that named it. Folder and subject come from the first record, in frame order, that has them.
 pub fn named_messages(r: Rows, mut seen: Vec<Sighting>) -> (Vec<MessageHit>, Option<Reason>) {
     struct Msg {
+        item_id: Option<String>,
         span: Span,
         folder: Option<String>,
         subject: Option<String>,
@@ -376,15 +410,19 @@ pub fn named_messages(r: Rows, mut seen: Vec<Sighting>) -> (Vec<MessageHit>, Opt
     let mut messages: BTreeMap<String, Msg> = BTreeMap::new();
     for s in seen {
         let t = r.time(s.row);
-        let m = messages
-            .entry(s.internet_message_id.to_string())
-            .or_insert_with(|| Msg {
-                span: Span::new(t),
-                folder: None,
-                subject: None,
-                access: BTreeSet::new(),
-                attribution: BTreeSet::new(),
-            });
+        // A message known only by its item id is kept apart from named ones.
+        let key = match s.item_id {
+            Some(id) if s.internet_message_id.is_empty() => format!("\u{1}item {id}"),
+            _ => s.internet_message_id.to_string(),
+        };
+        let m = messages.entry(key).or_insert_with(|| Msg {
+            item_id: s.item_id.map(str::to_string),
+            span: Span::new(t),
+            folder: None,
+            subject: None,
+            access: BTreeSet::new(),
+            attribution: BTreeSet::new(),
+        });
         m.span.hit(t, r.id(s.row));
         if m.folder.is_none() {
             m.folder = s.folder.map(str::to_string);
@@ -397,8 +435,13 @@ pub fn named_messages(r: Rows, mut seen: Vec<Sighting>) -> (Vec<MessageHit>, Opt
     }
     let hits: Vec<MessageHit> = messages
         .into_iter()
-        .map(|(mid, m)| MessageHit {
-            internet_message_id: mid,
+        .map(|(key, m)| MessageHit {
+            internet_message_id: if m.item_id.is_some() {
+                String::new()
+            } else {
+                key
+            },
+            item_id: m.item_id,
             folder: m.folder,
             subject: m.subject,
             first_seen: rfc3339(m.span.first),

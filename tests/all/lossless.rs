@@ -859,3 +859,42 @@ fn every_attacker_record_is_cited_in_every_report_format() {
         assert!(missing.is_empty(), "{format} does not cite {missing:?}");
     }
 }
+
+#[test]
+fn attachment_access_is_access_auditing_and_names_its_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    // As the Elastic integration's test record has it (RecordType 50, Operation AttachmentAccess).
+    let access = json!({
+        "CreationTime": "2024-03-12T04:10:00", "Id": "8f3a2b1c-0000-4000-8000-00000000a77a",
+        "Operation": "AttachmentAccess", "OrganizationId": "4f1c2a9e-0000-4000-8000-00000000c0de",
+        "RecordType": 50, "ResultStatus": "Succeeded", "UserKey": "1003BFFD0000D4A1", "UserType": 0,
+        "Version": 1, "Workload": "Exchange", "UserId": "dana@contoso.com",
+        "ClientIPAddress": ATTACKER_IP, "ClientInfoString": "Client=OWA;Action=ViaProxy",
+        "ExternalAccess": false, "LogonType": 0, "MailboxGuid": "c1d2e3f4-0000-4000-8000-00000000da4a",
+        "MailboxOwnerUPN": "dana@contoso.com",
+        "OperationProperties": [{"Name": "AttachmentAccessType", "Value": "Bind"}],
+        "OperationCount": 1, "SessionId": "8d2c6b1e-5a7f-4e61-9c3d-attacker0001",
+        "Messages": [{"Path": "Messages", "Id": "LgAAAAAVyO4v1e4iR4Ey2d2ruAJbAQBl8wKVVLcDRa2cDvFqGHEkAAAAAAEMAAAB",
+            "MessageItems": [{"Id": "RgAAAAAVyO4v1e4iR4Ey2d2ruAJbBwBl8wKVVLcDRa2cDvFqGHEkAAAAAAEMAAAQ", "SizeInBytes": 1156492.00}]}]
+    });
+    let p = dir.path().join("attachments.csv");
+    std::fs::write(&p, purview_export(&[access])).unwrap();
+    let j = scope_json(&p);
+    let dana = &j["mailboxes"][0];
+    assert_eq!(dana["mailbox"], "dana@contoso.com");
+    assert_eq!(
+        dana["access_auditing"], true,
+        "AttachmentAccess is access auditing"
+    );
+    assert_eq!(dana["verdict"], "messages");
+    let message = &dana["messages"][0];
+    assert_eq!(
+        message["item_id"],
+        "RgAAAAAVyO4v1e4iR4Ey2d2ruAJbBwBl8wKVVLcDRa2cDvFqGHEkAAAAAAEMAAAQ"
+    );
+    assert_eq!(message["access"], "attachment");
+    assert_eq!(
+        message["records"][0],
+        "8f3a2b1c-0000-4000-8000-00000000a77a"
+    );
+}

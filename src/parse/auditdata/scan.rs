@@ -537,6 +537,8 @@ impl<'a, const Q: usize> Scan<'a, Q> {
                 "CreationDate" => set(seen, 33, &mut ad.creation_date, s.flex()?),
                 // A collector's wrapper: the serde reader unwraps it.
                 "AuditData" => None,
+                // AttachmentAccess's messages: rare, read by serde.
+                "Messages" => None,
                 _ => s.skip(),
             }
         })?;
