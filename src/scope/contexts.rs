@@ -3,7 +3,7 @@
 
 use super::attribution::Attribution;
 use super::findings::AccessContext;
-use super::{Attributed, FastHash, ScopeConfig, Span, attributed, rows_by_mailbox};
+use super::{Attributed, FastHash, MailboxNames, ScopeConfig, Span, attributed, rows_by_mailbox};
 use crate::frame::{Frame, ItemsOf, ItemsView, RecordsView};
 use crate::model::is_mail_items_accessed;
 use crate::time::rfc3339;
@@ -171,7 +171,8 @@ pub fn all_contexts(
         attr,
         items_of,
     } = attributed(frame, cfg)?;
-    let groups = rows_by_mailbox(&v, &attr, cfg);
+    let names = MailboxNames::new(&v);
+    let groups = rows_by_mailbox(&v, &attr, cfg, &names);
     Ok(groups
         .into_iter()
         .map(|(mb, rows)| {

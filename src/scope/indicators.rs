@@ -146,7 +146,7 @@ impl Matcher {
             }
         }
         for a in c.actors.iter().flatten() {
-            if let Some(m) = self.users.iter().find(|x| x.eq_ignore_ascii_case(a)) {
+            if let Some(m) = self.users.iter().find(|x| same_identity(a, x)) {
                 return Some(format!("attacker-user {m}"));
             }
         }
@@ -154,9 +154,57 @@ impl Matcher {
     }
 }
 
+/// The last element of an AD path (`corp.contoso.com/Users/david` → `david`), or the value.
+pub fn last_element(s: &str) -> &str {
+    s.rsplit(['/', '\\']).next().unwrap_or(s).trim()
+}
+
+/// The alias of a UPN (`david@contoso.com` → `david`); `None` for a value that is no UPN.
+fn alias_of(s: &str) -> Option<&str> {
+    s.split_once('@')
+        .map(|(local, _)| local)
+        .filter(|l| !l.is_empty())
+}
+
+/// Whether an actor as a record names it (UPN, SID, alias, AD path such as
+/// `corp.contoso.com/Users/david` or `NAMPR…/Microsoft Exchange Hosted Organizations/…/david`)
+/// is the user an indicator names (UPN, SID or alias), case-insensitively.
+pub fn same_identity(actor: &str, indicator: &str) -> bool {
+    let (a, i) = (actor.trim(), indicator.trim());
+    if a.eq_ignore_ascii_case(i) {
+        return true;
+    }
+    let last = last_element(a);
+    let eq = |x: &str, y: &str| !x.is_empty() && x.eq_ignore_ascii_case(y);
+    eq(last, i)
+        || alias_of(i).is_some_and(|alias| eq(last, alias))
+        || (!i.contains('@') && alias_of(last).is_some_and(|alias| eq(alias, i)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn users_match_by_upn_alias_or_path() {
+        for actor in [
+            "David@Contoso.com",
+            "corp.contoso.com/Users/david",
+            "NAMPR01A001.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/contoso.onmicrosoft.com/David",
+        ] {
+            assert!(same_identity(actor, "david@contoso.com"), "{actor}");
+            assert!(same_identity(actor, "david"), "{actor}");
+        }
+        assert!(!same_identity("davidson@contoso.com", "david"));
+        assert!(!same_identity(
+            "corp.contoso.com/Users/dave",
+            "david@contoso.com"
+        ));
+        assert!(same_identity(
+            "S-1-5-21-1000-2000-3000-1105",
+            "s-1-5-21-1000-2000-3000-1105"
+        ));
+    }
 
     #[test]
     fn case_files_in_toml_and_json() {

@@ -47,17 +47,63 @@ pub struct Scope {
     pub warnings: Vec<Warning>,
 }
 
+/// Mailbox names as the records give them, resolved to one identity: admin cmdlets name a
+/// mailbox by an AD path or an alias (`…/Microsoft Exchange Hosted
+/// Organizations/contoso.onmicrosoft.com/david`, `corp.contoso.com/Users/david`); that is the
+/// mailbox whose UPN has that alias, when exactly one in the inputs has. The original stays in
+/// the record (its detail, and the frame).
+pub(crate) struct MailboxNames<'v> {
+    resolved: HashMap<&'v str, &'v str, FastHash>,
+}
+
+impl<'v> MailboxNames<'v> {
+    pub(crate) fn new(v: &'v RecordsView) -> MailboxNames<'v> {
+        let mut names: HashSet<&str, FastHash> = HashSet::default();
+        let mut last = None;
+        for i in 0..v.time.len() {
+            let mb = v.mailbox.at(i);
+            if mb != last {
+                names.extend(mb);
+                last = mb;
+            }
+        }
+        let mut by_alias: HashMap<&str, Vec<&str>, FastHash> = HashMap::default();
+        for n in &names {
+            if let Some((alias, _)) = n.split_once('@') {
+                by_alias.entry(alias).or_default().push(n);
+            }
+        }
+        let resolved = names
+            .iter()
+            .filter(|n| !n.contains('@'))
+            .filter_map(|n| match by_alias.get(indicators::last_element(n)) {
+                Some(upns) if upns.len() == 1 => Some((*n, upns[0])),
+                _ => None,
+            })
+            .collect();
+        MailboxNames { resolved }
+    }
+
+    pub(crate) fn resolve(&self, mailbox: &'v str) -> &'v str {
+        if self.resolved.is_empty() {
+            return mailbox;
+        }
+        self.resolved.get(mailbox).copied().unwrap_or(mailbox)
+    }
+}
+
 /// The in-window records of each mailbox the configuration asks for (all when it names none),
-/// in row order; mailboxes in name order.
+/// in row order; mailboxes in name order (names resolved, see `MailboxNames`).
 fn rows_by_mailbox<'v>(
     v: &'v RecordsView,
     attr: &[Attribution],
     cfg: &ScopeConfig,
+    names: &MailboxNames<'v>,
 ) -> Vec<(&'v str, Vec<usize>)> {
     let keep = |mb: &str| cfg.mailboxes.is_empty() || cfg.mailboxes.iter().any(|m| m == mb);
     let mut rows: HashMap<&str, Vec<usize>, FastHash> = HashMap::default();
     for (i, a) in attr.iter().enumerate() {
-        match v.mailbox.at(i) {
+        match v.mailbox.at(i).map(|mb| names.resolve(mb)) {
             Some(mb) if *a != Attribution::OutOfWindow && keep(mb) => {
                 rows.entry(mb).or_default().push(i)
             }
@@ -158,16 +204,17 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
 
     // Access auditing is a configuration fact: any such record for the mailbox, in any context
     // and at any time in the inputs.
+    let names = MailboxNames::new(&v);
     let mut audited: HashSet<&str, FastHash> = HashSet::default();
     let mut last_audited = None;
     for i in 0..n {
         let mb = v.mailbox.at(i);
         if mb.is_some() && mb != last_audited && r.access(i) != Access::Other {
-            audited.extend(mb);
+            audited.extend(mb.map(|m| names.resolve(m)));
             last_audited = mb;
         }
     }
-    let groups = rows_by_mailbox(&v, &attr, cfg);
+    let groups = rows_by_mailbox(&v, &attr, cfg, &names);
 
     crate::timing::phase("mailboxes grouped");
     let axis = timeline_axis(&v, cfg);

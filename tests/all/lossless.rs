@@ -898,3 +898,63 @@ fn attachment_access_is_access_auditing_and_names_its_messages() {
         "8f3a2b1c-0000-4000-8000-00000000a77a"
     );
 }
+
+#[test]
+fn ad_paths_and_aliases_are_one_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    // An admin cmdlet whose caller and target are AD paths, as the admin audit log names them.
+    let rule = json!({
+        "CreationTime": "2024-03-12T01:56:15", "Id": "e4140002-0000-4000-8000-0000000000ad",
+        "Operation": "New-InboxRule", "OrganizationId": "4f1c2a9e-0000-4000-8000-00000000c0de",
+        "RecordType": 1, "ResultStatus": "True", "UserType": 2, "Version": 1, "Workload": "Exchange",
+        "UserId": "corp.contoso.com/Users/David", "ClientIP": "198.51.100.77:50444",
+        "ObjectId": "NAMPR01A001.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/contoso.onmicrosoft.com/erin\\.",
+        "Parameters": [
+            {"Name": "Identity", "Value": "NAMPR01A001.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/contoso.onmicrosoft.com/erin"},
+            {"Name": "Name", "Value": "."}, {"Name": "DeleteMessage", "Value": "True"}],
+        "SessionId": "55555555-eeee-4eee-8eee-0000000000ad"
+    });
+    // Erin's own mailbox access, by her UPN.
+    let mut own = bind(
+        "a1c0a002-0000-4000-8000-0000000000e1",
+        "2024-03-12T02:00:00",
+        "erin@contoso.com",
+        "<own@contoso.com>",
+    );
+    own["ClientIPAddress"] = json!("198.51.100.10");
+    let p = dir.path().join("admin.csv");
+    std::fs::write(&p, purview_export(&[rule, own])).unwrap();
+    for user in ["david", "david@contoso.com", "CORP.CONTOSO.COM/Users/david"] {
+        let out = bin()
+            .args([
+                "scope",
+                "--quiet",
+                "--format",
+                "json",
+                "--attacker-user",
+                user,
+            ])
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert_success(&out);
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(j["records"]["attacker"], 1, "--attacker-user {user}");
+        let mailboxes: Vec<&str> = j["mailboxes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["mailbox"].as_str().unwrap())
+            .collect();
+        assert_eq!(mailboxes, ["erin@contoso.com"], "--attacker-user {user}");
+        let action = &j["mailboxes"][0]["actions"][0];
+        assert_eq!(action["operation"], "New-InboxRule");
+        assert!(
+            action["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Hosted Organizations"),
+            "the original is kept"
+        );
+    }
+}
