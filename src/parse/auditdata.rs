@@ -64,6 +64,11 @@ struct ExFolder<'a> {
     id: Flex<'a>,
     #[serde(rename = "Path", borrow)]
     path: Flex<'a>,
+    /// Folder permission changes: who was given rights, and which.
+    #[serde(rename = "MemberUpn", borrow)]
+    member_upn: Flex<'a>,
+    #[serde(rename = "MemberRights", borrow)]
+    member_rights: Flex<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -181,6 +186,9 @@ pub(crate) struct AuditData<'a> {
     wrapped: Option<&'a RawValue>,
     #[serde(rename = "Identity", borrow)]
     identity: Flex<'a>,
+    /// The client of non-Exchange records (SharePoint, Entra ID) that have no ClientInfoString.
+    #[serde(rename = "UserAgent", borrow)]
+    user_agent: Flex<'a>,
     #[serde(rename = "CreationDate", borrow)]
     creation_date: Flex<'a>,
 }
@@ -452,7 +460,7 @@ fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {
         r.client_port = port;
     }
     r.client_host = host;
-    r.client_info = ad.client_info.cow();
+    r.client_info = ad.client_info.cow().or_else(|| ad.user_agent.cow());
     r.session_id = ad
         .session_id
         .cow()
@@ -589,6 +597,17 @@ fn detail(ad: &AuditData, params: &[(String, String)]) -> Option<String> {
     }
     if let Some(d) = ad.dest_folder.as_ref().and_then(|f| f.path.get()) {
         parts.push(format!("DestFolder={d}"));
+    }
+    // Delegation is how attackers come back: who was given which rights on which folder.
+    if let Some(folder) = ad.item.as_ref().and_then(|i| i.parent.as_ref()) {
+        for (name, value) in [
+            ("MemberUpn", &folder.member_upn),
+            ("MemberRights", &folder.member_rights),
+        ] {
+            if let Some(v) = value.get() {
+                parts.push(format!("{name}={v}"));
+            }
+        }
     }
     if let Some(ua) = value_of(&ad.extended_properties, "UserAgent") {
         parts.push(format!("UserAgent={ua}"));

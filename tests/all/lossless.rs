@@ -958,3 +958,54 @@ fn ad_paths_and_aliases_are_one_identity() {
         );
     }
 }
+
+#[test]
+fn delegation_details_and_non_exchange_user_agents_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let permission = json!({
+        "CreationTime": "2024-03-12T02:30:00", "Id": "f01de400-0000-4000-8000-000000000001",
+        "Operation": "AddFolderPermissions", "OrganizationId": "4f1c2a9e-0000-4000-8000-00000000c0de",
+        "RecordType": 2, "ResultStatus": "Succeeded", "UserType": 0, "Version": 1, "Workload": "Exchange",
+        "UserId": "alice@contoso.com", "ClientIPAddress": ATTACKER_IP, "ClientInfoString": "Client=OWA;Action=ViaProxy",
+        "MailboxOwnerUPN": "alice@contoso.com", "MailboxGuid": "a40df04b-212b-4d7e-8e27-84b50e221de7",
+        "LogonType": 0, "SessionId": "8d2c6b1e-5a7f-4e61-9c3d-attacker0001",
+        "Item": {"Id": "LgAAAAB+7ILpFNx8TrktaK8VYWerAQBe9CuwLc2fTK7W46L1SAp9AAAA2lHHAAAB",
+            "ParentFolder": {"Id": "LgAAAAB+7ILpFNx8TrktaK8VYWerAQBe9CuwLc2fTK7W46L1SAp9AAAA2lHHAAAB",
+                "Path": "\\Inbox", "Name": "Inbox", "MemberUpn": "helpdesk-sync@outlook-mail.example",
+                "MemberRights": "ReadAny, Create, EditAny, DeleteAny", "MemberSid": "S-1-5-21-1000-2000-3000-9999"}}
+    });
+    let download = json!({
+        "CreationTime": "2024-03-12T02:40:00", "Id": "5b0a2c1d-0000-4000-8000-000000000002",
+        "Operation": "FileDownloaded", "OrganizationId": "4f1c2a9e-0000-4000-8000-00000000c0de",
+        "RecordType": 6, "UserType": 0, "Version": 1, "Workload": "SharePoint",
+        "UserId": "alice@contoso.com", "ClientIP": ATTACKER_IP,
+        "UserAgent": "python-requests/2.31", "ObjectId": "https://contoso.sharepoint.com/sites/finance/Shared Documents/payroll.xlsx",
+        "SourceFileName": "payroll.xlsx"
+    });
+    let p = dir.path().join("export.csv");
+    std::fs::write(&p, purview_export(&[permission, download])).unwrap();
+    let j = scope_json(&p);
+    let action = &j["mailboxes"][0]["actions"][0];
+    assert_eq!(action["operation"], "AddFolderPermissions");
+    let detail = action["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("MemberUpn=helpdesk-sync@outlook-mail.example")
+            && detail.contains("MemberRights=ReadAny, Create, EditAny, DeleteAny"),
+        "{detail}"
+    );
+    assert_eq!(j["tenant_actions"][0]["operation"], "FileDownloaded");
+    let frame_file = dir.path().join("frame.jsonl");
+    assert_success(
+        &bin()
+            .args(["export", "--quiet", "--output"])
+            .arg(&frame_file)
+            .arg(&p)
+            .output()
+            .unwrap(),
+    );
+    let frame = std::fs::read_to_string(&frame_file).unwrap();
+    assert!(
+        frame.contains("\"client_info\":\"python-requests/2.31\""),
+        "{frame}"
+    );
+}

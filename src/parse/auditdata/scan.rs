@@ -451,6 +451,8 @@ impl<'a, const Q: usize> Scan<'a, Q> {
         self.object(|s, key| match key {
             "Id" => set(&mut seen, 0, &mut f.id, s.flex()?),
             "Path" => set(&mut seen, 1, &mut f.path, s.flex()?),
+            "MemberUpn" => set(&mut seen, 2, &mut f.member_upn, s.flex()?),
+            "MemberRights" => set(&mut seen, 3, &mut f.member_rights, s.flex()?),
             _ => s.skip(),
         })?;
         Some(f)
@@ -535,6 +537,7 @@ impl<'a, const Q: usize> Scan<'a, Q> {
                 ),
                 "Identity" => set(seen, 32, &mut ad.identity, s.flex()?),
                 "CreationDate" => set(seen, 33, &mut ad.creation_date, s.flex()?),
+                "UserAgent" => set(seen, 34, &mut ad.user_agent, s.flex()?),
                 // A collector's wrapper: the serde reader unwraps it.
                 "AuditData" => None,
                 // AttachmentAccess's messages: rare, read by serde.
@@ -667,6 +670,11 @@ mod tests {
         "Identity",
         "CreationDate",
         "AuditData",
+        "UserAgent",
+        "MemberUpn",
+        "MemberRights",
+        "Messages",
+        "MessageItems",
         "Other",
     ];
 
