@@ -222,7 +222,20 @@ fn owned(s: Option<Cow<'_, str>>) -> Option<Cow<'static, str>> {
     s.map(|s| Cow::Owned(s.into_owned()))
 }
 
-impl Record<'_> {
+impl<'a> Record<'a> {
+    /// The client from `ip::pick`: the address (and port), and a name that was no address.
+    #[allow(clippy::type_complexity)]
+    pub fn set_client(
+        &mut self,
+        (address, host): (Option<(Cow<'a, str>, Option<u16>)>, Option<Cow<'a, str>>),
+    ) {
+        if let Some((ip, port)) = address {
+            self.client_ip = Some(ip);
+            self.client_port = port;
+        }
+        self.client_host = host;
+    }
+
     /// The record with all its text owned, free of the input it was read from.
     pub fn into_owned(self) -> Record<'static> {
         Record {

@@ -450,16 +450,11 @@ fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {
     r.actor_sid = ad.logon_user_sid.cow();
     // Mailbox records: ClientIPAddress first, then ClientIP, then ActorIpAddress (the rules' order).
     // A name where an address was expected falls back to the next field that is an address.
-    let (address, host) = ip::pick(
+    r.set_client(ip::pick(
         [&ad.client_ip_address, &ad.client_ip, &ad.actor_ip_address]
             .into_iter()
             .filter_map(Flex::cow),
-    );
-    if let Some((ip, port)) = address {
-        r.client_ip = Some(ip);
-        r.client_port = port;
-    }
-    r.client_host = host;
+    ));
     r.client_info = ad.client_info.cow().or_else(|| ad.user_agent.cow());
     r.session_id = ad
         .session_id

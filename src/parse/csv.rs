@@ -622,17 +622,12 @@ fn mailbox_audit_row(row: &Row, cols: &Columns) -> RowResult<'static> {
     if r.operation.is_empty() {
         return Err("Operation is empty".into());
     }
-    let (address, host) = ip::pick(
+    r.set_client(ip::pick(
         [g("clientipaddress"), g("clientip")]
             .into_iter()
             .flatten()
             .map(|s| Cow::Owned(s.to_string())),
-    );
-    if let Some((ip, port)) = address {
-        r.client_ip = Some(ip);
-        r.client_port = port;
-    }
-    r.client_host = host;
+    ));
     // OperationProperties is flattened to `Name:Value` pairs (Microsoft filters it with
     // `-like "*MailAccessType:Sync*"`).
     if let Some(props) = g("operationproperties") {

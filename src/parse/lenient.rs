@@ -166,51 +166,8 @@ where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
 {
-    struct V<T>(PhantomData<T>);
-    impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
-        type Value = Option<Vec<T>>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a list")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::new();
-            while let Some(Element(mut e)) = s.next_element::<Element<T>>()? {
-                out.append(&mut e);
-            }
-            Ok(Some(out))
-        }
-        fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Self::Value, A::Error> {
-            T::deserialize(de::value::MapAccessDeserializer::new(m)).map(|t| Some(vec![t]))
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            let mut out = Vec::new();
-            elements_of(values_of_text(v), &mut out);
-            Ok(Some(out))
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
-        }
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            damaged(flag::CONTENT_LOST);
-            Ok(None)
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            self.visit_bool(false)
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            self.visit_bool(false)
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            self.visit_bool(false)
-        }
-    }
-    d.deserialize_any(V(PhantomData))
+    // A field reads as one element does, with a list's elements flattened into it.
+    Ok(Option::<Element<T>>::deserialize(d)?.map(|e| e.0))
 }
 
 /// `deserialize_with` for an object field (`Item`, `Folder`, `AppAccessContext`): the object,

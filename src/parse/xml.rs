@@ -263,17 +263,12 @@ fn mailbox_record(ev: &RawEvent) -> (Record<'static>, Option<String>) {
         workload: Some("Exchange".into()),
         ..Record::default()
     };
-    let (address, host) = ip::pick(
+    r.set_client(ip::pick(
         [a("clientipaddress"), a("clientip")]
             .into_iter()
             .flatten()
             .map(|s| Cow::Owned(s.to_string())),
-    );
-    if let Some((ip, port)) = address {
-        r.client_ip = Some(ip);
-        r.client_port = port;
-    }
-    r.client_host = host;
+    ));
     if let Some(p) = a("operationproperties") {
         let l = p.to_ascii_lowercase();
         if l.contains("mailaccesstype:sync") {

@@ -168,6 +168,16 @@ impl FolderFindings {
     }
 }
 
+/// The folders the `kind` records among `rows` name (or "(folder not recorded)"), with when and
+/// by which records.
+fn folders_of(r: Rows, rows: &[usize], kind: Access) -> BTreeMap<String, Span> {
+    let mut folders = BTreeMap::new();
+    for i in r.of(rows, kind) {
+        hit_folders(&mut folders, r.folders_or_unrecorded(i), r.time(i), r.id(i));
+    }
+    folders
+}
+
 fn hit_folders(hits: &mut BTreeMap<String, Span>, folders: Vec<String>, t: Micros, id: &str) {
     for p in folders {
         hits.entry(p).or_insert_with(|| Span::new(t)).hit(t, id);
@@ -222,15 +232,15 @@ pub fn throttling(r: Rows, throttled: &[usize]) -> (Vec<ThrottledWindow>, Option
 /// Rule 2, sync: every folder the attacker synced. A sync in the attacker's context means the
 /// whole mailbox was probably copied to the attacker's client: widens to the entire mailbox.
 pub fn attacker_sync(r: Rows, attacker_rows: &[usize]) -> FolderFindings {
-    let mut synced = BTreeMap::new();
-    for i in r.of(attacker_rows, Access::Sync) {
-        hit_folders(&mut synced, r.folders_or_unrecorded(i), r.time(i), r.id(i));
-    }
-    FolderFindings::new(synced, "attacker-sync", |n| {
-        format!(
-            "the attacker synced {n} folder(s): assume all mail was synced to the attacker's client"
-        )
-    })
+    FolderFindings::new(
+        folders_of(r, attacker_rows, Access::Sync),
+        "attacker-sync",
+        |n| {
+            format!(
+                "the attacker synced {n} folder(s): assume all mail was synced to the attacker's client"
+            )
+        },
+    )
 }
 
 /// A message a record names: the raw material of rules 3 and 5 (`named_messages` merges them).
@@ -342,10 +352,7 @@ pub fn unresolved_binds(r: Rows, attacker_rows: &[usize]) -> (Vec<Unresolved>, F
 
 /// Rule 5, legacy `FolderBind`: the folder was opened.
 pub fn legacy_folder_bind(r: Rows, attacker_rows: &[usize]) -> FolderFindings {
-    let mut folders = BTreeMap::new();
-    for i in r.of(attacker_rows, Access::FolderBind) {
-        hit_folders(&mut folders, r.folders_or_unrecorded(i), r.time(i), r.id(i));
-    }
+    let folders = folders_of(r, attacker_rows, Access::FolderBind);
     FolderFindings::new(folders, "folder-bind", |n| {
         format!("{n} folder(s) opened by the attacker (FolderBind)")
     })
