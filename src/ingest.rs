@@ -374,17 +374,19 @@ fn content_fingerprint(v: &RecordsView, items: &ItemsView, items_of: &ItemsOf, r
 }
 
 /// Which record each row is: its id, and for an id that more than one row carries, a fingerprint
-/// of its content (0 for ids seen once; reading content costs only where ids repeat).
-fn record_keys(all: &Frame, ids: &[&str]) -> Vec<u64> {
+/// of its content (0 for ids seen once; reading content costs only where ids repeat). `None`
+/// when every id is unique: then every row is a record of its own (the usual case, settled
+/// with this one pass).
+fn record_keys(all: &Frame, ids: &[&str]) -> Option<Vec<u64>> {
     let mut seen: HashMap<&str, u32, foldhash::fast::FixedState> =
         HashMap::with_capacity_and_hasher(ids.len(), Default::default());
     for id in ids {
         *seen.entry(id).or_insert(0) += 1;
     }
-    let mut keys = vec![0u64; ids.len()];
-    if seen.values().all(|&n| n == 1) {
-        return keys;
+    if seen.len() == ids.len() {
+        return None;
     }
+    let mut keys = vec![0u64; ids.len()];
     let v = all
         .records_view()
         .expect("the frame has the engine's columns");
@@ -397,7 +399,7 @@ fn record_keys(all: &Frame, ids: &[&str]) -> Vec<u64> {
             keys[row] = content_fingerprint(&v, &items, &items_of, row);
         }
     }
-    keys
+    Some(keys)
 }
 
 /// Rows of `all` to keep, in frame order: of each record (id and content), the occurrence first
@@ -419,27 +421,31 @@ fn first_occurrences<'i>(
         .expect("source_line is a u64 column");
     let position = |row: usize| (file_of_row[row], lines[row]);
     let keys = record_keys(all, ids);
-    // (id, content) → the row that wins so far.
-    let mut winner: HashMap<(&str, u64), u32, foldhash::fast::FixedState> =
-        HashMap::with_capacity_and_hasher(ids.len(), Default::default());
-    for (row, id) in ids.iter().enumerate() {
-        let w = winner.entry((id, keys[row])).or_insert(row as u32);
-        let (file, line) = position(row);
-        if (file, line) < position(*w as usize) {
-            summaries[file_of_row[*w as usize] as usize].duplicates += 1;
-            *w = row as u32;
-        } else if *w as usize != row {
-            summaries[file as usize].duplicates += 1;
+    // (id, content) → the row that wins so far; nothing to choose when every id is unique.
+    let mut winner: HashMap<(&str, u64), u32, foldhash::fast::FixedState> = HashMap::default();
+    if let Some(keys) = &keys {
+        winner.reserve(ids.len());
+        for (row, id) in ids.iter().enumerate() {
+            let w = winner.entry((id, keys[row])).or_insert(row as u32);
+            let (file, line) = position(row);
+            if (file, line) < position(*w as usize) {
+                summaries[file_of_row[*w as usize] as usize].duplicates += 1;
+                *w = row as u32;
+            } else if *w as usize != row {
+                summaries[file as usize].duplicates += 1;
+            }
         }
     }
     let mut collisions: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
-    let mut kept = Vec::with_capacity(winner.len());
+    let mut kept = Vec::with_capacity(ids.len());
     for (row, id) in ids.iter().enumerate() {
-        if winner[&(*id, keys[row])] as usize != row {
-            continue;
-        }
-        if keys[row] != 0 {
-            collisions.entry(id).or_default().push(row as u32);
+        if let Some(keys) = &keys {
+            if winner[&(*id, keys[row])] as usize != row {
+                continue;
+            }
+            if keys[row] != 0 {
+                collisions.entry(id).or_default().push(row as u32);
+            }
         }
         let summary = &mut summaries[file_of_row[row] as usize];
         let t = times[row];
