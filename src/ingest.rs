@@ -264,7 +264,7 @@ fn merge(summaries: &mut [FileSummary], parsed_files: Vec<ParsedFile>) -> (Frame
         .collect();
     let times = time_col(&all.records).expect("time is a datetime column");
     let (mut kept, collisions) = first_occurrences(&all, &ids, &times, &file_of_row, summaries);
-    let warnings = collision_warning(&all, &collisions);
+    let warnings = collision_warning(&collisions, summaries);
     crate::timing::phase("de-duplicated");
     if !in_order {
         // Records sharing an id and a time keep their stacking order: the order is total, the
@@ -290,25 +290,22 @@ fn merge(summaries: &mut [FileSummary], parsed_files: Vec<ParsedFile>) -> (Frame
     (frame, warnings)
 }
 
-/// `id-collision`: records that share an id but differ were all kept; say which, and where.
-fn collision_warning(all: &Frame, collisions: &[(&str, Vec<u32>)]) -> Vec<Warning> {
+/// A record id carried by records that differ, with each one's place (file index, line).
+type Collision<'i> = (&'i str, Vec<(u32, u64)>);
+
+/// `id-collision`: records that share an id but differ were all kept; say which, and where
+/// (each record's file index and line, as `first_occurrences` returns them).
+fn collision_warning(collisions: &[Collision], summaries: &[FileSummary]) -> Vec<Warning> {
     if collisions.is_empty() {
         return Vec::new();
     }
-    let v = all
-        .records_view()
-        .expect("the frame has the engine's columns");
-    let place = |row: u32| {
-        let row = row as usize;
-        let file = v.source_file.at(row).unwrap_or("?");
-        format!("{file}:{}", v.source_line[row])
-    };
+    let place = |&(file, line): &(u32, u64)| format!("{}:{line}", summaries[file as usize].path);
     let records: usize = collisions.iter().map(|(_, rows)| rows.len()).sum();
     let shown: Vec<String> = collisions
         .iter()
         .take(5)
         .map(|(id, rows)| {
-            let places: Vec<String> = rows.iter().take(4).map(|&r| place(r)).collect();
+            let places: Vec<String> = rows.iter().take(4).map(place).collect();
             let more = rows.len().saturating_sub(4);
             format!(
                 "'{id}' ({} records: {}{})",
@@ -405,7 +402,7 @@ fn record_keys(all: &Frame, ids: &[&str]) -> Option<Vec<u64>> {
 /// Rows of `all` to keep, in frame order: of each record (id and content), the occurrence first
 /// in the run's file order (lowest file index, then line; on one line, the first in the frame).
 /// Records that share an id but differ are all kept, and returned as collisions: each id with
-/// the first row of each of its records. Counts each file's kept records, duplicates and time
+/// the place (file index, line) of each of its records. Counts each file's kept records, duplicates and time
 /// span into its summary. `ids` and `times` are the frame's columns.
 fn first_occurrences<'i>(
     all: &Frame,
@@ -413,7 +410,7 @@ fn first_occurrences<'i>(
     times: &[Micros],
     file_of_row: &[u32],
     summaries: &mut [FileSummary],
-) -> (Vec<u32>, Vec<(&'i str, Vec<u32>)>) {
+) -> (Vec<u32>, Vec<Collision<'i>>) {
     let lines: Vec<u64> = all
         .records
         .column(col::SOURCE_LINE)
@@ -457,9 +454,10 @@ fn first_occurrences<'i>(
     let collisions = collisions
         .into_iter()
         .filter(|(_, rows)| rows.len() > 1)
-        .map(|(id, mut rows)| {
-            rows.sort_by_key(|&r| position(r as usize));
-            (id, rows)
+        .map(|(id, rows)| {
+            let mut places: Vec<(u32, u64)> = rows.iter().map(|&r| position(r as usize)).collect();
+            places.sort();
+            (id, places)
         })
         .collect();
     (kept, collisions)
