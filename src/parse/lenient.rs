@@ -28,23 +28,6 @@ pub fn take_damage() -> u8 {
     DAMAGE.with(|d| d.replace(0))
 }
 
-/// PowerShell's text for a value it did not serialize (`System.Object[]`,
-/// `System.Collections.Hashtable`, `Microsoft.Exchange….Folder`): the content is gone.
-fn is_type_name(text: &str) -> bool {
-    let t = text.trim();
-    !t.is_empty()
-        && !t.contains(char::is_whitespace)
-        && t.contains('.')
-        && t.split('.').all(|part| {
-            !part.is_empty()
-                && part
-                    .trim_end_matches("[]")
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '`')
-        })
-        && t.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-}
-
 /// `@{Name=MailAccessType; Value=Bind}` as a JSON object of strings.
 fn hashtable(text: &str) -> Option<Value> {
     let body = text.trim().strip_prefix("@{")?.strip_suffix('}')?;
@@ -76,11 +59,9 @@ fn values_of_text(text: &str) -> Vec<Value> {
         damaged(flag::FLATTENED_FIELDS);
         return vec![v];
     }
-    damaged(if is_type_name(t) {
-        flag::CONTENT_LOST
-    } else {
-        flag::FLATTENED_FIELDS
-    });
+    // A type name (System.Object[]) or text that is neither JSON nor a hashtable: what it held
+    // cannot be read, so it counts as lost (and is scoped as such), never as decoded.
+    damaged(flag::CONTENT_LOST);
     Vec::new()
 }
 
@@ -224,15 +205,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn type_names_are_recognized_as_lost_content() {
-        assert!(is_type_name("System.Object[]"));
-        assert!(is_type_name("System.Collections.Hashtable"));
-        assert!(!is_type_name("\\Inbox"));
-        assert!(!is_type_name("Bind"));
-        assert!(!is_type_name("alice@contoso.com"));
-    }
 
     #[test]
     fn hashtable_text_reads_as_an_object() {
