@@ -199,7 +199,10 @@ fn detect_csv(text: &str) -> Detected {
     };
     let lower: Vec<String> = columns.iter().map(|c| c.to_ascii_lowercase()).collect();
     let has = |n: &str| lower.iter().any(|c| c == n);
-    let format = if has("auditdata") {
+    let format = if has("auditdata") && has("auditlogrecordtype") {
+        // Graph audit log records as a collector writes them (Extractor-Suite Get-UALGraph).
+        Format::GraphAuditCsv
+    } else if has("auditdata") {
         if has("recordid") {
             Format::PurviewCsv
         } else if lower.len() == 4 && has("creationdate") && has("userids") && has("operations") {
@@ -212,6 +215,27 @@ fn detect_csv(text: &str) -> Detected {
         && (has("mailboxownerupn") || has("logontype") || has("mailboxguid"))
     {
         Format::MailboxAuditLogCsv
+    } else if has("raweventdata") && has("actiontype") {
+        Format::CloudAppEventsCsv
+    } else if has("_raw") {
+        Format::SplunkCsv
+    } else if has("event.original") || lower.iter().any(|c| c.starts_with("o365.audit.")) {
+        Format::ElasticCsv
+    } else if (has("timegenerated [utc]") || has("timegenerated"))
+        && has("operation")
+        && [
+            "officeworkload",
+            "client_ipaddress",
+            "officeid",
+            "mailboxownerupn",
+        ]
+        .iter()
+        .any(|c| has(c))
+    {
+        Format::SentinelCsv
+    } else if has("creationtime") && has("operation") && (has("id") || has("workload")) {
+        // AuditData one column per field (Hawk, Extractor-Suite -AuditDataOnly).
+        Format::AuditDataColumnsCsv
     } else if has("activity") && has("details") && has("date") {
         return Detected::NotAudit(
             "display-oriented \"Save loaded results\" CSV (Date, User, Activity, Item, Details): re-export with AuditData".into(),
@@ -220,7 +244,7 @@ fn detect_csv(text: &str) -> Detected {
         // What the file is not, never what it contains: a skipped file can be anything (a
         // planted link to a local secret), and reports travel.
         return Detected::NotAudit(format!(
-            "not a recognised audit export (its first line has {} field(s) and none of the columns AuditData, RecordId or LastAccessed)",
+            "not a recognised audit export (its first line has {} field(s) and none of the columns AuditData, RecordId, LastAccessed, RawEventData, _raw, TimeGenerated or CreationTime)",
             columns.len()
         ));
     };

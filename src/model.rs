@@ -25,6 +25,31 @@ pub enum Format {
     MailboxAuditXml,
     /// EAC administrator audit log export `SearchResult.xml`.
     AdminAuditXml,
+    /// Microsoft Sentinel / Log Analytics `OfficeActivity` rows, portal CSV export.
+    SentinelCsv,
+    /// `OfficeActivity` rows as JSON: the Log Analytics REST response, `az monitor
+    /// log-analytics query` output, or a list of row objects.
+    SentinelJson,
+    /// Defender XDR advanced hunting `CloudAppEvents`, portal CSV export (`RawEventData` text).
+    CloudAppEventsCsv,
+    /// `CloudAppEvents` as JSON: the hunting API or Graph `runHuntingQuery` response, or the
+    /// streaming API's Event Hub / storage records.
+    CloudAppEventsJson,
+    /// Microsoft Graph audit log query records (`auditLogRecord`), as a collector's CSV.
+    GraphAuditCsv,
+    /// Graph `auditLogRecord`s as JSON: response pages, arrays or JSON Lines.
+    GraphAuditJson,
+    /// Elastic `o365` integration documents (elasticdump, `_search` responses).
+    ElasticJson,
+    /// A Kibana CSV export of `o365.audit` documents.
+    ElasticCsv,
+    /// Splunk `o365:management:activity` search results as JSON (`result._raw`).
+    SplunkJson,
+    /// Splunk search results as CSV with a `_raw` column.
+    SplunkCsv,
+    /// AuditData with one column per field (Hawk, Extractor-Suite `-AuditDataOnly`,
+    /// `ConvertFrom-Json | Export-Csv`), nested values as text or flattened (`Folders_0_Path`).
+    AuditDataColumnsCsv,
 }
 
 /// One name for a format everywhere (inspect text and JSON, the frame's `format` column, the
@@ -46,10 +71,33 @@ impl Format {
             Format::AuditDataJsonl => "auditdata-jsonl",
             Format::MailboxAuditXml => "mailbox-audit-xml",
             Format::AdminAuditXml => "admin-audit-xml",
+            Format::SentinelCsv => "sentinel-officeactivity-csv",
+            Format::SentinelJson => "sentinel-officeactivity-json",
+            Format::CloudAppEventsCsv => "defender-cloudappevents-csv",
+            Format::CloudAppEventsJson => "defender-cloudappevents-json",
+            Format::GraphAuditCsv => "graph-auditlog-csv",
+            Format::GraphAuditJson => "graph-auditlog-json",
+            Format::ElasticJson => "elastic-o365-json",
+            Format::ElasticCsv => "elastic-o365-csv",
+            Format::SplunkJson => "splunk-o365-json",
+            Format::SplunkCsv => "splunk-o365-csv",
+            Format::AuditDataColumnsCsv => "auditdata-columns-csv",
         }
     }
 
-    pub const ALL: [Format; 8] = [
+    /// AuditData fields the scope rules use that this shape never carries: the report says so
+    /// per mailbox (a SIEM that dropped a field cannot show what the field would have shown).
+    /// The `OfficeActivity` table has no SessionId, AppAccessContext or OperationCount column.
+    pub fn dropped_fields(self) -> &'static [DroppedField] {
+        match self {
+            Format::SentinelCsv | Format::SentinelJson => {
+                &[DroppedField::SessionId, DroppedField::OperationCount]
+            }
+            _ => &[],
+        }
+    }
+
+    pub const ALL: [Format; 19] = [
         Format::PurviewCsv,
         Format::ClassicCsv,
         Format::UnifiedAuditLogCsv,
@@ -58,12 +106,32 @@ impl Format {
         Format::AuditDataJsonl,
         Format::MailboxAuditXml,
         Format::AdminAuditXml,
+        Format::SentinelCsv,
+        Format::SentinelJson,
+        Format::CloudAppEventsCsv,
+        Format::CloudAppEventsJson,
+        Format::GraphAuditCsv,
+        Format::GraphAuditJson,
+        Format::ElasticJson,
+        Format::ElasticCsv,
+        Format::SplunkJson,
+        Format::SplunkCsv,
+        Format::AuditDataColumnsCsv,
     ];
 
     /// The format `as_str` names.
     pub fn from_name(name: &str) -> Option<Format> {
         Format::ALL.into_iter().find(|f| f.as_str() == name)
     }
+}
+
+/// A field the scope rules use that a source shape does not carry (`Format::dropped_fields`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DroppedField {
+    /// SessionId and AppAccessContext (AADSessionId, UniqueTokenId): session linking.
+    SessionId,
+    /// OperationCount: a bind that accessed more messages than it lists.
+    OperationCount,
 }
 
 /// The values parsers give `Record::time_source`: which field and rule produced `time`.
@@ -76,6 +144,9 @@ pub mod time_source {
     pub const CULTURE_MONTH_FIRST: &str = "culture date (month/day/year, UTC)";
     pub const CULTURE_DAY_FIRST: &str = "culture date (day/month/year, UTC)";
     pub const CULTURE_YEAR_FIRST: &str = "culture date (year first, UTC)";
+    /// The time column of a SIEM or collector row (TimeGenerated, Timestamp, createdDateTime,
+    /// @timestamp, _time) where the record's own CreationTime is missing.
+    pub const SOURCE_TIME: &str = "source time column";
 }
 
 /// Every value of `time_source`.
@@ -88,6 +159,7 @@ pub const TIME_SOURCES: &[&str] = &[
     time_source::CULTURE_MONTH_FIRST,
     time_source::CULTURE_DAY_FIRST,
     time_source::CULTURE_YEAR_FIRST,
+    time_source::SOURCE_TIME,
 ];
 
 /// The static `time_source` with this text (`""` for none known): frames store it as a string.
@@ -164,6 +236,8 @@ pub mod flag {
     pub const FOLDERS_LOST: u8 = 16;
     /// A string with an invalid escape or lone surrogate (`\ud800`): replaced by U+FFFD.
     pub const REPAIRED_STRINGS: u8 = 32;
+    /// Rebuilt from a SIEM's renamed and moved fields: the verbatim record was not exported.
+    pub const RECONSTRUCTED: u8 = 64;
 
     /// Every flag, with the warning code and what it means, for the file's notes.
     pub const ALL: &[(u8, &str, &str)] = &[
@@ -196,6 +270,11 @@ pub mod flag {
             REPAIRED_STRINGS,
             "repaired-strings",
             "with invalid escapes or lone surrogates in strings (\\ud800): replaced by U+FFFD",
+        ),
+        (
+            RECONSTRUCTED,
+            "reconstructed",
+            "rebuilt from the SIEM's renamed fields (the verbatim record was not kept): fields the SIEM did not keep are unknown",
         ),
     ];
 

@@ -373,7 +373,7 @@ fn unwrap_and_convert(ad: AuditData<'_>) -> Result<Parsed<'_>, String> {
 }
 
 /// What a lost field means for scope: unknown is never narrower than what it could have been.
-fn apply_damage(r: &mut Record, mut damage: u8) {
+pub(crate) fn apply_damage(r: &mut Record, mut damage: u8) {
     // Folders whose items were lost but whose paths are known are not lost folders.
     if r.items.iter().any(|i| i.folder_path.is_some()) {
         damage &= !flag::FOLDERS_LOST;

@@ -7,7 +7,8 @@ use super::auditdata;
 use super::csv_reader::{Field, RecordReader, Row, next_quote};
 use super::mailbox::{derive_mailbox, logon_type_name};
 use super::{
-    ChunkOutcome, FileNote, ParseOptions, ParsedFile, Reject, RowOutcome, derived_id, finish_chunks,
+    ChunkOutcome, FileNote, ParseOptions, ParsedFile, Reject, RowOutcome, derived_id,
+    finish_chunks, siem,
 };
 use crate::detect::CsvLayout;
 use crate::ip;
@@ -276,6 +277,8 @@ struct Columns {
     record_type: Option<usize>,
     /// Lowercased header names, for the one-column-per-property layout.
     names: Vec<String>,
+    /// Header names as written, for rows read by name (SIEM shapes).
+    header: Vec<String>,
 }
 
 impl Columns {
@@ -292,6 +295,10 @@ impl Columns {
             user: pos(&["userid", "userids"]),
             record_type: pos(&["recordtype"]),
             names,
+            header: cols
+                .iter()
+                .map(|c| c.trim_start_matches('\u{feff}').to_string())
+                .collect(),
         }
     }
     fn get<'r>(&self, row: &'r Row, name: &str) -> Option<&'r str> {
@@ -402,12 +409,7 @@ fn parse_chunk<'t>(
     layout: &CsvLayout,
     cols: &Columns,
 ) -> (u64, Vec<RowOutcome<'t>>, bool) {
-    // AuditData is read where it lies in the chunk, quotes still doubled.
-    let raw_column = if layout.format == Format::MailboxAuditLogCsv {
-        None
-    } else {
-        cols.audit_data
-    };
+    let raw_column = raw_audit_data_column(layout.format, cols);
     let mut reader = RecordReader::new(chunk, layout.delimiter).with_raw_column(raw_column);
     let mut out = Vec::with_capacity(chunk.len() / 1024 + 1);
     let mut rows = 0u64;
@@ -459,9 +461,7 @@ fn resync<'t>(
     let rest = &record[first_end..];
     let spanned =
         crate::input::count_newlines(record.trim_end_matches(['\r', '\n']).as_bytes()) + 1;
-    let raw_column = (layout.format != Format::MailboxAuditLogCsv)
-        .then_some(cols.audit_data)
-        .flatten();
+    let raw_column = raw_audit_data_column(layout.format, cols);
     let mut reader = RecordReader::new(rest, layout.delimiter).with_raw_column(raw_column);
     let mut outcomes = vec![RowOutcome::Rejected(Reject {
         line,
@@ -486,12 +486,60 @@ fn resync<'t>(
     (whole_rows > 0).then(|| (outcomes.len() as u64 - 1, outcomes))
 }
 
+/// The AuditData column, read where it lies in the chunk with its quotes still doubled; `None`
+/// for layouts whose rows are read by name.
+fn raw_audit_data_column(format: Format, cols: &Columns) -> Option<usize> {
+    match format {
+        Format::PurviewCsv | Format::ClassicCsv | Format::UnifiedAuditLogCsv => cols.audit_data,
+        _ => None,
+    }
+}
+
+/// Layouts whose rows are SIEM or collector re-shapes (`siem`).
+fn is_reshaped(format: Format) -> bool {
+    matches!(
+        format,
+        Format::SentinelCsv
+            | Format::CloudAppEventsCsv
+            | Format::GraphAuditCsv
+            | Format::ElasticCsv
+            | Format::SplunkCsv
+            | Format::AuditDataColumnsCsv
+    )
+}
+
+/// A SIEM row: its non-empty cells by header name, reshaped into AuditData.
+fn reshaped_row(
+    row: &Row<'_, '_>,
+    line: u64,
+    format: Format,
+    cols: &Columns,
+) -> RowOutcome<'static> {
+    let mut named = serde_json::Map::new();
+    for (i, name) in cols.header.iter().enumerate() {
+        if let Some(Field::Text(t)) = row.field(i) {
+            if !t.trim().is_empty() {
+                named.insert(name.clone(), serde_json::Value::String(t.to_string()));
+            }
+        }
+    }
+    siem::row_outcome(siem::csv_row(format, named), line).unwrap_or_else(|| {
+        RowOutcome::Rejected(Reject {
+            line,
+            reason: "row holds no record".into(),
+        })
+    })
+}
+
 fn convert_row<'t>(row: &Row<'_, 't>, line: u64, format: Format, cols: &Columns) -> RowOutcome<'t> {
     if row.len() != cols.count {
         return RowOutcome::Rejected(Reject {
             line,
             reason: format!("expected {} columns, found {}", cols.count, row.len()),
         });
+    }
+    if is_reshaped(format) {
+        return reshaped_row(row, line, format, cols);
     }
     let outcome = if format == Format::MailboxAuditLogCsv {
         mailbox_audit_row(row, cols)

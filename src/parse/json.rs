@@ -4,9 +4,9 @@
 
 use super::{
     ChunkOutcome, FileNote, ParseOptions, ParsedFile, Reject, RowOutcome, auditdata, derived_id,
-    finish_chunks,
+    finish_chunks, siem,
 };
-use crate::input::lines_of_sorted;
+use crate::input::{count_newlines, lines_of_sorted};
 use crate::model::Format;
 use rayon::prelude::*;
 
@@ -111,6 +111,52 @@ fn scan(text: &str, array: bool) -> Scanned {
     }
 }
 
+/// What one top-level object became: one row, or the rows of a SIEM response.
+struct SpanRows<'t> {
+    outcomes: Vec<RowOutcome<'t>>,
+    notes: Vec<FileNote>,
+    format: Option<Format>,
+    previews: u64,
+}
+
+impl<'t> SpanRows<'t> {
+    fn one(outcome: RowOutcome<'t>) -> SpanRows<'t> {
+        SpanRows {
+            outcomes: vec![outcome],
+            notes: Vec::new(),
+            format: None,
+            previews: 0,
+        }
+    }
+}
+
+/// Rows reshaped from an object that starts at `line`, each at its own line.
+fn reshaped_rows(rows: siem::Rows, json: &str, line: u64) -> SpanRows<'static> {
+    let mut out = SpanRows {
+        outcomes: Vec::with_capacity(rows.len()),
+        notes: Vec::new(),
+        format: None,
+        previews: 0,
+    };
+    let (mut counted_to, mut at_line) = (0usize, line);
+    for (at, reshaped) in rows {
+        if at >= counted_to {
+            at_line += count_newlines(&json.as_bytes()[counted_to..at]);
+            counted_to = at;
+        }
+        match reshaped {
+            siem::Reshaped::Meta(siem::Meta::Preview) => out.previews += 1,
+            siem::Reshaped::Meta(siem::Meta::Note(note)) => out.notes.push(note),
+            siem::Reshaped::Record(c) => {
+                out.format = out.format.or(Some(c.format));
+                out.outcomes.push(siem::into_outcome(c, at_line));
+            }
+            other => out.outcomes.extend(siem::row_outcome(other, at_line)),
+        }
+    }
+    out
+}
+
 fn snippet(s: &str) -> String {
     let t: String = s.trim().chars().take(40).collect();
     format!("unexpected text '{t}'")
@@ -142,20 +188,31 @@ pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
     );
     // Objects that look like audit records at all (a time or an operation of their own).
     let audit_like = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes: Vec<RowOutcome> = spans
+    let found = |n: usize| audit_like.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    let per_span: Vec<SpanRows> = spans
         .par_iter()
         .zip(lines.par_iter())
         .map(|(s, &line)| match s {
             Span::Object { start, end } => {
                 let json = &text[*start..*end];
-                match auditdata::parse(json) {
+                let parsed = auditdata::parse(json);
+                // An object without a CreationTime of its own may be a SIEM's row or response.
+                if let Ok(p) = &parsed {
+                    if !p.has_time {
+                        if let Some(rows) = siem::reshape_object(json) {
+                            found(1);
+                            return reshaped_rows(rows, json, line);
+                        }
+                    }
+                }
+                SpanRows::one(match parsed {
                     Ok(p) => {
                         if p.has_time
                             || p.wrapper_date.is_some()
                             || p.unreadable_time.is_some()
                             || !p.record.operation.is_empty()
                         {
-                            audit_like.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            found(1);
                         }
                         let mut r = p.record;
                         r.line = line;
@@ -185,20 +242,48 @@ pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
                         }
                     }
                     Err(reason) => RowOutcome::Rejected(Reject { line, reason }),
-                }
+                })
             }
-            Span::Garbage { what, .. } => RowOutcome::Rejected(Reject {
+            Span::Garbage { what, .. } => SpanRows::one(RowOutcome::Rejected(Reject {
                 line,
                 reason: what.clone(),
-            }),
+            })),
         })
         .collect();
+    // The file is of the first SIEM shape its records have; its notes are the responses'.
+    let mut shape = None;
+    let mut previews = 0u64;
+    let mut outcomes: Vec<RowOutcome> = Vec::with_capacity(per_span.len());
+    for span in per_span {
+        shape = shape.or(span.format);
+        previews += span.previews;
+        notes.extend(span.notes);
+        outcomes.extend(span.outcomes);
+    }
+    if previews > 0 {
+        notes.push(FileNote {
+            code: "splunk-preview",
+            message: format!(
+                "{previews} Splunk preview result(s) skipped: the export's final results repeat them"
+            ),
+        });
+    }
+    if shape == Some(Format::GraphAuditJson)
+        && !notes.iter().any(|n| n.code == "graph-audit-query")
+        && !notes.iter().any(|n| n.code == "incomplete-export")
+    {
+        notes.push(FileNote {
+            code: "completeness-unknown",
+            message: "Graph audit log records without their query object: whether the query hit its record limit (isRecordCountLimitExceeded) cannot be told from this file (Extractor-Suite's Get-UALGraph does not save it)".into(),
+        });
+    }
     let rows = outcomes.len() as u64;
     let objects = spans
         .iter()
         .filter(|s| matches!(s, Span::Object { .. }))
         .count();
     let mut parsed = finish_chunks(vec![ChunkOutcome::new(outcomes, opts)], rows, opts, notes);
+    parsed.format = shape;
     if objects > 0 && audit_like.into_inner() == 0 {
         parsed.not_audit = Some(format!(
             "JSON, but none of its {objects} object(s) has a CreationTime or an Operation: not an audit export"

@@ -8,6 +8,7 @@ pub mod flex;
 pub mod json;
 pub mod lenient;
 pub mod mailbox;
+pub mod siem;
 pub mod xml;
 
 use crate::frame::Frame;
@@ -26,6 +27,9 @@ pub enum RowOutcome<'a> {
     /// A record whose only time is a culture-rendered date: resolved per file, see `finish`.
     NeedsDate(Record<'a>, String),
     Rejected(Reject),
+    /// A row that is no Microsoft 365 audit record (another application's event in a SIEM
+    /// export): counted, not rejected.
+    Skipped(Reject),
 }
 
 /// What a parser made of one file.
@@ -38,6 +42,11 @@ pub struct ParsedFile {
     /// The records as frame blocks, in file order (when `ParseOptions::columnar` is on).
     pub blocks: Vec<Frame>,
     pub rejects: Vec<Reject>,
+    /// Rows that are no Microsoft 365 audit record (`RowOutcome::Skipped`).
+    pub skipped: Vec<Reject>,
+    /// The file's shape when its records say more than its detection did (a JSON file of
+    /// SIEM rows).
+    pub format: Option<crate::model::Format>,
     /// Notes for the analyst about this file (date rules used, assumptions).
     pub notes: Vec<FileNote>,
     /// Set when the content, read through, shows the file is no audit export after all (JSON
@@ -78,6 +87,7 @@ impl RowOutcome<'_> {
             RowOutcome::Ok(r) => RowOutcome::Ok(r.into_owned()),
             RowOutcome::NeedsDate(r, d) => RowOutcome::NeedsDate(r.into_owned(), d),
             RowOutcome::Rejected(r) => RowOutcome::Rejected(r),
+            RowOutcome::Skipped(r) => RowOutcome::Skipped(r),
         }
     }
 }
@@ -134,8 +144,9 @@ impl Flagged {
 pub enum ChunkOutcome {
     /// Rows still to finish: some wait for the file's date rule, or rows were asked for.
     Rows(Vec<RowOutcome<'static>>),
-    /// Every row settled: the records as a frame block, the rejected rows, the damage seen.
-    Block(Frame, Vec<Reject>, Flagged),
+    /// Every row settled: the records as a frame block, the rejected rows, the damage seen,
+    /// the skipped rows.
+    Block(Frame, Vec<Reject>, Flagged, Vec<Reject>),
 }
 
 impl ChunkOutcome {
@@ -161,13 +172,15 @@ impl ChunkOutcome {
         records.iter().for_each(|r| flagged.count(r));
         // Pushed into a vector of their own: `collect` from `outcomes.into_iter()` would reuse
         // the outcomes' allocation (megabytes a chunk) for the few rejects and keep it alive.
-        let mut rejects = Vec::new();
+        let (mut rejects, mut skipped) = (Vec::new(), Vec::new());
         for o in outcomes {
-            if let RowOutcome::Rejected(r) = o {
-                rejects.push(r);
+            match o {
+                RowOutcome::Rejected(r) => rejects.push(r),
+                RowOutcome::Skipped(r) => skipped.push(r),
+                _ => {}
             }
         }
-        ChunkOutcome::Block(block, rejects, flagged)
+        ChunkOutcome::Block(block, rejects, flagged, skipped)
     }
 }
 
@@ -257,9 +270,10 @@ pub fn finish_chunks(
     let mut flagged = Flagged::default();
     for chunk in chunks {
         let outcomes = match chunk {
-            ChunkOutcome::Block(block, rejects, seen) => {
+            ChunkOutcome::Block(block, rejects, seen, skipped) => {
                 out.blocks.push(block);
                 out.rejects.extend(rejects);
+                out.skipped.extend(skipped);
                 flagged.add(&seen);
                 continue;
             }
@@ -270,6 +284,7 @@ pub fn finish_chunks(
             match o {
                 RowOutcome::Ok(r) => records.push(r),
                 RowOutcome::Rejected(r) => out.rejects.push(r),
+                RowOutcome::Skipped(r) => out.skipped.push(r),
                 RowOutcome::NeedsDate(mut r, d) => match time::parse_culture(&d, order) {
                     Some(t) => {
                         r.time = t;
@@ -299,6 +314,17 @@ pub fn finish_chunks(
         }
     }
     out.notes.extend(flagged.notes());
+    if let Some(first) = out.skipped.iter().min_by_key(|s| s.line) {
+        out.notes.push(FileNote {
+            code: "not-mailbox-audit",
+            message: format!(
+                "{} row(s) are no Microsoft 365 audit record, skipped and counted (first at line {}: {})",
+                out.skipped.len(),
+                first.line,
+                first.reason
+            ),
+        });
+    }
     out
 }
 
