@@ -54,6 +54,10 @@ pub struct FileSummary {
     pub records: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    /// Rows that are no Microsoft 365 audit record (other applications' events in a SIEM
+    /// export): skipped and counted, not rejected.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_mailbox_audit: u64,
     pub first_time: Option<String>,
     pub last_time: Option<String>,
     #[serde(skip)]
@@ -62,6 +66,10 @@ pub struct FileSummary {
     pub last_micros: Option<Micros>,
     pub rejects: Vec<Reject>,
     pub notes: Vec<FileNote>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -91,6 +99,9 @@ impl Ingest {
     }
     pub fn rejected(&self) -> u64 {
         self.files.iter().map(|f| f.rejected).sum()
+    }
+    pub fn not_mailbox_audit(&self) -> u64 {
+        self.files.iter().map(|f| f.not_mailbox_audit).sum()
     }
     pub fn file_paths(&self) -> Vec<String> {
         self.files.iter().map(|f| f.path.clone()).collect()
@@ -335,6 +346,7 @@ fn collision_warning(collisions: &[Collision], summaries: &[FileSummary]) -> Vec
 /// What makes two records with one id the same record: everything mailscope read from them
 /// (time, operation, mailbox, actor, context, access, items), not where or how it was written —
 /// the Purview CSV and a PowerShell export of one record differ in format, file and line.
+/// The fields a SIEM may drop (`Format::dropped_fields`) are left to `dropped_fingerprint`.
 fn content_fingerprint(v: &RecordsView, items: &ItemsView, items_of: &ItemsOf, row: usize) -> u64 {
     use std::hash::{BuildHasher, Hash, Hasher};
     let mut h = foldhash::quality::FixedState::with_seed(0x6d61_696c_7363_6f70).build_hasher();
@@ -347,9 +359,6 @@ fn content_fingerprint(v: &RecordsView, items: &ItemsView, items_of: &ItemsOf, r
         &v.logon_type,
         &v.client_ip,
         &v.client_info,
-        &v.session_id,
-        &v.aad_session_id,
-        &v.token_id,
         &v.app_id,
         &v.client_app_id,
         &v.mail_access_type,
@@ -358,7 +367,7 @@ fn content_fingerprint(v: &RecordsView, items: &ItemsView, items_of: &ItemsOf, r
     ] {
         s.at(row).hash(&mut h);
     }
-    (v.is_throttled[row], v.operation_count[row]).hash(&mut h);
+    v.is_throttled[row].hash(&mut h);
     for k in items_of.of(row) {
         (
             items.folder_path.at(k),
@@ -370,10 +379,33 @@ fn content_fingerprint(v: &RecordsView, items: &ItemsView, items_of: &ItemsOf, r
     h.finish()
 }
 
+/// The session ids and OperationCount of a record, which a SIEM's copy may lack: two records
+/// differ on them only where both carry them.
+fn dropped_fingerprint(v: &RecordsView, row: usize) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = foldhash::quality::FixedState::with_seed(0x6d61_696c_6472_6f70).build_hasher();
+    for s in [&v.session_id, &v.aad_session_id, &v.token_id] {
+        s.at(row).hash(&mut h);
+    }
+    v.operation_count[row].hash(&mut h);
+    // 0 is the key of ids seen once.
+    h.finish() | 1
+}
+
+/// Whether a record comes from a shape that drops fields (`Format::dropped_fields`).
+fn from_lossy_shape(v: &RecordsView, row: usize) -> bool {
+    v.format
+        .at(row)
+        .and_then(Format::from_name)
+        .is_some_and(|f| !f.dropped_fields().is_empty())
+}
+
 /// Which record each row is: its id, and for an id that more than one row carries, a fingerprint
 /// of its content (0 for ids seen once; reading content costs only where ids repeat). `None`
 /// when every id is unique: then every row is a record of its own (the usual case, settled
-/// with this one pass).
+/// with this one pass). A copy from a shape that dropped session ids and counts (Sentinel)
+/// is the same record as the one full copy with its content; with several differing full
+/// copies it cannot tell which it is, and stays a record of its own.
 fn record_keys(all: &Frame, ids: &[&str]) -> Option<Vec<u64>> {
     let mut seen: HashMap<&str, u32, foldhash::fast::FixedState> =
         HashMap::with_capacity_and_hasher(ids.len(), Default::default());
@@ -391,10 +423,32 @@ fn record_keys(all: &Frame, ids: &[&str]) -> Option<Vec<u64>> {
         .items_view()
         .expect("the frame has the engine's item columns");
     let items_of = ItemsOf::new(&items.record_row, ids.len()).expect("items grouped by record");
+    // (id, content) → the dropped-field fingerprints of its full copies.
+    let mut full: HashMap<(&str, u64), Vec<u64>, foldhash::fast::FixedState> = HashMap::default();
+    let mut lossy = Vec::new();
+    let mut content = vec![0u64; ids.len()];
     for (row, id) in ids.iter().enumerate() {
         if seen[id] > 1 {
-            keys[row] = content_fingerprint(&v, &items, &items_of, row);
+            content[row] = content_fingerprint(&v, &items, &items_of, row);
+            if from_lossy_shape(&v, row) {
+                lossy.push(row);
+            } else {
+                let extra = dropped_fingerprint(&v, row);
+                keys[row] = content[row] ^ extra.rotate_left(17);
+                let copies = full.entry((id, content[row])).or_default();
+                if !copies.contains(&extra) {
+                    copies.push(extra);
+                }
+            }
         }
+    }
+    for row in lossy {
+        let extra = match full.get(&(ids[row], content[row])).map(Vec::as_slice) {
+            Some([only]) => *only,
+            // No full copy, or several: the lossy copies are records among themselves.
+            Some(_) | None => 1,
+        };
+        keys[row] = content[row] ^ extra.rotate_left(17);
     }
     Some(keys)
 }
@@ -510,7 +564,10 @@ pub fn parse_bytes(
             message: "lines end with CR alone (Excel for Mac's \"CSV (Macintosh)\" or a classic Mac tool): read as line breaks; the file was probably re-saved, values may have been altered".into(),
         });
     }
-    let format = detected.format().expect("audit formats have a format");
+    let format = parsed
+        .format
+        .or(detected.format())
+        .expect("audit formats have a format");
     Ok((decoded.encoding, decoded.lossy_at, format, parsed))
 }
 
@@ -650,6 +707,7 @@ fn read_one(
         records: 0,
         duplicates: 0,
         rejected: rejects.len() as u64,
+        not_mailbox_audit: parsed.skipped.len() as u64,
         first_time: None,
         last_time: None,
         first_micros: None,

@@ -28,8 +28,14 @@ pub struct Totals {
     pub records: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_mailbox_audit: u64,
     pub first_time: Option<String>,
     pub last_time: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -78,6 +84,7 @@ pub fn build(ing: &Ingest) -> InspectReport {
         records: ing.record_count() as u64,
         duplicates: ing.duplicates(),
         rejected: ing.rejected(),
+        not_mailbox_audit: ing.not_mailbox_audit(),
         // The frame is sorted by time.
         first_time: (ing.frame.height() > 0).then(|| crate::time::rfc3339(ing.frame.key_at(0).0)),
         last_time: (ing.frame.height() > 0)
@@ -92,6 +99,15 @@ pub fn build(ing: &Ingest) -> InspectReport {
         mailboxes: mailboxes.into_iter().collect(),
         mail_items_accessed: mia,
         warnings: ing.warnings.clone(),
+    }
+}
+
+/// The count of rows that are no Microsoft 365 audit record, where there are any.
+fn not_audit_count(n: u64, label: &str) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!("{label}{n}")
     }
 }
 
@@ -113,8 +129,12 @@ pub fn render_text(r: &InspectReport, tz: Option<DisplayZone>) -> String {
         );
         let _ = writeln!(
             o,
-            "  rows {}  records {}  duplicates {}  rejected {}",
-            f.rows, f.records, f.duplicates, f.rejected
+            "  rows {}  records {}  duplicates {}  rejected {}{}",
+            f.rows,
+            f.records,
+            f.duplicates,
+            f.rejected,
+            not_audit_count(f.not_mailbox_audit, "  not mailbox audit (skipped) ")
         );
         if let (Some(a), Some(b)) = (&f.first_time, &f.last_time) {
             let _ = writeln!(o, "  time span {} … {}", show(a, tz), show(b, tz));
@@ -145,13 +165,14 @@ pub fn render_text(r: &InspectReport, tz: Option<DisplayZone>) -> String {
     let t = &r.totals;
     let _ = writeln!(
         o,
-        "\nTotal: {} file(s) read, {} skipped; {} rows → {} records, {} duplicates, {} rejected",
+        "\nTotal: {} file(s) read, {} skipped; {} rows → {} records, {} duplicates, {} rejected{}",
         t.files_read,
         r.skipped.len(),
         t.rows,
         t.records,
         t.duplicates,
-        t.rejected
+        t.rejected,
+        not_audit_count(t.not_mailbox_audit, ", not mailbox audit (skipped) ")
     );
     if let (Some(a), Some(b)) = (&t.first_time, &t.last_time) {
         let _ = writeln!(o, "Time span: {} … {}", show(a, tz), show(b, tz));

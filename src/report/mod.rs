@@ -71,8 +71,15 @@ pub struct Input {
     pub records: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    /// Rows that are no Microsoft 365 audit record (other applications' events): skipped.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_mailbox_audit: u64,
     pub first_time: Option<String>,
     pub last_time: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// serde_json's pretty format (two-space indentation) for a value nested `level` deep: the
@@ -255,6 +262,7 @@ pub fn build_report(
     counts.read = ingest.rows();
     counts.duplicates = ingest.duplicates();
     counts.rejected = ingest.rejected();
+    counts.not_mailbox_audit = ingest.not_mailbox_audit();
     Report {
         schema: SCHEMA,
         tool: Tool::default(),
@@ -278,6 +286,7 @@ pub fn build_report(
                 records: f.records,
                 duplicates: f.duplicates,
                 rejected: f.rejected,
+                not_mailbox_audit: f.not_mailbox_audit,
                 first_time: f.first_time.clone(),
                 last_time: f.last_time.clone(),
             })
