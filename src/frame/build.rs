@@ -307,7 +307,7 @@ const RECORD_STRS: &[(&str, Repeats)] = &[
     (col::TIME_SOURCE, Repeats::Interned),
     (col::RECORD_ID, Repeats::Rare),
     (col::SOURCE_FILE, Repeats::Interned),
-    (col::FORMAT, Repeats::Interned),
+    (col::FORMAT, Repeats::Few),
     (col::WORKLOAD, Repeats::Interned),
     (col::OPERATION, Repeats::Few),
     (col::RECORD_TYPE, Repeats::Interned),

@@ -102,7 +102,6 @@ pub enum Columns {
 /// String columns of `records` that `Columns::Views` leaves out.
 const NOT_VIEWED_RECORDS: &[&str] = &[
     col::TIME_SOURCE,
-    col::FORMAT,
     col::WORKLOAD,
     col::RECORD_TYPE,
     col::MAILBOX_GUID,
@@ -356,6 +355,8 @@ pub struct RecordsView {
     pub detail: Strs,
     pub source_file: Strs,
     pub source_line: Vec<u64>,
+    /// The source shape of each record (`Format::as_str`): what it could not carry.
+    pub format: Strs,
 }
 
 pub struct ItemsView {
@@ -442,6 +443,7 @@ impl Frame {
             folder_path: strs(col::FOLDER_PATH)?,
             detail: strs(col::DETAIL)?,
             source_file: strs(col::SOURCE_FILE)?,
+            format: strs(col::FORMAT)?,
             source_line: df
                 .column(col::SOURCE_LINE)?
                 .u64()?

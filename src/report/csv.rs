@@ -90,6 +90,7 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
             "unresolved",
             "actions",
             "access_auditing",
+            "caveats",
         ],
     )?;
     let mut msgs = Table::create(
@@ -170,6 +171,7 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
             m.unresolved.len().to_string(),
             m.actions.len().to_string(),
             m.access_auditing.to_string(),
+            m.caveats.join(" | "),
         ])?;
         for x in &m.messages {
             msgs.row(vec![

@@ -466,9 +466,13 @@ fn mailbox(o: &mut String, m: &MailboxScope, r: &Report) {
             c.syncs
         );
     }
+    let _ = write!(o, "</table>");
+    for caveat in &m.caveats {
+        let _ = writeln!(o, "<div class=\"caveat\">{}</div>", esc(caveat));
+    }
     let _ = writeln!(
         o,
-        "</table><p class=\"muted\">Access auditing present: {}</p></section>",
+        "<p class=\"muted\">Access auditing present: {}</p></section>",
         if m.access_auditing {
             "yes"
         } else {

@@ -73,11 +73,16 @@ pub fn render(r: &Report, style: &Style) -> String {
     let c = &r.records;
     let _ = writeln!(
         o,
-        "{bullet}Records: {} read, {} unique, {} duplicates, {} rejected, {} out of window; attributed: {} attacker, {} linked, {} trusted, {} other",
+        "{bullet}Records: {} read, {} unique, {} duplicates, {} rejected, {}{} out of window; attributed: {} attacker, {} linked, {} trusted, {} other",
         c.read,
         c.unique,
         c.duplicates,
         c.rejected,
+        if c.not_mailbox_audit > 0 {
+            format!("{} not mailbox audit (skipped), ", c.not_mailbox_audit)
+        } else {
+            String::new()
+        },
         c.out_of_window,
         c.attacker,
         c.linked,
@@ -357,6 +362,14 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
         .iter()
         .filter(|c| c.attribution == "attacker" || c.attribution == "linked")
         .count();
+    for caveat in &m.caveats {
+        let _ = writeln!(
+            o,
+            "{}caveat: {}",
+            if style.markdown { "\n> " } else { "  " },
+            cell(caveat, style)
+        );
+    }
     let _ = writeln!(
         o,
         "{}{} access context(s), {} of them attacker/linked; access auditing present: {}",

@@ -10,11 +10,18 @@ pub struct RecordCounts {
     pub unique: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    /// Rows of SIEM exports that are no Microsoft 365 audit record: skipped, counted.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_mailbox_audit: u64,
     pub out_of_window: u64,
     pub attacker: u64,
     pub linked: u64,
     pub trusted: u64,
     pub other: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -53,6 +60,10 @@ pub struct MailboxScope {
     pub timeline: Timeline,
     /// Any MailItemsAccessed / FolderBind / MessageBind record for this mailbox in the inputs.
     pub access_auditing: bool,
+    /// What these findings cannot show because of the records' sources (a SIEM that dropped
+    /// a field the rules use).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub caveats: Vec<String>,
 }
 
 /// Counts of a mailbox's records in equal time buckets, split by attribution.

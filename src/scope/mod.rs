@@ -5,6 +5,7 @@
 //! records for the analyst. What it finds is in `findings`.
 
 mod attribution;
+mod caveats;
 mod contexts;
 pub mod findings;
 pub mod indicators;
@@ -353,5 +354,6 @@ fn mailbox_scope(
         contexts: contexts_of(mailbox_rows, r.v, r.items, r.items_of, r.attr),
         timeline: timeline(mailbox_rows, r.v, r.attr, axis),
         access_auditing,
+        caveats: caveats::source_caveats(r, mailbox_rows, attacker_rows),
     }
 }
