@@ -10,4 +10,5 @@ mod lossless;
 mod props;
 mod real;
 mod scope;
+mod siem;
 mod util;
