@@ -452,8 +452,9 @@ fn nest_dotted(m: Map<String, Value>) -> Map<String, Value> {
             v => v,
         };
         let mut parts: Vec<&str> = key.split('.').collect();
-        // `@timestamp` and names with no dot stay as they are.
-        if parts.len() == 1 || parts.iter().any(|p| p.is_empty()) {
+        // `@timestamp` and names with no dot stay as they are; so does a name of more parts
+        // than any ECS field has (a deep tree is costly to build, print and drop).
+        if parts.len() == 1 || parts.len() > MAX_KEY_PARTS || parts.iter().any(|p| p.is_empty()) {
             merge_into(&mut out, key.clone(), value);
             continue;
         }
@@ -472,6 +473,9 @@ fn nest_dotted(m: Map<String, Value>) -> Map<String, Value> {
     }
     out
 }
+
+/// Parts of a dotted or flattened key that are rebuilt as nesting, at most.
+const MAX_KEY_PARTS: usize = 8;
 
 fn merge_into(m: &mut Map<String, Value>, key: String, value: Value) {
     match (m.get_mut(&key), value) {
@@ -611,28 +615,25 @@ fn splunk_result(mut obj: Map<String, Value>, format: Format) -> Reshaped {
         obj = result;
     }
     let sourcetype = get_text(&obj, "sourcetype");
-    let raw = obj.remove("_raw").map(decoded);
-    match raw {
+    let management = sourcetype
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("o365:management:activity"));
+    match obj.remove("_raw").map(decoded) {
         Some(Value::Object(ad)) if is_audit_record(&ad) => Reshaped::Record(Canonical {
             time: get_text(&obj, "_time"),
             ..Canonical::new(ad, format)
         }),
-        Some(_) | None if raw_is_missing(&obj, &sourcetype) => Reshaped::Rejected(
+        None if management => Reshaped::Rejected(
             "Splunk result without _raw: the audit record itself is not in the export (search for the events, or `table _raw`)".into(),
+        ),
+        Some(_) if management => Reshaped::Rejected(
+            "Splunk o365:management:activity event whose _raw is not an audit record (not JSON with Operation and Workload)".into(),
         ),
         _ => Reshaped::Other(format!(
             "a Splunk event of {}, not an Office 365 audit record",
             sourcetype.unwrap_or_else(|| "an unnamed sourcetype".into())
         )),
     }
-}
-
-/// A result with no `_raw` from the Office 365 management sourcetype lost its record.
-fn raw_is_missing(obj: &Map<String, Value>, sourcetype: &Option<String>) -> bool {
-    !obj.contains_key("_raw")
-        && sourcetype
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("o365:management:activity"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -644,13 +645,11 @@ fn unflatten(row: Map<String, Value>) -> Map<String, Value> {
     let mut out = Map::new();
     for (key, value) in row {
         let root = key.split('_').next().unwrap_or_default();
-        if key.contains('_') && NESTED_FIELDS.contains(&root) {
-            let parts: Vec<&str> = key.split('_').collect();
+        let parts: Vec<&str> = key.split('_').collect();
+        if parts.len() > 1 && parts.len() <= MAX_KEY_PARTS && NESTED_FIELDS.contains(&root) {
             insert_path(&mut out, &parts, value);
-        } else if NESTED_FIELDS.contains(&key.as_str()) {
-            // A flattened sibling may have made the root already; the whole value wins.
-            out.insert(key, value);
-        } else {
+        } else if !(out.contains_key(&key) && value.is_string()) {
+            // Flattened columns say more than their parent's `System.Object[]` text.
             out.insert(key, value);
         }
     }
@@ -665,17 +664,24 @@ fn insert_path(m: &mut Map<String, Value>, parts: &[&str], value: Value) {
         m.insert(first.to_string(), value);
         return;
     }
-    let index = rest[0].parse::<usize>().ok();
-    let slot = m.entry(first.to_string()).or_insert_with(|| match index {
-        Some(_) => Value::Array(Vec::new()),
-        None => Value::Object(Map::new()),
-    });
+    let container = || match rest[0].parse::<usize>() {
+        Ok(_) => Value::Array(Vec::new()),
+        Err(_) => Value::Object(Map::new()),
+    };
+    let slot = m.entry(first.to_string()).or_insert_with(container);
+    if !(slot.is_array() || slot.is_object()) {
+        *slot = container();
+    }
     insert_into(slot, rest, value);
 }
 
+const MAX_FLATTENED_INDEX: usize = 1_000;
+
 fn insert_into(slot: &mut Value, parts: &[&str], value: Value) {
     match (slot, parts[0].parse::<usize>()) {
-        (Value::Array(items), Ok(i)) if i < 10_000 => {
+        // Real records list at most a few hundred folders or items; a larger index is no
+        // flattening of one (and must not cost a huge list per row).
+        (Value::Array(items), Ok(i)) if i < MAX_FLATTENED_INDEX => {
             while items.len() <= i {
                 items.push(Value::Object(Map::new()));
             }
@@ -921,6 +927,14 @@ fn log_analytics_tables(
                         );
                     }
                 };
+                if values.len() != names.len() {
+                    let reason = format!(
+                        "row has {} values for {} columns",
+                        values.len(),
+                        names.len()
+                    );
+                    return (at, Reshaped::Rejected(reason));
+                }
                 let m: Map<String, Value> =
                     names.iter().map(|n| n.to_string()).zip(values).collect();
                 let reshaped = if cae {
@@ -1036,6 +1050,31 @@ mod tests {
             "<b@c>"
         );
         assert_eq!(c.audit_data["OperationProperties"][0]["Value"], "Bind");
+    }
+
+    #[test]
+    fn keys_of_hostile_depth_stay_flat() {
+        let deep_dots = format!("o365.audit.{}x", "a.".repeat(100_000));
+        let deep_flat = format!("Folders_{}x", "0_".repeat(100_000));
+        let row: Map<String, Value> = [
+            (deep_dots, Value::from("v")),
+            (deep_flat, Value::from("v")),
+            ("Operation".to_string(), Value::from("Send")),
+            ("Folders_1000000_Path".to_string(), Value::from("\\Inbox")),
+        ]
+        .into_iter()
+        .collect();
+        assert!(matches!(
+            elastic_doc(row.clone(), Format::ElasticCsv),
+            Reshaped::Other(_)
+        ));
+        let c = record(columns_row(row, Format::AuditDataColumnsCsv));
+        assert_eq!(c.audit_data["Operation"], "Send");
+        assert!(
+            c.audit_data["Folders"]
+                .as_array()
+                .is_none_or(|f| f.len() < 2)
+        );
     }
 
     #[test]
