@@ -1,0 +1,14 @@
+#![no_main]
+//! SIEM and collector shapes (Sentinel, CloudAppEvents, Graph, Elastic, Splunk, Hawk), as
+//! whole files: every row is a record, a rejection or a skipped row of another application.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let opts = mailscope::parse::ParseOptions::default();
+    if let Ok((_, _, _, p)) = mailscope::ingest::parse_bytes(data, &opts) {
+        assert_eq!(
+            p.rows,
+            p.records.len() as u64 + p.rejects.len() as u64 + p.skipped.len() as u64
+        );
+    }
+});
