@@ -25,6 +25,8 @@ pub enum Detected {
     Xml {
         admin: bool,
     },
+    /// A Graph `exchangeMessageTrace` message inventory.
+    InventoryJson,
     /// Not an audit export: the reason, for the skipped list.
     NotAudit(String),
 }
@@ -37,6 +39,7 @@ impl Detected {
             Detected::Json { array: false } => Some(Format::AuditDataJsonl),
             Detected::Xml { admin: true } => Some(Format::AdminAuditXml),
             Detected::Xml { admin: false } => Some(Format::MailboxAuditXml),
+            Detected::InventoryJson => Some(Format::GraphMessageTraceJson),
             Detected::NotAudit(_) => None,
         }
     }
@@ -58,6 +61,12 @@ fn control_share(text: &str) -> (usize, usize) {
 /// The format of a file from its text. Only its start is read: detection works the same on
 /// the first mebibyte of a file as on the whole (`ingest` relies on it to skip junk unread).
 pub fn detect(text: &str) -> Detected {
+    detect_with(text, None)
+}
+
+/// `detect`, where a CSV with the column `mapped_id` (the user's `--inventory-map`) that no
+/// built-in shape knows is a mapped message inventory.
+pub fn detect_with(text: &str, mapped_id: Option<&str>) -> Detected {
     let trimmed = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
     if trimmed.is_empty() {
         return Detected::NotAudit("empty file".into());
@@ -72,11 +81,18 @@ pub fn detect(text: &str) -> Detected {
     match trimmed.as_bytes()[0] {
         _ if controls > 0 && trimmed.starts_with(['<', '[', '{']) => binary(),
         b'<' => detect_xml(trimmed),
+        b'[' | b'{'
+            if crate::parse::inventory::is_graph_message_trace(
+                &text[..floor_char_boundary(text, 1 << 20)],
+            ) =>
+        {
+            Detected::InventoryJson
+        }
         b'[' => Detected::Json { array: true },
         b'{' => Detected::Json { array: false },
         // A CSV export header is trusted over a stray NUL in a damaged row (that row is
         // rejected); without one, a file that is more than 1 % control bytes is binary.
-        _ => match detect_csv(text) {
+        _ => match detect_csv(text, mapped_id) {
             Detected::NotAudit(_) if controls > 0 && controls * 100 >= sampled => binary(),
             d => d,
         },
@@ -163,7 +179,7 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-fn detect_csv(text: &str) -> Detected {
+fn detect_csv(text: &str, mapped_id: Option<&str>) -> Detected {
     let mut offset = 0usize;
     let mut line_no = 1u64;
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
@@ -236,6 +252,10 @@ fn detect_csv(text: &str) -> Detected {
     } else if has("creationtime") && has("operation") && (has("id") || has("workload")) {
         // AuditData one column per field (Hawk, Extractor-Suite -AuditDataOnly).
         Format::AuditDataColumnsCsv
+    } else if let Some(inventory) = crate::parse::inventory::recognize(&lower) {
+        inventory
+    } else if mapped_id.is_some_and(|id| has(&id.trim().to_ascii_lowercase())) {
+        Format::MappedInventoryCsv
     } else if has("activity") && has("details") && has("date") {
         return Detected::NotAudit(
             "display-oriented \"Save loaded results\" CSV (Date, User, Activity, Item, Details): re-export with AuditData".into(),
@@ -244,7 +264,7 @@ fn detect_csv(text: &str) -> Detected {
         // What the file is not, never what it contains: a skipped file can be anything (a
         // planted link to a local secret), and reports travel.
         return Detected::NotAudit(format!(
-            "not a recognised audit export (its first line has {} field(s) and none of the columns AuditData, RecordId, LastAccessed, RawEventData, _raw, TimeGenerated or CreationTime)",
+            "not a recognised audit export or message inventory (its first line has {} field(s) and none of the columns AuditData, RecordId, LastAccessed, RawEventData, _raw, TimeGenerated, CreationTime or a message inventory's; a CSV of messages is read with --inventory-map)",
             columns.len()
         ));
     };

@@ -50,6 +50,20 @@ pub enum Format {
     /// AuditData with one column per field (Hawk, Extractor-Suite `-AuditDataOnly`,
     /// `ConvertFrom-Json | Export-Csv`), nested values as text or flattened (`Folders_0_Path`).
     AuditDataColumnsCsv,
+    /// Message inventory: `Get-MessageTrace` / `Get-MessageTraceV2 | Export-Csv` (one row per
+    /// recipient).
+    MessageTraceCsv,
+    /// Message inventory: a message trace report from the Exchange admin center (enhanced
+    /// summary or extended; `sender_address`, `message_id`, often UTF-16).
+    MessageTraceReportCsv,
+    /// Message inventory: Graph `exchangeMessageTrace` JSON (pages, arrays, JSON Lines).
+    GraphMessageTraceJson,
+    /// Message inventory: a Purview eDiscovery / Content search export item report.
+    EdiscoveryItemsCsv,
+    /// Message inventory: Defender XDR `EmailEvents` (one row per recipient).
+    EmailEventsCsv,
+    /// Message inventory: any CSV whose columns the user mapped (`--inventory-map`).
+    MappedInventoryCsv,
 }
 
 /// One name for a format everywhere (inspect text and JSON, the frame's `format` column, the
@@ -82,7 +96,26 @@ impl Format {
             Format::SplunkJson => "splunk-o365-json",
             Format::SplunkCsv => "splunk-o365-csv",
             Format::AuditDataColumnsCsv => "auditdata-columns-csv",
+            Format::MessageTraceCsv => "message-trace-csv",
+            Format::MessageTraceReportCsv => "message-trace-report-csv",
+            Format::GraphMessageTraceJson => "graph-message-trace-json",
+            Format::EdiscoveryItemsCsv => "ediscovery-items-csv",
+            Format::EmailEventsCsv => "defender-emailevents-csv",
+            Format::MappedInventoryCsv => "mapped-inventory-csv",
         }
+    }
+
+    /// A message inventory (subjects, senders, recipients), not audit records.
+    pub fn is_inventory(self) -> bool {
+        matches!(
+            self,
+            Format::MessageTraceCsv
+                | Format::MessageTraceReportCsv
+                | Format::GraphMessageTraceJson
+                | Format::EdiscoveryItemsCsv
+                | Format::EmailEventsCsv
+                | Format::MappedInventoryCsv
+        )
     }
 
     /// AuditData fields the scope rules use that this shape never carries: the report says so
@@ -97,7 +130,7 @@ impl Format {
         }
     }
 
-    pub const ALL: [Format; 19] = [
+    pub const ALL: [Format; 25] = [
         Format::PurviewCsv,
         Format::ClassicCsv,
         Format::UnifiedAuditLogCsv,
@@ -117,6 +150,12 @@ impl Format {
         Format::SplunkJson,
         Format::SplunkCsv,
         Format::AuditDataColumnsCsv,
+        Format::MessageTraceCsv,
+        Format::MessageTraceReportCsv,
+        Format::GraphMessageTraceJson,
+        Format::EdiscoveryItemsCsv,
+        Format::EmailEventsCsv,
+        Format::MappedInventoryCsv,
     ];
 
     /// The format `as_str` names.
@@ -282,6 +321,28 @@ pub mod flag {
     pub const ACCESS_TYPE_LOST: &str = "(lost in export)";
     /// The folder of a Bind whose Folders were lost.
     pub const FOLDER_LOST: &str = "(folder lost in export)";
+}
+
+/// One row of a message inventory: what it says about one message (a message trace has one
+/// row per recipient; the rows of one message are merged later).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InventoryRow {
+    /// Normalized like `Item::internet_message_id` (no brackets, lowercase).
+    pub internet_message_id: String,
+    pub subject: Option<String>,
+    /// Lowercased address.
+    pub sender: Option<String>,
+    /// Lowercased addresses.
+    pub recipients: Vec<String>,
+    pub received: Option<Micros>,
+    pub size: Option<i64>,
+    /// `inbound`, `outbound`, `intra-org`, or as written.
+    pub direction: Option<String>,
+    /// The mailbox the item was found in (eDiscovery location), lowercased.
+    pub mailbox: Option<String>,
+    pub folder: Option<String>,
+    pub item_id: Option<String>,
+    pub line: u64,
 }
 
 /// One item (message or folder) a record names.

@@ -5,6 +5,7 @@ pub mod auditdata;
 pub mod csv;
 pub mod csv_reader;
 pub mod flex;
+pub mod inventory;
 pub mod json;
 pub mod lenient;
 pub mod mailbox;
@@ -44,6 +45,8 @@ pub struct ParsedFile {
     pub rejects: Vec<Reject>,
     /// Rows that are no Microsoft 365 audit record (`RowOutcome::Skipped`).
     pub skipped: Vec<Reject>,
+    /// Message inventory rows (an inventory file has these and no records).
+    pub inventory: Vec<crate::model::InventoryRow>,
     /// The file's shape when its records say more than its detection did (a JSON file of
     /// SIEM rows).
     pub format: Option<crate::model::Format>,
@@ -79,6 +82,8 @@ pub struct ParseOptions<'a> {
     pub columnar: bool,
     /// The columns of those blocks.
     pub columns: crate::frame::Columns,
+    /// How to read a CSV inventory no built-in shape knows (`--inventory-map`).
+    pub inventory_map: Option<&'a inventory::InventoryMap>,
 }
 
 impl RowOutcome<'_> {

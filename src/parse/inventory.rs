@@ -1,0 +1,652 @@
+//! Message inventories: what the analyst exported about the messages themselves (message
+//! trace, Exchange admin center trace reports, Graph `exchangeMessageTrace`, eDiscovery item
+//! reports, Defender `EmailEvents`, or any CSV mapped with `--inventory-map`). Each row becomes
+//! an `InventoryRow` keyed by its InternetMessageId, normalized as the scope engine normalizes
+//! audit records' ids; rows of one message (one per recipient, one per transport event) are
+//! merged later (`frame::messages`). The columns and their sources: `docs/inventories.md`.
+
+use super::{FileNote, ParsedFile, Reject};
+use crate::model::{Format, InventoryRow, normalize_message_id};
+use crate::time::{self, DateOrder};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A field of the canonical message record, as `--inventory-map` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Field {
+    InternetMessageId,
+    Subject,
+    Sender,
+    Recipients,
+    Received,
+    Size,
+    Direction,
+    Mailbox,
+    Folder,
+    ItemId,
+}
+
+impl Field {
+    const NAMES: [(&'static str, Field); 10] = [
+        ("internet_message_id", Field::InternetMessageId),
+        ("subject", Field::Subject),
+        ("sender", Field::Sender),
+        ("recipients", Field::Recipients),
+        ("received", Field::Received),
+        ("size", Field::Size),
+        ("direction", Field::Direction),
+        ("mailbox", Field::Mailbox),
+        ("folder", Field::Folder),
+        ("item_id", Field::ItemId),
+    ];
+    fn from_name(name: &str) -> Option<Field> {
+        Field::NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
+            .map(|(_, f)| *f)
+    }
+}
+
+/// `--inventory-map internet_message_id=Message-ID,subject=Subject,…`: which header column
+/// holds which field (`recipients` may be given several times: To, Cc, Bcc).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InventoryMap {
+    pub columns: Vec<(Field, String)>,
+}
+
+impl InventoryMap {
+    pub fn parse(text: &str) -> Result<InventoryMap, String> {
+        let mut columns = Vec::new();
+        for pair in text.split(',').filter(|p| !p.trim().is_empty()) {
+            let (field, column) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("'{pair}' is not field=Column"))?;
+            let f = Field::from_name(field).ok_or_else(|| {
+                format!(
+                    "unknown field '{}' (fields: {})",
+                    field.trim(),
+                    Field::NAMES.map(|(n, _)| n).join(", ")
+                )
+            })?;
+            columns.push((f, column.trim().to_string()));
+        }
+        if !columns.iter().any(|(f, _)| *f == Field::InternetMessageId) {
+            return Err("the map must name the internet_message_id column".into());
+        }
+        Ok(InventoryMap { columns })
+    }
+
+    /// The header column that holds the InternetMessageId.
+    pub fn id_column(&self) -> &str {
+        self.columns
+            .iter()
+            .find(|(f, _)| *f == Field::InternetMessageId)
+            .map(|(_, c)| c.as_str())
+            .unwrap_or_default()
+    }
+}
+
+/// Header names (lowercased) per field, in preference order, for each inventory shape.
+fn known_columns(format: Format) -> Vec<(Field, &'static [&'static str])> {
+    use Field::*;
+    match format {
+        Format::MessageTraceCsv => vec![
+            (InternetMessageId, &["messageid"]),
+            (Subject, &["subject"]),
+            (Sender, &["senderaddress"]),
+            (Recipients, &["recipientaddress"]),
+            (Received, &["received"]),
+            (Size, &["size"]),
+        ],
+        Format::MessageTraceReportCsv => vec![
+            (InternetMessageId, &["message_id"]),
+            (Subject, &["message_subject"]),
+            (Sender, &["sender_address"]),
+            (
+                Recipients,
+                &[
+                    "recipient_status",
+                    "recipient_address",
+                    "related_recipient_address",
+                ],
+            ),
+            (
+                Received,
+                &["origin_timestamp_utc", "origin_timestamp", "date_time_utc"],
+            ),
+            (Size, &["total_bytes"]),
+            (Direction, &["directionality"]),
+        ],
+        Format::EdiscoveryItemsCsv => vec![
+            (
+                InternetMessageId,
+                &["internet message id", "internetmessageid", "message id"],
+            ),
+            (Subject, &["subject or title", "subject"]),
+            (Sender, &["sender or created by", "sender", "from"]),
+            (
+                Recipients,
+                &[
+                    "recipients in to line",
+                    "recipients in cc line",
+                    "recipients in bcc line",
+                    "to - expanded",
+                    "cc - expanded",
+                    "bcc - expanded",
+                ],
+            ),
+            (Received, &["received or created", "received", "sent"]),
+            (Size, &["size"]),
+            (Mailbox, &["location", "location name", "custodian"]),
+            (
+                Folder,
+                &[
+                    "original path",
+                    "folder path",
+                    "target path",
+                    "export item path",
+                ],
+            ),
+        ],
+        Format::EmailEventsCsv => vec![
+            (InternetMessageId, &["internetmessageid"]),
+            (Subject, &["subject"]),
+            (Sender, &["senderfromaddress", "sendermailfromaddress"]),
+            (Recipients, &["recipientemailaddress"]),
+            (
+                Received,
+                &["timestamp", "timegenerated [utc]", "timegenerated"],
+            ),
+            (Direction, &["emaildirection"]),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// Where each field is in a CSV header: every column that may hold it, preferred first.
+#[derive(Debug, Clone, Default)]
+pub struct CsvFields {
+    columns: BTreeMap<Field, Vec<(usize, String)>>,
+}
+
+impl CsvFields {
+    /// The fields of `header` for an inventory shape, or from the user's map. `None` when the
+    /// header has no InternetMessageId column.
+    pub fn of(format: Format, header: &[String], map: Option<&InventoryMap>) -> Option<CsvFields> {
+        let lower: Vec<String> = header
+            .iter()
+            .map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+            .collect();
+        let mut columns: BTreeMap<Field, Vec<(usize, String)>> = BTreeMap::new();
+        let mut add = |field: Field, name: &str| {
+            if let Some(i) = lower.iter().position(|c| c == &name.to_ascii_lowercase()) {
+                columns
+                    .entry(field)
+                    .or_default()
+                    .push((i, lower[i].clone()));
+            }
+        };
+        match (format, map) {
+            (Format::MappedInventoryCsv, Some(map)) => {
+                for (field, column) in &map.columns {
+                    add(*field, column);
+                }
+            }
+            _ => {
+                for (field, names) in known_columns(format) {
+                    for name in names {
+                        add(field, name);
+                    }
+                }
+            }
+        }
+        columns
+            .contains_key(&Field::InternetMessageId)
+            .then_some(CsvFields { columns })
+    }
+
+    fn first<'r>(&self, field: Field, row: &'r ::csv::StringRecord) -> Option<&'r str> {
+        self.columns
+            .get(&field)?
+            .iter()
+            .filter_map(|(i, _)| row.get(*i))
+            .map(str::trim)
+            .find(|v| !v.is_empty())
+    }
+}
+
+/// The header shapes, recognized by their columns (lowercased, quotes removed).
+pub fn recognize(lower: &[String]) -> Option<Format> {
+    let has = |n: &str| lower.iter().any(|c| c == n);
+    if has("messagetraceid") && has("recipientaddress") && has("senderaddress") {
+        Some(Format::MessageTraceCsv)
+    } else if has("sender_address")
+        && has("message_id")
+        && (has("origin_timestamp_utc") || has("origin_timestamp") || has("date_time_utc"))
+    {
+        Some(Format::MessageTraceReportCsv)
+    } else if has("subject or title")
+        && (has("item identity") || has("export item id") || has("document id"))
+    {
+        Some(Format::EdiscoveryItemsCsv)
+    } else if has("internetmessageid") && has("networkmessageid") && has("recipientemailaddress") {
+        Some(Format::EmailEventsCsv)
+    } else {
+        None
+    }
+}
+
+/// Addresses in a cell: `a@x; b@y`, `Name <a@x>, …`, EAC's `a@x##Receive, Deliver;b@y##…`.
+pub fn addresses(cell: &str, column: &str) -> Vec<String> {
+    let parts: Vec<&str> = if column == "recipient_status" {
+        cell.split(';')
+            .map(|p| p.split("##").next().unwrap_or(""))
+            .collect()
+    } else {
+        cell.split([';', ',', '\n']).collect()
+    };
+    let mut out: Vec<String> = parts.into_iter().filter_map(address).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The address in `Name <a@x>` or `a@x`, lowercased; `None` when there is none.
+pub fn address(part: &str) -> Option<String> {
+    let p = part.trim();
+    let p = match (p.rfind('<'), p.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &p[a + 1..b],
+        _ => p,
+    };
+    let p = p.trim().trim_matches(['"', '\'']);
+    let p = p
+        .strip_prefix("smtp:")
+        .or(p.strip_prefix("SMTP:"))
+        .unwrap_or(p);
+    (p.contains('@') && !p.contains(char::is_whitespace) && p.len() <= 320)
+        .then(|| p.to_lowercase())
+}
+
+fn direction(text: &str) -> String {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "incoming" | "inbound" => "inbound".into(),
+        "2" | "originating" | "outgoing" | "outbound" => "outbound".into(),
+        "intra-org" | "intraorg" | "intra org" => "intra-org".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A date cell: ISO (UTC unless it says otherwise), or a culture date left for the file's rule.
+enum When {
+    At(crate::model::Micros),
+    Culture(String),
+    Unreadable(String),
+}
+
+fn when(text: &str) -> When {
+    let t = text.trim().replacen(", ", " ", 1);
+    if let Some(at) = time::parse_iso(&t) {
+        return When::At(at);
+    }
+    // OData `/Date(1718270000000)/` (Reporting Web Service JSON).
+    if let Some(ms) = t
+        .strip_prefix("/Date(")
+        .and_then(|r| r.strip_suffix(")/"))
+        .and_then(|n| n.parse::<i64>().ok())
+    {
+        return When::At(ms * 1000);
+    }
+    if time::parse_culture(&t, DateOrder::Mdy).is_some()
+        || time::parse_culture(&t, DateOrder::Dmy).is_some()
+    {
+        When::Culture(t)
+    } else {
+        When::Unreadable(text.trim().chars().take(40).collect())
+    }
+}
+
+/// A row read, with its culture date still to resolve.
+struct Pending {
+    row: InventoryRow,
+    culture: Option<String>,
+}
+
+/// Inventory rows of a CSV whose header is `layout.columns`.
+pub fn parse_csv(
+    text: &str,
+    layout: &crate::detect::CsvLayout,
+    map: Option<&InventoryMap>,
+    date_order: Option<DateOrder>,
+) -> ParsedFile {
+    let Some(fields) = CsvFields::of(layout.format, &layout.columns, map) else {
+        return ParsedFile {
+            not_audit: Some("an inventory CSV without an InternetMessageId column".into()),
+            ..ParsedFile::default()
+        };
+    };
+    let body = &text[layout.header_offset..];
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .delimiter(layout.delimiter)
+        .from_reader(body.as_bytes());
+    let mut pending = Vec::new();
+    let mut rejects = Vec::new();
+    let mut rows = 0u64;
+    let mut record = ::csv::StringRecord::new();
+    let first_line = layout.header_line;
+    loop {
+        let line = first_line + reader.position().line().saturating_sub(1);
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                rows += 1;
+                rejects.push(Reject {
+                    line,
+                    reason: format!("unreadable CSV row: {e}"),
+                });
+                continue;
+            }
+        }
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        rows += 1;
+        if record.len() != layout.columns.len() {
+            rejects.push(Reject {
+                line,
+                reason: format!(
+                    "expected {} columns, found {}",
+                    layout.columns.len(),
+                    record.len()
+                ),
+            });
+            continue;
+        }
+        match csv_row(&fields, &record, line) {
+            Ok(p) => pending.push(p),
+            Err(reason) => rejects.push(Reject { line, reason }),
+        }
+    }
+    finish(pending, rejects, rows, date_order, layout.format)
+}
+
+fn csv_row(fields: &CsvFields, row: &::csv::StringRecord, line: u64) -> Result<Pending, String> {
+    let raw_id = fields
+        .first(Field::InternetMessageId, row)
+        .ok_or("no InternetMessageId")?;
+    let id = normalize_message_id(raw_id).ok_or("no InternetMessageId")?;
+    let mut recipients = Vec::new();
+    for (i, column) in fields.columns.get(&Field::Recipients).into_iter().flatten() {
+        if let Some(cell) = row.get(*i) {
+            recipients.extend(addresses(cell, column));
+        }
+    }
+    recipients.sort();
+    recipients.dedup();
+    let text = |f: Field| fields.first(f, row).map(str::to_string);
+    let mut culture = None;
+    let received = match fields.first(Field::Received, row).map(when) {
+        Some(When::At(t)) => Some(t),
+        Some(When::Culture(c)) => {
+            culture = Some(c);
+            None
+        }
+        Some(When::Unreadable(t)) => return Err(format!("unreadable date '{t}'")),
+        None => None,
+    };
+    Ok(Pending {
+        row: InventoryRow {
+            internet_message_id: id.into_owned(),
+            subject: text(Field::Subject),
+            sender: fields.first(Field::Sender, row).and_then(address),
+            recipients,
+            received,
+            size: fields
+                .first(Field::Size, row)
+                .and_then(|s| s.replace([',', ' '], "").parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(|s| s as i64),
+            direction: fields.first(Field::Direction, row).map(direction),
+            mailbox: fields
+                .first(Field::Mailbox, row)
+                .map(|m| address(m).unwrap_or_else(|| m.to_string())),
+            folder: text(Field::Folder),
+            item_id: text(Field::ItemId),
+            line,
+        },
+        culture,
+    })
+}
+
+/// Resolve the file's culture dates with one day/month order (the file's own values, else
+/// `--date-order`, else month first, as for audit exports) and say which.
+fn finish(
+    pending: Vec<Pending>,
+    mut rejects: Vec<Reject>,
+    rows: u64,
+    date_order: Option<DateOrder>,
+    format: Format,
+) -> ParsedFile {
+    let cultures: Vec<&str> = pending
+        .iter()
+        .filter_map(|p| p.culture.as_deref())
+        .collect();
+    let dmy = cultures
+        .iter()
+        .filter(|c| time::date_order_hint(c) == Some(DateOrder::Dmy))
+        .count();
+    let mdy = cultures
+        .iter()
+        .filter(|c| time::date_order_hint(c) == Some(DateOrder::Mdy))
+        .count();
+    let order = date_order.unwrap_or(if dmy > 0 && mdy == 0 {
+        DateOrder::Dmy
+    } else {
+        DateOrder::Mdy
+    });
+    let mut notes = Vec::new();
+    if cultures.iter().any(|c| time::is_order_dependent(c)) {
+        let rule = match (date_order, dmy > 0, mdy > 0) {
+            (Some(_), _, _) => "--date-order".to_string(),
+            (None, true, true) => "CONFLICTING values; pass --date-order".to_string(),
+            (None, true, false) | (None, false, true) => {
+                "inferred from values with a day above 12".to_string()
+            }
+            (None, false, false) => {
+                "no value settles the order; month/day/year assumed (pass --date-order dmy if the export was made with a day-first culture)".to_string()
+            }
+        };
+        notes.push(FileNote {
+            code: if dmy > 0 && mdy > 0 {
+                "conflicting-date-order"
+            } else if dmy + mdy == 0 && date_order.is_none() {
+                "ambiguous-date-order"
+            } else {
+                "date-order"
+            },
+            message: format!(
+                "{} culture-formatted date(s) read as {} (UTC, as Exchange writes them): {rule}",
+                cultures.len(),
+                order.as_str()
+            ),
+        });
+    }
+    let mut out = Vec::with_capacity(pending.len());
+    for Pending { mut row, culture } in pending {
+        if let Some(c) = culture {
+            match time::parse_culture(&c, order) {
+                Some(t) => row.received = Some(t),
+                None => {
+                    rejects.push(Reject {
+                        line: row.line,
+                        reason: format!("unreadable date '{c}' (read as {})", order.as_str()),
+                    });
+                    continue;
+                }
+            }
+        }
+        out.push(row);
+    }
+    rejects.sort_by_key(|r| r.line);
+    ParsedFile {
+        rows,
+        rejects,
+        notes,
+        inventory: out,
+        format: Some(format),
+        ..ParsedFile::default()
+    }
+}
+
+/// Graph `exchangeMessageTrace` objects (pages with `value`, arrays, JSON Lines), each at the
+/// line where it starts.
+pub fn parse_graph_json(text: &str, date_order: Option<DateOrder>) -> ParsedFile {
+    use serde_json::value::RawValue;
+    let offset_of = |raw: &RawValue| raw.get().as_ptr() as usize - text.as_ptr() as usize;
+    // Every object with its offset, in file order.
+    let mut objects: Vec<(usize, &RawValue)> = Vec::new();
+    let mut errors = Vec::new();
+    fn collect<'t>(
+        raw: &'t RawValue,
+        offset_of: &dyn Fn(&RawValue) -> usize,
+        out: &mut Vec<(usize, &'t RawValue)>,
+        depth: usize,
+    ) {
+        let t = raw.get().trim_start();
+        if t.starts_with('[') && depth < 3 {
+            if let Ok(list) = serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
+                list.into_iter()
+                    .for_each(|r| collect(r, offset_of, out, depth + 1));
+            }
+        } else if t.starts_with('{') {
+            #[derive(serde::Deserialize)]
+            struct Page<'a> {
+                #[serde(borrow)]
+                value: Option<&'a RawValue>,
+            }
+            match serde_json::from_str::<Page>(raw.get()) {
+                Ok(Page { value: Some(list) }) if depth < 3 => {
+                    collect(list, offset_of, out, depth + 1)
+                }
+                _ => out.push((offset_of(raw), raw)),
+            }
+        }
+    }
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
+    loop {
+        match stream.next() {
+            None => break,
+            Some(Ok(raw)) => collect(raw, &offset_of, &mut objects, 0),
+            Some(Err(e)) => {
+                errors.push(Reject {
+                    line: e.line() as u64,
+                    reason: format!("not valid JSON: {e}"),
+                });
+                break;
+            }
+        }
+    }
+    let mut pending = Vec::new();
+    let mut rejects = errors;
+    let rows = (objects.len() + rejects.len()) as u64;
+    let (mut counted_to, mut line) = (0usize, 1u64);
+    for (at, raw) in objects {
+        line += crate::input::count_newlines(&text.as_bytes()[counted_to..at]);
+        counted_to = at;
+        let result = match serde_json::from_str::<serde_json::Map<String, Value>>(raw.get()) {
+            Ok(obj) => graph_trace(&obj, line),
+            Err(e) => Err(format!("not a message trace object: {e}")),
+        };
+        match result {
+            Ok(p) => pending.push(p),
+            Err(reason) => rejects.push(Reject { line, reason }),
+        }
+    }
+    finish(
+        pending,
+        rejects,
+        rows,
+        date_order,
+        Format::GraphMessageTraceJson,
+    )
+}
+
+fn graph_trace(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending, String> {
+    let text = |k: &str| {
+        m.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let id = text("messageId")
+        .and_then(normalize_message_id)
+        .ok_or("no messageId")?;
+    let mut culture = None;
+    let received = match text("receivedDateTime").map(when) {
+        Some(When::At(t)) => Some(t),
+        Some(When::Culture(c)) => {
+            culture = Some(c);
+            None
+        }
+        Some(When::Unreadable(t)) => return Err(format!("unreadable date '{t}'")),
+        None => None,
+    };
+    Ok(Pending {
+        row: InventoryRow {
+            internet_message_id: id.into_owned(),
+            subject: text("subject").map(str::to_string),
+            sender: text("senderAddress").and_then(address),
+            recipients: text("recipientAddress")
+                .map(|r| addresses(r, "recipientAddress"))
+                .unwrap_or_default(),
+            received,
+            size: m.get("size").and_then(Value::as_i64),
+            line,
+            ..InventoryRow::default()
+        },
+        culture,
+    })
+}
+
+/// Whether JSON text (its first part) is a Graph message trace rather than audit records.
+pub fn is_graph_message_trace(head: &str) -> bool {
+    (head.contains("\"senderAddress\"")
+        && head.contains("\"recipientAddress\"")
+        && head.contains("\"messageId\""))
+        || head.contains("#microsoft.graph.exchangeMessageTrace")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_in_every_written_form() {
+        assert_eq!(
+            addresses("Bob <Bob@Contoso.com>; carol@contoso.com", "to"),
+            vec!["bob@contoso.com", "carol@contoso.com"]
+        );
+        assert_eq!(
+            addresses(
+                "bob@x.com##Receive, Deliver;SMTP:eve@y.net##Receive, Fail",
+                "recipient_status"
+            ),
+            vec!["bob@x.com", "eve@y.net"]
+        );
+        assert_eq!(address("Undisclosed recipients"), None);
+    }
+
+    #[test]
+    fn a_map_must_name_the_id_column() {
+        let map = InventoryMap::parse(
+            "internet_message_id=Message-ID, subject=Subject,recipients=To,recipients=Cc",
+        )
+        .unwrap();
+        assert_eq!(map.id_column(), "Message-ID");
+        assert_eq!(map.columns.len(), 4);
+        assert!(InventoryMap::parse("subject=Subject").is_err());
+        assert!(InventoryMap::parse("title=Subject,internet_message_id=Id").is_err());
+    }
+}
