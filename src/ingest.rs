@@ -22,12 +22,14 @@ const SNIFF_BYTES: usize = 1 << 20;
 /// Row counts at which an export was probably cut off by a portal or cmdlet limit.
 pub const CAPPED_ROW_COUNTS: &[u64] = &[5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000];
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct IngestOptions {
     pub use_mmap: bool,
     pub date_order: Option<DateOrder>,
     /// The frame's columns: all, or only what the scope engine reads.
     pub columns: Columns,
+    /// How to read a CSV message inventory no built-in shape knows (`--inventory-map`).
+    pub inventory_map: Option<std::sync::Arc<parse::inventory::InventoryMap>>,
 }
 
 impl Default for IngestOptions {
@@ -36,6 +38,7 @@ impl Default for IngestOptions {
             use_mmap: true,
             date_order: None,
             columns: Columns::All,
+            inventory_map: None,
         }
     }
 }
@@ -58,6 +61,9 @@ pub struct FileSummary {
     /// export): skipped and counted, not rejected.
     #[serde(skip_serializing_if = "is_zero")]
     pub not_mailbox_audit: u64,
+    /// Message inventory rows read (a message trace has one per recipient).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub inventory_rows: u64,
     pub first_time: Option<String>,
     pub last_time: Option<String>,
     #[serde(skip)]
@@ -91,8 +97,13 @@ pub struct Ingest {
 }
 
 impl Ingest {
+    /// Rows of the audit exports (message inventories' rows are counted apart).
     pub fn rows(&self) -> u64 {
-        self.files.iter().map(|f| f.rows).sum()
+        self.files
+            .iter()
+            .filter(|f| !f.format.is_inventory())
+            .map(|f| f.rows)
+            .sum()
     }
     pub fn duplicates(&self) -> u64 {
         self.files.iter().map(|f| f.duplicates).sum()
@@ -142,6 +153,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
         date_order: opts.date_order,
         columnar: true,
         columns: opts.columns,
+        inventory_map: opts.inventory_map.as_deref(),
     };
     let results: Vec<FileResult> = files
         .par_iter()
@@ -173,7 +185,25 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     }
     skipped.sort();
 
-    let (frame, mut warnings) = merge(&mut summaries, parsed_files);
+    // Inventory rows leave with their file's path; the records go on to the merge.
+    let mut inventory = Vec::new();
+    for (summary, parsed) in summaries.iter_mut().zip(parsed_files.iter_mut()) {
+        let rows = std::mem::take(&mut parsed.inventory);
+        summary.inventory_rows = rows.len() as u64;
+        let times = rows.iter().filter_map(|r| r.received);
+        summary.first_micros = times.clone().min();
+        summary.last_micros = times.max();
+        inventory.push(rows);
+    }
+    let inventory = summaries
+        .iter()
+        .zip(inventory)
+        .flat_map(|(summary, rows)| rows.into_iter().map(|r| (summary.path.as_str(), r)));
+    let messages = crate::frame::messages::merge(inventory);
+    let messages =
+        crate::frame::messages::table(&messages).expect("message columns are consistent");
+    let (mut frame, mut warnings) = merge(&mut summaries, parsed_files);
+    frame.messages = messages;
     crate::timing::phase("rows selected");
     for summary in summaries.iter_mut() {
         summary.first_time = summary.first_micros.map(crate::time::rfc3339);
@@ -548,8 +578,12 @@ pub fn parse_bytes(
     };
     let text = text.as_ref();
     crate::timing::phase("decoded");
-    let detected = detect::detect(text);
+    let detected = detect::detect_with(text, popts.inventory_map.map(|m| m.id_column()));
     let mut parsed = match &detected {
+        Detected::Csv(layout) if layout.format.is_inventory() => {
+            parse::inventory::parse_csv(text, layout, popts.inventory_map, popts.date_order)
+        }
+        Detected::InventoryJson => parse::inventory::parse_graph_json(text, popts.date_order),
         Detected::Csv(layout) => parse::csv::parse(text, layout, popts),
         Detected::Json { array } => parse::json::parse(text, *array, popts),
         Detected::Xml { admin } => parse::xml::parse(text, *admin, popts),
@@ -590,7 +624,10 @@ fn read_one(
         Ok(head) => {
             let not_audit = match input::unsupported_encoding(&head) {
                 Some(reason) => Some(reason.to_string()),
-                None => match detect::detect(&input::decode(&head).text) {
+                None => match detect::detect_with(
+                    &input::decode(&head).text,
+                    opts.inventory_map.as_deref().map(|m| m.id_column()),
+                ) {
                     Detected::NotAudit(reason) => Some(reason),
                     _ => None,
                 },
@@ -708,6 +745,7 @@ fn read_one(
         duplicates: 0,
         rejected: rejects.len() as u64,
         not_mailbox_audit: parsed.skipped.len() as u64,
+        inventory_rows: 0,
         first_time: None,
         last_time: None,
         first_micros: None,

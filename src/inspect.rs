@@ -30,6 +30,11 @@ pub struct Totals {
     pub rejected: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub not_mailbox_audit: u64,
+    /// Rows of the message inventories, and the messages they name.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub inventory_rows: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub inventory_messages: u64,
     pub first_time: Option<String>,
     pub last_time: Option<String>,
 }
@@ -85,6 +90,8 @@ pub fn build(ing: &Ingest) -> InspectReport {
         duplicates: ing.duplicates(),
         rejected: ing.rejected(),
         not_mailbox_audit: ing.not_mailbox_audit(),
+        inventory_rows: ing.files.iter().map(|f| f.inventory_rows).sum(),
+        inventory_messages: ing.frame.messages.height() as u64,
         // The frame is sorted by time.
         first_time: (ing.frame.height() > 0).then(|| crate::time::rfc3339(ing.frame.key_at(0).0)),
         last_time: (ing.frame.height() > 0)
@@ -127,15 +134,23 @@ pub fn render_text(r: &InspectReport, tz: Option<DisplayZone>) -> String {
             f.bytes,
             f.sha256
         );
-        let _ = writeln!(
-            o,
-            "  rows {}  records {}  duplicates {}  rejected {}{}",
-            f.rows,
-            f.records,
-            f.duplicates,
-            f.rejected,
-            not_audit_count(f.not_mailbox_audit, "  not mailbox audit (skipped) ")
-        );
+        if f.format.is_inventory() {
+            let _ = writeln!(
+                o,
+                "  message inventory: rows {}  kept {}  rejected {}",
+                f.rows, f.inventory_rows, f.rejected
+            );
+        } else {
+            let _ = writeln!(
+                o,
+                "  rows {}  records {}  duplicates {}  rejected {}{}",
+                f.rows,
+                f.records,
+                f.duplicates,
+                f.rejected,
+                not_audit_count(f.not_mailbox_audit, "  not mailbox audit (skipped) ")
+            );
+        }
         if let (Some(a), Some(b)) = (&f.first_time, &f.last_time) {
             let _ = writeln!(o, "  time span {} … {}", show(a, tz), show(b, tz));
         }
@@ -176,6 +191,13 @@ pub fn render_text(r: &InspectReport, tz: Option<DisplayZone>) -> String {
     );
     if let (Some(a), Some(b)) = (&t.first_time, &t.last_time) {
         let _ = writeln!(o, "Time span: {} … {}", show(a, tz), show(b, tz));
+    }
+    if t.inventory_rows > 0 {
+        let _ = writeln!(
+            o,
+            "Message inventories: {} row(s) → {} message(s)",
+            t.inventory_rows, t.inventory_messages
+        );
     }
     let m = &r.mail_items_accessed;
     let _ = writeln!(

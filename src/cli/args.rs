@@ -80,6 +80,14 @@ pub struct ScopeArgs {
     pub force: bool,
     #[command(flatten)]
     pub zone: ZoneArgs,
+    /// A domain of the organization (correspondents elsewhere are external); repeatable.
+    /// Default: the domains of the mailboxes in the evidence.
+    #[arg(long = "internal-domain", value_name = "DOMAIN")]
+    pub internal_domain: Vec<String>,
+    /// Leave message subjects out of every part of the report (for reports that circulate
+    /// widely).
+    #[arg(long)]
+    pub no_subjects: bool,
 }
 
 #[derive(Args)]
@@ -126,6 +134,16 @@ pub struct InputArgs {
     /// Read files instead of memory-mapping them (live or network files).
     #[arg(long)]
     pub no_mmap: bool,
+    /// Columns of a CSV message inventory no built-in shape knows, e.g.
+    /// `internet_message_id=Message-ID,subject=Subject,sender=From,recipients=To,recipients=Cc,received=Date`
+    /// (fields: internet_message_id, subject, sender, recipients, received, size, direction,
+    /// mailbox, folder, item_id).
+    #[arg(long, value_name = "FIELD=COLUMN,…", value_parser = parse_inventory_map)]
+    pub inventory_map: Option<mailscope::parse::inventory::InventoryMap>,
+}
+
+fn parse_inventory_map(text: &str) -> Result<mailscope::parse::inventory::InventoryMap, String> {
+    mailscope::parse::inventory::InventoryMap::parse(text)
 }
 
 #[derive(Args, Default)]

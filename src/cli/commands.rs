@@ -5,7 +5,7 @@ use super::args::*;
 use super::bar;
 use super::output::{Evidence, write_file, write_json, write_out, write_text};
 use anyhow::{Context, Result, anyhow, bail};
-use mailscope::frame::{Columns, ExportFormat, Frame, items_path, write_table};
+use mailscope::frame::{Columns, ExportFormat, Frame, items_path, messages_path, write_table};
 use mailscope::ingest::{self, Ingest, IngestOptions};
 use mailscope::progress::NoProgress;
 use mailscope::report::text::Style;
@@ -34,6 +34,7 @@ fn read_inputs(input: &InputArgs, quiet: bool, columns: Columns) -> Result<Inges
             DateOrderArg::Mdy => DateOrder::Mdy,
             DateOrderArg::Dmy => DateOrder::Dmy,
         }),
+        inventory_map: input.inventory_map.clone().map(std::sync::Arc::new),
     };
     let ing = match bar::for_run(quiet) {
         Some(bar) => ingest::ingest(&input.paths, &opts, &bar),
@@ -98,6 +99,8 @@ fn scope_config(ind: &IndicatorArgs, filter: &FilterArgs) -> Result<ScopeConfig>
             .map(|m| m.trim().to_lowercase())
             .collect(),
         session_link: !ind.no_session_link,
+        internal_domains: Vec::new(),
+        no_subjects: false,
     };
     if let (Some(s), Some(e)) = (cfg.start, cfg.end) {
         if s >= e {
@@ -141,12 +144,19 @@ fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
         )
     })?;
     let items_out = items_path(output);
+    let messages_out = messages_path(output);
     let evidence = Evidence::of(&a.input.paths);
     evidence.check_file(output, a.force)?;
     evidence.check_file(&items_out, a.force)?;
     let mut ing = read_inputs(&a.input, quiet, Columns::All)?;
     let mut frame = std::mem::replace(&mut ing.frame, Frame::empty());
-    for (df, path) in [(&mut frame.records, output), (&mut frame.items, &items_out)] {
+    let mut tables = vec![(&mut frame.records, output), (&mut frame.items, &items_out)];
+    // The messages table is written when a message inventory was read.
+    if frame.messages.height() > 0 {
+        evidence.check_file(&messages_out, a.force)?;
+        tables.push((&mut frame.messages, &messages_out));
+    }
+    for (df, path) in tables {
         write_file(path, |w| {
             write_table(df, fmt, w).map_err(|e| std::io::Error::other(e.to_string()))
         })?;
@@ -168,7 +178,14 @@ fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
 
 fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
     let command_line: Vec<String> = std::env::args().collect();
-    let cfg = scope_config(&a.ind, &a.filter)?;
+    let mut cfg = scope_config(&a.ind, &a.filter)?;
+    cfg.internal_domains = a
+        .internal_domain
+        .iter()
+        .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+        .filter(|d| !d.is_empty())
+        .collect();
+    cfg.no_subjects = a.no_subjects;
     if cfg.indicators.is_empty() {
         return Err(Failure::Usage(anyhow!(
             "no attacker indicator given (--attacker-ip, --attacker-session, --attacker-client, --attacker-app, --attacker-user or --indicators FILE).\n\

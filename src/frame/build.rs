@@ -463,6 +463,10 @@ impl<'f> FrameBuilder<'f> {
         item_columns.extend(self.item_strs.into_iter().filter_map(StrColumn::finish));
         item_columns.push(Column::new(col::SIZE.into(), self.size));
         let items = DataFrame::new(item_height, item_columns)?;
-        Ok(Frame { records, items })
+        Ok(Frame {
+            records,
+            items,
+            messages: super::messages::empty(),
+        })
     }
 }

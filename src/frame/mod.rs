@@ -35,6 +35,7 @@
 //! client, folder, subject…) as categoricals of polars' global mapping.
 
 mod build;
+pub mod messages;
 mod rows;
 
 pub use build::FrameBuilder;
@@ -124,11 +125,13 @@ impl Columns {
     }
 }
 
-/// The two tables of a run.
+/// The tables of a run: audit records, the items they name, and the messages of the message
+/// inventories given (`messages`).
 #[derive(Clone)]
 pub struct Frame {
     pub records: DataFrame,
     pub items: DataFrame,
+    pub messages: DataFrame,
 }
 
 impl Frame {
@@ -189,6 +192,7 @@ impl Frame {
                     whole = Some(Frame {
                         records: block.records,
                         items,
+                        messages: block.messages,
                     })
                 }
                 Some(w) => {
@@ -256,7 +260,11 @@ impl Frame {
             col::RECORD_ROW,
             Column::new(col::RECORD_ROW.into(), new_rows),
         )?;
-        Ok(Frame { records, items })
+        Ok(Frame {
+            records,
+            items,
+            messages: self.messages,
+        })
     }
 
     pub fn height(&self) -> usize {
@@ -548,6 +556,15 @@ impl ExportFormat {
 
 /// Where the items table goes next to the records table: `case.parquet` → `case.items.parquet`.
 pub fn items_path(records_path: &std::path::Path) -> std::path::PathBuf {
+    table_path(records_path, "items")
+}
+
+/// The `messages` table's file beside the records' (`frame.parquet` → `frame.messages.parquet`).
+pub fn messages_path(records_path: &std::path::Path) -> std::path::PathBuf {
+    table_path(records_path, "messages")
+}
+
+fn table_path(records_path: &std::path::Path, table: &str) -> std::path::PathBuf {
     let stem = records_path
         .file_stem()
         .and_then(|s| s.to_str())
@@ -556,7 +573,7 @@ pub fn items_path(records_path: &std::path::Path) -> std::path::PathBuf {
         .extension()
         .and_then(|s| s.to_str())
         .unwrap_or("");
-    records_path.with_file_name(format!("{stem}.items.{ext}"))
+    records_path.with_file_name(format!("{stem}.{table}.{ext}"))
 }
 
 /// Write one table in the chosen format.

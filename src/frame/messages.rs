@@ -1,0 +1,250 @@
+//! The frame's third table, `messages`: one row per message a message inventory knows, the
+//! rows of one message (one per recipient, one per transport event, one per file) merged.
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | internet_message_id | str | normalized like `items.internet_message_id` |
+//! | subject | str | the first non-empty subject (trace sources cut it at 256 characters) |
+//! | sender | str | lowercased address |
+//! | recipients | str | lowercased addresses, sorted, joined with `; ` |
+//! | received | datetime[µs, UTC] | the earliest time a row gives |
+//! | size | i64 | bytes, the largest a row gives |
+//! | direction | str | `inbound` / `outbound` / `intra-org` when the source says |
+//! | mailbox | str | mailboxes the item was found in (eDiscovery), joined with `; ` |
+//! | folder | str | folders the item was found in, joined with `; ` |
+//! | item_id | str | store item ids, joined with `; ` |
+//! | source_file, source_line | str, u64 | the first row that named the message |
+//! | sources | u32 | how many rows named it |
+
+use crate::model::{InventoryRow, Micros};
+use polars::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub mod col {
+    pub const INTERNET_MESSAGE_ID: &str = "internet_message_id";
+    pub const SUBJECT: &str = "subject";
+    pub const SENDER: &str = "sender";
+    pub const RECIPIENTS: &str = "recipients";
+    pub const RECEIVED: &str = "received";
+    pub const SIZE: &str = "size";
+    pub const DIRECTION: &str = "direction";
+    pub const MAILBOX: &str = "mailbox";
+    pub const FOLDER: &str = "folder";
+    pub const ITEM_ID: &str = "item_id";
+    pub const SOURCE_FILE: &str = "source_file";
+    pub const SOURCE_LINE: &str = "source_line";
+    pub const SOURCES: &str = "sources";
+}
+
+/// One message of the inventories.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Message {
+    pub internet_message_id: String,
+    pub subject: Option<String>,
+    pub sender: Option<String>,
+    pub recipients: Vec<String>,
+    pub received: Option<Micros>,
+    pub size: Option<i64>,
+    pub direction: Option<String>,
+    pub mailboxes: Vec<String>,
+    pub folders: Vec<String>,
+    pub item_ids: Vec<String>,
+    pub source_file: String,
+    pub source_line: u64,
+    pub sources: u32,
+}
+
+impl Message {
+    /// Whether the message was delivered to, sent from, or found in `mailbox` (a lowercased
+    /// address).
+    pub fn concerns(&self, mailbox: &str) -> bool {
+        self.sender.as_deref() == Some(mailbox)
+            || self.recipients.iter().any(|r| r == mailbox)
+            || self.mailboxes.iter().any(|m| m == mailbox)
+    }
+}
+
+/// Merge inventory rows (with the path of their file, in the run's file order) into messages,
+/// sorted by id.
+pub fn merge<'p>(rows: impl IntoIterator<Item = (&'p str, InventoryRow)>) -> Vec<Message> {
+    #[derive(Default)]
+    struct Acc {
+        m: Message,
+        recipients: BTreeSet<String>,
+        mailboxes: BTreeSet<String>,
+        folders: BTreeSet<String>,
+        item_ids: BTreeSet<String>,
+    }
+    let mut by_id: BTreeMap<String, Acc> = BTreeMap::new();
+    for (path, row) in rows {
+        let acc = by_id.entry(row.internet_message_id.clone()).or_default();
+        let m = &mut acc.m;
+        if m.sources == 0 {
+            m.internet_message_id = row.internet_message_id;
+            m.source_file = path.to_string();
+            m.source_line = row.line;
+        }
+        m.sources += 1;
+        m.subject = m.subject.take().or(row.subject);
+        m.sender = m.sender.take().or(row.sender);
+        m.direction = m.direction.take().or(row.direction);
+        m.received = match (m.received, row.received) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        m.size = m.size.max(row.size);
+        acc.recipients.extend(row.recipients);
+        acc.mailboxes.extend(row.mailbox);
+        acc.folders.extend(row.folder);
+        acc.item_ids.extend(row.item_id);
+    }
+    by_id
+        .into_values()
+        .map(|mut acc| {
+            acc.m.recipients = acc.recipients.into_iter().collect();
+            acc.m.mailboxes = acc.mailboxes.into_iter().collect();
+            acc.m.folders = acc.folders.into_iter().collect();
+            acc.m.item_ids = acc.item_ids.into_iter().collect();
+            acc.m
+        })
+        .collect()
+}
+
+fn joined(list: &[String]) -> Option<String> {
+    (!list.is_empty()).then(|| list.join("; "))
+}
+
+fn split(text: Option<&str>) -> Vec<String> {
+    text.map(|t| t.split("; ").map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// The table of `messages`.
+pub fn table(messages: &[Message]) -> PolarsResult<DataFrame> {
+    let strs = |f: &dyn Fn(&Message) -> Option<String>| -> Vec<Option<String>> {
+        messages.iter().map(f).collect()
+    };
+    let received =
+        Int64Chunked::from_iter_options(col::RECEIVED.into(), messages.iter().map(|m| m.received))
+            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+            .into_series()
+            .into_column();
+    let columns = vec![
+        Column::new(
+            col::INTERNET_MESSAGE_ID.into(),
+            strs(&|m| Some(m.internet_message_id.clone())),
+        ),
+        Column::new(col::SUBJECT.into(), strs(&|m| m.subject.clone())),
+        Column::new(col::SENDER.into(), strs(&|m| m.sender.clone())),
+        Column::new(col::RECIPIENTS.into(), strs(&|m| joined(&m.recipients))),
+        received,
+        Column::new(
+            col::SIZE.into(),
+            messages.iter().map(|m| m.size).collect::<Vec<_>>(),
+        ),
+        Column::new(col::DIRECTION.into(), strs(&|m| m.direction.clone())),
+        Column::new(col::MAILBOX.into(), strs(&|m| joined(&m.mailboxes))),
+        Column::new(col::FOLDER.into(), strs(&|m| joined(&m.folders))),
+        Column::new(col::ITEM_ID.into(), strs(&|m| joined(&m.item_ids))),
+        Column::new(
+            col::SOURCE_FILE.into(),
+            strs(&|m| Some(m.source_file.clone())),
+        ),
+        Column::new(
+            col::SOURCE_LINE.into(),
+            messages.iter().map(|m| m.source_line).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            col::SOURCES.into(),
+            messages.iter().map(|m| m.sources).collect::<Vec<_>>(),
+        ),
+    ];
+    DataFrame::new(messages.len(), columns)
+}
+
+/// A table with no messages (and every column).
+pub fn empty() -> DataFrame {
+    table(&[]).expect("the empty messages table has consistent columns")
+}
+
+/// The messages of a `messages` table, sorted by id as it was written.
+pub fn read(df: &DataFrame) -> PolarsResult<Vec<Message>> {
+    let s = |name: &str| -> PolarsResult<Vec<Option<String>>> {
+        Ok(df
+            .column(name)?
+            .str()?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    };
+    let ids = s(col::INTERNET_MESSAGE_ID)?;
+    let subjects = s(col::SUBJECT)?;
+    let senders = s(col::SENDER)?;
+    let recipients = s(col::RECIPIENTS)?;
+    let received: Vec<Option<i64>> = df
+        .column(col::RECEIVED)?
+        .as_materialized_series()
+        .to_physical_repr()
+        .i64()?
+        .iter()
+        .collect();
+    let sizes: Vec<Option<i64>> = df.column(col::SIZE)?.i64()?.iter().collect();
+    let directions = s(col::DIRECTION)?;
+    let mailboxes = s(col::MAILBOX)?;
+    let folders = s(col::FOLDER)?;
+    let item_ids = s(col::ITEM_ID)?;
+    let files = s(col::SOURCE_FILE)?;
+    let lines: Vec<Option<u64>> = df.column(col::SOURCE_LINE)?.u64()?.iter().collect();
+    let sources: Vec<Option<u32>> = df.column(col::SOURCES)?.u32()?.iter().collect();
+    Ok((0..df.height())
+        .map(|i| Message {
+            internet_message_id: ids[i].clone().unwrap_or_default(),
+            subject: subjects[i].clone(),
+            sender: senders[i].clone(),
+            recipients: split(recipients[i].as_deref()),
+            received: received[i],
+            size: sizes[i],
+            direction: directions[i].clone(),
+            mailboxes: split(mailboxes[i].as_deref()),
+            folders: split(folders[i].as_deref()),
+            item_ids: split(item_ids[i].as_deref()),
+            source_file: files[i].clone().unwrap_or_default(),
+            source_line: lines[i].unwrap_or(0),
+            sources: sources[i].unwrap_or(0),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_of_one_message_merge_and_the_table_reads_back() {
+        let row = |id: &str, to: &str, t: Micros, line: u64| InventoryRow {
+            internet_message_id: id.into(),
+            subject: Some("Q1 budget".into()),
+            sender: Some("cfo@contoso.com".into()),
+            recipients: vec![to.into()],
+            received: Some(t),
+            size: Some(24576),
+            line,
+            ..InventoryRow::default()
+        };
+        let merged = merge([
+            ("trace.csv", row("a@b", "bob@contoso.com", 20, 3)),
+            ("trace.csv", row("a@b", "alice@contoso.com", 10, 4)),
+            ("trace.csv", row("c@d", "alice@contoso.com", 30, 5)),
+        ]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(
+            merged[0].recipients,
+            vec!["alice@contoso.com", "bob@contoso.com"]
+        );
+        assert_eq!(merged[0].received, Some(10));
+        assert_eq!((merged[0].source_line, merged[0].sources), (3, 2));
+        assert!(merged[0].concerns("bob@contoso.com"));
+        assert!(!merged[1].concerns("bob@contoso.com"));
+        assert_eq!(read(&table(&merged).unwrap()).unwrap(), merged);
+    }
+}
