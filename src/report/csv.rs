@@ -71,9 +71,10 @@ pub const FILES: &[&str] = &[
     "windows.csv",
     "actions.csv",
     "unresolved.csv",
+    "notification.csv",
 ];
 
-/// Write the six tables into `dir` (created if missing).
+/// Write the tables into `dir` (created if missing).
 pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut mb = Table::create(
@@ -106,6 +107,25 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
             "access",
             "attribution",
             "records",
+            "sender",
+            "recipients",
+            "received",
+        ],
+    )?;
+    // One row per message × mailbox that must be notified about, with why.
+    let mut notify = Table::create(
+        dir,
+        "notification.csv",
+        &[
+            "mailbox",
+            "internet_message_id",
+            "subject",
+            "sender",
+            "recipients",
+            "received",
+            "in_scope_because",
+            "evidence",
+            "metadata",
         ],
     )?;
     let mut folders = Table::create(
@@ -184,6 +204,41 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
                 x.access.clone(),
                 x.attribution.clone(),
                 x.records.join(" "),
+                o(&x.metadata.as_ref().and_then(|m| m.sender.as_ref())),
+                x.metadata
+                    .as_ref()
+                    .map(|m| m.recipients.join("; "))
+                    .unwrap_or_default(),
+                o(&x.metadata.as_ref().and_then(|m| m.date.as_ref())),
+            ])?;
+            notify.row(vec![
+                m.mailbox.clone(),
+                x.label(),
+                o(&x.subject),
+                o(&x.metadata.as_ref().and_then(|m| m.sender.as_ref())),
+                x.metadata
+                    .as_ref()
+                    .map(|m| m.recipients.join("; "))
+                    .unwrap_or_default(),
+                o(&x.metadata.as_ref().and_then(|m| m.date.as_ref())),
+                format!("{} by the attacker", x.access),
+                x.records.join(" "),
+                x.metadata
+                    .as_ref()
+                    .map_or("none".to_string(), |m| m.source.clone()),
+            ])?;
+        }
+        for a in &m.assumed_messages {
+            notify.row(vec![
+                m.mailbox.clone(),
+                a.internet_message_id.clone(),
+                o(&a.subject),
+                o(&a.sender),
+                a.recipients.join("; "),
+                o(&a.date),
+                a.why.clone(),
+                String::new(),
+                a.source.clone(),
             ])?;
         }
         for f in m.synced_folders.iter().chain(&m.folders) {
@@ -220,7 +275,7 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
     }
     // Attacker actions that name no mailbox.
     action_rows(&mut actions, "", &r.tenant_actions)?;
-    for t in [mb, msgs, folders, windows, actions, unresolved] {
+    for t in [mb, msgs, folders, windows, actions, unresolved, notify] {
         t.commit()?;
     }
     Ok(())

@@ -58,6 +58,7 @@ pub fn render(r: &Report, generated_at: &str) -> String {
         mailbox(&mut o, m, r);
     }
     tenant(&mut o, r);
+    notification(&mut o, r);
     provenance(&mut o, r, generated_at);
     o.push_str("</main></body></html>\n");
     o
@@ -321,6 +322,75 @@ fn actions_table(o: &mut String, list: &[Action]) {
 }
 
 /// Attacker records that name no mailbox.
+/// Who must be told: inventories and coverage, counts, correspondents' domains.
+fn notification(o: &mut String, r: &Report) {
+    let Some(n) = &r.notification else {
+        return;
+    };
+    o.push_str("<section><h2>Notification summary</h2>\n");
+    for i in &r.inventories {
+        let _ = writeln!(
+            o,
+            "<div class=\"caveat\">Inventory <span class=\"mono\">{}</span> ({}, {} rows, {} … {}): {}</div>",
+            esc(&i.path),
+            i.format,
+            i.rows,
+            opt(&i.first_time),
+            opt(&i.last_time),
+            esc(i.covers)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "<p>Internal domains: <span class=\"mono\">{}</span> ({})</p>",
+        esc(&n.internal_domains.join(", ")),
+        esc(&n.internal_domains_from)
+    );
+    o.push_str("<table><tr><th>mailbox</th><th class=\"num\">in scope</th><th class=\"num\">with metadata</th><th class=\"num\">without</th><th class=\"num\">assumed (inventory)</th><th class=\"num\">correspondents</th><th class=\"num\">internal</th><th class=\"num\">external</th></tr>\n");
+    let row = |o: &mut String, name: &str, c: &crate::scope::notification::NotificationCounts| {
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(name),
+            c.messages_in_scope,
+            c.with_metadata,
+            c.without_metadata,
+            c.assumed_from_inventory,
+            c.correspondents,
+            c.internal_correspondents,
+            c.external_correspondents
+        );
+    };
+    for m in &n.mailboxes {
+        row(o, &m.mailbox, &m.counts);
+    }
+    row(o, "all mailboxes", &n.overall);
+    o.push_str("</table>\n<h3>Correspondents by domain</h3><table><tr><th>domain</th><th></th><th class=\"num\">addresses</th><th class=\"num\">messages</th></tr>\n");
+    for d in &n.overall.domains {
+        let _ = writeln!(
+            o,
+            "<tr><td class=\"mono\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(&d.domain),
+            if d.internal {
+                "internal"
+            } else {
+                "<b>external</b>"
+            },
+            d.addresses,
+            d.messages
+        );
+    }
+    o.push_str("</table>\n");
+    if !n.without_metadata.is_empty() {
+        let _ = writeln!(
+            o,
+            "<p>In scope without metadata (in no inventory): <span class=\"mono\">{}</span></p>",
+            esc(&n.without_metadata.join(", "))
+        );
+    }
+    o.push_str("</section>\n");
+}
+
 fn tenant(o: &mut String, r: &Report) {
     if r.tenant_actions.is_empty() {
         return;
@@ -403,21 +473,46 @@ fn mailbox(o: &mut String, m: &MailboxScope, r: &Report) {
     if !m.messages.is_empty() {
         let _ = writeln!(
             o,
-            "<h3>Messages in scope ({})</h3><table><tr><th>InternetMessageId</th><th>folder</th><th>subject</th><th>first seen</th><th>last seen</th><th>access</th><th>records</th></tr>",
+            "<h3>Messages in scope ({})</h3><table><tr><th>InternetMessageId</th><th>folder</th><th>subject</th><th>from</th><th>to</th><th>received</th><th>first seen</th><th>last seen</th><th>access</th><th>records</th></tr>",
             m.messages.len()
         );
         for x in &m.messages {
+            let meta = x.metadata.as_ref();
             let _ = writeln!(
                 o,
-                "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({})</td><td>{}</td></tr>",
+                "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({})</td><td>{}</td></tr>",
                 esc(&x.label()),
                 opt(&x.folder),
                 opt(&x.subject),
+                opt(&meta.and_then(|m| m.sender.as_ref())),
+                esc(&meta.map(|m| m.recipients.join(", ")).unwrap_or_default()),
+                opt(&meta.and_then(|m| m.date.as_ref())),
                 esc(&x.first_seen),
                 esc(&x.last_seen),
                 esc(&x.access),
                 esc(&x.attribution),
                 records(&x.records)
+            );
+        }
+        o.push_str("</table>\n");
+    }
+    if !m.assumed_messages.is_empty() {
+        let _ = writeln!(
+            o,
+            "<h3>Assumed compromised from the message inventory ({})</h3><p class=\"muted\">No audit record names these messages; the mailbox's exposure covers them.</p><table><tr><th>received</th><th>InternetMessageId</th><th>subject</th><th>from</th><th>to</th><th>why</th><th>source</th></tr>",
+            m.assumed_messages.len()
+        );
+        for a in &m.assumed_messages {
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td></tr>",
+                opt(&a.date),
+                esc(&a.internet_message_id),
+                opt(&a.subject),
+                opt(&a.sender),
+                esc(&a.recipients.join(", ")),
+                esc(&a.why),
+                esc(&a.source)
             );
         }
         o.push_str("</table>\n");

@@ -37,6 +37,47 @@ pub struct Report {
     pub mailboxes_without_attacker_activity: u64,
     pub caveats: Vec<String>,
     pub warnings: Vec<Warning>,
+    /// The message inventories given, and what each covers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inventories: Vec<InventoryCoverage>,
+    /// Who must be told: messages with and without metadata, correspondents and domains.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification: Option<crate::scope::notification::Notification>,
+}
+
+/// A message inventory given as input: what it holds and what it can cover at all.
+#[derive(Debug, Clone, Serialize)]
+pub struct InventoryCoverage {
+    pub path: String,
+    pub format: &'static str,
+    pub rows: u64,
+    pub first_time: Option<String>,
+    pub last_time: Option<String>,
+    pub covers: &'static str,
+}
+
+/// What each kind of inventory can list at all: mail outside it is not listed as assumed
+/// compromised, though it may be.
+pub fn coverage_of(format: crate::model::Format) -> &'static str {
+    use crate::model::Format::*;
+    match format {
+        MessageTraceCsv => {
+            "message trace: only mail that crossed Exchange Online transport in the searched window (Get-MessageTrace: the last 10 days; Get-MessageTraceV2: 90 days back, 10 days a query); not mail that was in the mailbox before, nor items created in it (drafts, notes)"
+        }
+        MessageTraceReportCsv => {
+            "message trace report from the Exchange admin center: mail that crossed transport, up to 90 days back and usually not the last 24 hours, limited by the search's sender/recipient filter"
+        }
+        GraphMessageTraceJson => {
+            "Graph message trace: mail that crossed transport in the queried window (90 days back at most)"
+        }
+        EdiscoveryItemsCsv => {
+            "eDiscovery export: the items of the searched locations that matched the search's query and dates, mail that never crossed transport included"
+        }
+        EmailEventsCsv => {
+            "Defender EmailEvents: mail Defender for Office 365 processed (30 days in advanced hunting unless streamed; at most 30,000 rows a portal query)"
+        }
+        _ => "a mapped inventory: its coverage is that of the tool that wrote it",
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -74,6 +115,9 @@ pub struct Input {
     /// Rows that are no Microsoft 365 audit record (other applications' events): skipped.
     #[serde(skip_serializing_if = "is_zero")]
     pub not_mailbox_audit: u64,
+    /// Message inventory rows read.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub inventory_rows: u64,
     pub first_time: Option<String>,
     pub last_time: Option<String>,
 }
@@ -258,12 +302,21 @@ pub fn build_report(
             incomplete.join(", ")
         ));
     }
+    if let Some(n) = &scope.notification {
+        if n.overall.without_metadata > 0 {
+            caveats.push(format!(
+                "{} message(s) in scope are in no message inventory given: their subject, sender and recipients are unknown (listed as without metadata).",
+                n.overall.without_metadata
+            ));
+        }
+        caveats.push("Messages assumed compromised with their mailbox are listed only as far as the inventories reach (see each inventory's coverage): mail outside them may be exposed too.".to_string());
+    }
     let mut counts = scope.counts;
     counts.read = ingest.rows();
     counts.duplicates = ingest.duplicates();
     counts.rejected = ingest.rejected();
     counts.not_mailbox_audit = ingest.not_mailbox_audit();
-    Report {
+    let mut report = Report {
         schema: SCHEMA,
         tool: Tool::default(),
         command_line,
@@ -287,6 +340,7 @@ pub fn build_report(
                 duplicates: f.duplicates,
                 rejected: f.rejected,
                 not_mailbox_audit: f.not_mailbox_audit,
+                inventory_rows: f.inventory_rows,
                 first_time: f.first_time.clone(),
                 last_time: f.last_time.clone(),
             })
@@ -298,5 +352,41 @@ pub fn build_report(
         mailboxes_without_attacker_activity: scope.mailboxes_without_attacker_activity,
         caveats,
         warnings,
+        inventories: ingest
+            .files
+            .iter()
+            .filter(|f| f.format.is_inventory())
+            .map(|f| InventoryCoverage {
+                path: f.path.clone(),
+                format: f.format.as_str(),
+                rows: f.inventory_rows,
+                first_time: f.first_time.clone(),
+                last_time: f.last_time.clone(),
+                covers: coverage_of(f.format),
+            })
+            .collect(),
+        notification: scope.notification,
+    };
+    if cfg.no_subjects {
+        report.leave_out_subjects();
+    }
+    report
+}
+
+impl Report {
+    /// `--no-subjects`: no message subject anywhere in the report.
+    pub fn leave_out_subjects(&mut self) {
+        let actions = self
+            .mailboxes
+            .iter_mut()
+            .flat_map(|m| m.actions.iter_mut())
+            .chain(self.tenant_actions.iter_mut());
+        for a in actions {
+            a.items.iter_mut().for_each(|i| i.subject = None);
+        }
+        for m in &mut self.mailboxes {
+            m.messages.iter_mut().for_each(|x| x.subject = None);
+            m.assumed_messages.iter_mut().for_each(|x| x.subject = None);
+        }
     }
 }

@@ -123,6 +123,7 @@ pub fn render(r: &Report, style: &Style) -> String {
         mailbox(&mut o, m, style);
     }
     tenant(&mut o, r, style);
+    notification(&mut o, r, style);
 
     if style.markdown {
         let _ = writeln!(
@@ -213,6 +214,144 @@ pub fn render(r: &Report, style: &Style) -> String {
         let _ = writeln!(o, "{}Note: {c}", if style.markdown { "> " } else { "" });
     }
     o
+}
+
+/// `  from a@x to b@y, c@z (+3 more), received …` for a message's metadata.
+fn people(
+    sender: Option<&str>,
+    recipients: &[String],
+    date: Option<&str>,
+    style: &Style,
+) -> String {
+    let mut out = String::new();
+    if let Some(s) = sender {
+        out.push_str(&format!("  from {}", cell(s, style)));
+    }
+    if !recipients.is_empty() {
+        let shown: Vec<String> = recipients.iter().take(3).map(|r| cell(r, style)).collect();
+        out.push_str(&format!("  to {}", shown.join(", ")));
+        if recipients.len() > 3 {
+            out.push_str(&format!(" (+{} more)", recipients.len() - 3));
+        }
+    }
+    if let Some(d) = date {
+        out.push_str(&format!("  received {}", show(d, style)));
+    }
+    out
+}
+
+/// Who must be told: the inventories and what they cover, the counts, the correspondents'
+/// domains, the messages without metadata.
+fn notification(o: &mut String, r: &Report, style: &Style) {
+    let Some(n) = &r.notification else {
+        return;
+    };
+    let (h, ind, sub) = if style.markdown {
+        ("## ", "- ", "  - ")
+    } else {
+        ("", "  ", "    ")
+    };
+    let _ = writeln!(
+        o,
+        "{h}Notification summary{}",
+        if style.markdown { "\n" } else { "" }
+    );
+    for i in &r.inventories {
+        let _ = writeln!(
+            o,
+            "{ind}Inventory {} ({}, {} row(s){}): {}",
+            cell(&i.path, style),
+            i.format,
+            i.rows,
+            match (&i.first_time, &i.last_time) {
+                (Some(a), Some(b)) => format!(", {} … {}", show(a, style), show(b, style)),
+                _ => String::new(),
+            },
+            i.covers
+        );
+    }
+    let _ = writeln!(
+        o,
+        "{ind}Internal domains: {} ({})",
+        cell(&n.internal_domains.join(", "), style),
+        n.internal_domains_from
+    );
+    let line = |o: &mut String,
+                label: &str,
+                c: &crate::scope::notification::NotificationCounts,
+                prefix: &str| {
+        let _ = writeln!(
+            o,
+            "{prefix}{label}: {} message(s) in scope ({} with metadata, {} without), {} assumed compromised from the inventory; {} correspondent(s): {} internal, {} external",
+            c.messages_in_scope,
+            c.with_metadata,
+            c.without_metadata,
+            c.assumed_from_inventory,
+            c.correspondents,
+            c.internal_correspondents,
+            c.external_correspondents
+        );
+    };
+    line(o, "Overall", &n.overall, ind);
+    let external: Vec<String> = n
+        .overall
+        .domains
+        .iter()
+        .filter(|d| !d.internal)
+        .map(|d| {
+            format!(
+                "{} ({} address(es), {} message(s))",
+                cell(&d.domain, style),
+                d.addresses,
+                d.messages
+            )
+        })
+        .collect();
+    if !external.is_empty() {
+        let _ = writeln!(o, "{sub}external domains: {}", external.join("; "));
+    }
+    let internal: Vec<String> = n
+        .overall
+        .domains
+        .iter()
+        .filter(|d| d.internal)
+        .map(|d| {
+            format!(
+                "{} ({} address(es), {} message(s))",
+                cell(&d.domain, style),
+                d.addresses,
+                d.messages
+            )
+        })
+        .collect();
+    if !internal.is_empty() {
+        let _ = writeln!(o, "{sub}internal domains: {}", internal.join("; "));
+    }
+    for m in &n.mailboxes {
+        line(o, &cell(&m.mailbox, style), &m.counts, ind);
+    }
+    if !n.without_metadata.is_empty() {
+        let shown: Vec<String> = n
+            .without_metadata
+            .iter()
+            .take(style.list_limit)
+            .map(|id| cell(id, style))
+            .collect();
+        let _ = writeln!(
+            o,
+            "{ind}In scope without metadata (in no inventory): {}{}",
+            shown.join(", "),
+            if n.without_metadata.len() > style.list_limit {
+                format!(
+                    " … and {} more",
+                    n.without_metadata.len() - style.list_limit
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    o.push('\n');
 }
 
 pub fn indicator_line(i: &crate::scope::indicators::Indicators, linking: bool) -> String {
@@ -320,13 +459,17 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
         for msg in m.messages.iter().take(style.list_limit) {
             let _ = writeln!(
                 o,
-                "{item}{}  {}  {}{}  [{}; {}]",
+                "{item}{}  {}  {}{}{}  [{}; {}]",
                 show(&msg.first_seen, style),
                 cell(&msg.label(), style),
                 cell(msg.folder.as_deref().unwrap_or("(folder unknown)"), style),
                 msg.subject
                     .as_deref()
                     .map(|s| format!("  \"{}\"", cell(s, style)))
+                    .unwrap_or_default(),
+                msg.metadata
+                    .as_ref()
+                    .map(|m| people(m.sender.as_deref(), &m.recipients, m.date.as_deref(), style))
                     .unwrap_or_default(),
                 msg.access,
                 short_ids(&msg.records, 2, style)
@@ -337,6 +480,39 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
                 o,
                 "{item}… and {} more (see --format json or csv)",
                 m.messages.len() - style.list_limit
+            );
+        }
+    }
+    if !m.assumed_messages.is_empty() {
+        sub(
+            o,
+            &format!(
+                "Assumed compromised from the message inventory ({}; no audit record names them)",
+                m.assumed_messages.len()
+            ),
+        );
+        for a in m.assumed_messages.iter().take(style.list_limit) {
+            let _ = writeln!(
+                o,
+                "{item}{}  {}{}{}  [{}]",
+                a.date
+                    .as_deref()
+                    .map(|d| show(d, style))
+                    .unwrap_or_else(|| "(date unknown)".into()),
+                cell(&a.internet_message_id, style),
+                a.subject
+                    .as_deref()
+                    .map(|s| format!("  \"{}\"", cell(s, style)))
+                    .unwrap_or_default(),
+                people(a.sender.as_deref(), &a.recipients, None, style),
+                cell(&a.why, style)
+            );
+        }
+        if m.assumed_messages.len() > style.list_limit {
+            let _ = writeln!(
+                o,
+                "{item}… and {} more (see --format json or csv)",
+                m.assumed_messages.len() - style.list_limit
             );
         }
     }

@@ -64,6 +64,13 @@ pub struct MailboxScope {
     /// a field the rules use).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub caveats: Vec<String>,
+    /// Inventory messages of this mailbox no audit record names, assumed compromised with the
+    /// whole mailbox or their folder (`notification::join`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumed_messages: Vec<super::notification::AssumedMessage>,
+    /// When the exposure ended (last attacker activity or unaudited window).
+    #[serde(skip)]
+    pub exposure_end: Option<crate::model::Micros>,
 }
 
 /// Counts of a mailbox's records in equal time buckets, split by attribution.
@@ -124,6 +131,9 @@ pub struct MessageHit {
     pub access: String,
     pub attribution: String,
     pub records: Vec<String>,
+    /// What a message inventory says of it (sender, recipients, date), when one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<super::notification::Metadata>,
 }
 
 impl MessageHit {

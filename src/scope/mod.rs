@@ -9,6 +9,7 @@ mod caveats;
 mod contexts;
 pub mod findings;
 pub mod indicators;
+pub mod notification;
 pub mod rules;
 mod timeline;
 
@@ -36,6 +37,10 @@ pub struct ScopeConfig {
     /// Limit the report to these mailboxes (lowercased); empty = all.
     pub mailboxes: Vec<String>,
     pub session_link: bool,
+    /// The organization's mail domains (lowercased); empty = those of the evidence's mailboxes.
+    pub internal_domains: Vec<String>,
+    /// Leave message subjects out of the report.
+    pub no_subjects: bool,
 }
 
 /// What the engine found, before inputs and provenance are added.
@@ -46,6 +51,8 @@ pub struct Scope {
     pub counts: RecordCounts,
     pub mailboxes_without_attacker_activity: u64,
     pub warnings: Vec<Warning>,
+    /// The message inventories joined to the findings, when any was given.
+    pub notification: Option<notification::Notification>,
 }
 
 /// Mailbox names as the records give them, resolved to one identity: admin cmdlets name a
@@ -244,7 +251,7 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
                 });
                 return (None, warning);
             }
-            let scope = mailbox_scope(
+            let mut scope = mailbox_scope(
                 mb,
                 r,
                 rows,
@@ -252,6 +259,14 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
                 &throttled,
                 audited.contains(mb),
                 axis,
+            );
+            scope.exposure_end = notification::exposure_end(
+                attacker_rows.iter().map(|&i| v.time[i]),
+                scope
+                    .throttled_windows
+                    .iter()
+                    .filter_map(|w| crate::time::parse_iso(&w.end)),
+                cfg.end,
             );
             let warning = (!scope.access_auditing).then(|| Warning {
                 code: "no-access-auditing".into(),
@@ -296,12 +311,31 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
         .filter(|&i| attr[i].is_attacker_activity() && v.mailbox.at(i).is_none())
         .collect();
     let tenant_actions = rules::tenant_actions(r, &tenant_rows);
+    let messages = crate::frame::messages::read(&frame.messages).map_err(|e| e.to_string())?;
+    let notification = (!messages.is_empty()).then(|| {
+        let (domains, from) = if cfg.internal_domains.is_empty() {
+            let mut domains: BTreeSet<String> = BTreeSet::new();
+            for i in 0..n {
+                if let Some((_, d)) = v.mailbox.at(i).and_then(|m| m.rsplit_once('@')) {
+                    domains.insert(d.to_string());
+                }
+            }
+            (
+                domains.into_iter().collect(),
+                "the domains of the mailboxes in the evidence",
+            )
+        } else {
+            (cfg.internal_domains.clone(), "--internal-domain")
+        };
+        notification::join(&mut mailboxes, &messages, domains, from)
+    });
     Ok(Scope {
         mailboxes,
         tenant_actions,
         counts,
         mailboxes_without_attacker_activity: without,
         warnings,
+        notification,
     })
 }
 
@@ -355,5 +389,7 @@ fn mailbox_scope(
         timeline: timeline(mailbox_rows, r.v, r.attr, axis),
         access_auditing,
         caveats: caveats::source_caveats(r, mailbox_rows, attacker_rows),
+        assumed_messages: Vec::new(),
+        exposure_end: None,
     }
 }

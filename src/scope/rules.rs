@@ -456,6 +456,7 @@ pub fn named_messages(r: Rows, mut seen: Vec<Sighting>) -> (Vec<MessageHit>, Opt
             access: m.access.into_iter().collect::<Vec<_>>().join(","),
             attribution: m.attribution.into_iter().collect::<Vec<_>>().join(","),
             records: m.span.records.into_iter().collect(),
+            metadata: None,
         })
         .collect();
     let reason = (!hits.is_empty()).then(|| Reason {

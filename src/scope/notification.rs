@@ -1,0 +1,325 @@
+//! Which mail, about whom: the message inventories (`frame::messages`) joined to the scope.
+//! Messages the audit records name get their subject, sender, recipients and date; mailboxes
+//! whose whole content must be assumed compromised list the inventory's messages of that
+//! mailbox up to the end of the exposure, apart from the named ones; and the notification
+//! summary counts messages with and without metadata and the correspondents and their domains,
+//! internal and external.
+
+use super::findings::{MailboxScope, Verdict};
+use crate::frame::messages::Message;
+use crate::model::Micros;
+use crate::time::rfc3339;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A message of the inventory that must be assumed compromised although no audit record names
+/// it: its mailbox's whole content (or its folder) was exposed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AssumedMessage {
+    pub internet_message_id: String,
+    pub subject: Option<String>,
+    pub sender: Option<String>,
+    pub recipients: Vec<String>,
+    pub date: Option<String>,
+    /// `entire-mailbox (…rules)` or `folder \X`.
+    pub why: String,
+    /// The inventory row that lists it (`file:line`).
+    pub source: String,
+}
+
+/// What a message inventory says about a message (`MessageHit::metadata`).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Metadata {
+    pub sender: Option<String>,
+    pub recipients: Vec<String>,
+    pub date: Option<String>,
+    pub direction: Option<String>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct DomainCount {
+    pub domain: String,
+    pub internal: bool,
+    /// Distinct addresses of this domain among the correspondents.
+    pub addresses: u64,
+    /// Messages (in scope or assumed) with a correspondent of this domain.
+    pub messages: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct NotificationCounts {
+    /// Messages the audit records name (in scope).
+    pub messages_in_scope: u64,
+    pub with_metadata: u64,
+    pub without_metadata: u64,
+    /// Inventory messages assumed compromised with their mailbox or folder.
+    pub assumed_from_inventory: u64,
+    /// Distinct addresses (senders and recipients) of those messages, the mailbox's own left out.
+    pub correspondents: u64,
+    pub internal_correspondents: u64,
+    pub external_correspondents: u64,
+    pub domains: Vec<DomainCount>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct MailboxNotification {
+    pub mailbox: String,
+    #[serde(flatten)]
+    pub counts: NotificationCounts,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Notification {
+    /// The organization's domains: correspondents elsewhere are external.
+    pub internal_domains: Vec<String>,
+    /// `--internal-domain`, or `the domains of the mailboxes in the evidence`.
+    pub internal_domains_from: String,
+    /// Messages in the inventories.
+    pub inventory_messages: u64,
+    pub overall: NotificationCounts,
+    pub mailboxes: Vec<MailboxNotification>,
+    /// Messages in scope that no inventory knows (InternetMessageId or item id).
+    pub without_metadata: Vec<String>,
+}
+
+fn domain_of(address: &str) -> Option<&str> {
+    address
+        .rsplit_once('@')
+        .map(|(_, d)| d)
+        .filter(|d| !d.is_empty())
+}
+
+fn is_internal(domain: &str, internal: &[String]) -> bool {
+    internal
+        .iter()
+        .any(|d| domain == d || domain.ends_with(&format!(".{d}")))
+}
+
+/// An eDiscovery folder (`alice@contoso.com/Inbox`, `\Top of Information Store\Inbox`) is the
+/// audit folder `\Inbox` when it ends with it.
+fn folder_matches(inventory_folder: &str, scope_folder: &str) -> bool {
+    let norm = |s: &str| s.replace('/', "\\").trim_matches('\\').to_lowercase();
+    let (i, s) = (norm(inventory_folder), norm(scope_folder));
+    !s.is_empty() && (i == s || i.ends_with(&format!("\\{s}")))
+}
+
+/// Correspondents of a set of messages, for one mailbox (its own address left out).
+#[derive(Default)]
+struct People {
+    addresses: BTreeSet<String>,
+    messages_per_domain: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl People {
+    fn add(&mut self, message_key: &str, own: &str, addresses: impl IntoIterator<Item = String>) {
+        for a in addresses {
+            if a == own {
+                continue;
+            }
+            if let Some(d) = domain_of(&a) {
+                self.messages_per_domain
+                    .entry(d.to_string())
+                    .or_default()
+                    .insert(message_key.to_string());
+            }
+            self.addresses.insert(a);
+        }
+    }
+    fn merge(&mut self, other: &People) {
+        self.addresses.extend(other.addresses.iter().cloned());
+        for (d, m) in &other.messages_per_domain {
+            self.messages_per_domain
+                .entry(d.clone())
+                .or_default()
+                .extend(m.iter().cloned());
+        }
+    }
+    fn counts(&self, internal: &[String], base: NotificationCounts) -> NotificationCounts {
+        let mut addresses_per_domain: BTreeMap<&str, u64> = BTreeMap::new();
+        for a in &self.addresses {
+            if let Some(d) = domain_of(a) {
+                *addresses_per_domain.entry(d).or_default() += 1;
+            }
+        }
+        let domains: Vec<DomainCount> = self
+            .messages_per_domain
+            .iter()
+            .map(|(d, m)| DomainCount {
+                domain: d.clone(),
+                internal: is_internal(d, internal),
+                addresses: addresses_per_domain.get(d.as_str()).copied().unwrap_or(0),
+                messages: m.len() as u64,
+            })
+            .collect();
+        let internal_n = self
+            .addresses
+            .iter()
+            .filter(|a| domain_of(a).is_some_and(|d| is_internal(d, internal)))
+            .count() as u64;
+        NotificationCounts {
+            correspondents: self.addresses.len() as u64,
+            internal_correspondents: internal_n,
+            external_correspondents: self.addresses.len() as u64 - internal_n,
+            domains,
+            ..base
+        }
+    }
+}
+
+/// Join the inventories' messages to the mailboxes' findings; the summary for the report.
+/// `exposure_end` per mailbox bounds what its whole-mailbox exposure can have shown.
+pub fn join(
+    mailboxes: &mut [MailboxScope],
+    messages: &[Message],
+    internal_domains: Vec<String>,
+    internal_domains_from: &str,
+) -> Notification {
+    let by_id: HashMap<&str, &Message> = messages
+        .iter()
+        .map(|m| (m.internet_message_id.as_str(), m))
+        .collect();
+    let mut by_item: HashMap<&str, &Message> = HashMap::new();
+    for m in messages {
+        for id in &m.item_ids {
+            by_item.entry(id.as_str()).or_insert(m);
+        }
+    }
+    let source = |m: &Message| format!("{}:{}", m.source_file, m.source_line);
+    let mut overall_people = People::default();
+    let mut overall = NotificationCounts::default();
+    let mut without_metadata = BTreeSet::new();
+    let mut per_mailbox = Vec::new();
+    for mb in mailboxes.iter_mut() {
+        let own = mb.mailbox.clone();
+        let mut people = People::default();
+        let mut counts = NotificationCounts::default();
+        let mut named = BTreeSet::new();
+        for hit in mb.messages.iter_mut() {
+            counts.messages_in_scope += 1;
+            let found = by_id
+                .get(hit.internet_message_id.as_str())
+                .or_else(|| hit.item_id.as_deref().and_then(|i| by_item.get(i)))
+                .copied();
+            let key = hit.label();
+            let Some(m) = found else {
+                counts.without_metadata += 1;
+                without_metadata.insert(key);
+                continue;
+            };
+            counts.with_metadata += 1;
+            named.insert(m.internet_message_id.clone());
+            if hit.subject.is_none() {
+                hit.subject = m.subject.clone();
+            }
+            hit.metadata = Some(Metadata {
+                sender: m.sender.clone(),
+                recipients: m.recipients.clone(),
+                date: m.received.map(rfc3339),
+                direction: m.direction.clone(),
+                source: source(m),
+            });
+            people.add(
+                &m.internet_message_id,
+                &own,
+                m.sender.iter().cloned().chain(m.recipients.iter().cloned()),
+            );
+        }
+        // The mailbox's whole content, or its folders in scope, up to the end of the exposure.
+        let whole = mb.verdict == Verdict::EntireMailbox;
+        let folders: Vec<String> = mb
+            .folders
+            .iter()
+            .map(|f| f.path.clone())
+            .chain(mb.synced_folders.iter().map(|f| f.path.clone()))
+            .collect();
+        let rules: Vec<&str> = mb.reasons.iter().map(|r| r.rule).collect();
+        let mut assumed = Vec::new();
+        for m in messages {
+            if named.contains(&m.internet_message_id) || !m.concerns(&own) {
+                continue;
+            }
+            if let (Some(end), Some(t)) = (mb.exposure_end, m.received) {
+                if t >= end {
+                    continue;
+                }
+            }
+            let folder = folders
+                .iter()
+                .find(|f| m.folders.iter().any(|mf| folder_matches(mf, f)));
+            let why = match (folder, whole) {
+                (Some(f), _) => format!("folder {f}"),
+                (None, true) => format!("entire mailbox ({})", rules.join(", ")),
+                (None, false) => continue,
+            };
+            people.add(
+                &m.internet_message_id,
+                &own,
+                m.sender.iter().cloned().chain(m.recipients.iter().cloned()),
+            );
+            assumed.push(AssumedMessage {
+                internet_message_id: m.internet_message_id.clone(),
+                subject: m.subject.clone(),
+                sender: m.sender.clone(),
+                recipients: m.recipients.clone(),
+                date: m.received.map(rfc3339),
+                why,
+                source: source(m),
+            });
+        }
+        assumed.sort_by(|a, b| {
+            (&a.date, &a.internet_message_id).cmp(&(&b.date, &b.internet_message_id))
+        });
+        counts.assumed_from_inventory = assumed.len() as u64;
+        mb.assumed_messages = assumed;
+        overall.messages_in_scope += counts.messages_in_scope;
+        overall.with_metadata += counts.with_metadata;
+        overall.without_metadata += counts.without_metadata;
+        overall.assumed_from_inventory += counts.assumed_from_inventory;
+        overall_people.merge(&people);
+        per_mailbox.push(MailboxNotification {
+            mailbox: own,
+            counts: people.counts(&internal_domains, counts),
+        });
+    }
+    Notification {
+        overall: overall_people.counts(&internal_domains, overall),
+        internal_domains,
+        internal_domains_from: internal_domains_from.to_string(),
+        inventory_messages: messages.len() as u64,
+        mailboxes: per_mailbox,
+        without_metadata: without_metadata.into_iter().collect(),
+    }
+}
+
+/// The end of a mailbox's exposure: its last attacker activity, or the end of its last
+/// throttled window (access unaudited until then), or the window's end when one was given.
+pub fn exposure_end(
+    attacker_times: impl Iterator<Item = Micros>,
+    throttled_ends: impl Iterator<Item = Micros>,
+    window_end: Option<Micros>,
+) -> Option<Micros> {
+    if window_end.is_some() {
+        return window_end;
+    }
+    // Inclusive of the last activity's own second.
+    attacker_times.map(|t| t + 1).chain(throttled_ends).max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_and_domains_compare_as_mail_systems_write_them() {
+        assert!(folder_matches("alice@contoso.com/Inbox", "\\Inbox"));
+        assert!(folder_matches(
+            "\\Top of Information Store\\Finance\\Contracts",
+            "\\Finance\\Contracts"
+        ));
+        assert!(!folder_matches("alice@contoso.com/Inbox2", "\\Inbox"));
+        let internal = vec!["contoso.com".to_string()];
+        assert!(is_internal("eu.contoso.com", &internal));
+        assert!(!is_internal("notcontoso.com", &internal));
+    }
+}
