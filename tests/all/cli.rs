@@ -77,7 +77,8 @@ fn the_sample_incident_shows_every_verdict() {
     );
     // The Sentinel export repeats two Purview records: one record each, across shapes.
     assert_eq!(r["duplicates"], 3);
-    assert_eq!(j["inputs"].as_array().unwrap().len(), 4);
+    // Four audit exports and a message trace.
+    assert_eq!(j["inputs"].as_array().unwrap().len(), 5);
     // dave's attacker bind came from Sentinel: its message is in scope, and what the table
     // could not carry is said.
     let dave = &j["mailboxes"][3];
@@ -276,6 +277,7 @@ fn inspect_reports_formats_counts_and_histogram() {
         vec![
             "unified-audit-log-csv",
             "mailbox-audit-xml",
+            "message-trace-csv",
             "purview-csv",
             "sentinel-officeactivity-csv"
         ]
