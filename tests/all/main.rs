@@ -6,6 +6,7 @@ mod formats;
 mod hostile;
 mod hostile2;
 mod html;
+mod inventory;
 mod lossless;
 mod props;
 mod real;

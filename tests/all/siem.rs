@@ -3,7 +3,7 @@
 //! `make_fixtures.py`) must give the findings of the Purview export, apart from what the shape
 //! lacks, which the report must say.
 
-use crate::util::{assert_success, bin, fixture, sample};
+use crate::util::{assert_success, bin, fixture, sample, scope_report};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,15 +15,7 @@ fn siem(name: &str) -> PathBuf {
 }
 
 fn scope_json(paths: &[PathBuf], extra: &[&str]) -> Value {
-    let out = bin()
-        .arg("scope")
-        .args(paths)
-        .args(["--attacker-ip", ATTACKER_IP, "--format", "json", "-q"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert_success(&out);
-    serde_json::from_slice(&out.stdout).unwrap()
+    scope_report(paths, extra)
 }
 
 /// What an analyst reads off a mailbox: verdict, why (rule and records), messages, folders,

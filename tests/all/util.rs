@@ -39,3 +39,16 @@ pub fn assert_success(out: &std::process::Output) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `scope --format json` over `paths` with the sample incident's attacker IP and `extra`.
+pub fn scope_report(paths: &[PathBuf], extra: &[&str]) -> serde_json::Value {
+    let out = bin()
+        .arg("scope")
+        .args(paths)
+        .args(["--attacker-ip", "203.0.113.66", "--format", "json", "-q"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -1,0 +1,366 @@
+//! Which mail, about whom (#16): message inventories joined to the scope. The sample incident
+//! carries a message trace (`samples/message_trace.csv`); `tests/fixtures/inventory/` holds the
+//! same messages in every other inventory shape (written by `make_fixtures.py`).
+
+use crate::util::{assert_success, bin, fixture, sample, scope_report};
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn inventory(name: &str) -> PathBuf {
+    fixture(&format!("inventory/{name}"))
+}
+
+/// The audit exports of the sample incident, without its message trace.
+fn audit_samples() -> Vec<PathBuf> {
+    [
+        "purview_audit_export.csv",
+        "Search-UnifiedAuditLog_export.csv",
+        "SearchResult.xml",
+        "sentinel_officeactivity.csv",
+    ]
+    .iter()
+    .map(|n| sample(n))
+    .collect()
+}
+
+fn mailbox<'r>(report: &'r Value, name: &str) -> &'r Value {
+    report["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["mailbox"] == name)
+        .unwrap_or_else(|| panic!("{name} not in the report"))
+}
+
+fn message<'m>(mb: &'m Value, id: &str) -> &'m Value {
+    mb["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["internet_message_id"] == id)
+        .unwrap_or_else(|| panic!("{id} not in scope of {}", mb["mailbox"]))
+}
+
+fn assumed_ids(mb: &Value) -> Vec<&str> {
+    mb["assumed_messages"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|m| m["internet_message_id"].as_str().unwrap())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const BUDGET: &str = "caal-budget-2024@am0pr01mb1234.eurprd01.prod.outlook.com";
+
+#[test]
+fn messages_in_scope_get_subject_sender_recipients_and_date_from_the_trace() {
+    let report = scope_report(&[sample("")], &[]);
+    let alice = mailbox(&report, "alice@contoso.com");
+    let budget = message(alice, BUDGET);
+    assert_eq!(budget["subject"], "FY2024 budget – final figures");
+    assert_eq!(budget["metadata"]["sender"], "cfo@contoso.com");
+    assert_eq!(
+        budget["metadata"]["recipients"],
+        serde_json::json!(["alice@contoso.com", "bob@contoso.com", "carol@contoso.com"]),
+        "the trace's three per-recipient rows are one message"
+    );
+    assert_eq!(budget["metadata"]["date"], "2024-03-11T07:58:02Z");
+    // The trace writes this id without brackets, the audit record too; others are bracketed
+    // and upper-case in the trace, normalized in the audit records.
+    let payroll = message(alice, "caal-payroll@contoso.com");
+    assert_eq!(payroll["metadata"]["sender"], "payroll@contoso.com");
+    // Older than the trace's reach: counted and listed, not guessed.
+    let minutes = message(
+        alice,
+        "caal-board-minutes@am0pr01mb1234.eurprd01.prod.outlook.com",
+    );
+    assert!(minutes.get("metadata").is_none());
+    let n = &report["notification"];
+    assert!(
+        n["without_metadata"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|id| id == "caal-board-minutes@am0pr01mb1234.eurprd01.prod.outlook.com")
+    );
+    assert_eq!(n["overall"]["messages_in_scope"], 9);
+    assert_eq!(n["overall"]["with_metadata"], 6);
+    assert_eq!(n["overall"]["without_metadata"], 3);
+}
+
+#[test]
+fn entire_mailbox_verdicts_list_the_inventorys_messages_up_to_the_end_of_the_exposure() {
+    let report = scope_report(&[sample("")], &[]);
+    // bob synced his mailbox at 03:01 and bound drafts at 03:05: mail delivered before then
+    // was exposed; his reply at 04:00 was not. The budget mail named for alice (a message seen
+    // by two mailboxes) is assumed for bob.
+    let bob = mailbox(&report, "bob@contoso.com");
+    assert_eq!(bob["verdict"], "entire-mailbox");
+    let ids = assumed_ids(bob);
+    assert!(ids.contains(&BUDGET), "{ids:?}");
+    assert!(ids.contains(&"bob-invoice-88412@am0pr01mb1234.eurprd01.prod.outlook.com"));
+    assert!(!ids.contains(&"bob-reply-tailspin@am0pr01mb1234.eurprd01.prod.outlook.com"));
+    let why = bob["assumed_messages"][0]["why"].as_str().unwrap();
+    assert!(why.starts_with("entire mailbox (attacker-sync"), "{why}");
+    // carol's throttled window runs to 2024-03-13T05:30: mail of 04:00 that day is in it, of
+    // 09:00 is not.
+    let carol = mailbox(&report, "carol@contoso.com");
+    let ids = assumed_ids(carol);
+    assert!(ids.contains(&"carol-benefits@am0pr01mb1234.eurprd01.prod.outlook.com"));
+    assert!(!ids.contains(&"carol-after@am0pr01mb1234.eurprd01.prod.outlook.com"));
+    // alice's verdict is messages: nothing is assumed beyond the named ones.
+    assert!(assumed_ids(mailbox(&report, "alice@contoso.com")).is_empty());
+    // A window end bounds the exposure instead.
+    let windowed = scope_report(&[sample("")], &["--end", "2024-03-12T05:45:00Z"]);
+    let ids = assumed_ids(mailbox(&windowed, "carol@contoso.com"));
+    assert!(ids.contains(&"carol-status@am0pr01mb1234.eurprd01.prod.outlook.com"));
+    assert!(!ids.contains(&"carol-leave@am0pr01mb1234.eurprd01.prod.outlook.com"));
+}
+
+#[test]
+fn correspondents_are_counted_by_domain_internal_and_external() {
+    let report = scope_report(&[sample("")], &[]);
+    let n = &report["notification"];
+    assert_eq!(n["internal_domains"], serde_json::json!(["contoso.com"]));
+    let domains = n["overall"]["domains"].as_array().unwrap();
+    let get = |d: &str| domains.iter().find(|x| x["domain"] == d).unwrap().clone();
+    assert_eq!(get("tailspin-supplies.example")["internal"], false);
+    assert_eq!(get("contoso.com")["internal"], true);
+    assert_eq!(
+        n["overall"]["external_correspondents"].as_u64().unwrap()
+            + n["overall"]["internal_correspondents"].as_u64().unwrap(),
+        n["overall"]["correspondents"].as_u64().unwrap()
+    );
+    // Told that contoso-hr.example is the organization's too, its address counts as internal.
+    let told = scope_report(
+        &[sample("")],
+        &[
+            "--internal-domain",
+            "contoso.com",
+            "--internal-domain",
+            "contoso-hr.example",
+        ],
+    );
+    let t = &told["notification"];
+    assert_eq!(t["internal_domains_from"], "--internal-domain");
+    assert_eq!(
+        t["overall"]["internal_correspondents"].as_u64().unwrap(),
+        n["overall"]["internal_correspondents"].as_u64().unwrap() + 1
+    );
+}
+
+#[test]
+fn every_inventory_shape_gives_the_same_metadata() {
+    let shapes = [
+        ("get_messagetrace_ps51_en-GB.csv", "message-trace-csv"),
+        ("eac_enhanced_summary_utf16.csv", "message-trace-report-csv"),
+        ("eac_extended_utf16.csv", "message-trace-report-csv"),
+        ("graph_messagetrace_pages.json", "graph-message-trace-json"),
+        ("defender_emailevents.csv", "defender-emailevents-csv"),
+    ];
+    for (name, format) in shapes {
+        let mut paths = audit_samples();
+        paths.push(inventory(name));
+        let report = scope_report(&paths, &[]);
+        let input = report["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["path"].as_str().unwrap().ends_with(name))
+            .unwrap();
+        assert_eq!(input["format"], format, "{name}");
+        let budget = message(mailbox(&report, "alice@contoso.com"), BUDGET);
+        let meta = &budget["metadata"];
+        assert_eq!(meta["sender"], "cfo@contoso.com", "{name}");
+        assert_eq!(meta["recipients"].as_array().unwrap().len(), 3, "{name}");
+        // Trace reports carry fractions of a second.
+        assert!(
+            meta["date"]
+                .as_str()
+                .unwrap()
+                .starts_with("2024-03-11T07:58:02"),
+            "{name}: {}",
+            meta["date"]
+        );
+        let subject = budget["subject"].as_str().unwrap();
+        // Windows PowerShell's ASCII Export-Csv turned the dash into '?'.
+        assert!(
+            subject.starts_with("FY2024 budget ") && subject.ends_with(" final figures"),
+            "{name}: {subject}"
+        );
+    }
+}
+
+#[test]
+fn utf16_reports_without_a_bom_and_day_first_cultures_are_read_and_said() {
+    let out = bin()
+        .args(["inspect", "--format", "json", "-q"])
+        .arg(inventory("eac_enhanced_summary_utf16.csv"))
+        .arg(inventory("get_messagetrace_ps51_en-GB.csv"))
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["files"][0]["encoding"], "utf-16le");
+    assert_eq!(j["files"][0]["inventory_rows"], 16);
+    let notes = j["files"][1]["notes"].to_string();
+    assert!(notes.contains("read as day/month/year"), "{notes}");
+    assert_eq!(j["files"][1]["first_time"], "2024-03-11T07:40:00Z");
+    assert_eq!(j["totals"]["inventory_messages"], 16);
+}
+
+#[test]
+fn an_ediscovery_export_names_drafts_and_folders_the_trace_cannot() {
+    // Drafts never crossed transport: no trace knows them, the mailbox's export does. An
+    // archived 2019 message is in a synced folder.
+    let mut paths = audit_samples();
+    paths.push(inventory("ediscovery_results_bob.csv"));
+    let report = scope_report(&paths, &[]);
+    let bob = mailbox(&report, "bob@contoso.com");
+    let draft = message(bob, "bob-draft-2@am0pr01mb1234.eurprd01.prod.outlook.com");
+    assert_eq!(draft["subject"], "Salary review notes");
+    assert_eq!(draft["metadata"]["sender"], "bob@contoso.com");
+    let archive = bob["assumed_messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| {
+            m["internet_message_id"] == "bob-archive-2019@am0pr01mb1234.eurprd01.prod.outlook.com"
+        })
+        .unwrap();
+    assert_eq!(archive["why"], "folder \\Archive");
+    assert!(
+        archive["recipients"]
+            .to_string()
+            .contains("eve.adams@woodgrove.example")
+    );
+}
+
+#[test]
+fn a_csv_of_messages_is_read_when_its_columns_are_mapped() {
+    let mut paths = audit_samples();
+    paths.push(inventory("pst_listing_carol.csv"));
+    let unmapped = scope_report(&paths, &[]);
+    assert!(unmapped["skipped"].to_string().contains("--inventory-map"));
+    let mapped = scope_report(
+        &paths,
+        &[
+            "--inventory-map",
+            "internet_message_id=Message-ID,subject=Subject,sender=From,recipients=To,recipients=Cc,received=Date,folder=Folder",
+        ],
+    );
+    let carol = mailbox(&mapped, "carol@contoso.com");
+    let hr = message(
+        carol,
+        "carol-hr-case@am0pr01mb1234.eurprd01.prod.outlook.com",
+    );
+    assert_eq!(hr["subject"], "Confidential: HR case 2024-031");
+    assert_eq!(hr["metadata"]["date"], "2024-03-11T15:00:00Z");
+    // The folder names a folder, not a message: `Inbox` is no folder in carol's scope.
+    assert!(assumed_ids(carol).contains(&"carol-leave@am0pr01mb1234.eurprd01.prod.outlook.com"));
+}
+
+#[test]
+fn no_subjects_leaves_every_subject_out_of_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let subjects = [
+        "FY2024 budget",
+        "Project Heron",
+        "Re: my medical leave",
+        "Security alert",
+    ];
+    for format in ["text", "json", "md", "html", "csv"] {
+        let out_path = dir.path().join(format!("report-{format}"));
+        let out = bin()
+            .args([
+                "scope",
+                "--attacker-ip",
+                "203.0.113.66",
+                "-q",
+                "--no-subjects",
+                "--format",
+                format,
+                "--output",
+            ])
+            .arg(&out_path)
+            .arg(sample(""))
+            .output()
+            .unwrap();
+        assert_success(&out);
+        let text = if out_path.is_dir() {
+            std::fs::read_dir(&out_path)
+                .unwrap()
+                .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+                .collect::<String>()
+        } else {
+            std::fs::read_to_string(&out_path).unwrap()
+        };
+        for s in subjects {
+            assert!(!text.contains(s), "{format} shows '{s}'");
+        }
+        assert!(
+            text.contains("cfo@contoso.com"),
+            "{format}: metadata other than subjects stays"
+        );
+    }
+}
+
+#[test]
+fn the_notification_table_is_one_row_per_message_and_mailbox_and_neutralizes_formulas() {
+    // An inventory subject an attacker chose: a spreadsheet formula.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = std::fs::read_to_string(sample("message_trace.csv"))
+        .unwrap()
+        // Quotes doubled, as in a quoted CSV field.
+        .replace(
+            "\"Weekly update\"",
+            "\"=HYPERLINK(\"\"http://x.example\"\",\"\"Weekly update\"\")\"",
+        );
+    let trace_path = dir.path().join("trace.csv");
+    std::fs::write(&trace_path, trace).unwrap();
+    let mut paths = audit_samples();
+    paths.push(trace_path);
+    let out_dir = dir.path().join("report");
+    let out = bin()
+        .args([
+            "scope",
+            "--attacker-ip",
+            "203.0.113.66",
+            "-q",
+            "--format",
+            "csv",
+            "--output",
+        ])
+        .arg(&out_dir)
+        .args(&paths)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let mut rdr = csv::Reader::from_path(out_dir.join("notification.csv")).unwrap();
+    let h = rdr.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    // 9 messages in scope and 8 assumed across the mailboxes; the budget mail is a row for
+    // alice (named) and for bob and carol (assumed).
+    assert_eq!(rows.len(), 9 + 8);
+    let budget: Vec<&str> = rows
+        .iter()
+        .filter(|r| &r[col("internet_message_id")] == BUDGET)
+        .map(|r| &r[col("mailbox")])
+        .collect();
+    assert_eq!(
+        budget,
+        ["alice@contoso.com", "bob@contoso.com", "carol@contoso.com"]
+    );
+    let weekly = rows
+        .iter()
+        .find(|r| r[col("internet_message_id")].starts_with("bob-weekly"))
+        .unwrap();
+    assert!(
+        weekly[col("subject")].starts_with("'="),
+        "{}",
+        &weekly[col("subject")]
+    );
+}
