@@ -6,12 +6,11 @@ use crate::detect::{self, Detected};
 use crate::frame::{Columns, Frame, ItemsOf, ItemsView, RecordsView, col, str_col, time_col};
 use crate::input::{self, Skipped};
 use crate::model::{Format, Micros, Record};
-use crate::parse::{self, FileNote, ParseOptions, ParsedFile, Reject};
+use crate::parse::{self, FileNote, ParseOptions, ParsedFile};
 use crate::progress::Progress;
 use crate::time::DateOrder;
 use crate::warning::Warning;
 use rayon::prelude::*;
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,49 +42,7 @@ impl Default for IngestOptions {
     }
 }
 
-/// One input file and what became of it.
-#[derive(Debug, Clone, Serialize)]
-pub struct FileSummary {
-    pub path: String,
-    pub sha256: String,
-    pub bytes: u64,
-    pub format: Format,
-    pub encoding: &'static str,
-    /// Data rows read (CSV rows, JSON objects, XML events).
-    pub rows: u64,
-    /// Records kept (unique so far in the run's order).
-    pub records: u64,
-    pub duplicates: u64,
-    pub rejected: u64,
-    /// Rows that are no Microsoft 365 audit record (other applications' events in a SIEM
-    /// export): skipped and counted, not rejected.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub not_mailbox_audit: u64,
-    /// Message inventory rows read (a message trace has one per recipient).
-    #[serde(skip_serializing_if = "is_zero")]
-    pub inventory_rows: u64,
-    pub first_time: Option<String>,
-    pub last_time: Option<String>,
-    #[serde(skip)]
-    pub first_micros: Option<Micros>,
-    #[serde(skip)]
-    pub last_micros: Option<Micros>,
-    pub rejects: Vec<Reject>,
-    pub notes: Vec<FileNote>,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
-pub struct SkippedOut {
-    pub path: String,
-    pub reason: String,
-    /// `true` when the path could not be read at all (an error), `false` when it was read and is
-    /// simply not an audit export.
-    pub error: bool,
-}
+pub use crate::provenance::{FileSummary, SkippedOut};
 
 /// Everything read in one run.
 pub struct Ingest {

@@ -18,6 +18,7 @@ pub mod model;
 pub mod outfile;
 pub mod parse;
 pub mod progress;
+pub mod provenance;
 pub mod report;
 pub mod scope;
 pub mod time;

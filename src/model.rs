@@ -74,6 +74,14 @@ impl Serialize for Format {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Format {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Format, D::Error> {
+        let name = String::deserialize(d)?;
+        Format::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown format '{name}'")))
+    }
+}
+
 impl Format {
     pub fn as_str(self) -> &'static str {
         match self {

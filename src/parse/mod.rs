@@ -17,7 +17,7 @@ use crate::model::{Record, flag, time_source};
 use crate::time::{self, DateOrder};
 
 /// A row that could not become a record, with where and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reject {
     pub line: u64,
     pub reason: String,
@@ -64,8 +64,9 @@ impl ParsedFile {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileNote {
+    #[serde(deserialize_with = "crate::provenance::interned")]
     pub code: &'static str,
     pub message: String,
 }
