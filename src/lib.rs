@@ -6,6 +6,7 @@
 //! (struct) → renderers (`report::text`, `report::csv`, JSON via serde).
 
 pub mod alloc;
+pub mod case;
 pub mod detect;
 pub mod escape;
 pub mod frame;

@@ -7,13 +7,12 @@ use crate::parse::{FileNote, Reject};
 use serde::{Deserialize, Serialize};
 
 /// One input file and what became of it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FileSummary {
     pub path: String,
     pub sha256: String,
     pub bytes: u64,
     pub format: Format,
-    #[serde(deserialize_with = "interned")]
     pub encoding: &'static str,
     /// Data rows read (CSV rows, JSON objects, XML events).
     pub rows: u64,
@@ -64,9 +63,4 @@ pub fn intern(name: &str) -> &'static str {
     let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
     names.insert(leaked);
     leaked
-}
-
-pub(crate) fn interned<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
-    let name = String::deserialize(d)?;
-    Ok(intern(&name))
 }

@@ -37,7 +37,7 @@ pub mod col {
 }
 
 /// One message of the inventories.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Message {
     pub internet_message_id: String,
     pub subject: Option<String>,
@@ -108,6 +108,41 @@ pub fn merge<'p>(rows: impl IntoIterator<Item = (&'p str, InventoryRow)>) -> Vec
             acc.m
         })
         .collect()
+}
+
+/// Messages of several sources (saved cases) as one list, sorted by id: two of one id are one
+/// message, as rows are in `merge`.
+pub fn merge_messages(lists: impl IntoIterator<Item = Vec<Message>>) -> Vec<Message> {
+    let mut by_id: BTreeMap<String, Message> = BTreeMap::new();
+    for m in lists.into_iter().flatten() {
+        match by_id.get_mut(&m.internet_message_id) {
+            None => {
+                by_id.insert(m.internet_message_id.clone(), m);
+            }
+            Some(a) => {
+                a.sources += m.sources;
+                a.subject = a.subject.take().or(m.subject);
+                a.sender = a.sender.take().or(m.sender);
+                a.direction = a.direction.take().or(m.direction);
+                a.received = match (a.received, m.received) {
+                    (Some(x), Some(y)) => Some(x.min(y)),
+                    (x, y) => x.or(y),
+                };
+                a.size = a.size.max(m.size);
+                for (into, from) in [
+                    (&mut a.recipients, m.recipients),
+                    (&mut a.mailboxes, m.mailboxes),
+                    (&mut a.folders, m.folders),
+                    (&mut a.item_ids, m.item_ids),
+                ] {
+                    into.extend(from);
+                    into.sort();
+                    into.dedup();
+                }
+            }
+        }
+    }
+    by_id.into_values().collect()
 }
 
 fn joined(list: &[String]) -> Option<String> {

@@ -40,6 +40,11 @@ mod rows;
 
 pub use build::FrameBuilder;
 
+/// See `build::conform`.
+pub fn conform(df: DataFrame, columns: Columns, items: bool) -> PolarsResult<DataFrame> {
+    build::conform(df, columns, items)
+}
+
 use crate::model::{Micros, Record};
 use polars::prelude::*;
 use polars_arrow::array::{Array, PrimitiveArray, Utf8ViewArray};

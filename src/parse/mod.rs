@@ -64,9 +64,8 @@ impl ParsedFile {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FileNote {
-    #[serde(deserialize_with = "crate::provenance::interned")]
     pub code: &'static str,
     pub message: String,
 }
