@@ -48,6 +48,8 @@ pub use crate::provenance::{FileSummary, SkippedOut};
 pub struct Ingest {
     pub files: Vec<FileSummary>,
     pub skipped: Vec<SkippedOut>,
+    /// Saved cases read (their original inputs are in `files`).
+    pub cases: Vec<CaseFile>,
     /// Unique records, sorted by time then record id, with their items.
     pub frame: Frame,
     pub warnings: Vec<Warning>,
@@ -94,7 +96,25 @@ enum FileResult {
         summary: FileSummary,
         parsed: ParsedFile,
     },
+    /// A saved case: its original inputs, each with its share of the case's rows.
+    Case {
+        file: CaseFile,
+        inputs: Vec<(FileSummary, ParsedFile)>,
+        skipped: Vec<SkippedOut>,
+        messages: Vec<crate::frame::messages::Message>,
+    },
     Skipped(SkippedOut),
+}
+
+/// A saved case given as input (`case`): the file itself; its inputs are `Ingest::files`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CaseFile {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub schema: &'static str,
+    /// How many original inputs it carries.
+    pub inputs: u64,
 }
 
 pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) -> Ingest {
@@ -131,21 +151,43 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
         .collect();
     let mut summaries = Vec::new();
     let mut parsed_files = Vec::new();
+    let mut cases = Vec::new();
+    let mut case_messages = Vec::new();
     for r in results {
         match r {
             FileResult::Read { summary, parsed } => {
                 summaries.push(summary);
                 parsed_files.push(parsed);
             }
+            FileResult::Case {
+                file,
+                inputs,
+                skipped: case_skipped,
+                messages,
+            } => {
+                cases.push(file);
+                for (summary, parsed) in inputs {
+                    summaries.push(summary);
+                    parsed_files.push(parsed);
+                }
+                skipped.extend(case_skipped);
+                case_messages.push(messages);
+            }
             FileResult::Skipped(s) => skipped.push(s),
         }
     }
     skipped.sort();
+    skipped.dedup();
 
     // Inventory rows leave with their file's path; the records go on to the merge.
     let mut inventory = Vec::new();
     for (summary, parsed) in summaries.iter_mut().zip(parsed_files.iter_mut()) {
         let rows = std::mem::take(&mut parsed.inventory);
+        if rows.is_empty() && summary.inventory_rows > 0 {
+            // An inventory read by the run that saved a case: its rows are messages already.
+            inventory.push(rows);
+            continue;
+        }
         summary.inventory_rows = rows.len() as u64;
         let times = rows.iter().filter_map(|r| r.received);
         summary.first_micros = times.clone().min();
@@ -157,6 +199,11 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
         .zip(inventory)
         .flat_map(|(summary, rows)| rows.into_iter().map(|r| (summary.path.as_str(), r)));
     let messages = crate::frame::messages::merge(inventory);
+    let messages = if case_messages.is_empty() {
+        messages
+    } else {
+        crate::frame::messages::merge_messages(std::iter::once(messages).chain(case_messages))
+    };
     let messages =
         crate::frame::messages::table(&messages).expect("message columns are consistent");
     let (mut frame, mut warnings) = merge(&mut summaries, parsed_files);
@@ -212,6 +259,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     Ingest {
         files: summaries,
         skipped,
+        cases,
         frame,
         warnings,
     }
@@ -562,6 +610,111 @@ pub fn parse_bytes(
     Ok((decoded.encoding, decoded.lossy_at, format, parsed))
 }
 
+/// The hex SHA-256 of bytes.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A saved case: read whole, its rows handed to their original inputs so that the merge counts
+/// and de-duplicates them as it did when the case was written.
+fn read_case(path: &std::path::Path, display: String, opts: &IngestOptions) -> FileResult {
+    let skip = |reason: String, error: bool| {
+        FileResult::Skipped(SkippedOut {
+            path: display.clone(),
+            reason,
+            error,
+        })
+    };
+    let bytes = match input::read_file(path, opts.use_mmap) {
+        Ok(b) => b,
+        Err(e) => return skip(format!("cannot read: {e}"), true),
+    };
+    // A case is evidence too: whatever its bytes, the Parquet reader must not end the run.
+    let (sha256, case) = rayon::join(
+        || sha256_hex(&bytes),
+        || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::case::read(&bytes, opts.columns)
+            }))
+        },
+    );
+    let case = match case {
+        Err(_) => {
+            return skip(
+                "a Parquet file the Parquet reader failed on (damaged case?)".into(),
+                true,
+            );
+        }
+        Ok(Ok(c)) => c,
+        Ok(Err(crate::case::NotRead::NotCase(reason))) => return skip(reason, false),
+        Ok(Err(crate::case::NotRead::Unreadable(reason))) => return skip(reason, true),
+    };
+    // Rows by the input they came from, in frame order.
+    let index: HashMap<&str, usize> = case
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.path.as_str(), i))
+        .collect();
+    let mut rows: Vec<Vec<u32>> = vec![Vec::new(); case.inputs.len()];
+    let files = str_col(&case.frame.records, col::SOURCE_FILE).unwrap_or_default();
+    for (row, file) in files.iter().enumerate() {
+        match file.and_then(|f| index.get(f)) {
+            Some(&i) => rows[i].push(row as u32),
+            None => {
+                return skip(
+                    format!(
+                        "damaged mailscope case: row {} names an input the case does not list",
+                        row + 1
+                    ),
+                    true,
+                );
+            }
+        }
+    }
+    let mut inputs = Vec::with_capacity(case.inputs.len());
+    for (mut summary, rows) in case.inputs.into_iter().zip(rows) {
+        // An inventory's time span is its own, not its records'.
+        if summary.format.is_inventory() {
+            summary.first_micros = summary
+                .first_time
+                .as_deref()
+                .and_then(crate::time::parse_iso);
+            summary.last_micros = summary
+                .last_time
+                .as_deref()
+                .and_then(crate::time::parse_iso);
+        }
+        let mut parsed = ParsedFile {
+            rows: summary.rows,
+            ..ParsedFile::default()
+        };
+        if !rows.is_empty() {
+            match case.frame.clone().select_rows(&rows) {
+                Ok(block) => parsed.blocks.push(block),
+                Err(e) => return skip(format!("damaged mailscope case: {e}"), true),
+            }
+        }
+        inputs.push((summary, parsed));
+    }
+    FileResult::Case {
+        file: CaseFile {
+            path: display,
+            sha256,
+            bytes: bytes.len() as u64,
+            schema: crate::case::SCHEMA,
+            inputs: inputs.len() as u64,
+        },
+        inputs,
+        skipped: case.skipped,
+        messages: case.messages,
+    }
+}
+
 fn read_one(
     path: &PathBuf,
     opts: &IngestOptions,
@@ -578,6 +731,7 @@ fn read_one(
     // Junk in an evidence folder (a disk image, a sparse file) costs its first mebibyte, not
     // its size: a file is read whole only if its start could be an export.
     match input::read_prefix(path, SNIFF_BYTES) {
+        Ok(head) if crate::case::is_parquet(&head) => return read_case(path, display, opts),
         Ok(head) => {
             let not_audit = match input::unsupported_encoding(&head) {
                 Some(reason) => Some(reason.to_string()),

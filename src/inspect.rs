@@ -13,6 +13,8 @@ use std::fmt::Write as _;
 pub struct InspectReport {
     pub schema: &'static str,
     pub files: Vec<FileSummary>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<crate::ingest::CaseFile>,
     pub skipped: Vec<SkippedOut>,
     pub totals: Totals,
     pub operations: BTreeMap<String, u64>,
@@ -100,6 +102,7 @@ pub fn build(ing: &Ingest) -> InspectReport {
     InspectReport {
         schema: "mailscope.inspect.v1",
         files: ing.files.clone(),
+        cases: ing.cases.clone(),
         skipped: ing.skipped.clone(),
         totals,
         operations,
@@ -167,6 +170,16 @@ pub fn render_text(r: &InspectReport, tz: Option<DisplayZone>) -> String {
         for n in &f.notes {
             let _ = writeln!(o, "  note [{}]: {}", n.code, clean(&n.message));
         }
+    }
+    for c in &r.cases {
+        let _ = writeln!(
+            o,
+            "{}\n  saved case {}: {} input(s) above, sha256 {}",
+            clean(&c.path),
+            c.schema,
+            c.inputs,
+            c.sha256
+        );
     }
     for s in &r.skipped {
         let _ = writeln!(

@@ -143,10 +143,32 @@ fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
             output.display()
         )
     })?;
-    let items_out = items_path(output);
-    let messages_out = messages_path(output);
     let evidence = Evidence::of(&a.input.paths);
     evidence.check_file(output, a.force)?;
+    if fmt == ExportFormat::Parquet {
+        // One file: the frame and the provenance of every input (a case `scope` can read).
+        let ing = read_inputs(&a.input, quiet, Columns::All)?;
+        write_file(output, |w| {
+            mailscope::case::write(&ing.frame, &ing.files, &ing.skipped, w)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        })?;
+        if !quiet {
+            eprintln!(
+                "wrote the case {} ({} records, {} items, {} messages, {} inputs; {} rows read, {} duplicates, {} rejected)",
+                output.display(),
+                ing.frame.records.height(),
+                ing.frame.items.height(),
+                ing.frame.messages.height(),
+                ing.files.len(),
+                ing.rows(),
+                ing.duplicates(),
+                ing.rejected()
+            );
+        }
+        return Ok(());
+    }
+    let items_out = items_path(output);
+    let messages_out = messages_path(output);
     evidence.check_file(&items_out, a.force)?;
     let mut ing = read_inputs(&a.input, quiet, Columns::All)?;
     let mut frame = std::mem::replace(&mut ing.frame, Frame::empty());

@@ -596,6 +596,16 @@ fn provenance(o: &mut String, r: &Report, generated_at: &str) {
         );
     }
     o.push_str("</table>\n");
+    for c in &r.cases {
+        let _ = writeln!(
+            o,
+            "<div class=\"caveat\">read from the saved case <span class=\"mono\">{}</span> ({}, {} inputs, SHA-256 <span class=\"mono\">{}</span>)</div>",
+            esc(&c.path),
+            c.schema,
+            c.inputs,
+            c.sha256
+        );
+    }
     for s in &r.skipped {
         let _ = writeln!(
             o,

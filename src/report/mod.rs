@@ -28,6 +28,9 @@ pub struct Report {
     pub indicators: Indicators,
     pub session_linking: bool,
     pub inputs: Vec<Input>,
+    /// Saved cases read instead of the evidence (`inputs` are the cases' original inputs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<crate::ingest::CaseFile>,
     pub skipped: Vec<SkippedOut>,
     pub records: RecordCounts,
     pub mailboxes: Vec<MailboxScope>,
@@ -345,6 +348,7 @@ pub fn build_report(
                 last_time: f.last_time.clone(),
             })
             .collect(),
+        cases: ingest.cases.clone(),
         skipped: ingest.skipped.clone(),
         records: counts,
         mailboxes: scope.mailboxes,

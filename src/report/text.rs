@@ -171,6 +171,26 @@ pub fn render(r: &Report, style: &Style) -> String {
         }
         o.push('\n');
     }
+    if !r.cases.is_empty() {
+        let _ = writeln!(
+            o,
+            "{}Read from saved cases{}",
+            if style.markdown { "## " } else { "" },
+            if style.markdown { "\n" } else { "" }
+        );
+        for c in &r.cases {
+            let _ = writeln!(
+                o,
+                "{}{} ({}, {} input(s), sha256 {})",
+                if style.markdown { "- " } else { "  " },
+                cell(&c.path, style),
+                c.schema,
+                c.inputs,
+                c.sha256
+            );
+        }
+        o.push('\n');
+    }
     if !r.skipped.is_empty() {
         let _ = writeln!(
             o,
