@@ -1,5 +1,6 @@
 //! One integration-test binary (one link of polars): formats, scope rules, command line, real data.
 
+mod case;
 mod cli;
 mod evidence_safety;
 mod formats;

@@ -1,0 +1,337 @@
+//! Saved cases: `export --output case.parquet`, then `scope`, `contexts`, `timeline` and
+//! `inspect` from the case give what they give from the evidence.
+
+use crate::util::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+const SAMPLE_IP: &str = "203.0.113.66";
+
+fn run(args: &[&str], inputs: &[PathBuf]) -> Vec<u8> {
+    let out = bin()
+        .args(args)
+        .args(inputs)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert_success(&out);
+    out.stdout
+}
+
+fn export_case(inputs: &[PathBuf], out: &Path) {
+    let status = bin()
+        .args(["export", "--quiet", "--output"])
+        .arg(out)
+        .args(inputs)
+        .output()
+        .unwrap();
+    assert_success(&status);
+}
+
+/// A JSON output without what may differ between a run from evidence and from its case.
+fn json_without_run(bytes: &[u8]) -> Value {
+    let mut j: Value = serde_json::from_slice(bytes).unwrap();
+    if let Some(o) = j.as_object_mut() {
+        o.remove("command_line");
+        o.remove("cases");
+    }
+    j
+}
+
+/// A text or Markdown report without its "Read from saved cases" section.
+fn text_without_cases(bytes: &[u8]) -> String {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let mut out = String::new();
+    // The section: its heading, (in Markdown) a blank line, its list, a blank line.
+    let mut in_cases = false;
+    let mut listed = false;
+    for line in text.split_inclusive('\n') {
+        if line.trim_start_matches("## ").trim_end() == "Read from saved cases" {
+            in_cases = true;
+            listed = false;
+        } else if in_cases && line.trim().is_empty() {
+            in_cases = !listed;
+        } else if in_cases {
+            listed = true;
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// Every report `scope`, `contexts`, `timeline` and `inspect` write from `evidence` is the
+/// same from its case; the case's own report names the case and the original inputs.
+fn assert_round_trip(evidence: &[PathBuf], indicators: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case.parquet");
+    export_case(evidence, &case);
+    let from_case = [case.clone()];
+
+    for format in ["json", "text", "md"] {
+        let mut args = vec!["scope", "--format", format];
+        args.extend(indicators);
+        let a = run(&args, evidence);
+        let b = run(&args, &from_case);
+        if format == "json" {
+            assert_eq!(json_without_run(&a), json_without_run(&b), "scope json");
+            let report: Value = serde_json::from_slice(&b).unwrap();
+            let listed = &report["cases"][0];
+            assert_eq!(listed["path"], case.display().to_string());
+            assert_eq!(listed["schema"], "mailscope.case.v1");
+            assert_eq!(listed["sha256"].as_str().unwrap().len(), 64);
+            assert_eq!(
+                listed["inputs"].as_u64().unwrap() as usize,
+                report["inputs"].as_array().unwrap().len()
+            );
+        } else {
+            assert_eq!(
+                text_without_cases(&a),
+                text_without_cases(&b),
+                "scope {format}"
+            );
+            let b = String::from_utf8(b).unwrap();
+            assert!(b.contains("Read from saved cases"), "{b}");
+        }
+    }
+
+    let mut args = vec!["contexts", "--format", "json"];
+    args.extend(indicators);
+    assert_eq!(
+        json_without_run(&run(&args, evidence)),
+        json_without_run(&run(&args, &from_case)),
+        "contexts"
+    );
+
+    let inspect = ["inspect", "--format", "json"];
+    let a = run(&inspect, evidence);
+    let b = run(&inspect, &from_case);
+    assert_eq!(json_without_run(&a), json_without_run(&b), "inspect");
+
+    let mut timelines = Vec::new();
+    for (name, inputs) in [("a.csv", evidence), ("b.csv", &from_case[..])] {
+        let out = dir.path().join(name);
+        let mut args = vec!["timeline", "--output", out.to_str().unwrap()];
+        args.extend(indicators);
+        run(&args, inputs);
+        timelines.push(std::fs::read(out).unwrap());
+    }
+    assert!(timelines[0].len() > 100);
+    assert_eq!(timelines[0], timelines[1], "timeline");
+}
+
+#[test]
+fn a_case_of_the_samples_gives_the_same_reports_as_the_samples() {
+    assert_round_trip(&[sample("")], &["--attacker-ip", SAMPLE_IP]);
+}
+
+#[test]
+fn a_case_of_the_fixtures_gives_the_same_reports_as_the_fixtures() {
+    let files: Vec<PathBuf> = [
+        "auditdata.jsonl",
+        "auditdata_array.json",
+        "classic_portal.csv",
+        "mailbox_audit_log_showdetails.csv",
+        "purview_2022_6col.csv",
+        "purview_2026_isodate.csv",
+        "purview_damaged.csv",
+        "searchresult_admin.xml",
+    ]
+    .iter()
+    .map(|f| fixture(f))
+    .collect();
+    assert_round_trip(&files, &["--attacker-ip", SAMPLE_IP]);
+    // SIEM shapes (with their dropped-field caveats) and inventories (the notification list).
+    assert_round_trip(
+        &[fixture("siem"), fixture("inventory")],
+        &["--attacker-ip", SAMPLE_IP],
+    );
+}
+
+#[test]
+fn a_case_of_the_real_export_gives_the_same_reports_as_the_export() {
+    let real = root().join("../shared/samples/real/purview_rogue_inbox_2023.csv");
+    if !real.exists() {
+        eprintln!("SKIPPED: {} is absent", real.display());
+        return;
+    }
+    assert_round_trip(&[real], &["--attacker-ip", "185.73.124.135"]);
+}
+
+#[test]
+fn cases_of_shares_of_the_evidence_give_the_findings_of_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("machine-a.parquet");
+    let second = dir.path().join("machine-b.parquet");
+    export_case(
+        &[
+            sample("purview_audit_export.csv"),
+            sample("SearchResult.xml"),
+        ],
+        &first,
+    );
+    export_case(
+        &[
+            sample("Search-UnifiedAuditLog_export.csv"),
+            sample("sentinel_officeactivity.csv"),
+            sample("message_trace.csv"),
+        ],
+        &second,
+    );
+    let one_run = scope_report(&[sample("")], &[]);
+    let from_cases = scope_report(&[first.clone(), second.clone()], &[]);
+    assert_eq!(from_cases["mailboxes"], one_run["mailboxes"]);
+    assert_eq!(from_cases["records"], one_run["records"]);
+    assert_eq!(from_cases["notification"], one_run["notification"]);
+    assert_eq!(from_cases["cases"].as_array().unwrap().len(), 2);
+    let hashes = |r: &Value| {
+        let mut h: Vec<String> = r["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["sha256"].as_str().unwrap().to_string())
+            .collect();
+        h.sort();
+        h
+    };
+    assert_eq!(hashes(&from_cases), hashes(&one_run));
+
+    // The same share twice (two machines that both parsed it): its records are one.
+    let copy = dir.path().join("machine-c.parquet");
+    std::fs::copy(&first, &copy).unwrap();
+    let twice = scope_report(&[first.clone(), copy, second], &[]);
+    assert_eq!(twice["mailboxes"], one_run["mailboxes"]);
+    assert_eq!(twice["records"]["unique"], one_run["records"]["unique"]);
+    let once = scope_report(&[first], &[]);
+    assert_eq!(
+        twice["records"]["duplicates"].as_u64().unwrap(),
+        one_run["records"]["duplicates"].as_u64().unwrap()
+            + once["records"]["unique"].as_u64().unwrap()
+    );
+}
+
+/// A case written by an earlier build of this schema (`export samples/ --output
+/// tests/fixtures/case/samples_v1.parquet` at the commit that introduced it).
+fn committed_case() -> PathBuf {
+    fixture("case/samples_v1.parquet")
+}
+
+#[test]
+fn a_case_written_by_an_earlier_build_is_read() {
+    let report = scope_report(&[committed_case()], &[]);
+    let verdicts: Vec<(String, String)> = report["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["mailbox"].as_str().unwrap().to_string(),
+                m["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = scope_report(&[sample("")], &[])["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["mailbox"].as_str().unwrap().to_string(),
+                m["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(!verdicts.is_empty());
+    assert_eq!(verdicts, expected);
+    let inputs: Vec<&str> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        inputs.contains(&"samples/purview_audit_export.csv"),
+        "{inputs:?}"
+    );
+    assert_eq!(report["records"]["rejected"], 0);
+}
+
+#[test]
+fn a_case_of_an_unknown_schema_version_is_a_clear_error() {
+    let bytes = std::fs::read(committed_case()).unwrap();
+    let from = b"mailscope.case.v1";
+    let to = b"mailscope.case.v7";
+    let mut altered = bytes.clone();
+    let mut replaced = 0;
+    let mut i = 0;
+    while i + from.len() <= altered.len() {
+        if &altered[i..i + from.len()] == from {
+            altered[i..i + from.len()].copy_from_slice(to);
+            replaced += 1;
+        }
+        i += 1;
+    }
+    assert!(replaced >= 1);
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("future.parquet");
+    std::fs::write(&case, altered).unwrap();
+    let out = bin()
+        .args([
+            "scope",
+            "--quiet",
+            "--format",
+            "json",
+            "--attacker-ip",
+            SAMPLE_IP,
+        ])
+        .arg(&case)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    let skipped = report["skipped"].to_string();
+    let said = format!("{stderr}{skipped}");
+    assert!(
+        said.contains("mailscope.case.v7") && said.contains("reads mailscope.case.v1"),
+        "{said}"
+    );
+    assert!(said.contains("future.parquet"), "{said}");
+    // Nothing else was given: nothing could be read, and the exit code says so.
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_parquet_file_that_is_no_case_is_skipped_and_a_damaged_case_is_an_error() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("sales.parquet");
+    let mut df = df!("region" => ["north", "south"], "total" => [10i64, 20]).unwrap();
+    ParquetWriter::new(std::fs::File::create(&other).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let bytes = std::fs::read(committed_case()).unwrap();
+    let cut = dir.path().join("cut.parquet");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+
+    let report = scope_report(&[sample(""), other, cut], &[]);
+    let skipped = report["skipped"].as_array().unwrap();
+    let entry = |name: &str| {
+        skipped
+            .iter()
+            .find(|s| s["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} not in {skipped:?}"))
+    };
+    assert_eq!(entry("sales.parquet")["error"], false);
+    assert!(
+        entry("sales.parquet")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no mailscope case")
+    );
+    assert_eq!(entry("cut.parquet")["error"], true);
+    // The evidence beside them is read as usual.
+    assert_eq!(
+        report["mailboxes"],
+        scope_report(&[sample("")], &[])["mailboxes"]
+    );
+}
