@@ -5,9 +5,11 @@
 #   SIZES="100000" bash benches/bench.sh  # one size
 #
 # For each size it reports wall time, MB/s, records/s, peak RSS and peak anonymous memory of
-# `mailscope inspect` and `mailscope scope`, next to `wc -l` (the read floor) and
-# benches/polars_scope.py (the same job in polars-python; `pip install polars`), with the ratios,
-# and scope on 1 thread (RAYON_NUM_THREADS=1) vs all cores.
+# `mailscope inspect` and `mailscope scope`, next to `wc -l` (the read floor), the SHA-256 of the
+# file (`openssl dgst -sha256`, the hash floor: every report carries each input's hash) and
+# benches/polars_scope.py (the same job in polars-python; `pip install polars`), with the ratios;
+# scope on 1 thread (RAYON_NUM_THREADS=1) vs all cores; and `scope` from a saved case
+# (`export --output case.parquet`) vs from the CSV.
 # Files are generated into $WORK (default /tmp/mailscope-bench) and never committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,9 +45,17 @@ for n in $SIZES; do
   echo "== $n records, $((bytes / 1000000)) MB: $f"
   results=()
   results+=("$(run wc-l wc -l "$f")")
+  if command -v openssl > /dev/null; then
+    results+=("$(run sha256 openssl dgst -sha256 "$f")")
+  else
+    results+=("$(run sha256 sha256sum "$f")")
+  fi
   results+=("$(run inspect "$BIN" inspect --quiet "$f")")
   results+=("$(run scope "$BIN" scope --quiet --format json --attacker-ip $IP "$f")")
   results+=("$(RAYON_NUM_THREADS=1 POLARS_MAX_THREADS=1 run scope-1-thread "$BIN" scope --quiet --format json --attacker-ip $IP "$f")")
+  case="$WORK/case_$n.parquet"
+  results+=("$(run export-case "$BIN" export --quiet --force --output "$case" "$f")")
+  results+=("$(run scope-case "$BIN" scope --quiet --format json --attacker-ip $IP "$case")")
   if [ "$have_polars" = yes ]; then
     results+=("$(run polars-python python3 benches/polars_scope.py "$f" $IP)")
   fi
@@ -62,12 +72,16 @@ for n in $SIZES; do
     awk -v l="$label" -v w="$w" -v kb="$kb" -v b="$bytes" -v n="$n" \
       'BEGIN{printf "%-16s %9.2f %9.0f %12.0f %11.0f\n", l, w, (w>0? b/1e6/w : 0), (w>0? n/w : 0), kb/1024}'
   done
-  echo "peak anonymous memory: inspect $((inspect_anon * 1024 / 1000000)) MB, scope $((scope_anon * 1024 / 1000000)) MB ($(awk -v a="$scope_anon" -v b="$bytes" 'BEGIN{printf "%.2f", a*1024/b}')x the file)"
+  echo "peak anonymous memory: inspect $((inspect_anon * 1024 / 1000000)) MB, scope $((scope_anon * 1024 / 1000000)) MB ($(awk -v a="$scope_anon" -v b="$bytes" 'BEGIN{printf "%.2f", a*1024/b}')x the file; goal <= 0.5)"
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }'; }
+  echo "case file: $(($(stat -c %s "$case") / 1000000)) MB ($(awk -v a="$(stat -c %s "$case")" -v b="$bytes" 'BEGIN{printf "%.2f", a/b}')x the CSV)"
   echo "scope / wc -l:             $(ratio "${wall[scope]}" "${wall[wc-l]}")x"
+  echo "scope / sha256:            $(ratio "${wall[scope]}" "${wall[sha256]}")x  (goal <= 1.5)"
+  echo "inspect / sha256:          $(ratio "${wall[inspect]}" "${wall[sha256]}")x  (goal <= 1.2)"
+  echo "scope CSV / scope case:    $(ratio "${wall[scope]}" "${wall[scope-case]}")x  (goal >= 10)"
   echo "scope 1 thread / 2 threads: $(ratio "${wall[scope-1-thread]}" "${wall[scope]}")x"
   if [ "$have_polars" = yes ]; then
-    echo "polars-python / scope:     $(ratio "${wall[polars-python]}" "${wall[scope]}")x"
+    echo "polars-python / scope:     $(ratio "${wall[polars-python]}" "${wall[scope]}")x  (goal >= 3)"
   else
     echo "polars-python: not installed (pip install polars)"
   fi
