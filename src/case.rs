@@ -189,7 +189,10 @@ pub fn write(
         (SCHEMA_KEY.into(), SCHEMA.into()),
         (PROVENANCE_KEY.into(), json),
     ]);
+    // LZ4: a case is read far more often than written, and LZ4 pages decode several times
+    // faster than zstd's for about 1.7x the size (0.13x the CSV instead of 0.08x).
     ParquetWriter::new(out)
+        .with_compression(ParquetCompression::Lz4Raw)
         .with_key_value_metadata(Some(metadata))
         .finish(&mut records)?;
     Ok(())
@@ -233,10 +236,31 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
                 ))
             })
         })?;
-    let mut records = reader.finish().map_err(unreadable)?;
+    // Only the columns the run builds are decoded (for `scope`, not the item ids and folder
+    // ids that make up most of a case's bytes).
+    let expected = FrameBuilder::new(&[], 0, 0, columns)
+        .finish()
+        .map_err(unreadable)?;
+    let kept_items: Vec<&str> = ITEM_COLUMNS
+        .iter()
+        .copied()
+        .filter(|name| columns.keeps(name, true))
+        .collect();
+    let wanted: Vec<String> = expected
+        .records
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .chain(kept_items.iter().map(|n| format!("{ITEM_PREFIX}{n}")))
+        .collect();
+    let mut records = reader
+        .with_columns(Some(wanted))
+        .finish()
+        .map_err(unreadable)?;
+    crate::timing::phase("case: Parquet read");
     let mut items: Vec<Column> = Vec::new();
     let mut record_row: Option<Vec<u32>> = None;
-    for name in ITEM_COLUMNS {
+    for name in &kept_items {
         let list_name = format!("{ITEM_PREFIX}{name}");
         let list = records
             .column(&list_name)
@@ -266,29 +290,32 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
         records = records.drop(&list_name).map_err(unreadable)?;
     }
     let record_row = record_row.unwrap_or_default();
-    let ids = records
-        .column(col::RECORD_ID)
-        .and_then(|c| c.take_slice(&record_row.iter().map(|&r| r as IdxSize).collect::<Vec<_>>()))
-        .map_err(unreadable)?;
-    let mut item_columns = vec![
-        Column::new(col::RECORD_ROW.into(), record_row),
-        ids.with_name(col::RECORD_ID.into()),
-    ];
+    let ids = if columns.keeps(col::RECORD_ID, true) {
+        let rows: Vec<IdxSize> = record_row.iter().map(|&r| r as IdxSize).collect();
+        let ids = records
+            .column(col::RECORD_ID)
+            .and_then(|c| c.take_slice(&rows))
+            .map_err(unreadable)?;
+        Some(ids.with_name(col::RECORD_ID.into()))
+    } else {
+        None
+    };
+    let mut item_columns = vec![Column::new(col::RECORD_ROW.into(), record_row)];
+    item_columns.extend(ids);
     item_columns.extend(items);
     // The frame's item column order: record_row, the strings, size.
     let size = item_columns.remove(item_columns.len() - 1);
     item_columns.push(size);
     let height = item_columns[0].len();
     let items = DataFrame::new(height, item_columns).map_err(unreadable)?;
+    crate::timing::phase("case: items unnested");
     let frame = Frame {
         records: conform(records, columns, false).map_err(unreadable)?,
         items: conform(items, columns, true).map_err(unreadable)?,
         messages: messages::empty(),
     };
+    crate::timing::phase("case: columns conformed");
     // Stacked with frames built from evidence, a case must have their columns exactly.
-    let expected = FrameBuilder::new(&[], 0, 0, columns)
-        .finish()
-        .map_err(unreadable)?;
     for (table, got, want) in [
         ("records", &frame.records, &expected.records),
         ("items", &frame.items, &expected.items),

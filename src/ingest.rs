@@ -676,8 +676,12 @@ fn read_case(path: &std::path::Path, display: String, opts: &IngestOptions) -> F
             }
         }
     }
+    crate::timing::phase("case: rows placed");
+    // A case of one input (or whose records all came from one) hands its frame on whole.
+    let whole = rows.iter().position(|r| r.len() == case.frame.height());
+    let mut frame = Some(case.frame);
     let mut inputs = Vec::with_capacity(case.inputs.len());
-    for (mut summary, rows) in case.inputs.into_iter().zip(rows) {
+    for (i, (mut summary, rows)) in case.inputs.into_iter().zip(rows).enumerate() {
         // An inventory's time span is its own, not its records'.
         if summary.format.is_inventory() {
             summary.first_micros = summary
@@ -693,8 +697,13 @@ fn read_case(path: &std::path::Path, display: String, opts: &IngestOptions) -> F
             rows: summary.rows,
             ..ParsedFile::default()
         };
-        if !rows.is_empty() {
-            match case.frame.clone().select_rows(&rows) {
+        if whole == Some(i) {
+            parsed.blocks.extend(frame.take());
+        } else if !rows.is_empty() {
+            let all = frame
+                .as_ref()
+                .expect("taken only by the input that has every row");
+            match all.clone().select_rows(&rows) {
                 Ok(block) => parsed.blocks.push(block),
                 Err(e) => return skip(format!("damaged mailscope case: {e}"), true),
             }

@@ -471,14 +471,16 @@ impl<'f> FrameBuilder<'f> {
     }
 }
 
-/// A table read back whole (a saved case: every column as text) in the shape a run builds for
+/// A table read back (a saved case: its columns as text, those `columns` leaves out perhaps not read) in the shape a run builds for
 /// `columns`: the columns `Columns::Views` leaves out dropped, those it holds as categoricals
 /// cast into polars' global mapping, so that it stacks with the blocks built from evidence.
 pub(super) fn conform(mut df: DataFrame, columns: Columns, items: bool) -> PolarsResult<DataFrame> {
     let strs = if items { ITEM_STRS } else { RECORD_STRS };
     for (name, repeats) in strs {
         if !columns.keeps(name, items) {
-            df = df.drop(name)?;
+            if df.get_column_index(name).is_some() {
+                df = df.drop(name)?;
+            }
         } else if *repeats == Repeats::Few && columns == Columns::Views {
             let dtype = DataType::Categorical(Categories::global(), global_mapping());
             let cast = df.column(name)?.cast(&dtype)?;
