@@ -201,12 +201,38 @@ pub fn write(
 /// Read a case from its bytes, in the shape of `columns`.
 pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
     let unreadable = |e: PolarsError| NotRead::Unreadable(format!("damaged mailscope case: {e}"));
+    // polars' Parquet reader trusts the sizes a footer declares (a damaged one made it ask for
+    // 111 GB and abort); they are checked against the bytes first.
+    footer_is_sound(bytes).map_err(|why| {
+        NotRead::Unreadable(format!(
+            "a Parquet file that cannot be read (damaged or cut short?): {why}"
+        ))
+    })?;
     let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
     let metadata = reader.get_metadata().map_err(|e| {
         NotRead::Unreadable(format!(
             "a Parquet file that cannot be read (damaged or cut short?): {e}"
         ))
     })?;
+    let (rows, unpacked) = metadata
+        .row_groups
+        .iter()
+        .fold((0usize, 0usize), |(r, b), g| {
+            (
+                r.saturating_add(g.num_rows()),
+                b.saturating_add(g.total_byte_size()),
+            )
+        });
+    let bound = bytes
+        .len()
+        .saturating_mul(MAX_EXPANSION)
+        .saturating_add(1 << 20);
+    if rows > bound || unpacked > bound || metadata.num_rows > bound {
+        return Err(NotRead::Unreadable(format!(
+            "a Parquet file that declares {rows} rows and {unpacked} bytes of data in {} bytes (damaged?)",
+            bytes.len()
+        )));
+    }
     let value = |key: &str| {
         metadata
             .key_value_metadata()
@@ -343,4 +369,210 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
         messages: provenance.messages,
         frame,
     })
+}
+
+/// How many times its size a Parquet file may unpack to (LZ4 at most 255x).
+const MAX_EXPANSION: usize = 256;
+
+/// The footer of a Parquet file, checked before a reader decodes it: its length fits the file,
+/// and every list, map and string the Thrift compact encoding declares fits in the bytes left,
+/// nested at most 32 deep. A reader that sizes its buffers from those numbers then cannot be
+/// made to ask for more memory than the footer's size allows.
+fn footer_is_sound(bytes: &[u8]) -> Result<(), String> {
+    let n = bytes.len();
+    if n < 12 || !bytes.ends_with(b"PAR1") {
+        return Err("the file does not end with the Parquet magic".into());
+    }
+    let len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().expect("4 bytes")) as usize;
+    if len > n - 12 {
+        return Err(format!("a footer of {len} bytes in a file of {n}"));
+    }
+    let mut walk = Thrift {
+        bytes: &bytes[n - 8 - len..n - 8],
+        at: 0,
+    };
+    walk.value(STRUCT, 0)
+}
+
+const STRUCT: u8 = 12;
+
+/// A walk over Thrift compact-protocol bytes that only checks them.
+struct Thrift<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Thrift<'_> {
+    fn left(&self) -> usize {
+        self.bytes.len() - self.at
+    }
+
+    fn byte(&mut self) -> Result<u8, String> {
+        let b = *self
+            .bytes
+            .get(self.at)
+            .ok_or_else(|| format!("the footer ends inside a value at byte {}", self.at))?;
+        self.at += 1;
+        Ok(b)
+    }
+
+    fn varint(&mut self) -> Result<u64, String> {
+        let mut value = 0u64;
+        for shift in (0..70).step_by(7) {
+            let b = self.byte()?;
+            value |= u64::from(b & 0x7f).checked_shl(shift).unwrap_or(0);
+            if b & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(format!(
+            "an over-long number in the footer at byte {}",
+            self.at
+        ))
+    }
+
+    fn skip(&mut self, count: u64, what: &str) -> Result<(), String> {
+        if count > self.left() as u64 {
+            return Err(format!(
+                "the footer declares a {what} of {count} at byte {}, with {} bytes left",
+                self.at,
+                self.left()
+            ));
+        }
+        self.at += count as usize;
+        Ok(())
+    }
+
+    /// A collection of `count` elements: each takes a byte at least.
+    fn collection(&mut self, count: u64, kinds: &[u8], depth: u32) -> Result<(), String> {
+        if count > self.left() as u64 {
+            return Err(format!(
+                "the footer declares a list of {count} elements at byte {}, with {} bytes left",
+                self.at,
+                self.left()
+            ));
+        }
+        for _ in 0..count {
+            for &kind in kinds {
+                match kind {
+                    // In a collection a boolean is a byte of its own.
+                    1 | 2 => self.skip(1, "boolean")?,
+                    _ => self.value(kind, depth + 1)?,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn value(&mut self, kind: u8, depth: u32) -> Result<(), String> {
+        if depth > 32 {
+            return Err("the footer nests more than 32 deep".into());
+        }
+        match kind {
+            1 | 2 => Ok(()),
+            3 => self.skip(1, "byte"),
+            4..=6 => self.varint().map(|_| ()),
+            7 => self.skip(8, "double"),
+            8 => {
+                let len = self.varint()?;
+                self.skip(len, "string")
+            }
+            9 | 10 => {
+                let head = self.byte()?;
+                let count = match head >> 4 {
+                    15 => self.varint()?,
+                    short => u64::from(short),
+                };
+                self.collection(count, &[head & 0x0f], depth)
+            }
+            11 => {
+                let count = self.varint()?;
+                if count == 0 {
+                    return Ok(());
+                }
+                let kinds = self.byte()?;
+                self.collection(count, &[kinds >> 4, kinds & 0x0f], depth)
+            }
+            STRUCT => loop {
+                let head = self.byte()?;
+                if head == 0 {
+                    return Ok(());
+                }
+                if head >> 4 == 0 {
+                    self.varint()?; // the field id, written in full
+                }
+                self.value(head & 0x0f, depth + 1)?;
+            },
+            13 => self.skip(16, "UUID"),
+            other => Err(format!(
+                "an unknown value type {other} in the footer at byte {}",
+                self.at
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case_bytes() -> Vec<u8> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/case/samples_v1.parquet"
+        );
+        std::fs::read(path).unwrap()
+    }
+
+    #[test]
+    fn a_written_case_has_a_sound_footer() {
+        assert_eq!(footer_is_sound(&case_bytes()), Ok(()));
+    }
+
+    #[test]
+    fn a_footer_that_declares_more_than_it_holds_is_refused() {
+        let bytes = case_bytes();
+        let n = bytes.len();
+        let len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+        let start = n - 8 - len;
+        // The footer's first field is the version (i32); the second its schema list, whose
+        // size byte says "15 or more, in a number that follows": make that number huge.
+        let mut found = false;
+        for i in start..n - 8 {
+            if bytes[i] == 0x19 && bytes[i + 1] & 0xf0 == 0xf0 {
+                let mut damaged = bytes[..i + 2].to_vec();
+                damaged.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
+                damaged.extend_from_slice(&bytes[i + 2..]);
+                let total = (len + 5) as u32;
+                let m = damaged.len();
+                damaged[m - 8..m - 4].copy_from_slice(&total.to_le_bytes());
+                let why = footer_is_sound(&damaged).unwrap_err();
+                assert!(why.contains("declares a list of"), "{why}");
+                found = true;
+                break;
+            }
+        }
+        assert!(found, "the schema list header was not found");
+        // Cut short: the footer's length runs past the file.
+        let mut cut = bytes.clone();
+        cut[n - 8..n - 4].copy_from_slice(&(n as u32).to_le_bytes());
+        assert!(footer_is_sound(&cut).unwrap_err().contains("a footer of"));
+    }
+
+    #[test]
+    fn a_footer_damaged_anywhere_is_an_error_or_a_case_never_an_abort() {
+        let bytes = case_bytes();
+        // Bytes of the footer changed in turn: an answer, or a panic inside polars' reader
+        // that ingest catches as it is caught here — never an abort, which nothing catches.
+        let n = bytes.len();
+        let len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+        let mut refused = 0;
+        for i in (n - 8 - len..n - 8).step_by(7) {
+            let mut damaged = bytes.clone();
+            damaged[i] ^= 0xf7;
+            let read = std::panic::catch_unwind(|| read(&damaged, Columns::Views));
+            refused += matches!(read, Ok(Err(_)) | Err(_)) as usize;
+        }
+        assert!(refused > 0);
+    }
 }

@@ -335,3 +335,21 @@ fn a_parquet_file_that_is_no_case_is_skipped_and_a_damaged_case_is_an_error() {
         scope_report(&[sample("")], &[])["mailboxes"]
     );
 }
+
+#[test]
+fn a_case_whose_footer_declares_more_than_the_file_holds_is_an_error_not_an_abort() {
+    // Found by the `case` fuzz target: polars asked for 111 GB and the process aborted.
+    let damaged = fixture("case/fuzz_footer_declares_111gb.parquet");
+    let out = bin()
+        .args(["inspect", "--quiet"])
+        .arg(&damaged)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("fuzz_footer_declares_111gb.parquet")
+            && stderr.contains("declares a list of"),
+        "{stderr}"
+    );
+}
