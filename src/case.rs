@@ -9,7 +9,9 @@
 //!   record_id follow from the row);
 //! - the metadata key `mailscope.case` holds JSON: `schema`, `tool`, `inputs` (each input's
 //!   `FileSummary`: path, SHA-256, format, encoding, bytes, rows, duplicates, rejected rows and
-//!   notes), `skipped` (paths skipped, with why) and `messages` (the inventories' messages).
+//!   notes), `skipped` (paths skipped, with why) and `messages` (the inventories' messages);
+//! - the metadata key `mailscope.case.data_sha256` holds the SHA-256 of every byte before the
+//!   footer, checked before any page is decoded.
 //!
 //! A case is recognized by content: the Parquet magic, then the schema key.
 
@@ -25,6 +27,12 @@ use serde::{Deserialize, Serialize};
 pub const SCHEMA: &str = "mailscope.case.v1";
 const SCHEMA_KEY: &str = "mailscope.case.schema";
 const PROVENANCE_KEY: &str = "mailscope.case";
+/// The SHA-256 of the file up to its footer (every data page), checked before a page is
+/// decoded: a case damaged or altered after it was written is an error, and no damaged page
+/// reaches the Parquet decoder (which trusts the sizes pages declare).
+const DATA_SHA256_KEY: &str = "mailscope.case.data_sha256";
+const DATA_SHA256_PLACEHOLDER: &str =
+    "0000000000000000000000000000000000000000000000000000000000000000";
 const ITEM_PREFIX: &str = "item.";
 /// The `items` columns carried as lists (record_row and record_id follow from the row).
 const ITEM_COLUMNS: &[&str] = &[
@@ -188,14 +196,44 @@ pub fn write(
     let metadata = polars::prelude::KeyValueMetadata::from_static(vec![
         (SCHEMA_KEY.into(), SCHEMA.into()),
         (PROVENANCE_KEY.into(), json),
+        // Last, so that it is the last occurrence of its placeholder in the file.
+        (DATA_SHA256_KEY.into(), DATA_SHA256_PLACEHOLDER.into()),
     ]);
     // LZ4: a case is read far more often than written, and LZ4 pages decode several times
     // faster than zstd's for about 1.7x the size (0.13x the CSV instead of 0.08x).
-    ParquetWriter::new(out)
+    let mut file = Vec::new();
+    ParquetWriter::new(&mut file)
         .with_compression(ParquetCompression::Lz4Raw)
         .with_key_value_metadata(Some(metadata))
         .finish(&mut records)?;
+    // The data's SHA-256 goes over the placeholder (same length: the footer keeps its layout).
+    let footer = footer_start(&file)
+        .ok_or_else(|| polars_err!(ComputeError: "the Parquet writer wrote no footer"))?;
+    let digest = sha256_hex(&file[..footer]);
+    let at = memchr::memmem::rfind(&file[footer..], DATA_SHA256_PLACEHOLDER.as_bytes())
+        .ok_or_else(|| polars_err!(ComputeError: "the case checksum placeholder is missing"))?;
+    file[footer + at..footer + at + digest.len()].copy_from_slice(digest.as_bytes());
+    let mut out = out;
+    out.write_all(&file)?;
     Ok(())
+}
+
+/// Where a Parquet file's footer starts (its data pages end), if its length fits the file.
+fn footer_start(bytes: &[u8]) -> Option<usize> {
+    let n = bytes.len();
+    if n < 12 {
+        return None;
+    }
+    let len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().ok()?) as usize;
+    (n - 8).checked_sub(len).filter(|&start| start >= 4)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Read a case from its bytes, in the shape of `columns`.
@@ -262,6 +300,17 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
                 ))
             })
         })?;
+    let written = value(DATA_SHA256_KEY).ok_or_else(|| {
+        NotRead::Unreadable("a mailscope case without the checksum of its data".into())
+    })?;
+    let footer = footer_start(bytes)
+        .ok_or_else(|| NotRead::Unreadable("a mailscope case without a footer".into()))?;
+    if sha256_hex(&bytes[..footer]) != written {
+        return Err(NotRead::Unreadable(
+            "a mailscope case whose data does not match the SHA-256 it was written with (damaged, or altered after it was written)".into(),
+        ));
+    }
+    crate::timing::phase("case: checksum");
     // Only the columns the run builds are decoded (for `scope`, not the item ids and folder
     // ids that make up most of a case's bytes).
     let expected = FrameBuilder::new(&[], 0, 0, columns)

@@ -353,3 +353,25 @@ fn a_case_whose_footer_declares_more_than_the_file_holds_is_an_error_not_an_abor
         "{stderr}"
     );
 }
+
+#[test]
+fn a_case_altered_after_it_was_written_is_an_error() {
+    let mut bytes = std::fs::read(committed_case()).unwrap();
+    // One byte of a data page (past the magic, well before the footer).
+    bytes[100] ^= 0x01;
+    let dir = tempfile::tempdir().unwrap();
+    let altered = dir.path().join("altered.parquet");
+    std::fs::write(&altered, bytes).unwrap();
+    let report = scope_report(&[altered, sample("SearchResult.xml")], &[]);
+    let skipped = &report["skipped"][0];
+    assert_eq!(skipped["error"], true);
+    assert!(
+        skipped["reason"]
+            .as_str()
+            .unwrap()
+            .contains("does not match the SHA-256 it was written with"),
+        "{skipped}"
+    );
+    // The evidence beside it is read.
+    assert_eq!(report["records"]["unique"], 4);
+}
