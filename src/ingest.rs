@@ -621,7 +621,12 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// A saved case: read whole, its rows handed to their original inputs so that the merge counts
 /// and de-duplicates them as it did when the case was written.
-fn read_case(path: &std::path::Path, display: String, opts: &IngestOptions) -> FileResult {
+fn read_case(
+    path: &std::path::Path,
+    display: String,
+    opts: &IngestOptions,
+    progress: &dyn Progress,
+) -> FileResult {
     let skip = |reason: String, error: bool| {
         FileResult::Skipped(SkippedOut {
             path: display.clone(),
@@ -677,6 +682,7 @@ fn read_case(path: &std::path::Path, display: String, opts: &IngestOptions) -> F
         }
     }
     crate::timing::phase("case: rows placed");
+    progress.advance(bytes.len() as u64, case.frame.height() as u64);
     // A case of one input (or whose records all came from one) hands its frame on whole.
     let whole = rows.iter().position(|r| r.len() == case.frame.height());
     let mut frame = Some(case.frame);
@@ -740,7 +746,9 @@ fn read_one(
     // Junk in an evidence folder (a disk image, a sparse file) costs its first mebibyte, not
     // its size: a file is read whole only if its start could be an export.
     match input::read_prefix(path, SNIFF_BYTES) {
-        Ok(head) if crate::case::is_parquet(&head) => return read_case(path, display, opts),
+        Ok(head) if crate::case::is_parquet(&head) => {
+            return read_case(path, display, opts, progress);
+        }
         Ok(head) => {
             let not_audit = match input::unsupported_encoding(&head) {
                 Some(reason) => Some(reason.to_string()),
