@@ -13,19 +13,3 @@ pub fn release_freed() {
         collect();
     }
 }
-
-/// Keep freed pages a second for reuse inside a phase, instead of mimalloc's default 10 ms.
-/// With 10 ms, the pages a parsing or scoping step frees go back to the system between one
-/// batch and the next and come back as new pages the kernel must zero: at 1M records, half the
-/// CPU time of `scope` from a case was the kernel zeroing pages. `release_freed` still hands
-/// freed pages back at each phase's end (it forces the purge), so the peak is unchanged.
-/// An explicit `MIMALLOC_PURGE_DELAY` in the environment wins.
-pub fn keep_freed_pages_for_reuse() {
-    #[cfg(feature = "fast-alloc")]
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // `mi_option_purge_delay` in mimalloc.h (v2 and v3); libmimalloc-sys names no constant.
-        const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-        // SAFETY: setting an option is allowed at any time; it only changes purge timing.
-        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 1000) };
-    }
-}

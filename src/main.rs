@@ -21,7 +21,6 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    mailscope::alloc::keep_freed_pages_for_reuse();
     // The one global pool, built once before any work (polars keeps its own).
     if cli.threads > 0 {
         if let Err(e) = rayon::ThreadPoolBuilder::new()
