@@ -592,7 +592,23 @@ pub fn write_table(
             ParquetWriter::new(out).finish(df)?;
         }
         ExportFormat::Csv => {
-            CsvWriter::new(out).include_header(true).finish(df)?;
+            // A CSV is opened in spreadsheets: evidence text is neutralized as in every other
+            // CSV mailscope writes (Parquet and JSON Lines keep the values as read).
+            let mut neutralized = df.clone();
+            for name in df.get_column_names_owned() {
+                let column = df.column(&name)?;
+                if column.dtype() == &DataType::String {
+                    let cells: StringChunked = column
+                        .str()?
+                        .iter()
+                        .map(|cell| cell.map(crate::escape::csv))
+                        .collect();
+                    neutralized.replace(&name, cells.with_name(name.clone()).into_column())?;
+                }
+            }
+            CsvWriter::new(out)
+                .include_header(true)
+                .finish(&mut neutralized)?;
         }
         ExportFormat::JsonLines => {
             JsonWriter::new(out)

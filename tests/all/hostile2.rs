@@ -125,8 +125,10 @@ fn hostile_export() -> String {
             "Parameters": [
                 {"Name": "Identity", "Value": "victim\u{1b}[2J\u{202e}@contoso.com"},
                 {"Name": "Name", "Value": "![x](http://evil.example/beacon.png) <script>x</script> [click](http://evil.example/p)"},
-                {"Name": "MoveToFolder", "Value": "RSS \u{7}Feeds"}],
-            "SessionId": "55555555-eeee-4eee-8eee-attacker0005"
+                {"Name": "MoveToFolder", "Value": "RSS \u{7}Feeds"},
+                {"Name": "SubjectContainsWords", "Value": "=HYPERLINK(\"http://evil.example/x\",\"invoice\")"}],
+            "SessionId": "55555555-eeee-4eee-8eee-attacker0005",
+            "ClientInfoString": "=HYPERLINK(\"http://evil.example/x\",\"Outlook\")"
         }),
     ];
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -220,6 +222,35 @@ fn evidence_text_reaches_no_output_as_control_bidi_markdown_or_html() {
     run_csv(&evidence, &tables);
     for f in mailscope::report::csv::FILES {
         assert_inert(f, &std::fs::read_to_string(tables.join(f)).unwrap());
+    }
+    // The frame as CSV (opened in spreadsheets too): inert, and no cell a formula.
+    let frame_csv = dir.path().join("frame.csv");
+    let out = bin()
+        .args(["export", "--quiet", "--output"])
+        .arg(&frame_csv)
+        .arg(&evidence)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    for table in [frame_csv.clone(), dir.path().join("frame.items.csv")] {
+        let text = std::fs::read_to_string(&table).unwrap();
+        assert_inert("export csv", &text);
+        let mut cells = csv::Reader::from_reader(text.as_bytes());
+        for row in cells.records() {
+            for cell in row.unwrap().iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '@']),
+                    "{}: a formula cell {cell:?}",
+                    table.display()
+                );
+            }
+        }
+        if table == frame_csv {
+            assert!(
+                text.contains("'=HYPERLINK"),
+                "the rule's words are kept, neutralized"
+            );
+        }
     }
     // Nothing readable: the message names the file, inert.
     let junk = dir.path().join("junk");
