@@ -209,7 +209,7 @@ pub fn write(
     // The data's SHA-256 goes over the placeholder (same length: the footer keeps its layout).
     let footer = footer_start(&file)
         .ok_or_else(|| polars_err!(ComputeError: "the Parquet writer wrote no footer"))?;
-    let digest = sha256_hex(&file[..footer]);
+    let digest = crate::input::sha256_hex(&file[..footer]);
     let at = memchr::memmem::rfind(&file[footer..], DATA_SHA256_PLACEHOLDER.as_bytes())
         .ok_or_else(|| polars_err!(ComputeError: "the case checksum placeholder is missing"))?;
     file[footer + at..footer + at + digest.len()].copy_from_slice(digest.as_bytes());
@@ -226,14 +226,6 @@ fn footer_start(bytes: &[u8]) -> Option<usize> {
     }
     let len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().ok()?) as usize;
     (n - 8).checked_sub(len).filter(|&start| start >= 4)
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Read a case from its bytes, in the shape of `columns`.
@@ -305,7 +297,7 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
     })?;
     let footer = footer_start(bytes)
         .ok_or_else(|| NotRead::Unreadable("a mailscope case without a footer".into()))?;
-    if sha256_hex(&bytes[..footer]) != written {
+    if crate::input::sha256_hex(&bytes[..footer]) != written {
         return Err(NotRead::Unreadable(
             "a mailscope case whose data does not match the SHA-256 it was written with (damaged, or altered after it was written)".into(),
         ));

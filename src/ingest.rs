@@ -610,15 +610,6 @@ pub fn parse_bytes(
     Ok((decoded.encoding, decoded.lossy_at, format, parsed))
 }
 
-/// The hex SHA-256 of bytes.
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// A saved case: read whole, its rows handed to their original inputs so that the merge counts
 /// and de-duplicates them as it did when the case was written.
 fn read_case(
@@ -640,7 +631,7 @@ fn read_case(
     };
     // A case is evidence too: whatever its bytes, the Parquet reader must not end the run.
     let (sha256, case) = rayon::join(
-        || sha256_hex(&bytes),
+        || input::sha256_hex(&bytes),
         || {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 crate::case::read(&bytes, opts.columns)
@@ -794,11 +785,7 @@ fn read_one(
     // Hashing runs beside parsing so that one large file does not pay for both in sequence.
     let (sha256, result) = rayon::join(
         || {
-            use sha2::{Digest, Sha256};
-            let hex = Sha256::digest(&bytes[..])
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>();
+            let hex = input::sha256_hex(&bytes);
             crate::timing::phase("hashed");
             hex
         },

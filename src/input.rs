@@ -344,6 +344,15 @@ pub fn lines_of_sorted(text: &str, offsets: impl IntoIterator<Item = usize>) -> 
         .collect()
 }
 
+/// The hex SHA-256 of bytes: of an input file, of a saved case's data.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -216,31 +216,30 @@ fn committed_case() -> PathBuf {
     fixture("case/samples_v1.parquet")
 }
 
+/// Each mailbox of a scope report with its verdict.
+fn verdicts(report: &Value) -> Vec<(String, String)> {
+    report["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["mailbox"].as_str().unwrap().to_string(),
+                m["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn verdicts_of_the_samples() -> Vec<(String, String)> {
+    verdicts(&scope_report(&[sample("")], &[]))
+}
+
 #[test]
 fn a_case_written_by_an_earlier_build_is_read() {
     let report = scope_report(&[committed_case()], &[]);
-    let verdicts: Vec<(String, String)> = report["mailboxes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["mailbox"].as_str().unwrap().to_string(),
-                m["verdict"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    let expected: Vec<(String, String)> = scope_report(&[sample("")], &[])["mailboxes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["mailbox"].as_str().unwrap().to_string(),
-                m["verdict"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let verdicts = verdicts(&report);
+    let expected = verdicts_of_the_samples();
     assert!(!verdicts.is_empty());
     assert_eq!(verdicts, expected);
     let inputs: Vec<&str> = report["inputs"]
