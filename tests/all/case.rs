@@ -216,21 +216,6 @@ fn committed_case() -> PathBuf {
     fixture("case/samples_v1.parquet")
 }
 
-/// Each mailbox of a scope report with its verdict.
-fn verdicts(report: &Value) -> Vec<(String, String)> {
-    report["mailboxes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["mailbox"].as_str().unwrap().to_string(),
-                m["verdict"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 fn verdicts_of_the_samples() -> Vec<(String, String)> {
     verdicts(&scope_report(&[sample("")], &[]))
 }

@@ -21,20 +21,6 @@ fn scope_json(extra: &[&str]) -> (Value, Vec<u8>) {
     (serde_json::from_slice(&out.stdout).unwrap(), out.stdout)
 }
 
-fn verdicts(j: &Value) -> Vec<(String, String)> {
-    j["mailboxes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["mailbox"].as_str().unwrap().to_string(),
-                m["verdict"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn the_sample_incident_shows_every_verdict() {
     let (j, _) = scope_json(&[]);

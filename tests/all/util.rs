@@ -52,3 +52,18 @@ pub fn scope_report(paths: &[PathBuf], extra: &[&str]) -> serde_json::Value {
     assert_success(&out);
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// Each mailbox of a JSON scope report with its verdict, in report order.
+pub fn verdicts(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["mailbox"].as_str().unwrap().to_string(),
+                m["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
