@@ -129,6 +129,8 @@ impl ReadInput {
 
 /// What a case file holds.
 pub struct Case {
+    /// The SHA-256 of the case file itself.
+    pub sha256: String,
     /// The original inputs, as the run that wrote the case read them.
     pub inputs: Vec<FileSummary>,
     pub skipped: Vec<SkippedOut>,
@@ -297,7 +299,15 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
     })?;
     let footer = footer_start(bytes)
         .ok_or_else(|| NotRead::Unreadable("a mailscope case without a footer".into()))?;
-    if crate::input::sha256_hex(&bytes[..footer]) != written {
+    // One pass gives both: the data's hash (checked here) and the file's (for the report).
+    use crate::input::hex;
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(&bytes[..footer]);
+    let data_sha256 = hex(&hasher.clone().finalize());
+    hasher.update(&bytes[footer..]);
+    let sha256 = hex(&hasher.finalize());
+    if data_sha256 != written {
         return Err(NotRead::Unreadable(
             "a mailscope case whose data does not match the SHA-256 it was written with (damaged, or altered after it was written)".into(),
         ));
@@ -401,6 +411,7 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
         }
     }
     Ok(Case {
+        sha256,
         inputs: provenance
             .inputs
             .into_iter()

@@ -630,14 +630,9 @@ fn read_case(
         Err(e) => return skip(format!("cannot read: {e}"), true),
     };
     // A case is evidence too: whatever its bytes, the Parquet reader must not end the run.
-    let (sha256, case) = rayon::join(
-        || input::sha256_hex(&bytes),
-        || {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                crate::case::read(&bytes, opts.columns)
-            }))
-        },
-    );
+    let case = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::case::read(&bytes, opts.columns)
+    }));
     let case = match case {
         Err(_) => {
             return skip(
@@ -710,7 +705,7 @@ fn read_case(
     FileResult::Case {
         file: CaseFile {
             path: display,
-            sha256,
+            sha256: case.sha256,
             bytes: bytes.len() as u64,
             schema: crate::case::SCHEMA,
             inputs: inputs.len() as u64,

@@ -347,10 +347,12 @@ pub fn lines_of_sorted(text: &str, offsets: impl IntoIterator<Item = usize>) -> 
 /// The hex SHA-256 of bytes: of an input file, of a saved case's data.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(bytes))
+}
+
+/// A digest as lowercase hex.
+pub fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
