@@ -581,15 +581,16 @@ fn table_path(records_path: &std::path::Path, table: &str) -> std::path::PathBuf
     records_path.with_file_name(format!("{stem}.{table}.{ext}"))
 }
 
-/// Write one table in the chosen format.
+/// Write one table as CSV or JSON Lines (a Parquet export is a saved case: `case::write`).
 pub fn write_table(
     df: &mut DataFrame,
     format: ExportFormat,
     out: impl std::io::Write,
 ) -> PolarsResult<()> {
     match format {
+        // A Parquet export is one file with the provenance of every input: `case::write`.
         ExportFormat::Parquet => {
-            ParquetWriter::new(out).finish(df)?;
+            polars_bail!(InvalidOperation: "a Parquet export is a saved case (case::write), not a table");
         }
         ExportFormat::Csv => {
             // A CSV is opened in spreadsheets: evidence text is neutralized as in every other

@@ -40,6 +40,32 @@ fn short_ids(ids: &[String], max: usize, style: &Style) -> String {
     }
 }
 
+/// A section's heading: a Markdown `##` heading, or a plain line.
+fn heading(o: &mut String, title: &str, style: &Style) {
+    if style.markdown {
+        let _ = writeln!(o, "## {title}\n");
+    } else {
+        let _ = writeln!(o, "{title}");
+    }
+}
+
+/// A heading and its list of lines (already escaped), or nothing when the list is empty.
+fn listed_section(
+    o: &mut String,
+    title: &str,
+    lines: impl ExactSizeIterator<Item = String>,
+    style: &Style,
+) {
+    if lines.len() == 0 {
+        return;
+    }
+    heading(o, title, style);
+    for line in lines {
+        let _ = writeln!(o, "{}{line}", if style.markdown { "- " } else { "  " });
+    }
+    o.push('\n');
+}
+
 pub fn render(r: &Report, style: &Style) -> String {
     let mut o = String::new();
     let h1 = |o: &mut String, t: &str| {
@@ -171,50 +197,22 @@ pub fn render(r: &Report, style: &Style) -> String {
         }
         o.push('\n');
     }
-    if !r.cases.is_empty() {
-        let _ = writeln!(
-            o,
-            "{}Read from saved cases{}",
-            if style.markdown { "## " } else { "" },
-            if style.markdown { "\n" } else { "" }
-        );
-        for c in &r.cases {
-            let _ = writeln!(
-                o,
-                "{}{} ({}, {} input(s), sha256 {})",
-                if style.markdown { "- " } else { "  " },
-                cell(&c.path, style),
-                c.schema,
-                c.inputs,
-                c.sha256
-            );
-        }
-        o.push('\n');
-    }
-    if !r.skipped.is_empty() {
-        let _ = writeln!(
-            o,
-            "{}Skipped paths{}",
-            if style.markdown { "## " } else { "" },
-            if style.markdown { "\n" } else { "" }
-        );
-        for s in &r.skipped {
-            let _ = writeln!(
-                o,
-                "{}{}: {}",
-                if style.markdown { "- " } else { "  " },
-                cell(&s.path, style),
-                cell(&s.reason, style)
-            );
-        }
-        o.push('\n');
-    }
-    let _ = writeln!(
-        o,
-        "{}Warnings{}",
-        if style.markdown { "## " } else { "" },
-        if style.markdown { "\n" } else { "" }
-    );
+    let cases = r.cases.iter().map(|c| {
+        format!(
+            "{} ({}, {} input(s), sha256 {})",
+            cell(&c.path, style),
+            c.schema,
+            c.inputs,
+            c.sha256
+        )
+    });
+    listed_section(&mut o, "Read from saved cases", cases, style);
+    let skipped = r
+        .skipped
+        .iter()
+        .map(|s| format!("{}: {}", cell(&s.path, style), cell(&s.reason, style)));
+    listed_section(&mut o, "Skipped paths", skipped, style);
+    heading(&mut o, "Warnings", style);
     if r.warnings.is_empty() {
         let _ = writeln!(o, "{}none", if style.markdown { "- " } else { "  " });
     }
