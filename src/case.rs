@@ -323,17 +323,27 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
         .copied()
         .filter(|name| columns.keeps(name, true))
         .collect();
+    // Cases written before records were merged from copies have no `copies` column.
+    let has_copies = reader.schema().map_err(unreadable)?.contains(col::COPIES);
     let wanted: Vec<String> = expected
         .records
         .get_column_names()
         .iter()
         .map(|n| n.to_string())
+        .filter(|n| has_copies || n != col::COPIES)
         .chain(kept_items.iter().map(|n| format!("{ITEM_PREFIX}{n}")))
         .collect();
     let mut records = reader
         .with_columns(Some(wanted))
         .finish()
         .map_err(unreadable)?;
+    if !has_copies {
+        let nulls = Column::full_null(col::COPIES.into(), records.height(), &DataType::String);
+        let at = records
+            .get_column_index(col::DETAIL)
+            .map_or(records.width(), |i| i + 1);
+        records.insert_column(at, nulls).map_err(unreadable)?;
+    }
     crate::timing::phase("case: Parquet read");
     let mut items: Vec<Column> = Vec::new();
     let mut record_row: Option<Vec<u32>> = None;

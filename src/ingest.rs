@@ -3,15 +3,16 @@
 //! record, a duplicate or a rejection; every path as read or skipped with a reason.
 
 use crate::detect::{self, Detected};
-use crate::frame::{Columns, Frame, ItemsOf, ItemsView, RecordsView, col, str_col, time_col};
+use crate::frame::{Columns, Frame, ItemsOf, col, str_col, time_col};
 use crate::input::{self, Skipped};
 use crate::model::{Format, Micros, Record};
 use crate::parse::{self, FileNote, ParseOptions, ParsedFile};
 use crate::progress::Progress;
 use crate::time::DateOrder;
 use crate::warning::Warning;
+use polars::prelude::{IntoColumn, StringChunked};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -309,8 +310,15 @@ fn merge(summaries: &mut [FileSummary], parsed_files: Vec<ParsedFile>) -> (Frame
         .map(|s| s.unwrap_or(""))
         .collect();
     let times = time_col(&all.records).expect("time is a datetime column");
-    let (mut kept, collisions) = first_occurrences(&all, &ids, &times, &file_of_row, summaries);
+    let MergedRecords {
+        mut kept,
+        cells,
+        items_from,
+        copies,
+        collisions,
+    } = merge_copies(&all, &ids, &file_of_row, summaries);
     let warnings = collision_warning(&collisions, summaries);
+    drop(collisions);
     crate::timing::phase("de-duplicated");
     if !in_order {
         // Records sharing an id and a time keep their stacking order: the order is total, the
@@ -323,17 +331,166 @@ fn merge(summaries: &mut [FileSummary], parsed_files: Vec<ParsedFile>) -> (Frame
                 .then(a.cmp(&b))
         });
     }
-    let mut frame = if kept.len() == all.height()
+    let mut frame = if cells.is_empty()
+        && kept.len() == all.height()
         && (in_order || kept.iter().enumerate().all(|(i, &r)| i == r as usize))
     {
         all
     } else {
-        all.select_rows(&kept)
+        let position: HashMap<u32, usize> = if cells.is_empty() {
+            HashMap::new()
+        } else {
+            kept.iter().enumerate().map(|(i, &r)| (r, i)).collect()
+        };
+        let cells: Vec<(&str, usize, u32)> = cells
+            .iter()
+            .map(|&(name, base, from)| (name, position[&base], from))
+            .collect();
+        let items_from: Vec<u32> = kept
+            .iter()
+            .map(|r| items_from.get(r).copied().unwrap_or(*r))
+            .collect();
+        all.select_merged(&kept, &cells, &items_from)
             .expect("selected rows exist in the frame")
     };
+    if !copies.is_empty() {
+        let earlier = str_col(&frame.records, col::COPIES).expect("copies is a string column");
+        let copies: StringChunked = kept
+            .iter()
+            .zip(earlier)
+            .map(|(row, earlier)| copies.get(row).map(String::as_str).or(earlier))
+            .collect();
+        frame
+            .records
+            .replace(
+                col::COPIES,
+                copies.with_name(col::COPIES.into()).into_column(),
+            )
+            .expect("the frame has a copies column");
+    }
     frame.rechunk().expect("the frame's columns can be joined");
     crate::timing::phase("rechunked");
     (frame, warnings)
+}
+
+/// The records of the stacked frame (`copies::records`), counted into the files' summaries.
+struct MergedRecords<'i> {
+    /// Each record's base row, in row order.
+    kept: Vec<u32>,
+    /// (column, base row, row the cell is taken from): what merged records take from copies
+    /// other than their base; `copies` is among them, from a column of its own.
+    cells: Vec<(&'static str, u32, u32)>,
+    /// Base row → the row whose items the record has, where that is another copy.
+    items_from: HashMap<u32, u32>,
+    /// Base row → the `copies` cell of a merged record.
+    copies: HashMap<u32, String>,
+    collisions: Vec<Collision<'i>>,
+}
+
+/// Which rows are one record (`copies::records`). Counts each file's kept records (a record
+/// counts in the file of its base copy), duplicates (every other copy, in its own file) and time
+/// span into its summary, and writes each merged record's places into the `copies` column.
+fn merge_copies<'i>(
+    all: &Frame,
+    ids: &[&'i str],
+    file_of_row: &[u32],
+    summaries: &mut [FileSummary],
+) -> MergedRecords<'i> {
+    let lines: Vec<u64> = all
+        .records
+        .column(col::SOURCE_LINE)
+        .and_then(|c| Ok(c.u64()?.iter().map(|l| l.unwrap_or(0)).collect()))
+        .expect("source_line is a u64 column");
+    let times = time_col(&all.records).expect("time is a datetime column");
+    let paths: Vec<String> = summaries.iter().map(|s| s.path.clone()).collect();
+    let place = |row: usize| (paths[file_of_row[row] as usize].as_str(), lines[row]);
+    let v = all
+        .records_view()
+        .expect("the frame has the engine's columns");
+    let items = all
+        .items_view()
+        .expect("the frame has the engine's item columns");
+    let items_of = ItemsOf::new(&items.record_row, ids.len()).expect("items grouped by record");
+    let has_column = |name: &str| all.records.get_column_index(name).is_some();
+    // Null masks of the columns only a full frame has, read only where ids repeat.
+    let masks: Vec<(&str, Vec<bool>)> = crate::copies::FILL_ONLY
+        .iter()
+        .filter_map(|&name| {
+            let column = all.records.column(name).ok()?;
+            let nulls = column.is_null();
+            Some((name, nulls.iter().map(|b| b.unwrap_or(true)).collect()))
+        })
+        .collect();
+    let is_null = |name: &str, row: usize| {
+        masks
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, mask)| mask[row])
+    };
+    let records = crate::copies::records(&crate::copies::Rows {
+        v: &v,
+        items: &items,
+        items_of: &items_of,
+        ids,
+        place: &place,
+        has_column: &has_column,
+        is_null: &is_null,
+    });
+    for &row in &records.kept {
+        let summary = &mut summaries[file_of_row[row as usize] as usize];
+        let t = times[row as usize];
+        summary.first_micros = Some(summary.first_micros.map_or(t, |f| f.min(t)));
+        summary.last_micros = Some(summary.last_micros.map_or(t, |l| l.max(t)));
+        summary.records += 1;
+    }
+    let mut cells = Vec::new();
+    let mut items_from = HashMap::new();
+    let earlier_copies = str_col(&all.records, col::COPIES).ok();
+    let mut copies = HashMap::new();
+    for (&base, m) in &records.merged {
+        for &row in &m.rows[1..] {
+            summaries[file_of_row[row as usize] as usize].duplicates += 1;
+        }
+        cells.extend(m.columns.iter().map(|&(name, from)| (name, base, from)));
+        if m.items_from != base {
+            items_from.insert(base, m.items_from);
+        }
+        // Every copy's place: its own, and those a case recorded when it merged them.
+        let mut places = std::collections::BTreeSet::new();
+        for &row in &m.rows {
+            let (path, line) = place(row as usize);
+            places.insert(format!("{path}:{line}"));
+            let earlier = earlier_copies.as_ref().and_then(|c| c[row as usize]);
+            if let Some(list) = earlier.and_then(|t| serde_json::from_str::<Vec<String>>(t).ok()) {
+                places.extend(list);
+            }
+        }
+        let places: Vec<String> = places.into_iter().collect();
+        copies.insert(
+            base,
+            serde_json::to_string(&places).expect("strings serialize"),
+        );
+    }
+    let collisions = records
+        .collisions
+        .iter()
+        .map(|(_, bases)| {
+            let id = ids[bases[0] as usize];
+            let mut places: Vec<(u32, u64)> = bases
+                .iter()
+                .map(|&r| (file_of_row[r as usize], lines[r as usize]))
+                .collect();
+            places.sort();
+            (id, places)
+        })
+        .collect();
+    MergedRecords {
+        kept: records.kept,
+        cells,
+        items_from,
+        copies,
+        collisions,
+    }
 }
 
 /// A record id carried by records that differ, with each one's place (file index, line).
@@ -376,180 +533,6 @@ fn collision_warning(collisions: &[Collision], summaries: &[FileSummary]) -> Vec
         path: None,
         line: None,
     }]
-}
-
-/// What makes two records with one id the same record: everything mailscope read from them
-/// (time, operation, mailbox, actor, context, access, items), not where or how it was written —
-/// the Purview CSV and a PowerShell export of one record differ in format, file and line.
-/// The fields a SIEM may drop (`Format::dropped_fields`) are left to `dropped_fingerprint`.
-fn content_fingerprint(v: &RecordsView, items: &ItemsView, items_of: &ItemsOf, row: usize) -> u64 {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let mut h = foldhash::quality::FixedState::with_seed(0x6d61_696c_7363_6f70).build_hasher();
-    v.time[row].hash(&mut h);
-    for s in [
-        &v.operation,
-        &v.mailbox,
-        &v.actor,
-        &v.actor_sid,
-        &v.logon_type,
-        &v.client_ip,
-        &v.client_info,
-        &v.app_id,
-        &v.client_app_id,
-        &v.mail_access_type,
-        &v.folder_path,
-        &v.detail,
-    ] {
-        s.at(row).hash(&mut h);
-    }
-    v.is_throttled[row].hash(&mut h);
-    for k in items_of.of(row) {
-        (
-            items.folder_path.at(k),
-            items.internet_message_id.at(k),
-            items.item_id.at(k),
-        )
-            .hash(&mut h);
-    }
-    h.finish()
-}
-
-/// The session ids and OperationCount of a record, which a SIEM's copy may lack: two records
-/// differ on them only where both carry them.
-fn dropped_fingerprint(v: &RecordsView, row: usize) -> u64 {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let mut h = foldhash::quality::FixedState::with_seed(0x6d61_696c_6472_6f70).build_hasher();
-    for s in [&v.session_id, &v.aad_session_id, &v.token_id] {
-        s.at(row).hash(&mut h);
-    }
-    v.operation_count[row].hash(&mut h);
-    // 0 is the key of ids seen once.
-    h.finish() | 1
-}
-
-/// Whether a record comes from a shape that drops fields (`Format::dropped_fields`).
-fn from_lossy_shape(v: &RecordsView, row: usize) -> bool {
-    v.format
-        .at(row)
-        .and_then(Format::from_name)
-        .is_some_and(|f| !f.dropped_fields().is_empty())
-}
-
-/// Which record each row is: its id, and for an id that more than one row carries, a fingerprint
-/// of its content (0 for ids seen once; reading content costs only where ids repeat). `None`
-/// when every id is unique: then every row is a record of its own (the usual case, settled
-/// with this one pass). A copy from a shape that dropped session ids and counts (Sentinel)
-/// is the same record as the one full copy with its content; with several differing full
-/// copies it cannot tell which it is, and stays a record of its own.
-fn record_keys(all: &Frame, ids: &[&str]) -> Option<Vec<u64>> {
-    let mut seen: HashMap<&str, u32, foldhash::fast::FixedState> =
-        HashMap::with_capacity_and_hasher(ids.len(), Default::default());
-    for id in ids {
-        *seen.entry(id).or_insert(0) += 1;
-    }
-    if seen.len() == ids.len() {
-        return None;
-    }
-    let mut keys = vec![0u64; ids.len()];
-    let v = all
-        .records_view()
-        .expect("the frame has the engine's columns");
-    let items = all
-        .items_view()
-        .expect("the frame has the engine's item columns");
-    let items_of = ItemsOf::new(&items.record_row, ids.len()).expect("items grouped by record");
-    // (id, content) → the dropped-field fingerprints of its full copies.
-    let mut full: HashMap<(&str, u64), Vec<u64>, foldhash::fast::FixedState> = HashMap::default();
-    let mut lossy = Vec::new();
-    let mut content = vec![0u64; ids.len()];
-    for (row, id) in ids.iter().enumerate() {
-        if seen[id] > 1 {
-            content[row] = content_fingerprint(&v, &items, &items_of, row);
-            if from_lossy_shape(&v, row) {
-                lossy.push(row);
-            } else {
-                let extra = dropped_fingerprint(&v, row);
-                keys[row] = content[row] ^ extra.rotate_left(17);
-                let copies = full.entry((id, content[row])).or_default();
-                if !copies.contains(&extra) {
-                    copies.push(extra);
-                }
-            }
-        }
-    }
-    for row in lossy {
-        let extra = match full.get(&(ids[row], content[row])).map(Vec::as_slice) {
-            Some([only]) => *only,
-            // No full copy, or several: the lossy copies are records among themselves.
-            Some(_) | None => 1,
-        };
-        keys[row] = content[row] ^ extra.rotate_left(17);
-    }
-    Some(keys)
-}
-
-/// Rows of `all` to keep, in frame order: of each record (id and content), the occurrence first
-/// in the run's file order (lowest file index, then line; on one line, the first in the frame).
-/// Records that share an id but differ are all kept, and returned as collisions: each id with
-/// the place (file index, line) of each of its records. Counts each file's kept records, duplicates and time
-/// span into its summary. `ids` and `times` are the frame's columns.
-fn first_occurrences<'i>(
-    all: &Frame,
-    ids: &[&'i str],
-    times: &[Micros],
-    file_of_row: &[u32],
-    summaries: &mut [FileSummary],
-) -> (Vec<u32>, Vec<Collision<'i>>) {
-    let lines: Vec<u64> = all
-        .records
-        .column(col::SOURCE_LINE)
-        .and_then(|c| Ok(c.u64()?.iter().map(|l| l.unwrap_or(0)).collect()))
-        .expect("source_line is a u64 column");
-    let position = |row: usize| (file_of_row[row], lines[row]);
-    let keys = record_keys(all, ids);
-    // (id, content) → the row that wins so far; nothing to choose when every id is unique.
-    let mut winner: HashMap<(&str, u64), u32, foldhash::fast::FixedState> = HashMap::default();
-    if let Some(keys) = &keys {
-        winner.reserve(ids.len());
-        for (row, id) in ids.iter().enumerate() {
-            let w = winner.entry((id, keys[row])).or_insert(row as u32);
-            let (file, line) = position(row);
-            if (file, line) < position(*w as usize) {
-                summaries[file_of_row[*w as usize] as usize].duplicates += 1;
-                *w = row as u32;
-            } else if *w as usize != row {
-                summaries[file as usize].duplicates += 1;
-            }
-        }
-    }
-    let mut collisions: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
-    let mut kept = Vec::with_capacity(ids.len());
-    for (row, id) in ids.iter().enumerate() {
-        if let Some(keys) = &keys {
-            if winner[&(*id, keys[row])] as usize != row {
-                continue;
-            }
-            if keys[row] != 0 {
-                collisions.entry(id).or_default().push(row as u32);
-            }
-        }
-        let summary = &mut summaries[file_of_row[row] as usize];
-        let t = times[row];
-        summary.first_micros = Some(summary.first_micros.map_or(t, |f| f.min(t)));
-        summary.last_micros = Some(summary.last_micros.map_or(t, |l| l.max(t)));
-        summary.records += 1;
-        kept.push(row as u32);
-    }
-    let collisions = collisions
-        .into_iter()
-        .filter(|(_, rows)| rows.len() > 1)
-        .map(|(id, rows)| {
-            let mut places: Vec<(u32, u64)> = rows.iter().map(|&r| position(r as usize)).collect();
-            places.sort();
-            (id, places)
-        })
-        .collect();
-    (kept, collisions)
 }
 
 /// Passes progress on and remembers how much was reported.

@@ -26,6 +26,7 @@
 //! | operation_count | i64 | `OperationCount` |
 //! | folder_path | str | record-level folder (legacy `FolderPathName`, `Folder.Path`) |
 //! | detail | str | cmdlet parameters and other detail, summarized |
+//! | copies | str | for a record merged from several copies (files, SIEMs, cases): every copy's place, a JSON array of `path:line`, sorted; null for a record read once |
 //!
 //! `items` columns: record_row (u32 row in `records`), record_id, folder_path, folder_id,
 //! internet_message_id (normalized), internet_message_id_raw, subject, item_id, size (i64).
@@ -81,6 +82,7 @@ pub mod col {
     pub const RESULT_STATUS: &str = "result_status";
     pub const FOLDER_PATH: &str = "folder_path";
     pub const DETAIL: &str = "detail";
+    pub const COPIES: &str = "copies";
     // items
     pub const RECORD_ROW: &str = "record_row";
     pub const FOLDER_ID: &str = "folder_id";
@@ -238,6 +240,18 @@ impl Frame {
     /// The rows `order` names, in that order, with their items (in their order within each
     /// record) and `items.record_row` renumbered to match.
     pub fn select_rows(self, order: &[u32]) -> PolarsResult<Frame> {
+        self.select_merged(order, &[], order)
+    }
+
+    /// `select_rows`, where some cells come from other rows: `cells` lists (column, position in
+    /// `order`, row it is taken from), and row `order[i]`'s items are those of `items_from[i]`.
+    /// Copies of one record merged field by field (`copies`) are taken so.
+    pub fn select_merged(
+        self,
+        order: &[u32],
+        cells: &[(&str, usize, u32)],
+        items_from: &[u32],
+    ) -> PolarsResult<Frame> {
         let old_rows: Vec<u32> = self
             .items
             .column(col::RECORD_ROW)?
@@ -250,16 +264,33 @@ impl Frame {
         )?;
         let mut item_order = Vec::with_capacity(old_rows.len());
         let mut new_rows = Vec::with_capacity(old_rows.len());
-        for (new, &old) in order.iter().enumerate() {
+        for (new, &old) in items_from.iter().enumerate() {
             for i in items_of.of(old as usize) {
                 item_order.push(i as IdxSize);
                 new_rows.push(new as u32);
             }
         }
-        let records = take_each(
-            self.records,
-            &IdxCa::from_vec(PlSmallStr::EMPTY, order.to_vec()),
-        )?;
+        let mut by_column: std::collections::BTreeMap<&str, Vec<(usize, u32)>> = Default::default();
+        for &(name, at, row) in cells {
+            by_column.entry(name).or_default().push((at, row));
+        }
+        let order_idx = IdxCa::from_vec(PlSmallStr::EMPTY, order.to_vec());
+        let columns = self
+            .records
+            .into_columns()
+            .into_iter()
+            .map(|c| match by_column.get(c.name().as_str()) {
+                None => c.take(&order_idx),
+                Some(from) => {
+                    let mut idx = order.to_vec();
+                    for &(at, row) in from {
+                        idx[at] = row;
+                    }
+                    c.take(&IdxCa::from_vec(PlSmallStr::EMPTY, idx))
+                }
+            })
+            .collect::<PolarsResult<Vec<_>>>()?;
+        let records = DataFrame::new(order.len(), columns)?;
         let mut items = take_each(self.items, &IdxCa::from_vec(PlSmallStr::EMPTY, item_order))?;
         items.replace(
             col::RECORD_ROW,

@@ -397,6 +397,25 @@ fn graph_record(mut rec: Map<String, Value>, format: Format) -> Reshaped {
         } else {
             0
         };
+    if damage & flag::RECONSTRUCTED != 0 && !ad.contains_key("MailboxOwnerUPN") {
+        // Which mailbox a rebuilt access record was about is not in the record's properties:
+        // the object it names when that is an address, else the signed-in user's own mailbox
+        // (the owner's access, the usual case) — never no mailbox, which would leave the access
+        // outside every mailbox's scope.
+        let is_access = get_text(&ad, "Operation").is_some_and(|op| {
+            crate::model::is_mail_items_accessed(&op)
+                || ["FolderBind", "MessageBind", "AttachmentAccess"]
+                    .iter()
+                    .any(|o| o.eq_ignore_ascii_case(&op))
+        });
+        let address = |key: &str| get_text(&rec, key).filter(|t| t.contains('@'));
+        let owner = address("objectId")
+            .or_else(|| address("userPrincipalName"))
+            .or_else(|| address("userId"));
+        if let (true, Some(owner)) = (is_access, owner) {
+            ad.insert("MailboxOwnerUPN".into(), Value::String(owner));
+        }
+    }
     Reshaped::Record(Canonical {
         time: get_text(&rec, "createdDateTime"),
         id: get_text(&rec, "id"),

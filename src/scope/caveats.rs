@@ -1,6 +1,7 @@
 //! What a mailbox's findings cannot show because of where its records came from: a SIEM that
 //! dropped a field the rules use (`Format::dropped_fields`) cannot show what the field would
-//! have shown. Said per mailbox, with the count of records concerned and their source shapes.
+//! have shown. Said per mailbox, with the count of records concerned and their source shapes —
+//! and only where no copy of the record held the field (`copies`).
 
 use super::rules::{Access, Rows};
 use crate::model::{DroppedField, Format};
@@ -13,6 +14,16 @@ pub fn source_caveats(r: Rows, mailbox_rows: &[usize], attacker_rows: &[usize]) 
         let mut n = 0u64;
         for i in rows {
             let format = r.v.format.at(i).and_then(Format::from_name);
+            // A record merged from copies may hold the field from another copy.
+            let held = match field {
+                DroppedField::SessionId => [&r.v.session_id, &r.v.aad_session_id, &r.v.token_id]
+                    .iter()
+                    .any(|c| c.at(i).is_some_and(|s| !s.is_empty())),
+                DroppedField::OperationCount => r.v.operation_count[i].is_some(),
+            };
+            if held {
+                continue;
+            }
             if let Some(f) = format.filter(|f| f.dropped_fields().contains(&field)) {
                 formats.insert(f.as_str());
                 n += 1;
