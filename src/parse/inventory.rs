@@ -610,12 +610,12 @@ fn graph_trace(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending,
     })
 }
 
-/// Whether JSON text (its first part) is a Graph message trace rather than audit records.
-pub fn is_graph_message_trace(head: &str) -> bool {
-    (head.contains("\"senderAddress\"")
-        && head.contains("\"recipientAddress\"")
-        && head.contains("\"messageId\""))
-        || head.contains("#microsoft.graph.exchangeMessageTrace")
+/// Whether a JSON record with these top-level keys is a Graph `exchangeMessageTrace` rather
+/// than an audit record (`detect` finds the record's keys; values never count).
+pub fn is_graph_message_trace<K: AsRef<str>>(keys: &[K]) -> bool {
+    ["messageId", "senderAddress", "recipientAddress"]
+        .iter()
+        .all(|k| keys.iter().any(|key| key.as_ref() == *k))
 }
 
 #[cfg(test)]
