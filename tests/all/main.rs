@@ -2,6 +2,7 @@
 
 mod case;
 mod cli;
+mod detection_markers;
 mod evidence_safety;
 mod formats;
 mod hostile;
