@@ -315,6 +315,36 @@ fn a_mapped_column_the_csv_lacks_makes_that_file_an_error_naming_it() {
 }
 
 #[test]
+fn internal_domains_are_normalized_and_those_matching_nothing_or_everything_refused() {
+    let report = scope_report(&[sample("")], &["--internal-domain", "@Contoso.COM."]);
+    assert_eq!(
+        report["notification"]["internal_domains"],
+        serde_json::json!(["contoso.com"])
+    );
+    let out = bin()
+        .arg("scope")
+        .arg(sample(""))
+        .args([
+            "--attacker-ip",
+            "203.0.113.66",
+            "-q",
+            "--internal-domain",
+            "*.contoso.com",
+        ])
+        .output()
+        .unwrap();
+    // A value clap refuses is a usage error: exit 1, as for every bad argument.
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--internal-domain")
+            && stderr.contains("'*.contoso.com' is not a domain")
+            && stderr.contains("give the parent domain ('contoso.com')"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn no_subjects_leaves_every_subject_out_of_every_format() {
     let dir = tempfile::tempdir().unwrap();
     let subjects = [
