@@ -1,4 +1,9 @@
-//! Format detection from content (never from the file name).
+//! Format detection from content (never from the file name), and from its structure only: a
+//! CSV's header cells, the keys of a JSON file's first record, XML element and attribute names.
+//! Evidence controls string values (inbox rule names, folder paths, subjects), so no value is
+//! ever searched for a marker.
+
+mod json_record;
 
 use crate::model::Format;
 
@@ -48,14 +53,29 @@ impl Detected {
 /// How much of the start of a file the binary check reads.
 const BINARY_SAMPLE: usize = 4096;
 
-/// Control characters (other than tab, CR, LF) in the sample, and the sample's length.
-fn control_share(text: &str) -> (usize, usize) {
+/// Control characters in the sample: of any kind (other than tab, CR, LF), and those no JSON or
+/// XML text holds raw (C0 controls; DEL and C1 controls may stand raw in their strings, where
+/// evidence puts them); and the sample's length.
+struct Controls {
+    any: usize,
+    c0: usize,
+    sampled: usize,
+}
+
+fn controls(text: &str) -> Controls {
     let sample = &text[..floor_char_boundary(text, BINARY_SAMPLE)];
-    let controls = sample
-        .chars()
-        .filter(|&c| c.is_control() && !matches!(c, '\t' | '\r' | '\n'))
-        .count();
-    (controls, sample.len())
+    let mut counts = Controls {
+        any: 0,
+        c0: 0,
+        sampled: sample.len(),
+    };
+    for c in sample.chars() {
+        if c.is_control() && !matches!(c, '\t' | '\r' | '\n') {
+            counts.any += 1;
+            counts.c0 += usize::from(c < ' ');
+        }
+    }
+    counts
 }
 
 /// The format of a file from its text. Only its start is read: detection works the same on
@@ -71,20 +91,20 @@ pub fn detect_with(text: &str, mapped_id: Option<&str>) -> Detected {
     if trimmed.is_empty() {
         return Detected::NotAudit("empty file".into());
     }
-    let (controls, sampled) = control_share(text);
-    let binary = || {
+    let Controls { any, c0, sampled } = controls(text);
+    let binary = |n: usize| {
         Detected::NotAudit(format!(
-            "binary content ({controls} control byte(s) in the first {sampled})"
+            "binary content ({n} control byte(s) in the first {sampled})"
         ))
     };
-    // JSON and XML text have no raw control characters: any makes it something else.
+    let head = &trimmed[..floor_char_boundary(trimmed, HEAD_BYTES)];
+    // JSON and XML text have no raw C0 control characters: any makes it something else.
     match trimmed.as_bytes()[0] {
-        _ if controls > 0 && trimmed.starts_with(['<', '[', '{']) => binary(),
-        b'<' => detect_xml(trimmed),
+        _ if c0 > 0 && trimmed.starts_with(['<', '[', '{']) => binary(c0),
+        b'<' => detect_xml(head),
         b'[' | b'{'
-            if crate::parse::inventory::is_graph_message_trace(
-                &text[..floor_char_boundary(text, 1 << 20)],
-            ) =>
+            if json_record::first_record_keys(head)
+                .is_some_and(|keys| crate::parse::inventory::is_graph_message_trace(&keys)) =>
         {
             Detected::InventoryJson
         }
@@ -93,16 +113,21 @@ pub fn detect_with(text: &str, mapped_id: Option<&str>) -> Detected {
         // A CSV export header is trusted over a stray NUL in a damaged row (that row is
         // rejected); without one, a file that is more than 1 % control bytes is binary.
         _ => match detect_csv(text, mapped_id) {
-            Detected::NotAudit(_) if controls > 0 && controls * 100 >= sampled => binary(),
+            Detected::NotAudit(_) if any > 0 && any * 100 >= sampled => binary(any),
             d => d,
         },
     }
 }
 
-fn detect_xml(text: &str) -> Detected {
-    let head = &text[..floor_char_boundary(text, 1 << 20)];
+/// How much of a file detection reads: `ingest` sniffs this much before reading a file whole.
+const HEAD_BYTES: usize = 1 << 20;
+
+fn detect_xml(head: &str) -> Detected {
     let Some(pos) = find_event_tag(head) else {
-        return if head.contains("<SearchResults") {
+        return if start_tags(head)
+            .next()
+            .is_some_and(|(_, name)| name == "SearchResults")
+        {
             // An export with no events is still an export: zero records, not a skipped file.
             Detected::Xml { admin: false }
         } else {
@@ -111,18 +136,19 @@ fn detect_xml(text: &str) -> Detected {
             )
         };
     };
-    let tag_end = head[pos..].find('>').map(|e| pos + e).unwrap_or(head.len());
-    let tag = &head[pos..tag_end];
-    if tag.contains("Cmdlet=") || tag.contains("Caller=") {
+    let tag = &head[pos + "<Event".len()..start_tag_end(head, pos)];
+    let attributes = crate::parse::xml::scan_attributes(tag);
+    let has = |name: &str| attributes.contains_key(name);
+    if has("cmdlet") || has("caller") {
         Detected::Xml { admin: true }
     } else if [
-        "MailboxGuid=",
-        "Operation=",
-        "LastAccessed=",
-        "MailboxOwnerUPN=",
+        "mailboxguid",
+        "operation",
+        "lastaccessed",
+        "mailboxownerupn",
     ]
     .iter()
-    .any(|a| tag.contains(a))
+    .any(|a| has(a))
     {
         Detected::Xml { admin: false }
     } else {
@@ -132,41 +158,71 @@ fn detect_xml(text: &str) -> Detected {
     }
 }
 
+/// Where the start tag at `pos` ends: its first `>` outside quoted attribute values (a value
+/// may hold a raw `>`), or the end of the text.
+fn start_tag_end(s: &str, pos: usize) -> usize {
+    let mut quote = None;
+    let end = s.as_bytes()[pos..].iter().position(|&b| {
+        match (quote, b) {
+            (None, b'"' | b'\'') => quote = Some(b),
+            (Some(q), b) if b == q => quote = None,
+            (None, b'>') => return true,
+            _ => {}
+        }
+        false
+    });
+    end.map_or(s.len(), |e| pos + e)
+}
+
 /// Position of the first `<Event` start tag (not `<Events`), outside comments, CDATA
 /// sections, processing instructions and declarations: an `<Event>` written inside those is
 /// text, not a record.
 pub fn find_event_tag(s: &str) -> Option<usize> {
+    start_tags(s)
+        .find(|(_, name)| *name == "Event")
+        .map(|(at, _)| at)
+}
+
+/// The start tags of XML text in order, as (position of `<`, element name), outside comments,
+/// CDATA sections, processing instructions and declarations. A name counts once something
+/// ends it (space, `>`, `/`): a tag cut at the end of the text is no tag.
+fn start_tags(s: &str) -> impl Iterator<Item = (usize, &str)> {
+    const MAX_NAME: usize = 256;
     let b = s.as_bytes();
-    let mut from = 0;
-    while let Some(i) = memchr::memchr(b'<', &b[from..]) {
-        let at = from + i;
-        let rest = &s[at..];
-        let skip_to = |end: &str| rest.find(end).map(|e| at + e + end.len());
-        let next = if rest.starts_with("<!--") {
-            skip_to("-->")
-        } else if rest.starts_with("<![CDATA[") {
-            skip_to("]]>")
-        } else if rest.starts_with("<?") {
-            skip_to("?>")
-        } else if rest.starts_with("<!") {
-            // A declaration; a DOCTYPE's internal subset ends with "]>".
-            match (rest.find('['), rest.find('>')) {
-                (Some(open), Some(close)) if open < close => skip_to("]>"),
-                _ => skip_to(">"),
+    let mut from = Some(0);
+    std::iter::from_fn(move || {
+        loop {
+            let at = from? + memchr::memchr(b'<', &b[from?..])?;
+            let rest = &s[at..];
+            let skip_to = |end: &str| rest.find(end).map(|e| at + e + end.len());
+            from = if rest.starts_with("<!--") {
+                skip_to("-->")
+            } else if rest.starts_with("<![CDATA[") {
+                skip_to("]]>")
+            } else if rest.starts_with("<?") {
+                skip_to("?>")
+            } else if rest.starts_with("<!") {
+                // A declaration; a DOCTYPE's internal subset ends with "]>".
+                match (rest.find('['), rest.find('>')) {
+                    (Some(open), Some(close)) if open < close => skip_to("]>"),
+                    _ => skip_to(">"),
+                }
+            } else {
+                Some(at + 1)
+            };
+            if rest[1..].starts_with(['!', '?', '/']) {
+                continue;
             }
-        } else if rest.starts_with("<Event")
-            && matches!(
-                b.get(at + 6),
-                Some(b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/')
-            )
-        {
-            return Some(at);
-        } else {
-            Some(at + 1)
-        };
-        from = next?;
-    }
-    None
+            // Names are short: a bounded look keeps a text of many `<` linear.
+            let name_len = rest[1..]
+                .bytes()
+                .take(MAX_NAME)
+                .position(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/'));
+            if let Some(n) = name_len.filter(|&n| n > 0) {
+                return Some((at, &rest[1..1 + n]));
+            }
+        }
+    })
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -349,5 +405,54 @@ mod tests {
         ));
         assert!(matches!(detect("name,size\n"), Detected::NotAudit(_)));
         assert!(matches!(detect(""), Detected::NotAudit(_)));
+        assert_eq!(
+            fmt(
+                r#"{"value":[{"messageId":"<a@b>","senderAddress":"a@b","recipientAddress":"c@d"}]}"#
+            ),
+            Some(Format::GraphMessageTraceJson)
+        );
+        assert_eq!(
+            fmt("<?xml version=\"1.0\"?>\n<!-- none yet -->\n<SearchResults>\n</SearchResults>\n"),
+            Some(Format::MailboxAuditXml)
+        );
+    }
+
+    #[test]
+    fn values_written_by_the_attacker_never_decide_the_format() {
+        let rule = r##"{"CreationTime":"2024-03-12T01:56:15","Operation":"New-InboxRule","Parameters":[{"Name":"Name","Value":"#microsoft.graph.exchangeMessageTrace"},{"Name":"From","Value":"senderAddress"},{"Name":"SentTo","Value":"recipientAddress"},{"Name":"HeaderContainsWords","Value":"messageId"}]}"##;
+        assert_eq!(fmt(&format!("[{rule}]")), Some(Format::AuditDataJson));
+        assert_eq!(fmt(&format!("{rule}\n")), Some(Format::AuditDataJsonl));
+        // DEL and C1 controls may stand raw in a JSON or XML string; C0 controls may not.
+        let controls = rule.replace("New-InboxRule", "New\u{7f}Inbox\u{85}Rule\u{9b}");
+        assert_eq!(fmt(&controls), Some(Format::AuditDataJsonl));
+        assert!(matches!(detect("{\"a\":\"\u{1}\"}"), Detected::NotAudit(_)));
+        // Attribute values of a mailbox event that name admin attributes, and a raw `>`.
+        let event = r#"<SearchResults><Event ClientInfoString="Client=OWA>x" FolderPathName="\Cmdlet=Set-Mailbox" LogonUserDN="Caller=x &lt;Event Cmdlet=&quot;y&quot;" MailboxGuid="9a8c" Operation="FolderBind"/></SearchResults>"#;
+        assert_eq!(fmt(event), Some(Format::MailboxAuditXml));
+        let admin = r#"<SearchResults><Event ObjectModified="contoso\MailboxGuid=x Operation=y" Caller="a" Cmdlet="New-InboxRule"/></SearchResults>"#;
+        assert_eq!(fmt(admin), Some(Format::AdminAuditXml));
+        let no_root = r#"<Results Note="&lt;SearchResults"><Item/></Results>"#;
+        assert!(matches!(detect(no_root), Detected::NotAudit(_)));
+    }
+
+    #[test]
+    fn the_first_mebibyte_decides_as_the_whole_file_does() {
+        let trace = r#"{"id":"7e000000-0000-4000-8000-000000000000","messageId":"<CAAL-lunch@AM0PR01MB1234.eurprd01.prod.outlook.com>","senderAddress":"dan@contoso.com","recipientAddress":"alice@contoso.com","subject":"Lunch","receivedDateTime":"2024-03-11T07:40:00Z","size":8120,"fromIP":"40.107.22.55","toIP":null,"status":"delivered"}"#;
+        let audit = r#"{"id":"a1","createdDateTime":"2024-03-11T08:02:11Z","auditLogRecordType":"exchangeItemAggregated","operation":"MailItemsAccessed","auditData":{"Operation":"MailItemsAccessed","Parameters":[{"Name":"messageId","Value":"senderAddress"}],"Subject":"recipientAddress"}}"#;
+        for (record, format) in [
+            (trace, Format::GraphMessageTraceJson),
+            (audit, Format::AuditDataJsonl),
+        ] {
+            // One page of more than a mebibyte: the head holds whole records of it only.
+            let n = (3 << 20) / record.len();
+            let page = format!(
+                "{{\"@odata.context\":\"x\",\"value\":[{}]}}\n",
+                vec![record; n].join(",")
+            );
+            assert_eq!(fmt(&page), Some(format));
+            for cut in [record.len() + 40, (1 << 20) - 7, 1 << 20, 2 << 20] {
+                assert_eq!(fmt(&page[..cut]), Some(format), "cut at {cut}");
+            }
+        }
     }
 }

@@ -550,12 +550,30 @@ impl Progress for Counting<'_> {
     }
 }
 
+/// Why a file's bytes were not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotRead {
+    pub reason: String,
+    /// The file is of a kind the run reads but could not be read as asked (an
+    /// `--inventory-map` column it lacks): an error, not a file that is simply no export.
+    pub error: bool,
+}
+
+impl NotRead {
+    fn not_audit(reason: String) -> NotRead {
+        NotRead {
+            reason,
+            error: false,
+        }
+    }
+}
+
 /// Decode, detect and parse one file's bytes: (encoding, first lossy offset, format, parse).
-/// `Err` is the reason the bytes are not an audit export.
+/// `Err` is why the bytes were not read: not an audit export, or not readable as asked.
 pub fn parse_bytes(
     bytes: &[u8],
     popts: &ParseOptions,
-) -> Result<(&'static str, Option<usize>, Format, ParsedFile), String> {
+) -> Result<(&'static str, Option<usize>, Format, ParsedFile), NotRead> {
     let decoded = input::decode(bytes);
     // Excel for Mac's "CSV (Macintosh)" ends lines with CR alone: read them as line breaks.
     let cr_only = input::cr_only_lines(&decoded.text);
@@ -575,10 +593,16 @@ pub fn parse_bytes(
         Detected::Csv(layout) => parse::csv::parse(text, layout, popts),
         Detected::Json { array } => parse::json::parse(text, *array, popts),
         Detected::Xml { admin } => parse::xml::parse(text, *admin, popts),
-        Detected::NotAudit(reason) => return Err(reason.clone()),
+        Detected::NotAudit(reason) => return Err(NotRead::not_audit(reason.clone())),
     };
+    if let Some(reason) = parsed.unreadable.take() {
+        return Err(NotRead {
+            reason,
+            error: true,
+        });
+    }
     if let Some(reason) = parsed.not_audit.take() {
-        return Err(reason);
+        return Err(NotRead::not_audit(reason));
     }
     if cr_only {
         parsed.notes.push(FileNote {
@@ -788,11 +812,11 @@ fn read_one(
     );
     let (encoding, lossy_at, format, mut parsed) = match result {
         Ok(x) => x,
-        Err(reason) => {
+        Err(NotRead { reason, error }) => {
             return FileResult::Skipped(SkippedOut {
                 path: display,
                 reason,
-                error: false,
+                error,
             });
         }
     };

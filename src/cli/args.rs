@@ -82,7 +82,7 @@ pub struct ScopeArgs {
     pub zone: ZoneArgs,
     /// A domain of the organization (correspondents elsewhere are external); repeatable.
     /// Default: the domains of the mailboxes in the evidence.
-    #[arg(long = "internal-domain", value_name = "DOMAIN")]
+    #[arg(long = "internal-domain", value_name = "DOMAIN", value_parser = mailscope::scope::notification::internal_domain)]
     pub internal_domain: Vec<String>,
     /// Leave message subjects out of every part of the report (for reports that circulate
     /// widely).

@@ -39,6 +39,12 @@ impl Field {
         ("folder", Field::Folder),
         ("item_id", Field::ItemId),
     ];
+    fn name(self) -> &'static str {
+        Field::NAMES
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map_or("", |(n, _)| n)
+    }
     fn from_name(name: &str) -> Option<Field> {
         Field::NAMES
             .iter()
@@ -68,7 +74,16 @@ impl InventoryMap {
                     Field::NAMES.map(|(n, _)| n).join(", ")
                 )
             })?;
+            if column.trim().is_empty() {
+                return Err(format!("'{}' names no column", pair.trim()));
+            }
             columns.push((f, column.trim().to_string()));
+        }
+        if columns.is_empty() {
+            return Err(
+                "the map is empty: give field=Column pairs, e.g. internet_message_id=Message-ID,subject=Subject"
+                    .into(),
+            );
         }
         if !columns.iter().any(|(f, _)| *f == Field::InternetMessageId) {
             return Err("the map must name the internet_message_id column".into());
@@ -84,6 +99,47 @@ impl InventoryMap {
             .map(|(_, c)| c.as_str())
             .unwrap_or_default()
     }
+
+    /// Why a CSV with this header cannot be read with the map: the mapped columns it lacks (a
+    /// typo would otherwise leave a field empty in every row, and its counts silently zero).
+    pub fn unknown_columns(&self, header: &[String]) -> Option<String> {
+        let lower = header_names(header);
+        let missing: Vec<String> = self
+            .columns
+            .iter()
+            .filter(|(_, c)| !lower.contains(&c.to_ascii_lowercase()))
+            .map(|(f, c)| format!("'{c}' ({})", f.name()))
+            .collect();
+        if missing.is_empty() {
+            return None;
+        }
+        // The header as the file has it, so that the typo is plain; bounded, as reports travel.
+        const SHOWN: usize = 40;
+        let mut has: Vec<String> = header
+            .iter()
+            .take(SHOWN)
+            .map(|c| {
+                let c = c.trim().trim_start_matches('\u{feff}');
+                format!("'{}'", c.chars().take(60).collect::<String>())
+            })
+            .collect();
+        if header.len() > SHOWN {
+            has.push(format!("… {} more", header.len() - SHOWN));
+        }
+        Some(format!(
+            "--inventory-map names column(s) this file does not have: {}; its header has {}",
+            missing.join(", "),
+            has.join(", ")
+        ))
+    }
+}
+
+/// Header cells as `--inventory-map` and the shapes name them: trimmed, lowercased.
+fn header_names(header: &[String]) -> Vec<String> {
+    header
+        .iter()
+        .map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .collect()
 }
 
 /// Header names (lowercased) per field, in preference order, for each inventory shape.
@@ -173,10 +229,7 @@ impl CsvFields {
     /// The fields of `header` for an inventory shape, or from the user's map. `None` when the
     /// header has no InternetMessageId column.
     pub fn of(format: Format, header: &[String], map: Option<&InventoryMap>) -> Option<CsvFields> {
-        let lower: Vec<String> = header
-            .iter()
-            .map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
-            .collect();
+        let lower = header_names(header);
         let mut columns: BTreeMap<Field, Vec<(usize, String)>> = BTreeMap::new();
         let mut add = |field: Field, name: &str| {
             if let Some(i) = lower.iter().position(|c| c == &name.to_ascii_lowercase()) {
@@ -318,6 +371,15 @@ pub fn parse_csv(
     map: Option<&InventoryMap>,
     date_order: Option<DateOrder>,
 ) -> ParsedFile {
+    if let Some(reason) = map
+        .filter(|_| layout.format == Format::MappedInventoryCsv)
+        .and_then(|m| m.unknown_columns(&layout.columns))
+    {
+        return ParsedFile {
+            unreadable: Some(reason),
+            ..ParsedFile::default()
+        };
+    }
     let Some(fields) = CsvFields::of(layout.format, &layout.columns, map) else {
         return ParsedFile {
             not_audit: Some("an inventory CSV without an InternetMessageId column".into()),
@@ -610,12 +672,12 @@ fn graph_trace(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending,
     })
 }
 
-/// Whether JSON text (its first part) is a Graph message trace rather than audit records.
-pub fn is_graph_message_trace(head: &str) -> bool {
-    (head.contains("\"senderAddress\"")
-        && head.contains("\"recipientAddress\"")
-        && head.contains("\"messageId\""))
-        || head.contains("#microsoft.graph.exchangeMessageTrace")
+/// Whether a JSON record with these top-level keys is a Graph `exchangeMessageTrace` rather
+/// than an audit record (`detect` finds the record's keys; values never count).
+pub fn is_graph_message_trace<K: AsRef<str>>(keys: &[K]) -> bool {
+    ["messageId", "senderAddress", "recipientAddress"]
+        .iter()
+        .all(|k| keys.iter().any(|key| key.as_ref() == *k))
 }
 
 #[cfg(test)]
@@ -648,5 +710,31 @@ mod tests {
         assert_eq!(map.columns.len(), 4);
         assert!(InventoryMap::parse("subject=Subject").is_err());
         assert!(InventoryMap::parse("title=Subject,internet_message_id=Id").is_err());
+        for empty in ["", " ", ",,", " , "] {
+            assert!(InventoryMap::parse(empty).unwrap_err().contains("empty"));
+        }
+        assert!(
+            InventoryMap::parse("internet_message_id=Id,sender= ")
+                .unwrap_err()
+                .contains("'sender=' names no column")
+        );
+    }
+
+    #[test]
+    fn a_mapped_column_the_header_lacks_is_named_with_the_header() {
+        let map = InventoryMap::parse("internet_message_id=Message-ID,sender=Form,subject=subject")
+            .unwrap();
+        let header: Vec<String> = ["Date", "From", "Subject", "\u{feff}Message-ID"]
+            .map(String::from)
+            .to_vec();
+        let why = map.unknown_columns(&header).unwrap();
+        assert!(why.contains("'Form' (sender)"), "{why}");
+        assert!(
+            !why.contains("Message-ID' (") && !why.contains("'subject' ("),
+            "{why}"
+        );
+        assert!(why.contains("'Date', 'From', 'Subject'"), "{why}");
+        let header = ["Form", "Subject", "Message-ID"].map(String::from).to_vec();
+        assert_eq!(map.unknown_columns(&header), None);
     }
 }

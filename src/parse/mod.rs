@@ -55,6 +55,9 @@ pub struct ParsedFile {
     /// Set when the content, read through, shows the file is no audit export after all (JSON
     /// in which no object has a CreationTime or an Operation): the reason to skip it.
     pub not_audit: Option<String>,
+    /// Set when the file is what the run was asked to read but cannot be read as asked (a
+    /// mapped inventory without a column the map names): the reason, reported as an error.
+    pub unreadable: Option<String>,
 }
 
 impl ParsedFile {

@@ -90,10 +90,66 @@ fn domain_of(address: &str) -> Option<&str> {
         .filter(|d| !d.is_empty())
 }
 
+/// A domain and every subdomain of it are internal (`contoso.com` takes `eu.contoso.com`).
 fn is_internal(domain: &str, internal: &[String]) -> bool {
     internal
         .iter()
         .any(|d| domain == d || domain.ends_with(&format!(".{d}")))
+}
+
+/// An `--internal-domain` value as `is_internal` compares it: lowercased, without one
+/// trailing dot (the DNS root) or a leading `@` (`@contoso.com`). A value that would match
+/// nothing or every address of a top-level domain is refused, saying why.
+pub fn internal_domain(text: &str) -> Result<String, String> {
+    let refuse = |why: &str| Err(format!("'{text}' is not a domain: {why}"));
+    let lower = text.trim().to_lowercase();
+    let domain = lower.strip_suffix('.').unwrap_or(&lower);
+    let domain = domain.strip_prefix('@').unwrap_or(domain);
+    if domain.is_empty() {
+        return refuse("it names no domain");
+    }
+    if domain.contains('*') {
+        let parent = domain
+            .strip_prefix("*.")
+            .filter(|p| !p.contains('*'))
+            .unwrap_or("contoso.com");
+        return refuse(&format!(
+            "wildcards are not supported; give the parent domain ('{parent}'), whose subdomains are internal already"
+        ));
+    }
+    if domain.contains('@') {
+        return refuse("give the domain of the address, the part after '@'");
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    if labels.iter().any(|l| l.is_empty()) {
+        return refuse("it has an empty label (two dots in a row, or a dot at the start)");
+    }
+    if let Some(c) = domain
+        .chars()
+        .find(|&c| !(c.is_alphanumeric() || c == '-' || c == '.'))
+    {
+        return refuse(&format!(
+            "{c:?} is not a letter, a digit, '-' or '.' (the characters of a mail domain)"
+        ));
+    }
+    if labels
+        .iter()
+        .any(|l| l.starts_with('-') || l.ends_with('-'))
+    {
+        return refuse("a label starts or ends with '-'");
+    }
+    if labels
+        .last()
+        .is_some_and(|l| l.chars().all(|c| c.is_ascii_digit()))
+    {
+        return refuse("an IP address is no mail domain");
+    }
+    if labels.len() < 2 {
+        return refuse(
+            "a bare top-level domain would make every address under it internal; give the organization's domain (contoso.com)",
+        );
+    }
+    Ok(domain.to_string())
 }
 
 /// An eDiscovery folder (`alice@contoso.com/Inbox`, `\Top of Information Store\Inbox`) is the
@@ -321,5 +377,46 @@ mod tests {
         let internal = vec!["contoso.com".to_string()];
         assert!(is_internal("eu.contoso.com", &internal));
         assert!(!is_internal("notcontoso.com", &internal));
+    }
+
+    #[test]
+    fn internal_domains_are_normalized_or_refused_with_the_reason() {
+        for (given, normal) in [
+            ("Contoso.COM", "contoso.com"),
+            ("contoso.com.", "contoso.com"),
+            ("@contoso.com", "contoso.com"),
+            (" eu.contoso.com ", "eu.contoso.com"),
+            ("xn--bcher-kva.example", "xn--bcher-kva.example"),
+            ("Bücher.example", "bücher.example"),
+        ] {
+            assert_eq!(internal_domain(given).as_deref(), Ok(normal), "{given}");
+        }
+        for (given, why) in [
+            ("", "names no domain"),
+            ("@", "names no domain"),
+            (".", "names no domain"),
+            ("*.contoso.com", "give the parent domain ('contoso.com')"),
+            ("*", "give the parent domain"),
+            ("com", "bare top-level domain"),
+            ("com.", "bare top-level domain"),
+            ("contoso..com", "empty label"),
+            (".contoso.com", "empty label"),
+            ("contoso.com..", "empty label"),
+            ("alice@contoso.com", "the part after '@'"),
+            ("@@contoso.com", "the part after '@'"),
+            ("contoso.com/x", "'/' is not a letter"),
+            ("con toso.com", "' ' is not a letter"),
+            ("-contoso.com", "starts or ends with '-'"),
+            ("10.0.0.1", "IP address"),
+        ] {
+            let err = internal_domain(given).unwrap_err();
+            assert!(
+                err.contains(why) && err.contains(&format!("'{given}'")),
+                "{given}: {err}"
+            );
+        }
+        // What is accepted matches what `is_internal` compares.
+        let internal = vec![internal_domain("Contoso.com.").unwrap()];
+        assert!(is_internal("eu.contoso.com", &internal));
     }
 }

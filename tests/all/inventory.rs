@@ -263,6 +263,88 @@ fn a_csv_of_messages_is_read_when_its_columns_are_mapped() {
 }
 
 #[test]
+fn a_mapped_column_the_csv_lacks_makes_that_file_an_error_naming_it() {
+    let mut paths = audit_samples();
+    paths.push(inventory("pst_listing_carol.csv"));
+    let report = scope_report(
+        &paths,
+        &[
+            "--inventory-map",
+            "internet_message_id=Message-ID,subject=Subject,sender=Form,recipients=To,received=Date",
+        ],
+    );
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(
+        skipped[0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("pst_listing_carol.csv")
+    );
+    assert_eq!(skipped[0]["error"], true);
+    let why = skipped[0]["reason"].as_str().unwrap();
+    assert!(why.contains("'Form' (sender)"), "{why}");
+    assert!(!why.contains("'Subject' (subject)"), "{why}");
+    assert!(
+        why.contains("its header has 'Folder', 'Date', 'From'"),
+        "{why}"
+    );
+    // The other inputs are read all the same.
+    assert_eq!(report["inputs"].as_array().unwrap().len(), paths.len() - 1);
+    // An empty map is refused before anything is read.
+    for empty in ["", " , ,"] {
+        let out = bin()
+            .arg("scope")
+            .arg(sample(""))
+            .args([
+                "--attacker-ip",
+                "203.0.113.66",
+                "-q",
+                "--inventory-map",
+                empty,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("--inventory-map") && stderr.contains("the map is empty"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn internal_domains_are_normalized_and_those_matching_nothing_or_everything_refused() {
+    let report = scope_report(&[sample("")], &["--internal-domain", "@Contoso.COM."]);
+    assert_eq!(
+        report["notification"]["internal_domains"],
+        serde_json::json!(["contoso.com"])
+    );
+    let out = bin()
+        .arg("scope")
+        .arg(sample(""))
+        .args([
+            "--attacker-ip",
+            "203.0.113.66",
+            "-q",
+            "--internal-domain",
+            "*.contoso.com",
+        ])
+        .output()
+        .unwrap();
+    // A value clap refuses is a usage error: exit 1, as for every bad argument.
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--internal-domain")
+            && stderr.contains("'*.contoso.com' is not a domain")
+            && stderr.contains("give the parent domain ('contoso.com')"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn no_subjects_leaves_every_subject_out_of_every_format() {
     let dir = tempfile::tempdir().unwrap();
     let subjects = [

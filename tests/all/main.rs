@@ -3,6 +3,7 @@
 mod case;
 mod cli;
 mod copies;
+mod detection_markers;
 mod evidence_safety;
 mod formats;
 mod hostile;
