@@ -150,6 +150,7 @@ fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
         let ing = read_inputs(&a.input, quiet, Columns::All)?;
         write_file(output, |w| {
             mailscope::case::write(&ing.frame, &ing.files, &ing.skipped, w)
+                .map(|_sha256| ())
                 .map_err(|e| std::io::Error::other(e.to_string()))
         })?;
         if !quiet {
