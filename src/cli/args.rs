@@ -56,11 +56,16 @@ pub struct InspectArgs {
 pub struct ExportArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// FILE.parquet, FILE.csv or FILE.jsonl; items go to FILE.items.<ext>.
+    /// FILE.parquet, FILE.csv or FILE.jsonl; items go to FILE.items.<ext>. A case's SHA-256
+    /// is printed on standard output, as `sha256sum` prints it.
     #[arg(long)]
     pub output: PathBuf,
     #[arg(long)]
     pub force: bool,
+    /// Also write the case's SHA-256 beside it, in FILE.parquet.sha256 (`<hex>  <file name>`,
+    /// which `sha256sum -c` checks in that folder).
+    #[arg(long)]
+    pub sha256_file: bool,
 }
 
 #[derive(Args)]

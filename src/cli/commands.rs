@@ -3,7 +3,7 @@
 use super::Failure;
 use super::args::*;
 use super::bar;
-use super::output::{Evidence, write_file, write_json, write_out, write_text};
+use super::output::{Evidence, sha256sum_line, write_file, write_json, write_out, write_text};
 use anyhow::{Context, Result, anyhow, bail};
 use mailscope::frame::{Columns, ExportFormat, Frame, items_path, messages_path, write_table};
 use mailscope::ingest::{self, Ingest, IngestOptions};
@@ -27,19 +27,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn read_inputs(input: &InputArgs, quiet: bool, columns: Columns) -> Result<Ingest, Failure> {
-    let opts = IngestOptions {
-        columns,
-        use_mmap: !input.no_mmap,
-        date_order: input.date_order.map(|d| match d {
-            DateOrderArg::Mdy => DateOrder::Mdy,
-            DateOrderArg::Dmy => DateOrder::Dmy,
-        }),
-        inventory_map: input.inventory_map.clone().map(std::sync::Arc::new),
-    };
-    let ing = match bar::for_run(quiet) {
-        Some(bar) => ingest::ingest(&input.paths, &opts, &bar),
-        None => ingest::ingest(&input.paths, &opts, &NoProgress),
-    };
+    let ing = ingest_inputs(input, quiet, columns);
     if ing.files.is_empty() {
         let why = ing
             .skipped
@@ -54,6 +42,22 @@ fn read_inputs(input: &InputArgs, quiet: bool, columns: Columns) -> Result<Inges
         }));
     }
     Ok(ing)
+}
+
+fn ingest_inputs(input: &InputArgs, quiet: bool, columns: Columns) -> Ingest {
+    let opts = IngestOptions {
+        columns,
+        use_mmap: !input.no_mmap,
+        date_order: input.date_order.map(|d| match d {
+            DateOrderArg::Mdy => DateOrder::Mdy,
+            DateOrderArg::Dmy => DateOrder::Dmy,
+        }),
+        inventory_map: input.inventory_map.clone().map(std::sync::Arc::new),
+    };
+    match bar::for_run(quiet) {
+        Some(bar) => ingest::ingest(&input.paths, &opts, &bar),
+        None => ingest::ingest(&input.paths, &opts, &NoProgress),
+    }
 }
 
 fn scope_config(ind: &IndicatorArgs, filter: &FilterArgs) -> Result<ScopeConfig> {
@@ -120,8 +124,9 @@ fn display_zone(z: &ZoneArgs) -> Result<Option<DisplayZone>> {
 
 fn inspect(a: InspectArgs, quiet: bool) -> Result<(), Failure> {
     let tz = display_zone(&a.zone)?;
+    let evidence = Evidence::of(&a.input.paths);
     if let Some(o) = &a.output {
-        Evidence::of(&a.input.paths).check_file(o, a.force)?;
+        evidence.check_file(o, a.force)?;
     }
     let ing = read_inputs(&a.input, quiet, Columns::Views)?;
     let rep = mailscope::inspect::build(&ing);
@@ -147,15 +152,41 @@ fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
     evidence.check_file(output, a.force)?;
     if fmt == ExportFormat::Parquet {
         // One file: the frame and the provenance of every input (a case `scope` can read).
+        let sha256_out = a.sha256_file.then(|| {
+            let mut name = output.as_os_str().to_owned();
+            name.push(".sha256");
+            std::path::PathBuf::from(name)
+        });
+        if let Some(s) = &sha256_out {
+            evidence.check_file(s, a.force)?;
+        }
         let ing = read_inputs(&a.input, quiet, Columns::All)?;
+        let mut sha256 = String::new();
         write_file(output, |w| {
-            mailscope::case::write(&ing.frame, &ing.files, &ing.skipped, w)
-                .map(|_sha256| ())
-                .map_err(|e| std::io::Error::other(e.to_string()))
+            sha256 = mailscope::case::write(&ing.frame, &ing.files, &ing.skipped, w)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            Ok(())
         })?;
+        // What the case was when written, for the chain of custody: on standard output (the
+        // command's result, not hidden by --quiet), as `sha256sum` prints it, and beside the
+        // case with --sha256-file (the file name alone: `sha256sum -c` in that folder).
+        let line = sha256sum_line(&sha256, output.as_os_str());
+        {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(&line)
+                .and_then(|()| stdout.flush())
+                .map_err(anyhow::Error::from)?;
+        }
+        if let Some(s) = &sha256_out {
+            let name = output.file_name().unwrap_or(output.as_os_str());
+            let line = sha256sum_line(&sha256, name);
+            write_file(s, |w| w.write_all(&line))?;
+        }
         if !quiet {
             eprintln!(
-                "wrote the case {} ({} records, {} items, {} messages, {} inputs; {} rows read, {} duplicates, {} rejected)",
+                "wrote the case {} ({} records, {} items, {} messages, {} inputs; {} rows read, {} duplicates, {} rejected){}",
                 output.display(),
                 ing.frame.records.height(),
                 ing.frame.items.height(),
@@ -163,10 +194,19 @@ fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
                 ing.files.len(),
                 ing.rows(),
                 ing.duplicates(),
-                ing.rejected()
+                ing.rejected(),
+                match &sha256_out {
+                    Some(s) => format!(" and its SHA-256 to {}", s.display()),
+                    None => String::new(),
+                }
             );
         }
         return Ok(());
+    }
+    if a.sha256_file {
+        return Err(Failure::Usage(anyhow!(
+            "--sha256-file is for a case (--output FILE.parquet); hash CSV or JSON Lines exports with sha256sum"
+        )));
     }
     let items_out = items_path(output);
     let messages_out = messages_path(output);
@@ -228,14 +268,18 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
             "--format csv writes a folder: give it with --output DIR"
         )));
     }
-    if let Some(o) = output {
-        let evidence = Evidence::of(&a.input.paths);
-        if a.format == ScopeFormat::Csv {
-            evidence.check_folder(o, mailscope::report::csv::FILES, a.force)?;
-        } else {
-            evidence.check_file(o, a.force)?;
+    let check = |evidence: &Evidence| -> Result<()> {
+        if let Some(o) = output {
+            if a.format == ScopeFormat::Csv {
+                evidence.check_folder(o, mailscope::report::csv::FILES, a.force)?;
+            } else {
+                evidence.check_file(o, a.force)?;
+            }
         }
-    }
+        Ok(())
+    };
+    let evidence = Evidence::of(&a.input.paths);
+    check(&evidence)?;
     timing::start();
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
     timing::phase("read, parse and frame");
@@ -282,7 +326,8 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
 
 fn timeline(a: TimelineArgs, quiet: bool) -> Result<(), Failure> {
     let cfg = scope_config(&a.ind, &a.filter)?;
-    Evidence::of(&a.input.paths).check_file(&a.output, a.force)?;
+    let evidence = Evidence::of(&a.input.paths);
+    evidence.check_file(&a.output, a.force)?;
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());
     let mut rows = 0;
@@ -300,8 +345,9 @@ fn timeline(a: TimelineArgs, quiet: bool) -> Result<(), Failure> {
 fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
     let cfg = scope_config(&a.ind, &a.filter)?;
     let tz = display_zone(&a.zone)?;
+    let evidence = Evidence::of(&a.input.paths);
     if let Some(o) = &a.output {
-        Evidence::of(&a.input.paths).check_file(o, a.force)?;
+        evidence.check_file(o, a.force)?;
     }
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());

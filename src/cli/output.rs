@@ -207,3 +207,32 @@ pub fn write_json(
 pub fn write_text(output: &Option<PathBuf>, text: &str) -> Result<()> {
     write_out(output, &mailscope::escape::terminal_lines(text))
 }
+
+/// A `sha256sum` line: `<hex>  <name>`, with a name that holds a backslash, a newline or a
+/// carriage return escaped and the line marked with a leading backslash, as `sha256sum` does.
+pub fn sha256sum_line(hex: &str, name: &std::ffi::OsStr) -> Vec<u8> {
+    #[cfg(unix)]
+    let name: Vec<u8> = {
+        use std::os::unix::ffi::OsStrExt;
+        name.as_bytes().to_vec()
+    };
+    #[cfg(not(unix))]
+    let name: Vec<u8> = name.to_string_lossy().as_bytes().to_vec();
+    let escape = name.iter().any(|b| matches!(b, b'\\' | b'\n' | b'\r'));
+    let mut line = Vec::with_capacity(hex.len() + name.len() + 4);
+    if escape {
+        line.push(b'\\');
+    }
+    line.extend_from_slice(hex.as_bytes());
+    line.extend_from_slice(b"  ");
+    for &b in &name {
+        match b {
+            b'\\' => line.extend_from_slice(b"\\\\"),
+            b'\n' => line.extend_from_slice(b"\\n"),
+            b'\r' => line.extend_from_slice(b"\\r"),
+            _ => line.push(b),
+        }
+    }
+    line.push(b'\n');
+    line
+}

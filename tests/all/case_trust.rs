@@ -9,6 +9,14 @@ use crate::util::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+fn sha256_of(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(std::fs::read(path).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// `export --quiet EVIDENCE --output OUT` (+ `extra`): its standard output.
 fn export(evidence: &[PathBuf], out: &Path, extra: &[&str]) -> String {
     let run = bin()
@@ -157,6 +165,77 @@ fn a_case_written_by_the_first_schema_is_read_with_a_warning_that_its_metadata_i
     let v2 = scope_report(&[fixture("case/samples_v2.parquet")], &[]);
     assert_eq!(v2["cases"][0]["schema"], "mailscope.case.v2");
     assert!(!v2["warnings"].to_string().contains("case-v1"));
+}
+
+// --- 2. What the case was when written -------------------------------------------------------
+
+#[test]
+fn export_prints_the_case_sha256_and_writes_it_beside_the_case_for_sha256sum() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case.parquet");
+    let stdout = export(&[sample("")], &case, &["--sha256-file"]);
+    let sha = sha256_of(&case);
+    // --quiet hides the progress, not the result.
+    assert_eq!(stdout, format!("{sha}  {}\n", case.display()));
+    let beside = dir.path().join("case.parquet.sha256");
+    assert_eq!(
+        std::fs::read_to_string(&beside).unwrap(),
+        format!("{sha}  case.parquet\n")
+    );
+    if let Ok(check) = std::process::Command::new("sha256sum")
+        .args(["-c", "case.parquet.sha256"])
+        .current_dir(dir.path())
+        .output()
+    {
+        assert!(check.status.success(), "{check:?}");
+    }
+    // Reports from the case name that SHA-256: JSON, text and inspect.
+    let report = scope_report(std::slice::from_ref(&case), &[]);
+    assert_eq!(report["cases"][0]["sha256"], sha.as_str());
+    let text = bin()
+        .args(["scope", "-q", "--attacker-ip", "203.0.113.66"])
+        .arg(&case)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains(&sha));
+    assert_eq!(
+        inspect(std::slice::from_ref(&case))["cases"][0]["sha256"],
+        sha.as_str()
+    );
+
+    // The checksum file is an output like any other: not overwritten without --force (and then
+    // nothing is written, the case included).
+    let second = dir.path().join("second.parquet");
+    std::fs::write(dir.path().join("second.parquet.sha256"), "mine\n").unwrap();
+    let run = bin()
+        .args(["export", "-q", "--sha256-file", "--output"])
+        .arg(&second)
+        .arg(sample(""))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("pass --force"));
+    assert!(!second.exists());
+    // Never into an evidence folder.
+    let work = Work::new();
+    let inside = work.evidence.join("case.parquet");
+    let run = bin()
+        .args(["export", "-q", "--sha256-file", "--output"])
+        .arg(&inside)
+        .arg(&work.evidence)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("inside an input folder"));
+    // Only a case has one.
+    let run = bin()
+        .args(["export", "-q", "--sha256-file", "--output"])
+        .arg(dir.path().join("frame.csv"))
+        .arg(sample(""))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("--sha256-file is for a case"));
 }
 
 // --- 4. Metadata validated where a case is read ------------------------------------------------
