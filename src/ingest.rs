@@ -122,6 +122,10 @@ pub struct CaseFile {
     pub schema: &'static str,
     /// How many original inputs it carries.
     pub inputs: u64,
+    /// Their paths, as the run that wrote the case was given them (they are listed in
+    /// `Ingest::files`): where evidence was, which no report may be written into.
+    #[serde(skip)]
+    pub input_paths: Vec<String>,
 }
 
 pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) -> Ingest {
@@ -804,6 +808,7 @@ fn read_case(
     }
     FileResult::Case {
         file: CaseFile {
+            input_paths: inputs.iter().map(|(s, _)| s.path.clone()).collect(),
             path: display,
             sha256: case.sha256,
             bytes: case.bytes,

@@ -60,6 +60,13 @@ fn ingest_inputs(input: &InputArgs, quiet: bool, columns: Columns) -> Ingest {
     }
 }
 
+/// The inputs' evidence once they are read: the saved cases among them name the folders of
+/// their original inputs, which no output may go into either. Outputs are checked before
+/// anything is read (a refused output costs no reading) and again with this.
+fn read_evidence(evidence: Evidence, ing: &Ingest) -> Evidence {
+    evidence.with_case_inputs(&ing.cases)
+}
+
 fn scope_config(ind: &IndicatorArgs, filter: &FilterArgs) -> Result<ScopeConfig> {
     let mut indicators = Indicators {
         attacker_ip: ind.attacker_ip.clone(),
@@ -129,6 +136,9 @@ fn inspect(a: InspectArgs, quiet: bool) -> Result<(), Failure> {
         evidence.check_file(o, a.force)?;
     }
     let ing = read_inputs(&a.input, quiet, Columns::Views)?;
+    if let Some(o) = &a.output {
+        read_evidence(evidence, &ing).check_file(o, a.force)?;
+    }
     let rep = mailscope::inspect::build(&ing);
     match a.format {
         InspectFormat::Text => write_text(&a.output, &mailscope::inspect::render_text(&rep, tz))?,
@@ -161,6 +171,11 @@ fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
             evidence.check_file(s, a.force)?;
         }
         let ing = read_inputs(&a.input, quiet, Columns::All)?;
+        let evidence = read_evidence(evidence, &ing);
+        evidence.check_file(output, a.force)?;
+        if let Some(s) = &sha256_out {
+            evidence.check_file(s, a.force)?;
+        }
         let mut sha256 = String::new();
         write_file(output, |w| {
             sha256 = mailscope::case::write(&ing.frame, &ing.files, &ing.skipped, w)
@@ -212,6 +227,9 @@ fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
     let messages_out = messages_path(output);
     evidence.check_file(&items_out, a.force)?;
     let mut ing = read_inputs(&a.input, quiet, Columns::All)?;
+    let evidence = read_evidence(evidence, &ing);
+    evidence.check_file(output, a.force)?;
+    evidence.check_file(&items_out, a.force)?;
     let mut frame = std::mem::replace(&mut ing.frame, Frame::empty());
     let mut tables = vec![(&mut frame.records, output), (&mut frame.items, &items_out)];
     // The messages table is written when a message inventory was read.
@@ -282,6 +300,7 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
     check(&evidence)?;
     timing::start();
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
+    check(&read_evidence(evidence, &ing))?;
     timing::phase("read, parse and frame");
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());
     if std::env::var_os("MAILSCOPE_MEMSTATS").is_some() {
@@ -329,6 +348,7 @@ fn timeline(a: TimelineArgs, quiet: bool) -> Result<(), Failure> {
     let evidence = Evidence::of(&a.input.paths);
     evidence.check_file(&a.output, a.force)?;
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
+    read_evidence(evidence, &ing).check_file(&a.output, a.force)?;
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());
     let mut rows = 0;
     write_file(&a.output, |w| {
@@ -350,6 +370,9 @@ fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
         evidence.check_file(o, a.force)?;
     }
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
+    if let Some(o) = &a.output {
+        read_evidence(evidence, &ing).check_file(o, a.force)?;
+    }
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());
     let all = mailscope::scope::all_contexts(&frame, &cfg).map_err(|e| anyhow!(e))?;
     let text = mailscope::report::contexts::render(

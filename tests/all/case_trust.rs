@@ -507,6 +507,91 @@ fn two_cases_listing_one_input_path_with_different_content_are_warned_about() {
     assert!(!same["warnings"].to_string().contains("case-conflict"));
 }
 
+// --- 7. No report from a case where its evidence is --------------------------------------------
+
+#[test]
+fn a_report_from_a_case_is_not_written_into_the_folder_of_an_original_input() {
+    let work = Work::new();
+    let case = work.case("case.parquet");
+    let original: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&work.evidence)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let b = std::fs::read(&p).unwrap();
+            (p, b)
+        })
+        .collect();
+    let scope = ["scope", "-q", "--attacker-ip", "203.0.113.66"];
+    let refused = |args: &[&str], out: &Path, cwd: &Path, case: &Path| {
+        let run = bin()
+            .args(args)
+            .arg("--output")
+            .arg(out)
+            .arg(case)
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(
+            run.status.code(),
+            Some(1),
+            "{args:?} {}: {stderr}",
+            out.display()
+        );
+        assert!(
+            stderr.contains("refusing to write")
+                && stderr.contains("an original input of the saved case"),
+            "{stderr}"
+        );
+        assert!(!cwd.join(out).exists(), "{}", out.display());
+    };
+    let report = work.evidence.join("report.txt");
+    refused(&scope, &report, &work.root, &case);
+    refused(&["inspect", "-q"], &report, &work.root, &case);
+    refused(&["contexts", "-q"], &report, &work.root, &case);
+    refused(
+        &["timeline", "-q"],
+        &work.evidence.join("t.csv"),
+        &work.root,
+        &case,
+    );
+    refused(
+        &["export", "-q"],
+        &work.evidence.join("again.parquet"),
+        &work.root,
+        &case,
+    );
+    let mut csv = scope.to_vec();
+    csv.extend(["--format", "csv"]);
+    refused(&csv, &work.evidence.join("tables"), &work.root, &case);
+    // Paths recorded relative to where export ran count from here when the evidence is here.
+    let relative = work.root.join("relative.parquet");
+    let run = bin()
+        .args(["export", "-q", "--output", "relative.parquet", "evidence"])
+        .current_dir(&work.root)
+        .output()
+        .unwrap();
+    assert_success(&run);
+    refused(
+        &scope,
+        Path::new("evidence/new/report.txt"),
+        &work.root,
+        &relative,
+    );
+    // Beside the evidence, not in it: written.
+    let run = bin()
+        .args(scope)
+        .arg("--output")
+        .arg(work.root.join("report.txt"))
+        .arg(&case)
+        .output()
+        .unwrap();
+    assert_success(&run);
+    for (p, b) in original {
+        assert_eq!(std::fs::read(&p).unwrap(), b, "{}", p.display());
+    }
+}
+
 // --- 5. Any re-signed metadata: an answer, never a panic ---------------------------------------
 
 /// Every value's JSON pointer (`/inputs/0/sha256`).
