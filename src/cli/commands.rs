@@ -23,6 +23,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Scope(a) => scope(a, quiet),
         Command::Timeline(a) => timeline(a, quiet),
         Command::Contexts(a) => contexts(a, quiet),
+        Command::Verify(a) => verify(a, quiet),
     }
 }
 
@@ -388,4 +389,80 @@ fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
         ContextsFmt::Csv => write_out(&a.output, &text)?,
     }
     Ok(())
+}
+
+/// `verify`: the case against what `export` would write from the evidence now. Exit 0 the
+/// same, 1 differences (printed), 2 cannot tell.
+fn verify(a: VerifyArgs, quiet: bool) -> Result<(), Failure> {
+    let cannot = |e: anyhow::Error| Failure::CannotTell(e);
+    let case_path = a.case.display().to_string();
+    if Evidence::of(&a.input.paths).holds(&a.case) {
+        return Err(cannot(anyhow!(
+            "the case {case_path} lies among the evidence given, where it would be read as evidence: give the evidence without it"
+        )));
+    }
+    let case = match mailscope::case::open(&a.case, Columns::All, !a.input.no_mmap) {
+        Ok(c) => c,
+        Err(mailscope::case::NotRead::NotCase(why) | mailscope::case::NotRead::Unreadable(why)) => {
+            return Err(cannot(anyhow!("{case_path}: {why}")));
+        }
+    };
+    let ing = ingest_inputs(&a.input, quiet, Columns::All);
+    let unreadable = mailscope::verify::unreadable(&case, &ing);
+    if !unreadable.is_empty() {
+        let why: Vec<String> = unreadable
+            .iter()
+            .take(5)
+            .map(|s| format!("{}: {}", s.path, s.reason))
+            .collect();
+        return Err(cannot(anyhow!(
+            "evidence that cannot be read: {}{}",
+            why.join("; "),
+            if unreadable.len() > 5 { "; …" } else { "" }
+        )));
+    }
+    let cmp = mailscope::verify::compare(&case, &ing, a.limit)
+        .map_err(|e| cannot(anyhow!("comparing {case_path} with the evidence: {e}")))?;
+    let mut out = String::new();
+    use std::fmt::Write as _;
+    let v1 = if case.schema == mailscope::case::SCHEMA_V1 {
+        format!(
+            "\nnote: a {} case: its checksum covers its data pages only, not its metadata",
+            mailscope::case::SCHEMA_V1
+        )
+    } else {
+        String::new()
+    };
+    if cmp.same() {
+        let _ = writeln!(
+            out,
+            "{case_path} holds exactly what the evidence gives: {} inputs, {} records, {} items, {} messages (case SHA-256 {}, {}){v1}",
+            case.inputs.len(),
+            case.frame.records.height(),
+            case.frame.items.height(),
+            case.messages.len(),
+            case.sha256,
+            case.schema
+        );
+        write_text(&None, &out).map_err(cannot)?;
+        return Ok(());
+    }
+    let _ = writeln!(
+        out,
+        "{case_path} differs from the evidence (case SHA-256 {}, {}){v1}",
+        case.sha256, case.schema
+    );
+    for line in &cmp.shown {
+        let _ = writeln!(out, "  {line}");
+    }
+    let more = cmp.total - cmp.shown.len();
+    if more > 0 {
+        let _ = writeln!(out, "  … {more} more ({} differences in all)", cmp.total);
+    } else if cmp.total == 1 {
+        let _ = writeln!(out, "1 difference");
+    } else {
+        let _ = writeln!(out, "{} differences", cmp.total);
+    }
+    write_text(&None, &out).map_err(cannot)?;
+    Err(Failure::Differs)
 }

@@ -83,6 +83,16 @@ impl Evidence {
         self
     }
 
+    /// Whether `path` is an input file or lies in an input folder (`verify`: a case among the
+    /// evidence it is compared with would be read as evidence).
+    pub fn holds(&self, path: &Path) -> bool {
+        let Ok(target) = std::fs::canonicalize(path) else {
+            return false;
+        };
+        self.files.iter().any(|(f, _)| *f == target)
+            || self.folders.iter().any(|d| target.starts_with(d))
+    }
+
     /// Refused: `target` (resolved) lies in the folder of an original input of a case.
     fn in_case_folder(&self, target: &Path) -> Option<String> {
         self.case_folders

@@ -238,6 +238,163 @@ fn export_prints_the_case_sha256_and_writes_it_beside_the_case_for_sha256sum() {
     assert!(String::from_utf8_lossy(&run.stderr).contains("--sha256-file is for a case"));
 }
 
+// --- 3. verify ---------------------------------------------------------------------------------
+
+/// `verify CASE EVIDENCE…`: exit code and standard output (or standard error).
+fn verify(case: &Path, evidence: &[PathBuf]) -> (i32, String) {
+    let run = bin()
+        .args(["verify", "-q"])
+        .arg(case)
+        .args(evidence)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    (run.status.code().unwrap(), said)
+}
+
+#[test]
+fn verify_says_a_fresh_case_holds_what_its_evidence_gives_wherever_the_evidence_now_is() {
+    let work = Work::new();
+    let case = work.case("case.parquet");
+    let (code, said) = verify(&case, std::slice::from_ref(&work.evidence));
+    assert_eq!(code, 0, "{said}");
+    assert!(
+        said.contains("holds exactly what the evidence gives"),
+        "{said}"
+    );
+    assert!(said.contains(&sha256_of(&case)), "{said}");
+    // The evidence moved elsewhere (another machine): its paths end alike.
+    let moved = work.root.join("copy/of/evidence");
+    std::fs::create_dir_all(&moved).unwrap();
+    for e in std::fs::read_dir(&work.evidence).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), moved.join(e.file_name())).unwrap();
+    }
+    let (code, said) = verify(&case, std::slice::from_ref(&moved));
+    assert_eq!(code, 0, "{said}");
+    // The committed cases, of the samples, against the samples.
+    for fixture_case in ["case/samples_v1.parquet", "case/samples_v2.parquet"] {
+        let (code, said) = verify(&fixture(fixture_case), &[sample("")]);
+        assert_eq!(code, 0, "{fixture_case}: {said}");
+    }
+}
+
+#[test]
+fn verify_names_a_record_edited_in_the_evidence_after_the_export() {
+    let work = Work::new();
+    let case = work.case("case.parquet");
+    let file = work.evidence.join("purview_audit_export.csv");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("198.51.100.10"));
+    std::fs::write(&file, text.replacen("198.51.100.10", "198.51.100.99", 1)).unwrap();
+    let (code, said) = verify(&case, std::slice::from_ref(&work.evidence));
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("differs from the evidence"), "{said}");
+    assert!(
+        said.contains("purview_audit_export.csv: SHA-256 differs"),
+        "{said}"
+    );
+    assert!(
+        said.contains("'a1c0a001-0000-4000-8000-000000000001'")
+            && said.contains("client_ip")
+            && said.contains("'198.51.100.10'")
+            && said.contains("'198.51.100.99'"),
+        "{said}"
+    );
+}
+
+#[test]
+fn verify_names_a_file_added_to_the_evidence_after_the_export() {
+    let work = Work::new();
+    std::fs::remove_file(work.evidence.join("SearchResult.xml")).unwrap();
+    let case = work.case("case.parquet");
+    std::fs::copy(
+        sample("SearchResult.xml"),
+        work.evidence.join("SearchResult.xml"),
+    )
+    .unwrap();
+    let (code, said) = verify(&case, std::slice::from_ref(&work.evidence));
+    assert_eq!(code, 1, "{said}");
+    assert!(
+        said.contains("SearchResult.xml: in the evidence only, not in the case"),
+        "{said}"
+    );
+    assert!(said.contains("in the evidence only ("), "{said}");
+}
+
+#[test]
+fn verify_finds_a_case_whose_rows_came_from_other_evidence() {
+    let work = Work::new();
+    // Evidence of the same names but other content: the Purview export with a record changed,
+    // exported, then the original put back.
+    let file = work.evidence.join("purview_audit_export.csv");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        original.replace("alice@contoso.com", "mallory@contoso.com"),
+    )
+    .unwrap();
+    let case = work.case("rewritten.parquet");
+    std::fs::write(&file, &original).unwrap();
+    let (code, said) = verify(&case, std::slice::from_ref(&work.evidence));
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("mallory@contoso.com"), "{said}");
+    assert!(said.contains("differences"), "{said}");
+    // At most the limit asked for, then how many in all.
+    let run = bin()
+        .args(["verify", "-q", "--limit", "2"])
+        .arg(&case)
+        .arg(&work.evidence)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("  ")).count(),
+        3,
+        "{out}"
+    );
+    assert!(out.contains("more ("), "{out}");
+}
+
+#[test]
+fn verify_cannot_tell_when_the_case_or_the_evidence_cannot_be_read() {
+    let work = Work::new();
+    let garbage = work.root.join("garbage.parquet");
+    std::fs::write(&garbage, b"PAR1 this is no parquet file at all PAR1").unwrap();
+    let (code, said) = verify(&garbage, std::slice::from_ref(&work.evidence));
+    assert_eq!(code, 2, "{said}");
+    assert!(
+        said.contains("cannot tell") && said.contains("garbage.parquet"),
+        "{said}"
+    );
+    let text = work.root.join("notes.txt");
+    std::fs::write(&text, "not a case").unwrap();
+    assert_eq!(verify(&text, std::slice::from_ref(&work.evidence)).0, 2);
+    // A damaged case (a data page changed).
+    let case = work.case("case.parquet");
+    let mut bytes = std::fs::read(&case).unwrap();
+    bytes[100] ^= 1;
+    let damaged = work.root.join("damaged.parquet");
+    std::fs::write(&damaged, bytes).unwrap();
+    let (code, said) = verify(&damaged, std::slice::from_ref(&work.evidence));
+    assert_eq!(code, 2, "{said}");
+    // Evidence that is not there.
+    let (code, said) = verify(&case, &[work.root.join("no-such-folder")]);
+    assert_eq!(code, 2, "{said}");
+    // The case among the evidence it is compared with.
+    let inside = work.evidence.join("case.parquet");
+    std::fs::copy(&case, &inside).unwrap();
+    let (code, said) = verify(&inside, std::slice::from_ref(&work.evidence));
+    assert_eq!(code, 2, "{said}");
+    // Bad arguments: not "differs".
+    let run = bin().args(["verify", "--no-such-flag"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(2));
+}
+
 // --- 4. Metadata validated where a case is read ------------------------------------------------
 
 /// A case of the samples, written by the build under test (once a test run).
