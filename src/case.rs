@@ -3,15 +3,20 @@
 //! from it without re-reading the evidence — and several cases (each a share of an evidence set,
 //! parsed on its own machine) can be read together.
 //!
-//! Layout (schema `mailscope.case.v1`, the value of the metadata key `mailscope.case.schema`):
+//! Layout (schema `mailscope.case.v2`, the value of the metadata key `mailscope.case.schema`):
 //! - the rows are the frame's `records` table, every column as `export` writes it;
 //! - each `items` column is a list column `item.<name>` on its record's row (record_row and
 //!   record_id follow from the row);
 //! - the metadata key `mailscope.case` holds JSON: `schema`, `tool`, `inputs` (each input's
 //!   `FileSummary`: path, SHA-256, format, encoding, bytes, rows, duplicates, rejected rows and
 //!   notes), `skipped` (paths skipped, with why) and `messages` (the inventories' messages);
-//! - the metadata key `mailscope.case.data_sha256` holds the SHA-256 of every byte before the
-//!   footer, checked before any page is decoded.
+//! - the metadata key `mailscope.case.checksum` holds the SHA-256 of the whole file as it was
+//!   written with 64 `0`s in place of that value: every data page, every metadata key and value,
+//!   the schema and the row groups. It is checked before any page is decoded, then every field
+//!   of the provenance is validated (`validate`).
+//!
+//! A `mailscope.case.v1` case (an earlier build) is read too: its checksum,
+//! `mailscope.case.data_sha256`, covers the data pages only, and the run says so.
 //!
 //! A case is recognized by content: the Parquet magic, then the schema key.
 
@@ -24,14 +29,20 @@ type LargeListArray = ListArray<i64>;
 use polars_arrow::offset::OffsetsBuffer;
 use serde::{Deserialize, Serialize};
 
-pub const SCHEMA: &str = "mailscope.case.v1";
+/// The schema this build writes.
+pub const SCHEMA: &str = "mailscope.case.v2";
+/// The first schema, still read: its checksum covers the data pages only, not the metadata.
+pub const SCHEMA_V1: &str = "mailscope.case.v1";
 const SCHEMA_KEY: &str = "mailscope.case.schema";
 const PROVENANCE_KEY: &str = "mailscope.case";
-/// The SHA-256 of the file up to its footer (every data page), checked before a page is
-/// decoded: a case damaged or altered after it was written is an error, and no damaged page
-/// reaches the Parquet decoder (which trusts the sizes pages declare).
+/// v2: the SHA-256 of the whole file as written with `CHECKSUM_PLACEHOLDER` in place of this
+/// value, checked before a page is decoded: a case damaged or altered after it was written (a
+/// data page, an input's SHA-256, a count, a subject, a row group) is an error, and no damaged
+/// page reaches the Parquet decoder (which trusts the sizes pages declare).
+const CHECKSUM_KEY: &str = "mailscope.case.checksum";
+/// v1: the SHA-256 of the file up to its footer (every data page), and nothing else.
 const DATA_SHA256_KEY: &str = "mailscope.case.data_sha256";
-const DATA_SHA256_PLACEHOLDER: &str =
+const CHECKSUM_PLACEHOLDER: &str =
     "0000000000000000000000000000000000000000000000000000000000000000";
 const ITEM_PREFIX: &str = "item.";
 /// The `items` columns carried as lists (record_row and record_id follow from the row).
@@ -59,15 +70,21 @@ struct Provenance<'a> {
     messages: Vec<messages::Message>,
 }
 
-/// `Provenance` as read back: names the run keeps as `&'static str` arrive as text.
+/// `Provenance` as read back: names the run keeps as `&'static str` arrive as text. Every field
+/// is required and no other is allowed: a case holds what a build of its schema wrote, or it is
+/// refused.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ReadProvenance {
+    schema: String,
+    tool: String,
     inputs: Vec<ReadInput>,
     skipped: Vec<SkippedOut>,
     messages: Vec<messages::Message>,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ReadInput {
     path: String,
     sha256: String,
@@ -75,6 +92,7 @@ struct ReadInput {
     format: crate::model::Format,
     encoding: String,
     rows: u64,
+    records: u64,
     duplicates: u64,
     rejected: u64,
     #[serde(default)]
@@ -88,6 +106,7 @@ struct ReadInput {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ReadNote {
     code: String,
     message: String,
@@ -131,6 +150,10 @@ impl ReadInput {
 pub struct Case {
     /// The SHA-256 of the case file itself.
     pub sha256: String,
+    /// `SCHEMA`, or `SCHEMA_V1` (whose checksum left the metadata out).
+    pub schema: &'static str,
+    /// The size of the case file.
+    pub bytes: u64,
     /// The original inputs, as the run that wrote the case read them.
     pub inputs: Vec<FileSummary>,
     pub skipped: Vec<SkippedOut>,
@@ -148,13 +171,13 @@ pub enum NotRead {
     Unreadable(String),
 }
 
-/// Write `frame` with the run's provenance as a case.
+/// Write `frame` with the run's provenance as a case; returns the SHA-256 of the file written.
 pub fn write(
     frame: &Frame,
     inputs: &[FileSummary],
     skipped: &[SkippedOut],
     out: impl std::io::Write,
-) -> PolarsResult<()> {
+) -> PolarsResult<String> {
     let mut records = frame.records.clone();
     let height = records.height();
     let record_row: Vec<u32> = frame
@@ -199,7 +222,7 @@ pub fn write(
         (SCHEMA_KEY.into(), SCHEMA.into()),
         (PROVENANCE_KEY.into(), json),
         // Last, so that it is the last occurrence of its placeholder in the file.
-        (DATA_SHA256_KEY.into(), DATA_SHA256_PLACEHOLDER.into()),
+        (CHECKSUM_KEY.into(), CHECKSUM_PLACEHOLDER.into()),
     ]);
     // LZ4: a case is read far more often than written, and LZ4 pages decode several times
     // faster than zstd's for about 1.7x the size (0.13x the CSV instead of 0.08x).
@@ -208,16 +231,17 @@ pub fn write(
         .with_compression(ParquetCompression::Lz4Raw)
         .with_key_value_metadata(Some(metadata))
         .finish(&mut records)?;
-    // The data's SHA-256 goes over the placeholder (same length: the footer keeps its layout).
+    // The checksum of the whole file goes over its placeholder (same length: the footer keeps
+    // its layout).
     let footer = footer_start(&file)
         .ok_or_else(|| polars_err!(ComputeError: "the Parquet writer wrote no footer"))?;
-    let digest = crate::input::sha256_hex(&file[..footer]);
-    let at = memchr::memmem::rfind(&file[footer..], DATA_SHA256_PLACEHOLDER.as_bytes())
+    let at = memchr::memmem::rfind(&file[footer..], CHECKSUM_PLACEHOLDER.as_bytes())
         .ok_or_else(|| polars_err!(ComputeError: "the case checksum placeholder is missing"))?;
-    file[footer + at..footer + at + digest.len()].copy_from_slice(digest.as_bytes());
+    let checksum = crate::input::sha256_hex(&file);
+    file[footer + at..footer + at + checksum.len()].copy_from_slice(checksum.as_bytes());
     let mut out = out;
     out.write_all(&file)?;
-    Ok(())
+    Ok(crate::input::sha256_hex(&file))
 }
 
 /// Where a Parquet file's footer starts (its data pages end), if its length fits the file.
@@ -228,6 +252,20 @@ fn footer_start(bytes: &[u8]) -> Option<usize> {
     }
     let len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().ok()?) as usize;
     (n - 8).checked_sub(len).filter(|&start| start >= 4)
+}
+
+/// Read the case at `path`, in the shape of `columns`. A case is evidence too: whatever its
+/// bytes, this answers — a panic inside the Parquet reader is caught and is an answer too.
+pub fn open(path: &std::path::Path, columns: Columns, use_mmap: bool) -> Result<Case, NotRead> {
+    let bytes = crate::input::read_file(path, use_mmap)
+        .map_err(|e| NotRead::Unreadable(format!("cannot read: {e}")))?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(&bytes, columns))).unwrap_or_else(
+        |_| {
+            Err(NotRead::Unreadable(
+                "a Parquet file the Parquet reader failed on (damaged case?)".into(),
+            ))
+        },
+    )
 }
 
 /// Read a case from its bytes, in the shape of `columns`.
@@ -274,17 +312,45 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
             .and_then(|kv| kv.value.clone())
     };
     let Some(schema) = value(SCHEMA_KEY) else {
+        // Other keys of a case without the schema's: a case altered until it was none.
+        let case_keys = metadata.key_value_metadata().as_ref().is_some_and(|kvs| {
+            kvs.iter()
+                .any(|kv| kv.key == PROVENANCE_KEY || kv.key.starts_with("mailscope.case."))
+        });
+        if case_keys {
+            return Err(NotRead::Unreadable(
+                "a mailscope case without its schema key (damaged, or altered after it was written)".into(),
+            ));
+        }
         return Err(NotRead::NotCase(
             "a Parquet file that is no mailscope case (no mailscope.case.schema metadata)".into(),
         ));
     };
-    if schema != SCHEMA {
-        return Err(NotRead::Unreadable(format!(
-            "a mailscope case of schema '{}', which this mailscope ({}) does not read: it reads {SCHEMA}; export the case again from the evidence",
-            schema.chars().take(60).collect::<String>(),
-            env!("CARGO_PKG_VERSION")
-        )));
-    }
+    let schema: &'static str = match schema.as_str() {
+        SCHEMA => SCHEMA,
+        SCHEMA_V1 => SCHEMA_V1,
+        other => {
+            return Err(NotRead::Unreadable(format!(
+                "a mailscope case of schema '{}', which this mailscope ({}) does not read: it reads {SCHEMA} and {SCHEMA_V1}; export the case again from the evidence",
+                other.chars().take(60).collect::<String>(),
+                env!("CARGO_PKG_VERSION")
+            )));
+        }
+    };
+    let footer = footer_start(bytes)
+        .ok_or_else(|| NotRead::Unreadable("a mailscope case without a footer".into()))?;
+    // Checked before anything in the metadata is believed: the checksum and the file's SHA-256
+    // (for the report) in one pass over the bytes.
+    let sha256 = if schema == SCHEMA {
+        let written = value(CHECKSUM_KEY)
+            .ok_or_else(|| NotRead::Unreadable("a mailscope case without its checksum".into()))?;
+        checked_sha256(bytes, footer, &written)?
+    } else {
+        let written = value(DATA_SHA256_KEY).ok_or_else(|| {
+            NotRead::Unreadable("a mailscope case without the checksum of its data".into())
+        })?;
+        checked_sha256_v1(bytes, footer, &written)?
+    };
     let provenance: ReadProvenance = value(PROVENANCE_KEY)
         .ok_or_else(|| NotRead::Unreadable("a mailscope case without its provenance".into()))
         .and_then(|json| {
@@ -294,24 +360,11 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
                 ))
             })
         })?;
-    let written = value(DATA_SHA256_KEY).ok_or_else(|| {
-        NotRead::Unreadable("a mailscope case without the checksum of its data".into())
+    validate(&provenance, schema).map_err(|why| {
+        NotRead::Unreadable(format!(
+            "a mailscope case whose metadata is not what mailscope writes (altered?): {why}"
+        ))
     })?;
-    let footer = footer_start(bytes)
-        .ok_or_else(|| NotRead::Unreadable("a mailscope case without a footer".into()))?;
-    // One pass gives both: the data's hash (checked here) and the file's (for the report).
-    use crate::input::hex;
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    hasher.update(&bytes[..footer]);
-    let data_sha256 = hex(&hasher.clone().finalize());
-    hasher.update(&bytes[footer..]);
-    let sha256 = hex(&hasher.finalize());
-    if data_sha256 != written {
-        return Err(NotRead::Unreadable(
-            "a mailscope case whose data does not match the SHA-256 it was written with (damaged, or altered after it was written)".into(),
-        ));
-    }
     crate::timing::phase("case: checksum");
     // Only the columns the run builds are decoded (for `scope`, not the item ids and folder
     // ids that make up most of a case's bytes).
@@ -420,8 +473,15 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
             )));
         }
     }
+    records_agree(&frame.records, &provenance.inputs).map_err(|why| {
+        NotRead::Unreadable(format!(
+            "a mailscope case whose rows do not agree with its metadata (altered?): {why}"
+        ))
+    })?;
     Ok(Case {
         sha256,
+        schema,
+        bytes: bytes.len() as u64,
         inputs: provenance
             .inputs
             .into_iter()
@@ -431,6 +491,251 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
         messages: provenance.messages,
         frame,
     })
+}
+
+/// The file's SHA-256, once the v2 checksum `written` (found in the footer, which starts at
+/// `footer`) is that of the file with the placeholder in its place.
+fn checked_sha256(bytes: &[u8], footer: usize, written: &str) -> Result<String, NotRead> {
+    use sha2::{Digest, Sha256};
+    let altered = || {
+        NotRead::Unreadable(
+            "a mailscope case whose bytes (data or metadata) do not match the SHA-256 it was written with (damaged, or altered after it was written)".into(),
+        )
+    };
+    if !is_sha256_hex(written) {
+        return Err(altered());
+    }
+    // The value is the last of the metadata, after which the writer puts no text of its own:
+    // its last occurrence in the footer is where it was written.
+    let at =
+        footer + memchr::memmem::rfind(&bytes[footer..], written.as_bytes()).ok_or_else(altered)?;
+    let end = at + written.len();
+    let mut file = Sha256::new();
+    file.update(&bytes[..at]);
+    let mut check = file.clone();
+    check.update(CHECKSUM_PLACEHOLDER.as_bytes());
+    check.update(&bytes[end..]);
+    if crate::input::hex(&check.finalize()) != written {
+        return Err(altered());
+    }
+    file.update(&bytes[at..]);
+    Ok(crate::input::hex(&file.finalize()))
+}
+
+/// The file's SHA-256, once the v1 checksum `written` is that of the bytes before the footer.
+fn checked_sha256_v1(bytes: &[u8], footer: usize, written: &str) -> Result<String, NotRead> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(&bytes[..footer]);
+    let data_sha256 = crate::input::hex(&hasher.clone().finalize());
+    hasher.update(&bytes[footer..]);
+    if data_sha256 != written {
+        return Err(NotRead::Unreadable(
+            "a mailscope case whose data does not match the SHA-256 it was written with (damaged, or altered after it was written)".into(),
+        ));
+    }
+    Ok(crate::input::hex(&hasher.finalize()))
+}
+
+/// 64 lowercase hex digits, as mailscope writes every SHA-256.
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The encodings `input::decode` names (a case names one of them for each input).
+const ENCODINGS: &[&str] = &[
+    "utf-8",
+    "utf-8-bom",
+    "utf-8-with-invalid-bytes",
+    "utf-16le",
+    "utf-16be",
+    "utf-16le-bom",
+    "utf-16be-bom",
+    "windows-1252",
+];
+
+/// No count in a case is larger (2^48 rows is far beyond any export): sums over any number of
+/// inputs stay far from overflowing.
+const MAX_COUNT: u64 = 1 << 48;
+
+/// A value from a case, short and on one line, to say what is wrong with it.
+fn quoted(s: &str) -> String {
+    let mut q: String = s.chars().take(40).collect();
+    if s.chars().nth(40).is_some() {
+        q.push('…');
+    }
+    format!("'{}'", q.escape_debug())
+}
+
+/// A path from a case, on one line and at most its last 80 characters.
+fn quoted_path(s: &str) -> String {
+    let n = s.chars().count();
+    let tail: String = s.chars().skip(n.saturating_sub(80)).collect();
+    format!("'{}{}'", if n > 80 { "…" } else { "" }, tail.escape_debug())
+}
+
+/// Every field of a case's provenance as a run of `schema` writes it: the first one that is
+/// not, said with where it is. What the rest of the run does with a case (index its rejects,
+/// shorten its hashes, sum its counts, intern its names) may then rely on it.
+fn validate(p: &ReadProvenance, schema: &str) -> Result<(), String> {
+    if p.schema != schema {
+        return Err(format!(
+            "the provenance says schema {}, the file {schema}",
+            quoted(&p.schema)
+        ));
+    }
+    if p.tool.is_empty() || p.tool.len() > 200 || p.tool.chars().any(char::is_control) {
+        return Err(format!("the tool {} is no tool name", quoted(&p.tool)));
+    }
+    for (n, input) in p.inputs.iter().enumerate() {
+        validate_input(input)
+            .map_err(|why| format!("input {} ({}): {why}", n + 1, quoted_path(&input.path)))?;
+    }
+    for (n, s) in p.skipped.iter().enumerate() {
+        if s.path.is_empty() || s.reason.is_empty() {
+            return Err(format!(
+                "skipped path {}: a path and a reason are required",
+                n + 1
+            ));
+        }
+    }
+    let paths: std::collections::HashSet<&str> = p.inputs.iter().map(|i| i.path.as_str()).collect();
+    for (n, m) in p.messages.iter().enumerate() {
+        let why = if m.internet_message_id.is_empty() {
+            Some("no message id".to_string())
+        } else if !paths.contains(m.source_file.as_str()) {
+            Some(format!(
+                "its source file {} is none of the case's inputs",
+                quoted_path(&m.source_file)
+            ))
+        } else if m.source_line == 0 {
+            Some("source line 0 (lines count from 1)".into())
+        } else if m.sources == 0 {
+            Some("0 sources (a message comes from one row at least)".into())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(format!("message {}: {why}", n + 1));
+        }
+    }
+    Ok(())
+}
+
+fn validate_input(i: &ReadInput) -> Result<(), String> {
+    if i.path.is_empty() || i.path.len() > 32_768 || i.path.contains('\0') {
+        return Err("the path is empty, longer than 32768 bytes or holds a NUL".into());
+    }
+    if !is_sha256_hex(&i.sha256) {
+        return Err(format!(
+            "sha256 {} is not 64 lowercase hex digits",
+            quoted(&i.sha256)
+        ));
+    }
+    if !ENCODINGS.contains(&i.encoding.as_str()) {
+        return Err(format!("unknown encoding {}", quoted(&i.encoding)));
+    }
+    let counts = [
+        ("bytes", i.bytes),
+        ("rows", i.rows),
+        ("records", i.records),
+        ("duplicates", i.duplicates),
+        ("rejected", i.rejected),
+        ("not_mailbox_audit", i.not_mailbox_audit),
+        ("inventory_rows", i.inventory_rows),
+    ];
+    if let Some((name, n)) = counts.iter().find(|(_, n)| *n > MAX_COUNT) {
+        return Err(format!("{name} {n} is beyond any export (at most 2^48)"));
+    }
+    // Every row read is a record, a duplicate, a rejection or a row of another application; an
+    // inventory's rows are its messages' rows or rejections.
+    let accounted = if i.format.is_inventory() {
+        i.inventory_rows + i.rejected
+    } else {
+        i.records + i.duplicates + i.rejected + i.not_mailbox_audit
+    };
+    if accounted != i.rows {
+        return Err(format!(
+            "{} rows, of which {} records, {} duplicates, {} rejected, {} not mailbox audit, {} inventory rows: the counts do not add up",
+            i.rows, i.records, i.duplicates, i.rejected, i.not_mailbox_audit, i.inventory_rows
+        ));
+    }
+    if i.rejects.len() as u64 > i.rejected || (i.rejected > 0 && i.rejects.is_empty()) {
+        return Err(format!(
+            "{} rejected rows but {} listed",
+            i.rejected,
+            i.rejects.len()
+        ));
+    }
+    if let Some(r) = i.rejects.iter().find(|r| r.line == 0) {
+        return Err(format!(
+            "a rejected row at line 0 (lines count from 1): {}",
+            quoted(&r.reason)
+        ));
+    }
+    let time = |t: &Option<String>, what: &str| -> Result<Option<crate::model::Micros>, String> {
+        t.as_deref()
+            .map(|t| {
+                crate::time::parse_iso(t).ok_or_else(|| format!("{what} {} is no time", quoted(t)))
+            })
+            .transpose()
+    };
+    match (
+        time(&i.first_time, "first_time")?,
+        time(&i.last_time, "last_time")?,
+    ) {
+        (Some(a), Some(b)) if a > b => {
+            return Err("first_time is after last_time".into());
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            return Err("one of first_time and last_time without the other".into());
+        }
+        _ => {}
+    }
+    for n in &i.notes {
+        let code_ok = (1..=64).contains(&n.code.len())
+            && n.code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !code_ok {
+            return Err(format!("a note of code {}", quoted(&n.code)));
+        }
+    }
+    Ok(())
+}
+
+/// Each input's records are the rows that name it as their source file, and every row names
+/// one of the inputs.
+fn records_agree(records: &DataFrame, inputs: &[ReadInput]) -> Result<(), String> {
+    use std::collections::HashMap;
+    let files = crate::frame::str_col(records, col::SOURCE_FILE).map_err(|e| e.to_string())?;
+    let mut rows: HashMap<&str, u64> = HashMap::new();
+    for (row, file) in files.iter().enumerate() {
+        match file {
+            Some(f) => *rows.entry(f).or_default() += 1,
+            None => return Err(format!("row {} names no source file", row + 1)),
+        }
+    }
+    let mut listed: HashMap<&str, u64> = HashMap::new();
+    for i in inputs {
+        *listed.entry(i.path.as_str()).or_default() += i.records;
+    }
+    if let Some(path) = rows.keys().find(|p| !listed.contains_key(*p)) {
+        return Err(format!(
+            "rows name {}, an input the case does not list",
+            quoted_path(path)
+        ));
+    }
+    for (path, n) in listed {
+        let found = rows.get(path).copied().unwrap_or(0);
+        if found != n {
+            return Err(format!(
+                "{} lists {n} records, and {found} rows name it",
+                quoted_path(path)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// How many times its size a Parquet file may unpack to (LZ4 at most 255x).
@@ -584,6 +889,25 @@ mod tests {
             "/tests/fixtures/case/samples_v1.parquet"
         );
         std::fs::read(path).unwrap()
+    }
+
+    #[test]
+    fn every_encoding_the_reader_names_is_one_a_case_may_list() {
+        let named: std::collections::BTreeSet<&str> = [
+            &b"a,b"[..],
+            b"\xef\xbb\xbfa,b",
+            b"\xff\xfea\0,\0b\0",
+            b"\xfe\xff\0a\0,\0b",
+            b"a\0,\0b\0c\0",
+            b"\0a\0,\0b\0c",
+            b"caf\xc3\xa9 \xff",
+            b"caf\xe9",
+        ]
+        .iter()
+        .map(|b| crate::input::decode(b).encoding)
+        .collect();
+        let listed: std::collections::BTreeSet<&str> = ENCODINGS.iter().copied().collect();
+        assert_eq!(named, listed);
     }
 
     #[test]

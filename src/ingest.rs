@@ -62,17 +62,23 @@ impl Ingest {
         self.files
             .iter()
             .filter(|f| !f.format.is_inventory())
-            .map(|f| f.rows)
-            .sum()
+            .fold(0, |n, f| n.saturating_add(f.rows))
     }
+    // Counts from saved cases are bounded when a case is read; the sums saturate all the same.
     pub fn duplicates(&self) -> u64 {
-        self.files.iter().map(|f| f.duplicates).sum()
+        self.files
+            .iter()
+            .fold(0, |n, f| n.saturating_add(f.duplicates))
     }
     pub fn rejected(&self) -> u64 {
-        self.files.iter().map(|f| f.rejected).sum()
+        self.files
+            .iter()
+            .fold(0, |n, f| n.saturating_add(f.rejected))
     }
     pub fn not_mailbox_audit(&self) -> u64 {
-        self.files.iter().map(|f| f.not_mailbox_audit).sum()
+        self.files
+            .iter()
+            .fold(0, |n, f| n.saturating_add(f.not_mailbox_audit))
     }
     pub fn file_paths(&self) -> Vec<String> {
         self.files.iter().map(|f| f.path.clone()).collect()
@@ -103,6 +109,7 @@ enum FileResult {
         inputs: Vec<(FileSummary, ParsedFile)>,
         skipped: Vec<SkippedOut>,
         messages: Vec<crate::frame::messages::Message>,
+        warnings: Vec<Warning>,
     },
     Skipped(SkippedOut),
 }
@@ -116,6 +123,10 @@ pub struct CaseFile {
     pub schema: &'static str,
     /// How many original inputs it carries.
     pub inputs: u64,
+    /// Their paths, as the run that wrote the case was given them (they are listed in
+    /// `Ingest::files`): where evidence was, which no report may be written into.
+    #[serde(skip)]
+    pub input_paths: Vec<String>,
 }
 
 pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) -> Ingest {
@@ -154,9 +165,12 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     let mut parsed_files = Vec::new();
     let mut cases = Vec::new();
     let mut case_messages = Vec::new();
+    let mut case_warnings = Vec::new();
+    let mut listed = Vec::new();
     for r in results {
         match r {
             FileResult::Read { summary, parsed } => {
+                listed.push(Listed::of(None, &summary));
                 summaries.push(summary);
                 parsed_files.push(parsed);
             }
@@ -165,7 +179,10 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
                 inputs,
                 skipped: case_skipped,
                 messages,
+                warnings,
             } => {
+                listed.extend(inputs.iter().map(|(s, _)| Listed::of(Some(&file.path), s)));
+                case_warnings.extend(warnings);
                 cases.push(file);
                 for (summary, parsed) in inputs {
                     summaries.push(summary);
@@ -209,6 +226,8 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
         crate::frame::messages::table(&messages).expect("message columns are consistent");
     let (mut frame, mut warnings) = merge(&mut summaries, parsed_files);
     frame.messages = messages;
+    warnings.extend(case_warnings);
+    warnings.extend(case_conflicts(&listed));
     crate::timing::phase("rows selected");
     for summary in summaries.iter_mut() {
         summary.first_time = summary.first_micros.map(crate::time::rfc3339);
@@ -235,15 +254,20 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
             }
         }
         if summary.rejected > 0 {
-            let first = &summary.rejects[0];
+            // A case is validated when read, and says which row it rejected first; this does
+            // not rely on it.
+            let first = summary.rejects.first();
             warnings.push(Warning {
                 code: "rejected-rows".into(),
-                message: format!(
-                    "{} row(s) rejected; first at line {}: {}",
-                    summary.rejected, first.line, first.reason
-                ),
+                message: match first {
+                    Some(first) => format!(
+                        "{} row(s) rejected; first at line {}: {}",
+                        summary.rejected, first.line, first.reason
+                    ),
+                    None => format!("{} row(s) rejected", summary.rejected),
+                },
                 path: Some(summary.path.clone()),
-                line: Some(first.line),
+                line: first.map(|f| f.line),
             });
         }
     }
@@ -617,6 +641,88 @@ pub fn parse_bytes(
     Ok((decoded.encoding, decoded.lossy_at, format, parsed))
 }
 
+/// An input as one source lists it: a saved case (its path), or the run itself (`None`).
+struct Listed {
+    case: Option<String>,
+    path: String,
+    sha256: String,
+    bytes: u64,
+    format: Format,
+    rows: u64,
+    rejected: u64,
+}
+
+impl Listed {
+    fn of(case: Option<&str>, s: &FileSummary) -> Listed {
+        Listed {
+            case: case.map(str::to_string),
+            path: s.path.clone(),
+            sha256: s.sha256.clone(),
+            bytes: s.bytes,
+            format: s.format,
+            rows: s.rows,
+            rejected: s.rejected,
+        }
+    }
+
+    fn source(&self) -> String {
+        match &self.case {
+            Some(c) => format!("the case {c}"),
+            None => "this run".into(),
+        }
+    }
+}
+
+/// `case-conflict`: an input path that a saved case lists with another content (SHA-256,
+/// size, format) or other counts (rows, rejected) than another case, or than this run read
+/// it: they are not the same file, or were not read alike, and the report holds both. Only the
+/// first difference of each path, once per pair of sources. (Duplicates are not compared:
+/// they depend on the files exported together.)
+fn case_conflicts(listed: &[Listed]) -> Vec<Warning> {
+    let mut by_path: BTreeMap<&str, Vec<&Listed>> = BTreeMap::new();
+    for l in listed {
+        by_path.entry(l.path.as_str()).or_default().push(l);
+    }
+    let mut warnings = Vec::new();
+    for (path, all) in by_path {
+        if all.iter().all(|l| l.case.is_none()) {
+            continue;
+        }
+        let mut said = std::collections::BTreeSet::new();
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                let what = if a.sha256 != b.sha256 {
+                    format!("SHA-256 {} and {}", a.sha256, b.sha256)
+                } else if a.bytes != b.bytes {
+                    format!("{} and {} bytes", a.bytes, b.bytes)
+                } else if a.format != b.format {
+                    format!("format {} and {}", a.format.as_str(), b.format.as_str())
+                } else if a.rows != b.rows {
+                    format!("{} and {} rows", a.rows, b.rows)
+                } else if a.rejected != b.rejected {
+                    format!("{} and {} rejected rows", a.rejected, b.rejected)
+                } else {
+                    continue;
+                };
+                if !said.insert((a.source(), b.source())) {
+                    continue;
+                }
+                warnings.push(Warning {
+                    code: "case-conflict".into(),
+                    message: format!(
+                        "{path} is listed by {} and by {} with {what}: not the same file, or not read alike; both are in the report",
+                        a.source(),
+                        b.source()
+                    ),
+                    path: Some(path.to_string()),
+                    line: None,
+                });
+            }
+        }
+    }
+    warnings
+}
+
 /// A saved case: read whole, its rows handed to their original inputs so that the merge counts
 /// and de-duplicates them as it did when the case was written.
 fn read_case(
@@ -632,24 +738,10 @@ fn read_case(
             error,
         })
     };
-    let bytes = match input::read_file(path, opts.use_mmap) {
-        Ok(b) => b,
-        Err(e) => return skip(format!("cannot read: {e}"), true),
-    };
-    // A case is evidence too: whatever its bytes, the Parquet reader must not end the run.
-    let case = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::case::read(&bytes, opts.columns)
-    }));
-    let case = match case {
-        Err(_) => {
-            return skip(
-                "a Parquet file the Parquet reader failed on (damaged case?)".into(),
-                true,
-            );
-        }
-        Ok(Ok(c)) => c,
-        Ok(Err(crate::case::NotRead::NotCase(reason))) => return skip(reason, false),
-        Ok(Err(crate::case::NotRead::Unreadable(reason))) => return skip(reason, true),
+    let case = match crate::case::open(path, opts.columns, opts.use_mmap) {
+        Ok(c) => c,
+        Err(crate::case::NotRead::NotCase(reason)) => return skip(reason, false),
+        Err(crate::case::NotRead::Unreadable(reason)) => return skip(reason, true),
     };
     // Rows by the input they came from, in frame order.
     let index: HashMap<&str, usize> = case
@@ -675,7 +767,7 @@ fn read_case(
         }
     }
     crate::timing::phase("case: rows placed");
-    progress.advance(bytes.len() as u64, case.frame.height() as u64);
+    progress.advance(case.bytes, case.frame.height() as u64);
     // A case of one input (or whose records all came from one) hands its frame on whole.
     let whole = rows.iter().position(|r| r.len() == case.frame.height());
     let mut frame = Some(case.frame);
@@ -709,17 +801,31 @@ fn read_case(
         }
         inputs.push((summary, parsed));
     }
+    let mut warnings = Vec::new();
+    if case.schema == crate::case::SCHEMA_V1 {
+        warnings.push(Warning {
+            code: "case-v1".into(),
+            message: format!(
+                "{display} is a {} case, written by an earlier build: its checksum covers its data pages only, not its metadata (the inputs' SHA-256, counts, rejected rows, messages), which could have been altered unseen; export it again for a case whose every byte is checked",
+                crate::case::SCHEMA_V1
+            ),
+            path: Some(display.clone()),
+            line: None,
+        });
+    }
     FileResult::Case {
         file: CaseFile {
+            input_paths: inputs.iter().map(|(s, _)| s.path.clone()).collect(),
             path: display,
             sha256: case.sha256,
-            bytes: bytes.len() as u64,
-            schema: crate::case::SCHEMA,
+            bytes: case.bytes,
+            schema: case.schema,
             inputs: inputs.len() as u64,
         },
         inputs,
         skipped: case.skipped,
         messages: case.messages,
+        warnings,
     }
 }
 

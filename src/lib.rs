@@ -25,5 +25,6 @@ pub mod report;
 pub mod scope;
 pub mod time;
 pub mod timing;
+pub mod verify;
 pub mod warning;
 pub mod zone;

@@ -1,5 +1,6 @@
 //! The `mailscope` command line: parse arguments, call the command, map outcomes to exit codes
-//! (0 written, 1 input or usage error, 2 nothing could be read). The commands are in `cli`.
+//! (0 written, 1 input or usage error, 2 nothing could be read; `verify`: 0 the same, 1
+//! differs, 2 cannot tell). The commands are in `cli`.
 
 mod cli;
 
@@ -16,7 +17,13 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 1 } else { 0 };
+            // `verify` keeps 1 for "the case differs": a usage error there is "cannot tell".
+            let verify = std::env::args_os().skip(1).any(|a| a == "verify");
+            let code = match (e.use_stderr(), verify) {
+                (false, _) => 0,
+                (true, false) => 1,
+                (true, true) => 2,
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -56,6 +63,15 @@ fn main() -> ExitCode {
                 mailscope::escape::terminal_lines(&message)
             );
             ExitCode::from(1)
+        }
+        Err(Failure::Differs) => ExitCode::from(1),
+        Err(Failure::CannotTell(e)) => {
+            let message = format!("{e:#}");
+            eprintln!(
+                "mailscope: cannot tell: {}",
+                mailscope::escape::terminal_lines(&message)
+            );
+            ExitCode::from(2)
         }
         Err(Failure::NothingRead(msg)) => {
             eprintln!(

@@ -35,6 +35,9 @@ pub enum Command {
     Timeline(TimelineArgs),
     /// Access contexts per mailbox (IP, session, client, app, actor, logon type), to pick indicators.
     Contexts(ContextsArgs),
+    /// Whether a saved case holds exactly what the evidence gives: exit 0 if so, 1 with the
+    /// first differences if not, 2 when it cannot be told.
+    Verify(VerifyArgs),
 }
 
 #[derive(Args)]
@@ -56,11 +59,49 @@ pub struct InspectArgs {
 pub struct ExportArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// FILE.parquet, FILE.csv or FILE.jsonl; items go to FILE.items.<ext>.
+    /// FILE.parquet, FILE.csv or FILE.jsonl; items go to FILE.items.<ext>. A case's SHA-256
+    /// is printed on standard output, as `sha256sum` prints it.
     #[arg(long)]
     pub output: PathBuf,
     #[arg(long)]
     pub force: bool,
+    /// Also write the case's SHA-256 beside it, in FILE.parquet.sha256 (`<hex>  <file name>`,
+    /// which `sha256sum -c` checks in that folder).
+    #[arg(long)]
+    pub sha256_file: bool,
+}
+
+#[derive(Args)]
+#[command(after_help = "\
+Verify builds what `export` would put in a case from the evidence given (the same reading,
+with the same --date-order and --inventory-map as the export was given) and compares it with
+the case, by content (Parquet bytes may differ between writes): the inputs (SHA-256, format,
+encoding, size, rows, records, duplicates, rejected rows, notes), the paths skipped, every
+record with its items, and the inventories' messages.
+
+Paths: a case records its input paths as `export` was given them, perhaps on another machine.
+An input of the case and a file of the evidence are the same input when their paths end alike
+(at least the file name; the longest common ending wins, then equal SHA-256), so the evidence
+can be verified from another folder or machine. A file that is found under another name with
+the same SHA-256 is a difference (renamed). Give the evidence in the order export was given
+it: the first file that holds a record keeps it, the others count it as a duplicate.
+
+Exit codes: 0 the case holds exactly what the evidence gives; 1 it does not (the first
+differences on standard output, then how many in all); 2 cannot tell (the case is unreadable,
+damaged or no case, an evidence path cannot be read, or bad arguments).
+
+Example:
+  mailscope export evidence/ --output case.parquet --sha256-file
+  mailscope verify case.parquet evidence/")]
+pub struct VerifyArgs {
+    /// The saved case (a .parquet file `export` wrote).
+    #[arg(value_name = "CASE")]
+    pub case: PathBuf,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// How many differences to show (all are counted).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub limit: usize,
 }
 
 #[derive(Args)]

@@ -3,7 +3,7 @@
 use super::Failure;
 use super::args::*;
 use super::bar;
-use super::output::{Evidence, write_file, write_json, write_out, write_text};
+use super::output::{Evidence, sha256sum_line, write_file, write_json, write_out, write_text};
 use anyhow::{Context, Result, anyhow, bail};
 use mailscope::frame::{Columns, ExportFormat, Frame, items_path, messages_path, write_table};
 use mailscope::ingest::{self, Ingest, IngestOptions};
@@ -23,23 +23,12 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Scope(a) => scope(a, quiet),
         Command::Timeline(a) => timeline(a, quiet),
         Command::Contexts(a) => contexts(a, quiet),
+        Command::Verify(a) => verify(a, quiet),
     }
 }
 
 fn read_inputs(input: &InputArgs, quiet: bool, columns: Columns) -> Result<Ingest, Failure> {
-    let opts = IngestOptions {
-        columns,
-        use_mmap: !input.no_mmap,
-        date_order: input.date_order.map(|d| match d {
-            DateOrderArg::Mdy => DateOrder::Mdy,
-            DateOrderArg::Dmy => DateOrder::Dmy,
-        }),
-        inventory_map: input.inventory_map.clone().map(std::sync::Arc::new),
-    };
-    let ing = match bar::for_run(quiet) {
-        Some(bar) => ingest::ingest(&input.paths, &opts, &bar),
-        None => ingest::ingest(&input.paths, &opts, &NoProgress),
-    };
+    let ing = ingest_inputs(input, quiet, columns);
     if ing.files.is_empty() {
         let why = ing
             .skipped
@@ -54,6 +43,29 @@ fn read_inputs(input: &InputArgs, quiet: bool, columns: Columns) -> Result<Inges
         }));
     }
     Ok(ing)
+}
+
+fn ingest_inputs(input: &InputArgs, quiet: bool, columns: Columns) -> Ingest {
+    let opts = IngestOptions {
+        columns,
+        use_mmap: !input.no_mmap,
+        date_order: input.date_order.map(|d| match d {
+            DateOrderArg::Mdy => DateOrder::Mdy,
+            DateOrderArg::Dmy => DateOrder::Dmy,
+        }),
+        inventory_map: input.inventory_map.clone().map(std::sync::Arc::new),
+    };
+    match bar::for_run(quiet) {
+        Some(bar) => ingest::ingest(&input.paths, &opts, &bar),
+        None => ingest::ingest(&input.paths, &opts, &NoProgress),
+    }
+}
+
+/// The inputs' evidence once they are read: the saved cases among them name the folders of
+/// their original inputs, which no output may go into either. Outputs are checked before
+/// anything is read (a refused output costs no reading) and again with this.
+fn read_evidence(evidence: Evidence, ing: &Ingest) -> Evidence {
+    evidence.with_case_inputs(&ing.cases)
 }
 
 fn scope_config(ind: &IndicatorArgs, filter: &FilterArgs) -> Result<ScopeConfig> {
@@ -120,10 +132,14 @@ fn display_zone(z: &ZoneArgs) -> Result<Option<DisplayZone>> {
 
 fn inspect(a: InspectArgs, quiet: bool) -> Result<(), Failure> {
     let tz = display_zone(&a.zone)?;
+    let evidence = Evidence::of(&a.input.paths);
     if let Some(o) = &a.output {
-        Evidence::of(&a.input.paths).check_file(o, a.force)?;
+        evidence.check_file(o, a.force)?;
     }
     let ing = read_inputs(&a.input, quiet, Columns::Views)?;
+    if let Some(o) = &a.output {
+        read_evidence(evidence, &ing).check_file(o, a.force)?;
+    }
     let rep = mailscope::inspect::build(&ing);
     match a.format {
         InspectFormat::Text => write_text(&a.output, &mailscope::inspect::render_text(&rep, tz))?,
@@ -147,14 +163,46 @@ fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
     evidence.check_file(output, a.force)?;
     if fmt == ExportFormat::Parquet {
         // One file: the frame and the provenance of every input (a case `scope` can read).
+        let sha256_out = a.sha256_file.then(|| {
+            let mut name = output.as_os_str().to_owned();
+            name.push(".sha256");
+            std::path::PathBuf::from(name)
+        });
+        if let Some(s) = &sha256_out {
+            evidence.check_file(s, a.force)?;
+        }
         let ing = read_inputs(&a.input, quiet, Columns::All)?;
+        let evidence = read_evidence(evidence, &ing);
+        evidence.check_file(output, a.force)?;
+        if let Some(s) = &sha256_out {
+            evidence.check_file(s, a.force)?;
+        }
+        let mut sha256 = String::new();
         write_file(output, |w| {
-            mailscope::case::write(&ing.frame, &ing.files, &ing.skipped, w)
-                .map_err(|e| std::io::Error::other(e.to_string()))
+            sha256 = mailscope::case::write(&ing.frame, &ing.files, &ing.skipped, w)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            Ok(())
         })?;
+        // What the case was when written, for the chain of custody: on standard output (the
+        // command's result, not hidden by --quiet), as `sha256sum` prints it, and beside the
+        // case with --sha256-file (the file name alone: `sha256sum -c` in that folder).
+        let line = sha256sum_line(&sha256, output.as_os_str());
+        {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(&line)
+                .and_then(|()| stdout.flush())
+                .map_err(anyhow::Error::from)?;
+        }
+        if let Some(s) = &sha256_out {
+            let name = output.file_name().unwrap_or(output.as_os_str());
+            let line = sha256sum_line(&sha256, name);
+            write_file(s, |w| w.write_all(&line))?;
+        }
         if !quiet {
             eprintln!(
-                "wrote the case {} ({} records, {} items, {} messages, {} inputs; {} rows read, {} duplicates, {} rejected)",
+                "wrote the case {} ({} records, {} items, {} messages, {} inputs; {} rows read, {} duplicates, {} rejected){}",
                 output.display(),
                 ing.frame.records.height(),
                 ing.frame.items.height(),
@@ -162,15 +210,27 @@ fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
                 ing.files.len(),
                 ing.rows(),
                 ing.duplicates(),
-                ing.rejected()
+                ing.rejected(),
+                match &sha256_out {
+                    Some(s) => format!(" and its SHA-256 to {}", s.display()),
+                    None => String::new(),
+                }
             );
         }
         return Ok(());
+    }
+    if a.sha256_file {
+        return Err(Failure::Usage(anyhow!(
+            "--sha256-file is for a case (--output FILE.parquet); hash CSV or JSON Lines exports with sha256sum"
+        )));
     }
     let items_out = items_path(output);
     let messages_out = messages_path(output);
     evidence.check_file(&items_out, a.force)?;
     let mut ing = read_inputs(&a.input, quiet, Columns::All)?;
+    let evidence = read_evidence(evidence, &ing);
+    evidence.check_file(output, a.force)?;
+    evidence.check_file(&items_out, a.force)?;
     let mut frame = std::mem::replace(&mut ing.frame, Frame::empty());
     let mut tables = vec![(&mut frame.records, output), (&mut frame.items, &items_out)];
     // The messages table is written when a message inventory was read.
@@ -227,16 +287,21 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
             "--format csv writes a folder: give it with --output DIR"
         )));
     }
-    if let Some(o) = output {
-        let evidence = Evidence::of(&a.input.paths);
-        if a.format == ScopeFormat::Csv {
-            evidence.check_folder(o, mailscope::report::csv::FILES, a.force)?;
-        } else {
-            evidence.check_file(o, a.force)?;
+    let check = |evidence: &Evidence| -> Result<()> {
+        if let Some(o) = output {
+            if a.format == ScopeFormat::Csv {
+                evidence.check_folder(o, mailscope::report::csv::FILES, a.force)?;
+            } else {
+                evidence.check_file(o, a.force)?;
+            }
         }
-    }
+        Ok(())
+    };
+    let evidence = Evidence::of(&a.input.paths);
+    check(&evidence)?;
     timing::start();
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
+    check(&read_evidence(evidence, &ing))?;
     timing::phase("read, parse and frame");
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());
     if std::env::var_os("MAILSCOPE_MEMSTATS").is_some() {
@@ -281,8 +346,10 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
 
 fn timeline(a: TimelineArgs, quiet: bool) -> Result<(), Failure> {
     let cfg = scope_config(&a.ind, &a.filter)?;
-    Evidence::of(&a.input.paths).check_file(&a.output, a.force)?;
+    let evidence = Evidence::of(&a.input.paths);
+    evidence.check_file(&a.output, a.force)?;
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
+    read_evidence(evidence, &ing).check_file(&a.output, a.force)?;
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());
     let mut rows = 0;
     write_file(&a.output, |w| {
@@ -299,10 +366,14 @@ fn timeline(a: TimelineArgs, quiet: bool) -> Result<(), Failure> {
 fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
     let cfg = scope_config(&a.ind, &a.filter)?;
     let tz = display_zone(&a.zone)?;
+    let evidence = Evidence::of(&a.input.paths);
     if let Some(o) = &a.output {
-        Evidence::of(&a.input.paths).check_file(o, a.force)?;
+        evidence.check_file(o, a.force)?;
     }
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
+    if let Some(o) = &a.output {
+        read_evidence(evidence, &ing).check_file(o, a.force)?;
+    }
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());
     let all = mailscope::scope::all_contexts(&frame, &cfg).map_err(|e| anyhow!(e))?;
     let text = mailscope::report::contexts::render(
@@ -318,4 +389,80 @@ fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
         ContextsFmt::Csv => write_out(&a.output, &text)?,
     }
     Ok(())
+}
+
+/// `verify`: the case against what `export` would write from the evidence now. Exit 0 the
+/// same, 1 differences (printed), 2 cannot tell.
+fn verify(a: VerifyArgs, quiet: bool) -> Result<(), Failure> {
+    let cannot = |e: anyhow::Error| Failure::CannotTell(e);
+    let case_path = a.case.display().to_string();
+    if Evidence::of(&a.input.paths).holds(&a.case) {
+        return Err(cannot(anyhow!(
+            "the case {case_path} lies among the evidence given, where it would be read as evidence: give the evidence without it"
+        )));
+    }
+    let case = match mailscope::case::open(&a.case, Columns::All, !a.input.no_mmap) {
+        Ok(c) => c,
+        Err(mailscope::case::NotRead::NotCase(why) | mailscope::case::NotRead::Unreadable(why)) => {
+            return Err(cannot(anyhow!("{case_path}: {why}")));
+        }
+    };
+    let ing = ingest_inputs(&a.input, quiet, Columns::All);
+    let unreadable = mailscope::verify::unreadable(&case, &ing);
+    if !unreadable.is_empty() {
+        let why: Vec<String> = unreadable
+            .iter()
+            .take(5)
+            .map(|s| format!("{}: {}", s.path, s.reason))
+            .collect();
+        return Err(cannot(anyhow!(
+            "evidence that cannot be read: {}{}",
+            why.join("; "),
+            if unreadable.len() > 5 { "; …" } else { "" }
+        )));
+    }
+    let cmp = mailscope::verify::compare(&case, &ing, a.limit)
+        .map_err(|e| cannot(anyhow!("comparing {case_path} with the evidence: {e}")))?;
+    let mut out = String::new();
+    use std::fmt::Write as _;
+    let v1 = if case.schema == mailscope::case::SCHEMA_V1 {
+        format!(
+            "\nnote: a {} case: its checksum covers its data pages only, not its metadata",
+            mailscope::case::SCHEMA_V1
+        )
+    } else {
+        String::new()
+    };
+    if cmp.same() {
+        let _ = writeln!(
+            out,
+            "{case_path} holds exactly what the evidence gives: {} inputs, {} records, {} items, {} messages (case SHA-256 {}, {}){v1}",
+            case.inputs.len(),
+            case.frame.records.height(),
+            case.frame.items.height(),
+            case.messages.len(),
+            case.sha256,
+            case.schema
+        );
+        write_text(&None, &out).map_err(cannot)?;
+        return Ok(());
+    }
+    let _ = writeln!(
+        out,
+        "{case_path} differs from the evidence (case SHA-256 {}, {}){v1}",
+        case.sha256, case.schema
+    );
+    for line in &cmp.shown {
+        let _ = writeln!(out, "  {line}");
+    }
+    let more = cmp.total - cmp.shown.len();
+    if more > 0 {
+        let _ = writeln!(out, "  … {more} more ({} differences in all)", cmp.total);
+    } else if cmp.total == 1 {
+        let _ = writeln!(out, "1 difference");
+    } else {
+        let _ = writeln!(out, "{} differences", cmp.total);
+    }
+    write_text(&None, &out).map_err(cannot)?;
+    Err(Failure::Differs)
 }

@@ -13,6 +13,10 @@ pub enum Failure {
     Usage(anyhow::Error),
     /// Exit 2: no input could be read at all.
     NothingRead(String),
+    /// Exit 1, nothing more to say: `verify` found differences and printed them.
+    Differs,
+    /// Exit 2: `verify` cannot tell (the case or the evidence cannot be read).
+    CannotTell(anyhow::Error),
 }
 
 impl From<anyhow::Error> for Failure {

@@ -1,8 +1,9 @@
 //! Where reports go. Evidence is read-only: an output is refused when it is an input file by
 //! any name (same device and inode: a hard link), lies inside an input folder (checked on the
 //! nearest folder that exists, so a path whose folders do not exist yet is checked too), or is
-//! a symlink (which could point anywhere, evidence included). An existing file needs `--force`.
-//! Files are written whole or not at all (`OutFile`).
+//! a symlink (which could point anywhere, evidence included). Once saved cases are read, the
+//! folders of their original inputs count as input folders too (`with_case_inputs`). An
+//! existing file needs `--force`. Files are written whole or not at all (`OutFile`).
 
 use anyhow::{Context, Result, bail};
 use mailscope::outfile::OutFile;
@@ -13,6 +14,8 @@ use std::path::{Component, Path, PathBuf};
 pub struct Evidence {
     folders: Vec<PathBuf>,
     files: Vec<(PathBuf, Option<(u64, u64)>)>,
+    /// The folders of the original inputs of the saved cases read: (folder, input, case).
+    case_folders: Vec<(PathBuf, String, String)>,
 }
 
 /// Device and inode: the file, whatever name reaches it.
@@ -49,7 +52,57 @@ impl Evidence {
                 Some((canon, id))
             })
             .collect();
-        Evidence { folders, files }
+        Evidence {
+            folders,
+            files,
+            case_folders: Vec::new(),
+        }
+    }
+
+    /// Add the folders of the original inputs of the saved cases read: a report from a case
+    /// must not land where its evidence is. An input's path is as `export` was given it: an
+    /// absolute path counts wherever it leads; a relative one counts where it leads from the
+    /// current folder when the input is there (the evidence is here, not on another machine).
+    pub fn with_case_inputs(mut self, cases: &[mailscope::ingest::CaseFile]) -> Evidence {
+        for case in cases {
+            for input in &case.input_paths {
+                let path = Path::new(input);
+                if !path.is_absolute() && !path.is_file() {
+                    continue;
+                }
+                let folder = match path.parent() {
+                    Some(f) if !f.as_os_str().is_empty() => f,
+                    _ => Path::new("."),
+                };
+                if let Ok(folder) = self.resolve(folder) {
+                    self.case_folders
+                        .push((folder, input.clone(), case.path.clone()));
+                }
+            }
+        }
+        self
+    }
+
+    /// Whether `path` is an input file or lies in an input folder (`verify`: a case among the
+    /// evidence it is compared with would be read as evidence).
+    pub fn holds(&self, path: &Path) -> bool {
+        let Ok(target) = std::fs::canonicalize(path) else {
+            return false;
+        };
+        self.files.iter().any(|(f, _)| *f == target)
+            || self.folders.iter().any(|d| target.starts_with(d))
+    }
+
+    /// Refused: `target` (resolved) lies in the folder of an original input of a case.
+    fn in_case_folder(&self, target: &Path) -> Option<String> {
+        self.case_folders
+            .iter()
+            .find(|(folder, _, _)| target.starts_with(folder))
+            .map(|(_, input, case)| {
+                format!(
+                    "it is inside the folder of {input}, an original input of the saved case {case}"
+                )
+            })
     }
 
     /// Refuse `out` when writing it could touch evidence, or (without `force`) an existing file.
@@ -80,6 +133,9 @@ impl Evidence {
         if self.folders.iter().any(|d| target.starts_with(d)) {
             return refuse("it is inside an input folder");
         }
+        if let Some(why) = self.in_case_folder(&target) {
+            return refuse(&why);
+        }
         if out.exists() && !force {
             bail!("{} exists; pass --force to overwrite", out.display());
         }
@@ -104,6 +160,12 @@ impl Evidence {
         if self.folders.iter().any(|d| target.starts_with(d)) {
             bail!(
                 "refusing to write into {}: it is inside an input folder (evidence is read-only)",
+                dir.display()
+            );
+        }
+        if let Some(why) = self.in_case_folder(&target) {
+            bail!(
+                "refusing to write into {}: {why} (evidence is read-only)",
                 dir.display()
             );
         }
@@ -206,4 +268,33 @@ pub fn write_json(
 /// pass shows any control or bidi character that still got through as an escape.
 pub fn write_text(output: &Option<PathBuf>, text: &str) -> Result<()> {
     write_out(output, &mailscope::escape::terminal_lines(text))
+}
+
+/// A `sha256sum` line: `<hex>  <name>`, with a name that holds a backslash, a newline or a
+/// carriage return escaped and the line marked with a leading backslash, as `sha256sum` does.
+pub fn sha256sum_line(hex: &str, name: &std::ffi::OsStr) -> Vec<u8> {
+    #[cfg(unix)]
+    let name: Vec<u8> = {
+        use std::os::unix::ffi::OsStrExt;
+        name.as_bytes().to_vec()
+    };
+    #[cfg(not(unix))]
+    let name: Vec<u8> = name.to_string_lossy().as_bytes().to_vec();
+    let escape = name.iter().any(|b| matches!(b, b'\\' | b'\n' | b'\r'));
+    let mut line = Vec::with_capacity(hex.len() + name.len() + 4);
+    if escape {
+        line.push(b'\\');
+    }
+    line.extend_from_slice(hex.as_bytes());
+    line.extend_from_slice(b"  ");
+    for &b in &name {
+        match b {
+            b'\\' => line.extend_from_slice(b"\\\\"),
+            b'\n' => line.extend_from_slice(b"\\n"),
+            b'\r' => line.extend_from_slice(b"\\r"),
+            _ => line.push(b),
+        }
+    }
+    line.push(b'\n');
+    line
 }

@@ -41,6 +41,12 @@ fn short_ids(ids: &[String], max: usize, style: &Style) -> String {
 }
 
 /// A section's heading: a Markdown `##` heading, or a plain line.
+/// A SHA-256 shortened for a line of text: its first 16 characters (characters, not bytes:
+/// whatever a hash from a saved case holds, this cannot split one).
+fn short_hash(sha256: &str) -> String {
+    sha256.chars().take(16).collect()
+}
+
 fn heading(o: &mut String, title: &str, style: &Style) {
     if style.markdown {
         let _ = writeln!(o, "## {title}\n");
@@ -192,7 +198,7 @@ pub fn render(r: &Report, style: &Style) -> String {
                 i.records,
                 i.duplicates,
                 i.rejected,
-                &i.sha256[..16]
+                short_hash(&i.sha256)
             );
         }
         o.push('\n');
@@ -634,5 +640,15 @@ fn truncate(s: &str, n: usize) -> String {
         s.to_string()
     } else {
         format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_hash_is_shortened_by_characters_whatever_it_holds() {
+        assert_eq!(super::short_hash(&"ab".repeat(32)), "abababababababab");
+        assert_eq!(super::short_hash(&"é".repeat(40)), "é".repeat(16));
+        assert_eq!(super::short_hash("abc"), "abc");
     }
 }

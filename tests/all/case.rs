@@ -78,7 +78,7 @@ fn assert_round_trip(evidence: &[PathBuf], indicators: &[&str]) {
             let report: Value = serde_json::from_slice(&b).unwrap();
             let listed = &report["cases"][0];
             assert_eq!(listed["path"], case.display().to_string());
-            assert_eq!(listed["schema"], "mailscope.case.v1");
+            assert_eq!(listed["schema"], "mailscope.case.v2");
             assert_eq!(listed["sha256"].as_str().unwrap().len(), 64);
             assert_eq!(
                 listed["inputs"].as_u64().unwrap() as usize,
@@ -276,7 +276,8 @@ fn a_case_of_an_unknown_schema_version_is_a_clear_error() {
     let skipped = report["skipped"].to_string();
     let said = format!("{stderr}{skipped}");
     assert!(
-        said.contains("mailscope.case.v7") && said.contains("reads mailscope.case.v1"),
+        said.contains("mailscope.case.v7")
+            && said.contains("reads mailscope.case.v2 and mailscope.case.v1"),
         "{said}"
     );
     assert!(said.contains("future.parquet"), "{said}");

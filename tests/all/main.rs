@@ -1,6 +1,8 @@
 //! One integration-test binary (one link of polars): formats, scope rules, command line, real data.
 
 mod case;
+mod case_edit;
+mod case_trust;
 mod cli;
 mod copies;
 mod detection_markers;
