@@ -12,7 +12,7 @@ use crate::time::DateOrder;
 use crate::warning::Warning;
 use polars::prelude::{IntoColumn, StringChunked};
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -457,6 +457,8 @@ fn compare_records(
                     let same = if name.as_str() == col::SOURCE_FILE {
                         let b = ffile[j].map(|f| rename.get(f).copied().unwrap_or(f));
                         cfile[i] == b
+                    } else if name.as_str() == col::COPIES {
+                        same_copies(&a, &b, rename)
                     } else {
                         a == b
                     };
@@ -646,4 +648,32 @@ mod tests {
         });
         assert_eq!(pairs, vec![Some(1), Some(0)]);
     }
+}
+
+/// Two `copies` cells (JSON lists of `path:line`) name the same places, the evidence's paths
+/// read as the case's inputs they pair with.
+fn same_copies(case: &AnyValue, fresh: &AnyValue, rename: &HashMap<&str, &str>) -> bool {
+    let places = |v: &AnyValue| -> Option<Vec<String>> {
+        let text = v.get_str()?;
+        serde_json::from_str(text).ok()
+    };
+    let renamed: Option<Vec<String>> = places(fresh).map(|list| {
+        let mut list: Vec<String> = list
+            .into_iter()
+            .map(|place| match place.rsplit_once(':') {
+                Some((path, line)) => match rename.get(path) {
+                    Some(to) => format!("{to}:{line}"),
+                    None => place,
+                },
+                None => place,
+            })
+            .collect();
+        list.sort();
+        list
+    });
+    let mut in_case = places(case);
+    if let Some(list) = in_case.as_mut() {
+        list.sort();
+    }
+    in_case == renamed
 }

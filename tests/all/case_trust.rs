@@ -277,10 +277,16 @@ fn verify_says_a_fresh_case_holds_what_its_evidence_gives_wherever_the_evidence_
     let (code, said) = verify(&case, std::slice::from_ref(&moved));
     assert_eq!(code, 0, "{said}");
     // The committed cases, of the samples, against the samples.
-    for fixture_case in ["case/samples_v1.parquet", "case/samples_v2.parquet"] {
-        let (code, said) = verify(&fixture(fixture_case), &[sample("")]);
-        assert_eq!(code, 0, "{fixture_case}: {said}");
-    }
+    let (code, said) = verify(&fixture("case/samples_v2.parquet"), &[sample("")]);
+    assert_eq!(code, 0, "{said}");
+    // The v1 case was written before copies of a record were merged field by field: it holds
+    // the PowerShell copy of a1c0a002 where this build keeps the Purview copy with both listed.
+    let (code, said) = verify(&fixture("case/samples_v1.parquet"), &[sample("")]);
+    assert_eq!(code, 1, "{said}");
+    assert!(
+        said.contains("'a1c0a002-0000-4000-8000-000000000002'") && said.contains("copies"),
+        "{said}"
+    );
 }
 
 #[test]
@@ -474,7 +480,8 @@ fn a_re_signed_case_with_rejected_rows_but_none_listed_is_an_error_not_a_crash()
         let i = purview(j);
         let input = &mut j["inputs"][i];
         input["rejected"] = 1.into();
-        input["duplicates"] = 0.into(); // the row counts still add up
+        // The row counts still add up.
+        input["rows"] = (input["rows"].as_u64().unwrap() + 1).into();
         input["rejects"] = Value::Array(vec![]);
     });
     refused_and_the_rest_read(&case, "1 rejected rows but 0 listed");
@@ -538,8 +545,9 @@ fn every_metadata_field_of_a_re_signed_case_is_validated() {
         (
             "a count beyond any export",
             |j, i| {
+                let records = j["inputs"][i]["records"].as_u64().unwrap();
                 j["inputs"][i]["rows"] = (1u64 << 60).into();
-                j["inputs"][i]["duplicates"] = ((1u64 << 60) - 15).into();
+                j["inputs"][i]["duplicates"] = ((1u64 << 60) - records).into();
             },
             "beyond any export",
         ),
@@ -559,7 +567,7 @@ fn every_metadata_field_of_a_re_signed_case_is_validated() {
             "a reject at line 0",
             |j, i| {
                 j["inputs"][i]["rejected"] = 1.into();
-                j["inputs"][i]["duplicates"] = 0.into();
+                j["inputs"][i]["rows"] = (j["inputs"][i]["rows"].as_u64().unwrap() + 1).into();
                 j["inputs"][i]["rejects"] = serde_json::json!([{"line": 0, "reason": "x"}]);
             },
             "line 0",
@@ -575,10 +583,13 @@ fn every_metadata_field_of_a_re_signed_case_is_validated() {
         (
             "records that are not the case's rows",
             |j, i| {
-                j["inputs"][i]["records"] = 14.into();
-                j["inputs"][i]["duplicates"] = 2.into();
+                // One record fewer, one duplicate more: the counts add up, the rows do not.
+                let records = j["inputs"][i]["records"].as_u64().unwrap();
+                let duplicates = j["inputs"][i]["duplicates"].as_u64().unwrap();
+                j["inputs"][i]["records"] = (records - 1).into();
+                j["inputs"][i]["duplicates"] = (duplicates + 1).into();
             },
-            "lists 14 records, and 15 rows name it",
+            "records, and 16 rows name it",
         ),
         (
             "an empty path",
