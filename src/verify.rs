@@ -622,34 +622,6 @@ fn short(s: &str) -> String {
     q
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_pair_by_their_longest_common_ending_then_by_content() {
-        let case = [
-            "samples/purview.csv",
-            "C:\\cases\\2024\\a.csv",
-            "/old/ev/2025/a.csv",
-            "gone.csv",
-        ];
-        let here = [
-            "/mnt/copy/ev/2025/a.csv",
-            "/mnt/copy/ev/2024/a.csv",
-            "./purview.csv",
-            "new.csv",
-        ];
-        let pairs = pair_paths(&case, &here, |_, _| false);
-        assert_eq!(pairs, vec![Some(2), Some(1), Some(0), None]);
-        // Equal endings: content decides.
-        let pairs = pair_paths(&["a/x.csv", "b/x.csv"], &["x.csv", "y/x.csv"], |i, j| {
-            (i, j) == (0, 1) || (i, j) == (1, 0)
-        });
-        assert_eq!(pairs, vec![Some(1), Some(0)]);
-    }
-}
-
 /// Two `copies` cells (JSON lists of `path:line`) name the same places, the evidence's paths
 /// read as the case's inputs they pair with.
 fn same_copies(case: &AnyValue, fresh: &AnyValue, rename: &HashMap<&str, &str>) -> bool {
@@ -676,4 +648,32 @@ fn same_copies(case: &AnyValue, fresh: &AnyValue, rename: &HashMap<&str, &str>) 
         list.sort();
     }
     in_case == renamed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_pair_by_their_longest_common_ending_then_by_content() {
+        let case = [
+            "samples/purview.csv",
+            "C:\\cases\\2024\\a.csv",
+            "/old/ev/2025/a.csv",
+            "gone.csv",
+        ];
+        let here = [
+            "/mnt/copy/ev/2025/a.csv",
+            "/mnt/copy/ev/2024/a.csv",
+            "./purview.csv",
+            "new.csv",
+        ];
+        let pairs = pair_paths(&case, &here, |_, _| false);
+        assert_eq!(pairs, vec![Some(2), Some(1), Some(0), None]);
+        // Equal endings: content decides.
+        let pairs = pair_paths(&["a/x.csv", "b/x.csv"], &["x.csv", "y/x.csv"], |i, j| {
+            (i, j) == (0, 1) || (i, j) == (1, 0)
+        });
+        assert_eq!(pairs, vec![Some(1), Some(0)]);
+    }
 }
