@@ -85,13 +85,12 @@ fn edited(json: &str, mut bytes: &[u8]) -> String {
             6 => Value::Array(Vec::new()),
             7 => Value::Object(Default::default()),
             // A 64-character text, of hex digits or not.
-            8 => Value::String(
-                std::iter::repeat(String::from_utf8_lossy(arg).into_owned())
-                    .flat_map(|s| s.chars().collect::<Vec<_>>())
-                    .chain(std::iter::repeat('a'))
-                    .take(64)
-                    .collect(),
-            ),
+            // (An empty text repeats as 'a': repeating "" forever would never yield a char.)
+            8 => Value::String({
+                let text = String::from_utf8_lossy(arg);
+                let text = if text.is_empty() { "a".into() } else { text };
+                text.chars().cycle().take(64).collect()
+            }),
             // Small numbers: counts that nearly add up.
             9 => Value::from(number % 32),
             10 => {
