@@ -298,7 +298,7 @@ pub fn records(rows: &Rows) -> Records {
                 .iter()
                 .map(|&r| Copy::read(v, items, items_of, r as usize))
                 .collect();
-            copies.sort_by_cached_key(|c| {
+            let rank = |c: &Copy| {
                 let row = c.row as usize;
                 let format = v.format.at(row).and_then(Format::from_name);
                 let lossy = format.is_some_and(|f| !f.dropped_fields().is_empty());
@@ -306,8 +306,14 @@ pub fn records(rows: &Rows) -> Records {
                 // exports first), so that names decide only between copies of one shape.
                 let shape = format.and_then(|f| Format::ALL.iter().position(|a| *a == f));
                 let (path, line) = place(row);
-                let content = format!("{:?}", (&c.values, &c.items));
-                (lossy, c.missing(), shape, path, line, content)
+                (lossy, c.missing(), shape, path, line)
+            };
+            copies.sort_by(|a, b| {
+                rank(a).cmp(&rank(b)).then_with(|| {
+                    // One path and line twice (the same input in two cases): by content.
+                    let content = |c: &Copy| format!("{:?}", (&c.values, &c.items));
+                    content(a).cmp(&content(b))
+                })
             });
             let mut clusters: Vec<Cluster> = Vec::new();
             for c in copies {
