@@ -470,6 +470,7 @@ const CLOUD_APP_EVENTS_COLUMNS: &[&str] = &[
     "ActionType",
     "Application",
     "ApplicationId",
+    "AppInstanceId",
     "AccountObjectId",
     "AccountId",
     "AccountDisplayName",
@@ -515,8 +516,10 @@ fn other_table_columns(row: &Map<String, Value>) -> Option<String> {
     let foreign: Vec<&str> = row
         .iter()
         .filter(|(k, v)| {
-            // pandas writes its index as a first column with no name.
+            // pandas writes its index as a first column with no name; `_ResourceId` … are
+            // the workspace's.
             !k.trim().is_empty()
+                && !k.starts_with('_')
                 && !CLOUD_APP_EVENTS_COLUMNS.contains(&k.trim())
                 && text(v).is_some_and(|t| t != "None")
         })
@@ -858,7 +861,10 @@ fn unflatten(row: Map<String, Value>) -> (Map<String, Value>, bool) {
     for (key, value) in row {
         let parts = key_parts(&key);
         let root = parts.first().copied().unwrap_or_default();
-        if parts.len() > 1 && parts.len() <= MAX_KEY_PARTS && NESTED_FIELDS.contains(&root) {
+        // No AuditData name holds a bracket or a dot: such a key is a flattening whatever its
+        // root (`DeviceProperties[0].Name`); underscores are in names (`Client_IPAddress`).
+        let nested = NESTED_FIELDS.contains(&root) || key.contains(['[', '.']);
+        if parts.len() > 1 && parts.len() <= MAX_KEY_PARTS && nested {
             insert_path(&mut out, &parts, value);
             rebuilt = true;
         } else if !(out.contains_key(&key) && value.is_string()) {
@@ -1399,6 +1405,14 @@ mod tests {
             ["AppAccessContext", "AADSessionId"]
         );
         assert_eq!(key_parts("Folders_0_Path"), ["Folders", "0", "Path"]);
+        let row: Map<String, Value> = serde_json::from_str(
+            r#"{"Operation":"UserLoggedIn","DeviceProperties[0].Name":"OS","DeviceProperties[0].Value":"Windows 10","Client_IPAddress":"x"}"#,
+        )
+        .unwrap();
+        let c = record(columns_row(row, Format::AuditDataColumnsCsv));
+        assert_eq!(c.audit_data["DeviceProperties"][0]["Value"], "Windows 10");
+        assert_eq!(c.audit_data["Client_IPAddress"], "x");
+        assert_eq!(c.damage, flag::FLATTENED_FIELDS);
         assert_eq!(key_parts("Parameters[0]x.Name"), ["Parameters[0]x.Name"]);
         assert_eq!(key_parts("Parameters[0.Name"), ["Parameters[0.Name"]);
         assert_eq!(key_parts("Folders..Path"), ["Folders..Path"]);
