@@ -74,7 +74,7 @@ pub struct ExportArgs {
 #[derive(Args)]
 #[command(after_help = "\
 Verify builds what `export` would put in a case from the evidence given (the same reading,
-with the same --date-order and --inventory-map as the export was given) and compares it with
+with the same --date-order, --inventory-map and --input-tz as the export was given) and compares it with
 the case, by content (Parquet bytes may differ between writes): the inputs (SHA-256, format,
 encoding, size, rows, records, duplicates, rejected rows, notes), the paths skipped, every
 record with its items, and the inventories' messages.
