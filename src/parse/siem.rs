@@ -438,11 +438,22 @@ pub fn cloud_app_events_row(mut row: Map<String, Value>, format: Format) -> Resh
             ));
         }
     }
-    let Some(Value::Object(mut ad)) = raw else {
-        return Reshaped::Rejected(format!(
-            "CloudAppEvents row ({}) without RawEventData: the audit record itself is not in the export (include RawEventData in the query's columns)",
-            get_text(&row, "ActionType").unwrap_or_else(|| "no ActionType".into())
-        ));
+    let action = get_text(&row, "ActionType").unwrap_or_else(|| "no ActionType".into());
+    let mut ad = match raw {
+        Some(Value::Object(ad)) => ad,
+        // Text that is neither JSON nor a Python dict (a repr holding `datetime(…)`, text cut
+        // by a cell limit): the record is there but unreadable, not missing.
+        Some(v) if !empty => {
+            let length = text(&v).map_or(0, |t| t.chars().count());
+            return Reshaped::Rejected(format!(
+                "CloudAppEvents row ({action}) whose RawEventData ({length} characters) is neither a JSON object nor a Python dict"
+            ));
+        }
+        _ => {
+            return Reshaped::Rejected(format!(
+                "CloudAppEvents row ({action}) without RawEventData: the audit record itself is not in the export (include RawEventData in the query's columns)"
+            ));
+        }
     };
     if !is_audit_record(&ad) {
         return Reshaped::Other(format!(
@@ -1390,7 +1401,15 @@ mod tests {
         .unwrap();
         assert!(matches!(
             cloud_app_events_row(lost, Format::CloudAppEventsCsv),
-            Reshaped::Rejected(_)
+            Reshaped::Rejected(why) if why.contains("without RawEventData")
+        ));
+        let unreadable: Map<String, Value> = serde_json::from_str(
+            r#"{"ActionType":"MailItemsAccessed","RawEventData":"{'CreationTime': datetime.datetime(2024, 3, 12, 0, 33, 20)}"}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            cloud_app_events_row(unreadable, Format::CloudAppEventsCsv),
+            Reshaped::Rejected(why) if why.contains("neither a JSON object nor a Python dict")
         ));
     }
 
