@@ -293,8 +293,15 @@ fn detect_csv(text: &str, mapped_id: Option<&str>) -> Detected {
         Format::SplunkCsv
     } else if has("event.original") || lower.iter().any(|c| c.starts_with("o365.audit.")) {
         Format::ElasticCsv
-    } else if (has("timegenerated [utc]") || has("timegenerated"))
-        && has("operation")
+    } else if lower.iter().any(|c| {
+        // The portal suffixes datetime columns with their display zone; an analyst's column
+        // pick may leave out TimeGenerated and keep Start_Time.
+        let name = c
+            .strip_suffix(" [utc]")
+            .or_else(|| c.strip_suffix(" [local time]"))
+            .unwrap_or(c);
+        matches!(name, "timegenerated" | "start_time" | "elevationtime")
+    }) && has("operation")
         && [
             "officeworkload",
             "client_ipaddress",

@@ -30,6 +30,8 @@ pub struct IngestOptions {
     pub columns: Columns,
     /// How to read a CSV message inventory no built-in shape knows (`--inventory-map`).
     pub inventory_map: Option<std::sync::Arc<parse::inventory::InventoryMap>>,
+    /// The zone of times exports wrote in local time (`--input-tz`).
+    pub input_tz: Option<crate::zone::DisplayZone>,
 }
 
 impl Default for IngestOptions {
@@ -39,6 +41,7 @@ impl Default for IngestOptions {
             date_order: None,
             columns: Columns::All,
             inventory_map: None,
+            input_tz: None,
         }
     }
 }
@@ -143,6 +146,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
         columnar: true,
         columns: opts.columns,
         inventory_map: opts.inventory_map.as_deref(),
+        input_tz: opts.input_tz,
     };
     let results: Vec<FileResult> = files
         .par_iter()

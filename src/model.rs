@@ -194,6 +194,11 @@ pub mod time_source {
     /// The time column of a SIEM or collector row (TimeGenerated, Timestamp, createdDateTime,
     /// @timestamp, _time) where the record's own CreationTime is missing.
     pub const SOURCE_TIME: &str = "source time column";
+    /// A `[Local Time]` column (the portal's display zone set to local) read as UTC: no
+    /// `--input-tz` said which zone.
+    pub const LOCAL_AS_UTC: &str = "local time column read as UTC (no --input-tz)";
+    /// A `[Local Time]` column read in the `--input-tz` zone.
+    pub const LOCAL_INPUT_TZ: &str = "local time column read in --input-tz";
 }
 
 /// Every value of `time_source`.
@@ -207,6 +212,8 @@ pub const TIME_SOURCES: &[&str] = &[
     time_source::CULTURE_DAY_FIRST,
     time_source::CULTURE_YEAR_FIRST,
     time_source::SOURCE_TIME,
+    time_source::LOCAL_AS_UTC,
+    time_source::LOCAL_INPUT_TZ,
 ];
 
 /// The static `time_source` with this text (`""` for none known): frames store it as a string.
@@ -281,10 +288,15 @@ pub mod flag {
     pub const PROPERTIES_LOST: u8 = 8;
     /// `Folders` lost: the folders and messages a Bind named are unknown.
     pub const FOLDERS_LOST: u8 = 16;
-    /// A string with an invalid escape or lone surrogate (`\ud800`): replaced by U+FFFD.
+    /// A string with an invalid escape or lone surrogate (`\ud800`): replaced by U+FFFD; or
+    /// with a raw control character (a NUL some exporters leave): escaped.
     pub const REPAIRED_STRINGS: u8 = 32;
     /// Rebuilt from a SIEM's renamed and moved fields: the verbatim record was not exported.
     pub const RECONSTRUCTED: u8 = 64;
+    /// The time was rebuilt: the row's time column held only the time of day (a spreadsheet's
+    /// display format) or was not exported, and the date or the time came from an
+    /// ingestion-side column.
+    pub const TIME_RECONSTRUCTED: u8 = 128;
 
     /// Every flag, with the warning code and what it means, for the file's notes.
     pub const ALL: &[(u8, &str, &str)] = &[
@@ -296,7 +308,7 @@ pub mod flag {
         (
             FLATTENED_FIELDS,
             "flattened-fields",
-            "with nested values written as text (JSON in a string, PowerShell @{Name=…; Value=…}): decoded",
+            "with nested values written as text (JSON in a string, PowerShell @{Name=…; Value=…}, a Python dict) or one column per field (Folders[0].Path, Folders_0_Path): decoded",
         ),
         (
             CONTENT_LOST,
@@ -316,12 +328,17 @@ pub mod flag {
         (
             REPAIRED_STRINGS,
             "repaired-strings",
-            "with invalid escapes or lone surrogates in strings (\\ud800): replaced by U+FFFD",
+            "with invalid escapes or lone surrogates in strings (\\ud800): replaced by U+FFFD, or raw control characters in strings: escaped",
         ),
         (
             RECONSTRUCTED,
             "reconstructed",
             "rebuilt from the SIEM's renamed fields (the verbatim record was not kept): fields the SIEM did not keep are unknown",
+        ),
+        (
+            TIME_RECONSTRUCTED,
+            "time-reconstructed",
+            "whose time was rebuilt: TimeGenerated held only the time of day (the date taken from Start_Time or ElevationTime, the day before when the time of day is later), or was not exported (the time taken from Start_Time, the ingestion time, minutes after the event); times are to the minute or later than the event",
         ),
     ];
 

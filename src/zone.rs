@@ -53,6 +53,31 @@ pub fn show(t: &str, tz: Option<DisplayZone>) -> String {
     }
 }
 
+/// A wall-clock time in `zone` (microseconds of the clock reading taken as UTC) as UTC. An hour
+/// that a change to winter time repeats is read as its first occurrence; one that the change to
+/// summer time skips, as an hour later (no such time was shown).
+pub fn local_to_utc(local: crate::model::Micros, zone: DisplayZone) -> crate::model::Micros {
+    use chrono::TimeZone;
+    let Some(naive) = DateTime::from_timestamp_micros(local).map(|t| t.naive_utc()) else {
+        return local;
+    };
+    let utc = match zone {
+        DisplayZone::Fixed(z) => z
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|t| t.timestamp_micros()),
+        DisplayZone::Named(z) => z
+            .from_local_datetime(&naive)
+            .earliest()
+            .or_else(|| {
+                z.from_local_datetime(&(naive + chrono::Duration::hours(1)))
+                    .earliest()
+            })
+            .map(|t| t.timestamp_micros()),
+    };
+    utc.unwrap_or(local)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +101,23 @@ mod tests {
         );
         assert_eq!(show(winter, parse_tz("UTC").unwrap()), winter);
         assert!(parse_tz("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn local_times_to_utc() {
+        let t = |s: &str| crate::time::parse_iso(s).unwrap();
+        let berlin = parse_tz("Europe/Berlin").unwrap().unwrap();
+        let utc = |local: &str| crate::time::rfc3339(local_to_utc(t(local), berlin));
+        assert_eq!(utc("2024-03-12T03:56:15"), "2024-03-12T02:56:15Z");
+        assert_eq!(utc("2024-07-01T14:00:00"), "2024-07-01T12:00:00Z");
+        // 02:30 on 31 March 2024 was never shown (clocks went 02:00 to 03:00); 02:30 on
+        // 27 October was shown twice: the first.
+        assert_eq!(utc("2024-03-31T02:30:00"), "2024-03-31T01:30:00Z");
+        assert_eq!(utc("2024-10-27T02:30:00"), "2024-10-27T00:30:00Z");
+        let minus5 = parse_tz("-05:00").unwrap().unwrap();
+        assert_eq!(
+            crate::time::rfc3339(local_to_utc(t("2024-01-01T20:00:00"), minus5)),
+            "2024-01-02T01:00:00Z"
+        );
     }
 }

@@ -74,7 +74,7 @@ pub struct ExportArgs {
 #[derive(Args)]
 #[command(after_help = "\
 Verify builds what `export` would put in a case from the evidence given (the same reading,
-with the same --date-order and --inventory-map as the export was given) and compares it with
+with the same --date-order, --inventory-map and --input-tz as the export was given) and compares it with
 the case, by content (Parquet bytes may differ between writes): the inputs (SHA-256, format,
 encoding, size, rows, records, duplicates, rejected rows, notes), the paths skipped, every
 record with its items, and the inventories' messages.
@@ -181,6 +181,20 @@ pub struct InputArgs {
     /// mailbox, folder, item_id).
     #[arg(long, value_name = "FIELD=COLUMN,…", value_parser = parse_inventory_map)]
     pub inventory_map: Option<mailscope::parse::inventory::InventoryMap>,
+    /// Zone of times an export wrote in local time (Sentinel `… [Local Time]` columns): UTC,
+    /// +02:00, -05:00, or an IANA name like Europe/Berlin. Without it they are read as UTC,
+    /// with a warning.
+    // A negative offset starts with a hyphen: it is the value, not another option.
+    #[arg(long, value_name = "ZONE", allow_hyphen_values = true, value_parser = parse_input_tz)]
+    pub input_tz: Option<mailscope::zone::DisplayZone>,
+}
+
+/// `--input-tz` as `--tz` reads it; UTC is a zone too here (the analyst's clock was UTC).
+fn parse_input_tz(text: &str) -> Result<mailscope::zone::DisplayZone, String> {
+    let utc = mailscope::zone::DisplayZone::Fixed(chrono::FixedOffset::east_opt(0).expect("zero"));
+    mailscope::zone::parse_tz(text)
+        .map(|z| z.unwrap_or(utc))
+        .map_err(|e| e.replacen("--tz", "--input-tz", 1))
 }
 
 fn parse_inventory_map(text: &str) -> Result<mailscope::parse::inventory::InventoryMap, String> {

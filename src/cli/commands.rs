@@ -54,6 +54,7 @@ fn ingest_inputs(input: &InputArgs, quiet: bool, columns: Columns) -> Ingest {
             DateOrderArg::Dmy => DateOrder::Dmy,
         }),
         inventory_map: input.inventory_map.clone().map(std::sync::Arc::new),
+        input_tz: input.input_tz,
     };
     match bar::for_run(quiet) {
         Some(bar) => ingest::ingest(&input.paths, &opts, &bar),

@@ -316,7 +316,8 @@ fn parse_with_serde(json: &str) -> Result<Parsed<'_>, String> {
 }
 
 /// `text` with each invalid escape and lone surrogate escape inside strings replaced by
-/// `\uFFFD` (the character after an invalid backslash is kept); `None` when there is none.
+/// `\uFFFD` (the character after an invalid backslash is kept), and each raw control character
+/// escaped; `None` when there is none.
 fn repair_strings(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let hex4 = |at: usize| -> Option<u32> {
@@ -355,6 +356,13 @@ fn repair_strings(text: &str) -> Option<String> {
                 }
                 i += len;
                 continue;
+            }
+            // A raw control character (a NUL left by an exporter): escaped, value kept.
+            c if in_string && c < 0x20 => {
+                out.push_str(&text[from..i]);
+                out.push_str(&format!("\\u{c:04x}"));
+                changed = true;
+                from = i + 1;
             }
             _ => {}
         }

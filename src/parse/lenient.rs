@@ -28,6 +28,111 @@ pub fn take_damage() -> u8 {
     DAMAGE.with(|d| d.replace(0))
 }
 
+/// Python's `repr` of a dict or list (`{'Path': '\\Inbox', 'IsThrottled': False}`), as
+/// pandas and notebook exports write a dynamic column, read as JSON: strings in either quote
+/// with Python's escapes (the other quote stands unescaped inside), `True`/`False`/`None`,
+/// tuples as lists. `None` when the text is no such literal.
+pub fn python_literal(text: &str) -> Option<Value> {
+    let t = text.trim();
+    if !t.starts_with(['{', '[']) {
+        return None;
+    }
+    let mut out = String::with_capacity(t.len() + 16);
+    let mut it = t.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\'' | '"' => {
+                let s = python_string(&mut it, c)?;
+                out.push_str(&serde_json::to_string(&s).ok()?);
+            }
+            '(' => out.push('['),
+            ')' => out.push(']'),
+            '{' | '}' | '[' | ']' | ':' | ',' => out.push(c),
+            c if c.is_whitespace() => out.push(c),
+            c if c.is_ascii_digit() || c == '-' => {
+                out.push(c);
+                while let Some(&n) = it.peek() {
+                    if !(n.is_ascii_digit() || matches!(n, '.' | 'e' | 'E' | '+' | '-')) {
+                        break;
+                    }
+                    out.push(n);
+                    it.next();
+                }
+            }
+            c if c.is_ascii_alphabetic() => {
+                let mut word = String::from(c);
+                while let Some(&n) = it.peek().filter(|n| n.is_ascii_alphanumeric()) {
+                    word.push(n);
+                    it.next();
+                }
+                out.push_str(match word.as_str() {
+                    "True" => "true",
+                    "False" => "false",
+                    "None" => "null",
+                    _ => return None,
+                });
+            }
+            _ => return None,
+        }
+    }
+    serde_json::from_str(&out).ok()
+}
+
+/// The rest of a Python string literal opened by `quote`, its escapes decoded (a lone
+/// surrogate `\ud800` as U+FFFD).
+fn python_string(it: &mut std::iter::Peekable<std::str::Chars>, quote: char) -> Option<String> {
+    let mut s = String::new();
+    loop {
+        let c = it.next()?;
+        if c == quote {
+            return Some(s);
+        }
+        if c != '\\' {
+            s.push(c);
+            continue;
+        }
+        let e = it.next()?;
+        let mut hex = |n: usize| -> Option<char> {
+            let digits: String = (0..n).map(|_| it.next()).collect::<Option<String>>()?;
+            let code = u32::from_str_radix(&digits, 16).ok()?;
+            Some(char::from_u32(code).unwrap_or('\u{fffd}'))
+        };
+        match e {
+            '\\' | '\'' | '"' => s.push(e),
+            'n' => s.push('\n'),
+            'r' => s.push('\r'),
+            't' => s.push('\t'),
+            'a' => s.push('\u{7}'),
+            'b' => s.push('\u{8}'),
+            'f' => s.push('\u{c}'),
+            'v' => s.push('\u{b}'),
+            'x' => s.push(hex(2)?),
+            'u' => s.push(hex(4)?),
+            'U' => s.push(hex(8)?),
+            '0'..='7' => {
+                let mut code = e.to_digit(8)?;
+                for _ in 0..2 {
+                    match it.peek().and_then(|d| d.to_digit(8)) {
+                        Some(d) => {
+                            code = code * 8 + d;
+                            it.next();
+                        }
+                        None => break,
+                    }
+                }
+                s.push(char::from_u32(code).unwrap_or('\u{fffd}'));
+            }
+            // A backslash before a line break continues the line.
+            '\n' => {}
+            // Python keeps the backslash of an escape it does not know.
+            other => {
+                s.push('\\');
+                s.push(other);
+            }
+        }
+    }
+}
+
 /// `@{Name=MailAccessType; Value=Bind}` as a JSON object of strings.
 fn hashtable(text: &str) -> Option<Value> {
     let body = text.trim().strip_prefix("@{")?.strip_suffix('}')?;

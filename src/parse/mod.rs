@@ -87,6 +87,21 @@ pub struct ParseOptions<'a> {
     pub columns: crate::frame::Columns,
     /// How to read a CSV inventory no built-in shape knows (`--inventory-map`).
     pub inventory_map: Option<&'a inventory::InventoryMap>,
+    /// The zone of times an export wrote in local time (`--input-tz`); without it they are read
+    /// as UTC, and the file's notes say so.
+    pub input_tz: Option<crate::zone::DisplayZone>,
+}
+
+/// A record whose time came from a local-time column, converted to UTC in the `--input-tz`
+/// zone (once: the converted record no longer has that source).
+fn localize(r: &mut Record, opts: &ParseOptions) {
+    if r.time_source != time_source::LOCAL_AS_UTC {
+        return;
+    }
+    if let Some(zone) = opts.input_tz {
+        r.time = crate::zone::local_to_utc(r.time, zone);
+        r.time_source = time_source::LOCAL_INPUT_TZ;
+    }
 }
 
 impl RowOutcome<'_> {
@@ -124,6 +139,12 @@ impl Flagged {
                 self.hit(bit, 1, r.line);
             }
         }
+        // Times from local-time columns, counted after the flag bits.
+        if r.time_source == time_source::LOCAL_AS_UTC {
+            self.hit(LOCAL_AS_UTC, 1, r.line);
+        } else if r.time_source == time_source::LOCAL_INPUT_TZ {
+            self.hit(LOCAL_INPUT_TZ, 1, r.line);
+        }
     }
     fn add(&mut self, other: &Flagged) {
         for (bit, &(n, first)) in other.0.iter().enumerate() {
@@ -134,12 +155,23 @@ impl Flagged {
     }
     /// One note per kind of damage seen.
     fn notes(&self) -> impl Iterator<Item = FileNote> + '_ {
-        flag::ALL.iter().filter_map(|(bit, code, what)| {
-            let (n, first) = self
-                .0
-                .get(bit.trailing_zeros() as usize)
-                .copied()
-                .unwrap_or_default();
+        let flags = flag::ALL
+            .iter()
+            .map(|(bit, code, what)| (bit.trailing_zeros() as usize, *code, *what));
+        let local: [(usize, &'static str, &'static str); 2] = [
+            (
+                LOCAL_AS_UTC,
+                "local-time",
+                "with times from '[Local Time]' columns (the portal's display zone was set to local) read as UTC: they are off by that zone's offset from UTC; pass --input-tz ZONE (the zone of whoever exported the file)",
+            ),
+            (
+                LOCAL_INPUT_TZ,
+                "input-tz",
+                "with times from '[Local Time]' columns read in the zone given by --input-tz",
+            ),
+        ];
+        flags.chain(local).filter_map(move |(slot, code, what)| {
+            let (n, first) = self.0.get(slot).copied().unwrap_or_default();
             (n > 0).then(|| FileNote {
                 code,
                 message: format!("{n} record(s) {what} (first at line {first})"),
@@ -147,6 +179,10 @@ impl Flagged {
         })
     }
 }
+
+/// `Flagged` slots after the flag bits: records whose time came from a local-time column.
+const LOCAL_AS_UTC: usize = 8;
+const LOCAL_INPUT_TZ: usize = 9;
 
 /// What one parallel chunk of a file became.
 pub enum ChunkOutcome {
@@ -160,7 +196,12 @@ pub enum ChunkOutcome {
 impl ChunkOutcome {
     /// Settle a chunk at once when nothing in it waits for the file's date rule and the caller
     /// wants columns; otherwise keep its rows for `finish_chunks`.
-    pub fn new(outcomes: Vec<RowOutcome<'_>>, opts: &ParseOptions) -> ChunkOutcome {
+    pub fn new(mut outcomes: Vec<RowOutcome<'_>>, opts: &ParseOptions) -> ChunkOutcome {
+        for o in &mut outcomes {
+            if let RowOutcome::Ok(r) = o {
+                localize(r, opts);
+            }
+        }
         let waiting = outcomes
             .iter()
             .any(|o| matches!(o, RowOutcome::NeedsDate(..)));
@@ -290,7 +331,10 @@ pub fn finish_chunks(
         let mut records = Vec::with_capacity(outcomes.len());
         for o in outcomes {
             match o {
-                RowOutcome::Ok(r) => records.push(r),
+                RowOutcome::Ok(mut r) => {
+                    localize(&mut r, opts);
+                    records.push(r);
+                }
                 RowOutcome::Rejected(r) => out.rejects.push(r),
                 RowOutcome::Skipped(r) => out.skipped.push(r),
                 RowOutcome::NeedsDate(mut r, d) => match time::parse_culture(&d, order) {

@@ -44,6 +44,10 @@ pub struct Canonical {
     pub id: Option<String>,
     /// `model::flag` bits: what the shape lost of this record.
     pub damage: u8,
+    /// `model::flag` bits for how `time` was made, applied when the record's time is `time`.
+    pub time_flags: u8,
+    /// Where `time` came from (`model::time_source`), when the record's time is `time`.
+    pub time_source: &'static str,
 }
 
 impl Canonical {
@@ -54,6 +58,8 @@ impl Canonical {
             time: None,
             id: None,
             damage: 0,
+            time_flags: 0,
+            time_source: time_source::SOURCE_TIME,
         }
     }
 }
@@ -78,6 +84,10 @@ pub fn into_outcome(c: Canonical, line: u64) -> RowOutcome<'static> {
     if parsed.has_time {
         return RowOutcome::Ok(r);
     }
+    let (source, time_flags) = match c.time {
+        Some(_) => (c.time_source, c.time_flags),
+        None => (time_source::SOURCE_TIME, 0),
+    };
     let Some(text) = c.time.or(parsed.wrapper_date) else {
         return RowOutcome::Rejected(Reject {
             line,
@@ -87,24 +97,41 @@ pub fn into_outcome(c: Canonical, line: u64) -> RowOutcome<'static> {
             ),
         });
     };
-    // The Log Analytics portal displays (and exports) times in the en-US form
-    // `4/28/2021, 2:54:37.000 PM`: month first, the comma and the AM/PM say which form it is.
+    match source_time(&text) {
+        Some(t) => {
+            r.time = t;
+            r.time_source = source;
+            r.flags |= time_flags;
+            RowOutcome::Ok(r)
+        }
+        None => RowOutcome::NeedsDate(r, text.trim().replacen(", ", " ", 1)),
+    }
+}
+
+/// A row's time column read as UTC: ISO 8601, or the Log Analytics portal's display form
+/// `4/28/2021, 2:54:37.000 PM` (en-US, month first: the comma and the AM/PM say which form it
+/// is). `None` for other culture forms, which wait for the file's date rule.
+fn source_time(text: &str) -> Option<crate::model::Micros> {
     let portal_display =
         text.contains(", ") && (text.trim_end().ends_with("AM") || text.trim_end().ends_with("PM"));
     let text = text.trim().replacen(", ", " ", 1);
-    let time = crate::time::parse_iso(&text).or_else(|| {
+    crate::time::parse_iso(&text).or_else(|| {
         portal_display
             .then(|| crate::time::parse_culture(&text, crate::time::DateOrder::Mdy))
             .flatten()
-    });
-    match time {
-        Some(t) => {
-            r.time = t;
-            r.time_source = time_source::SOURCE_TIME;
-            RowOutcome::Ok(r)
-        }
-        None => RowOutcome::NeedsDate(r, text),
+    })
+}
+
+/// A time of day alone (`12:36 PM`, `14:05:09.120`), as microseconds after midnight: what a
+/// spreadsheet shows of a timestamp cell formatted as a time, and saves as such.
+fn time_of_day(text: &str) -> Option<crate::model::Micros> {
+    let t = text.trim();
+    if !t.contains(':') || t.contains(['/', '-', ',', 'T']) {
+        return None;
     }
+    let midnight = crate::time::parse_culture("2000-01-01", crate::time::DateOrder::Mdy)?;
+    let at = crate::time::parse_culture(&format!("2000-01-01 {t}"), crate::time::DateOrder::Mdy)?;
+    Some(at - midnight)
 }
 
 /// A reshaped row as the outcome of a row at `line`: skipped rows carry their reason.
@@ -229,7 +256,8 @@ fn missing_access_fields(ad: &Map<String, Value>) -> u8 {
 /// `az_cli`: every value went through Python's `str()`, so `"None"` is null.
 pub fn sentinel_row(row: Map<String, Value>, format: Format, az_cli: bool) -> Reshaped {
     let mut ad = Map::new();
-    let mut time = None;
+    let mut generated = None;
+    let mut ingested = Vec::new();
     let mut fallbacks: Vec<(String, Value)> = Vec::new();
     let mut source_record_id = None;
     for (key, value) in row {
@@ -241,12 +269,19 @@ pub fn sentinel_row(row: Map<String, Value>, format: Format, az_cli: bool) -> Re
         }
         let key = key.trim();
         match key {
-            "TimeGenerated" | "TimeGenerated [UTC]" => time = text(&value),
             // The workspace, the table, the ingestion agent: not the record's.
             "TenantId" | "Type" | "SourceSystem" | "TableName" | "_ResourceId" | "_BilledSize"
             | "_IsBillable" | "_SubscriptionId" => {}
-            // Other datetime columns hold ingestion-side times on ordinary rows.
-            k if k.ends_with(" [UTC]") => {}
+            // Other datetime columns hold ingestion-side times on ordinary rows: the time only
+            // when TimeGenerated is gone (`sentinel_time`).
+            k if time_column(k).is_some() => {
+                let (name, local) = time_column(k).expect("matched above");
+                match (name, text(&value)) {
+                    ("TimeGenerated", Some(t)) => generated = Some((t, local)),
+                    ("Start_Time" | "ElevationTime", Some(t)) => ingested.push((t, local)),
+                    _ => {}
+                }
+            }
             "Client_IPAddress" => {
                 ad.insert("ClientIPAddress".into(), value);
             }
@@ -298,12 +333,77 @@ pub fn sentinel_row(row: Map<String, Value>, format: Format, az_cli: bool) -> Re
         }
     }
     let damage = missing_access_fields(&ad);
+    let (time, time_flags, local) = sentinel_time(generated, &ingested);
     Reshaped::Record(Canonical {
         time,
         id: source_record_id,
         damage,
+        time_flags,
+        // Converted to UTC with `--input-tz` once the file is read (`parse::localize`).
+        time_source: if local {
+            time_source::LOCAL_AS_UTC
+        } else {
+            time_source::SOURCE_TIME
+        },
         ..Canonical::new(ad, format)
     })
+}
+
+/// A datetime column as the Log Analytics portal names it: its name, and whether the portal
+/// wrote it in the analyst's local zone (`TimeGenerated [Local Time]`, the display zone set to
+/// local) rather than UTC (`TimeGenerated [UTC]`; bare names are the API's, UTC).
+fn time_column(key: &str) -> Option<(&str, bool)> {
+    const LOCAL: &str = " [Local Time]";
+    if let Some(name) = key.strip_suffix(" [UTC]") {
+        return Some((name, false));
+    }
+    let cut = key.len().checked_sub(LOCAL.len());
+    if let Some((name, suffix)) = cut.and_then(|n| Some((key.get(..n)?, key.get(n..)?))) {
+        if suffix.eq_ignore_ascii_case(LOCAL) {
+            return Some((name, true));
+        }
+    }
+    matches!(key, "TimeGenerated" | "Start_Time" | "ElevationTime").then_some((key, false))
+}
+
+/// The row's time, whether it is flagged as rebuilt, and whether it is in local time.
+/// `TimeGenerated` as it is; when a spreadsheet left only its time of day (`12:36 PM`), that
+/// time on the date of the row's earliest full ingestion-side timestamp (`Start_Time`,
+/// `ElevationTime`: minutes after the event, so the nearest), the day before when the time of
+/// day is later than that timestamp's; with no `TimeGenerated` column at all (an analyst's
+/// column pick), that timestamp itself.
+fn sentinel_time(
+    generated: Option<(String, bool)>,
+    ingested: &[(String, bool)],
+) -> (Option<String>, u8, bool) {
+    const DAY: crate::model::Micros = 86_400_000_000;
+    let earliest = ingested
+        .iter()
+        .filter_map(|(t, local)| Some((source_time(t)?, *local)))
+        .min();
+    match generated {
+        Some((t, local)) => match (source_time(&t), time_of_day(&t), earliest) {
+            (None, Some(tod), Some((full, full_local))) => {
+                let midnight = full.div_euclid(DAY) * DAY;
+                let day_before = if tod > full - midnight { DAY } else { 0 };
+                let at = midnight + tod - day_before;
+                (
+                    Some(crate::time::rfc3339(at)),
+                    flag::TIME_RECONSTRUCTED,
+                    local || full_local,
+                )
+            }
+            _ => (Some(t), 0, local),
+        },
+        None => match earliest {
+            Some((full, local)) => (
+                Some(crate::time::rfc3339(full)),
+                flag::TIME_RECONSTRUCTED,
+                local,
+            ),
+            None => (None, 0, false),
+        },
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,13 +411,49 @@ pub fn sentinel_row(row: Map<String, Value>, format: Format, az_cli: bool) -> Re
 
 /// One `CloudAppEvents` row: the AuditData is its `RawEventData` (an object, or JSON text).
 pub fn cloud_app_events_row(mut row: Map<String, Value>, format: Format) -> Reshaped {
-    let raw = row.remove("RawEventData").map(decoded);
+    let mut damage = 0;
+    let raw = match row.remove("RawEventData").map(decoded) {
+        // pandas and notebook exports write a dynamic column as Python's repr of a dict.
+        Some(Value::String(s)) => match super::lenient::python_literal(&s) {
+            Some(v @ Value::Object(_)) => {
+                damage |= flag::FLATTENED_FIELDS;
+                Some(v)
+            }
+            _ => Some(Value::String(s)),
+        },
+        other => other,
+    };
     let application = get_text(&row, "Application").unwrap_or_else(|| "unnamed".into());
-    let Some(Value::Object(mut ad)) = raw else {
-        return Reshaped::Rejected(format!(
-            "CloudAppEvents row ({}) without RawEventData: the audit record itself is not in the export (include RawEventData in the query's columns)",
-            get_text(&row, "ActionType").unwrap_or_else(|| "no ActionType".into())
-        ));
+    let empty = match &raw {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => matches!(s.trim(), "" | "None" | "null"),
+        _ => false,
+    };
+    if empty {
+        if let Some(columns) = other_table_columns(&row) {
+            return Reshaped::Other(format!(
+                "a row of another advanced hunting table ({} {}; it has {columns}, which CloudAppEvents has not), not a Microsoft 365 audit record",
+                application,
+                get_text(&row, "ActionType").unwrap_or_else(|| "without ActionType".into()),
+            ));
+        }
+    }
+    let action = get_text(&row, "ActionType").unwrap_or_else(|| "no ActionType".into());
+    let mut ad = match raw {
+        Some(Value::Object(ad)) => ad,
+        // Text that is neither JSON nor a Python dict (a repr holding `datetime(…)`, text cut
+        // by a cell limit): the record is there but unreadable, not missing.
+        Some(v) if !empty => {
+            let length = text(&v).map_or(0, |t| t.chars().count());
+            return Reshaped::Rejected(format!(
+                "CloudAppEvents row ({action}) whose RawEventData ({length} characters) is neither a JSON object nor a Python dict"
+            ));
+        }
+        _ => {
+            return Reshaped::Rejected(format!(
+                "CloudAppEvents row ({action}) without RawEventData: the audit record itself is not in the export (include RawEventData in the query's columns)"
+            ));
+        }
     };
     if !is_audit_record(&ad) {
         return Reshaped::Other(format!(
@@ -333,8 +469,75 @@ pub fn cloud_app_events_row(mut row: Map<String, Value>, format: Format) -> Resh
     let time = get_text(&row, "Timestamp").or_else(|| get_text(&row, "TimeGenerated"));
     Reshaped::Record(Canonical {
         time,
+        damage,
         ..Canonical::new(ad, format)
     })
+}
+
+/// The columns of `CloudAppEvents` (Defender advanced hunting schema, with the columns Sentinel
+/// adds when the table is streamed to a workspace).
+const CLOUD_APP_EVENTS_COLUMNS: &[&str] = &[
+    "Timestamp",
+    "ActionType",
+    "Application",
+    "ApplicationId",
+    "AppInstanceId",
+    "AccountObjectId",
+    "AccountId",
+    "AccountDisplayName",
+    "IsAdminOperation",
+    "DeviceType",
+    "OSPlatform",
+    "IPAddress",
+    "IsAnonymousProxy",
+    "CountryCode",
+    "City",
+    "Isp",
+    "UserAgent",
+    "ActivityType",
+    "ActivityObjects",
+    "ObjectName",
+    "ObjectType",
+    "ObjectId",
+    "ReportId",
+    "AccountType",
+    "IsExternalUser",
+    "IsImpersonated",
+    "IPTags",
+    "IPCategory",
+    "UserAgentTags",
+    "RawEventData",
+    "AdditionalFields",
+    "LastSeenForUser",
+    "UncommonForUser",
+    "AuditSource",
+    "SessionData",
+    "OAuthAppId",
+    "TimeGenerated",
+    "TenantId",
+    "SourceSystem",
+    "Type",
+    "MachineGroup",
+];
+
+/// The filled columns of a row that `CloudAppEvents` does not have, when there are any: the
+/// row is another table's in a `union` (IdentityQueryEvents' `QueryType`, `Protocol` …),
+/// told by its columns, not by its values.
+fn other_table_columns(row: &Map<String, Value>) -> Option<String> {
+    let foreign: Vec<&str> = row
+        .iter()
+        .filter(|(k, v)| {
+            // pandas writes its index as a first column with no name; `_ResourceId` … are
+            // the workspace's.
+            !k.trim().is_empty()
+                && !k.starts_with('_')
+                && !CLOUD_APP_EVENTS_COLUMNS.contains(&k.trim())
+                && text(v).is_some_and(|t| t != "None")
+        })
+        .map(|(k, _)| k.as_str())
+        .take(3)
+        .collect();
+    (!foreign.is_empty()).then(|| foreign.join(", "))
 }
 
 /// A Defender streaming API record (`{time, category, properties: {row}}`).
@@ -659,20 +862,61 @@ fn splunk_result(mut obj: Map<String, Value>, format: Format) -> Reshaped {
 // AuditData one column per field (Hawk, Extractor-Suite -AuditDataOnly)
 
 /// Hawk's "Simple" CSV flattens nested values into `Folders_0_FolderItems_1_InternetMessageId`,
-/// `OperationProperties_0_Name`, `AppAccessContext_ClientAppId`: rebuilt by those segments.
-fn unflatten(row: Map<String, Value>) -> Map<String, Value> {
+/// `OperationProperties_0_Name`, `AppAccessContext_ClientAppId`; other collectors (pandas
+/// `json_normalize`, PowerShell flatteners) into `Folders[0].FolderItems[1].InternetMessageId`,
+/// `Parameters[0].Name`, `AppAccessContext.AADSessionId`: rebuilt by those segments. Whether
+/// any was rebuilt is returned too.
+fn unflatten(row: Map<String, Value>) -> (Map<String, Value>, bool) {
     let mut out = Map::new();
+    let mut rebuilt = false;
     for (key, value) in row {
-        let root = key.split('_').next().unwrap_or_default();
-        let parts: Vec<&str> = key.split('_').collect();
-        if parts.len() > 1 && parts.len() <= MAX_KEY_PARTS && NESTED_FIELDS.contains(&root) {
+        let parts = key_parts(&key);
+        let root = parts.first().copied().unwrap_or_default();
+        // No AuditData name holds a bracket or a dot: such a key is a flattening whatever its
+        // root (`DeviceProperties[0].Name`); underscores are in names (`Client_IPAddress`).
+        let nested = NESTED_FIELDS.contains(&root) || key.contains(['[', '.']);
+        if parts.len() > 1 && parts.len() <= MAX_KEY_PARTS && nested {
             insert_path(&mut out, &parts, value);
+            rebuilt = true;
         } else if !(out.contains_key(&key) && value.is_string()) {
             // Flattened columns say more than their parent's `System.Object[]` text.
             out.insert(key, value);
         }
     }
-    out
+    (out, rebuilt)
+}
+
+/// The segments of a flattened key: `A[0].B` and `A.0.B` as `A`, `0`, `B`; a key without
+/// brackets or dots by its underscores (`A_0_B`). A key with a stray bracket is one segment.
+fn key_parts(key: &str) -> Vec<&str> {
+    if !key.contains(['[', '.']) {
+        return key.split('_').collect();
+    }
+    let mut parts = Vec::new();
+    for dotted in key.split('.') {
+        if dotted.is_empty() {
+            return vec![key];
+        }
+        let (name, mut rest) = dotted.split_once('[').unwrap_or((dotted, ""));
+        if !name.is_empty() {
+            parts.push(name);
+        }
+        while !rest.is_empty() {
+            let Some((index, after)) = rest.split_once(']') else {
+                return vec![key];
+            };
+            parts.push(index);
+            rest = match after.strip_prefix('[') {
+                Some(next) => next,
+                None if after.is_empty() => "",
+                None => return vec![key],
+            };
+        }
+    }
+    if parts.iter().any(|p| p.is_empty()) {
+        return vec![key];
+    }
+    parts
 }
 
 fn insert_path(m: &mut Map<String, Value>, parts: &[&str], value: Value) {
@@ -717,12 +961,13 @@ fn insert_into(slot: &mut Value, parts: &[&str], value: Value) {
 
 /// One row of AuditData written one column per field.
 pub fn columns_row(row: Map<String, Value>, format: Format) -> Reshaped {
-    let ad = unflatten(row);
+    let (ad, rebuilt) = unflatten(row);
     // A culture-formatted CreationTime (PowerShell 7 `ConvertFrom-Json` made it a DateTime)
     // is left to the file's date rule.
     let time = get_text(&ad, "CreationTime");
     Reshaped::Record(Canonical {
         time,
+        damage: if rebuilt { flag::FLATTENED_FIELDS } else { 0 },
         ..Canonical::new(ad, format)
     })
 }
@@ -756,7 +1001,11 @@ fn row_shape<'k>(keys: impl Iterator<Item = &'k str> + Clone) -> Option<RowShape
     if has("_raw") || has("preview") && has("result") {
         return Some(RowShape::Splunk);
     }
-    let time = has("TimeGenerated") || has("TimeGenerated [UTC]");
+    let time = keys.clone().any(|k| {
+        time_column(k).is_some_and(|(name, _)| {
+            matches!(name, "TimeGenerated" | "Start_Time" | "ElevationTime")
+        })
+    });
     let office = [
         "OfficeWorkload",
         "Client_IPAddress",
@@ -1069,6 +1318,123 @@ mod tests {
             "<b@c>"
         );
         assert_eq!(c.audit_data["OperationProperties"][0]["Value"], "Bind");
+    }
+
+    #[test]
+    fn a_time_of_day_takes_the_date_of_the_nearest_full_timestamp() {
+        let at = |tg: &str, start: &str| {
+            let (t, flags, local) =
+                sentinel_time(Some((tg.to_string(), false)), &[(start.to_string(), false)]);
+            assert_eq!(flags, flag::TIME_RECONSTRUCTED);
+            assert!(!local);
+            t.unwrap()
+        };
+        assert_eq!(
+            at("12:36 PM", "6/15/2026, 12:40:59.556 PM"),
+            "2026-06-15T12:36:00Z"
+        );
+        // Ingested after midnight: the event was the day before.
+        assert_eq!(
+            at("11:58 PM", "6/16/2026, 12:03:10.000 AM"),
+            "2026-06-15T23:58:00Z"
+        );
+        assert_eq!(
+            at("23:58:30", "2026-06-16T00:01:00Z"),
+            "2026-06-15T23:58:30Z"
+        );
+        // A full TimeGenerated is kept as it is; no TimeGenerated takes Start_Time, flagged.
+        let (t, flags, _) = sentinel_time(
+            Some(("6/15/2026, 12:36:01.000 PM".into(), false)),
+            &[("6/15/2026, 12:40:59.556 PM".into(), false)],
+        );
+        assert_eq!(
+            (t.as_deref(), flags),
+            (Some("6/15/2026, 12:36:01.000 PM"), 0)
+        );
+        let (t, flags, local) = sentinel_time(
+            None,
+            &[
+                ("6/15/2026, 12:44:00.000 PM".into(), true),
+                ("6/15/2026, 12:40:59.556 PM".into(), true),
+            ],
+        );
+        assert_eq!(t.as_deref(), Some("2026-06-15T12:40:59.556Z"));
+        assert_eq!(flags, flag::TIME_RECONSTRUCTED);
+        assert!(local);
+        assert_eq!(
+            time_column("TimeGenerated [Local Time]"),
+            Some(("TimeGenerated", true))
+        );
+        assert_eq!(time_column("Start_Time [UTC]"), Some(("Start_Time", false)));
+        assert_eq!(time_column("Operation"), None);
+    }
+
+    #[test]
+    fn python_dicts_decode_with_their_escapes_and_quotes() {
+        let repr = r#"{'CreationTime': '2024-03-12T00:33:20', 'Folders': [{'Path': '\\Inbox', 'FolderItems': []}], 'IsThrottled': False, 'Subject': "it's \"q\"", 'Name': 'say "hi"\x00\n', 'N': -1.5e3, 'T': (1, None), 'U': '\u00e9\U0001F600'}"#;
+        let v = crate::parse::lenient::python_literal(repr).expect("a Python dict");
+        assert_eq!(v["Folders"][0]["Path"], "\\Inbox");
+        assert_eq!(v["IsThrottled"], false);
+        assert_eq!(v["Subject"], "it's \"q\"");
+        assert_eq!(v["Name"], "say \"hi\"\u{0}\n");
+        assert_eq!(v["N"], -1500.0);
+        assert_eq!(v["T"], serde_json::json!([1, null]));
+        assert_eq!(v["U"], "é😀");
+        for not in ["None", "{'a': b'x'}", "{'a': 'open}", "{'a': nan}"] {
+            assert!(
+                crate::parse::lenient::python_literal(not).is_none(),
+                "{not}"
+            );
+        }
+    }
+
+    #[test]
+    fn rows_of_other_hunting_tables_are_told_by_their_columns() {
+        let ldap: Map<String, Value> = serde_json::from_str(r#"{"":"5","Timestamp":"2024-03-12T01:52:44Z","ActionType":"LdapSearch","Application":"Active Directory","RawEventData":"None","QueryType":"AllGroupsOfUser","Protocol":"Ldap","OAuthAppId":"None"}"#).unwrap();
+        assert!(
+            matches!(cloud_app_events_row(ldap, Format::CloudAppEventsCsv), Reshaped::Other(why) if why.contains("QueryType"))
+        );
+        // Without columns of another table, a row that lost its RawEventData is rejected.
+        let lost: Map<String, Value> = serde_json::from_str(
+            r#"{"":"3","Timestamp":"2024-03-12T01:52:44Z","ActionType":"MailItemsAccessed","RawEventData":"None"}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            cloud_app_events_row(lost, Format::CloudAppEventsCsv),
+            Reshaped::Rejected(why) if why.contains("without RawEventData")
+        ));
+        let unreadable: Map<String, Value> = serde_json::from_str(
+            r#"{"ActionType":"MailItemsAccessed","RawEventData":"{'CreationTime': datetime.datetime(2024, 3, 12, 0, 33, 20)}"}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            cloud_app_events_row(unreadable, Format::CloudAppEventsCsv),
+            Reshaped::Rejected(why) if why.contains("neither a JSON object nor a Python dict")
+        ));
+    }
+
+    #[test]
+    fn bracket_and_dot_keys_split_like_underscore_keys() {
+        assert_eq!(
+            key_parts("Folders[0].FolderItems[12].InternetMessageId"),
+            ["Folders", "0", "FolderItems", "12", "InternetMessageId"]
+        );
+        assert_eq!(
+            key_parts("AppAccessContext.AADSessionId"),
+            ["AppAccessContext", "AADSessionId"]
+        );
+        assert_eq!(key_parts("Folders_0_Path"), ["Folders", "0", "Path"]);
+        let row: Map<String, Value> = serde_json::from_str(
+            r#"{"Operation":"UserLoggedIn","DeviceProperties[0].Name":"OS","DeviceProperties[0].Value":"Windows 10","Client_IPAddress":"x"}"#,
+        )
+        .unwrap();
+        let c = record(columns_row(row, Format::AuditDataColumnsCsv));
+        assert_eq!(c.audit_data["DeviceProperties"][0]["Value"], "Windows 10");
+        assert_eq!(c.audit_data["Client_IPAddress"], "x");
+        assert_eq!(c.damage, flag::FLATTENED_FIELDS);
+        assert_eq!(key_parts("Parameters[0]x.Name"), ["Parameters[0]x.Name"]);
+        assert_eq!(key_parts("Parameters[0.Name"), ["Parameters[0.Name"]);
+        assert_eq!(key_parts("Folders..Path"), ["Folders..Path"]);
     }
 
     #[test]

@@ -305,6 +305,17 @@ pub fn build_report(
             incomplete.join(", ")
         ));
     }
+    let local: Vec<&str> = warnings
+        .iter()
+        .filter(|w| w.code == "local-time")
+        .filter_map(|w| w.path.as_deref())
+        .collect();
+    if !local.is_empty() {
+        caveats.push(format!(
+            "Times in '[Local Time]' columns ({}) were read as UTC: they are off by the exporter's offset from UTC, which may move records into or out of the window and reorder them. Run again with --input-tz ZONE.",
+            local.join(", ")
+        ));
+    }
     if let Some(n) = &scope.notification {
         if n.overall.without_metadata > 0 {
             caveats.push(format!(

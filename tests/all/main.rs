@@ -16,5 +16,6 @@ mod lossless;
 mod props;
 mod real;
 mod scope;
+mod shapes_siem;
 mod siem;
 mod util;

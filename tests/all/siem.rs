@@ -21,7 +21,7 @@ fn scope_json(paths: &[PathBuf], extra: &[&str]) -> Value {
 /// What an analyst reads off a mailbox: verdict, why (rule and records), messages, folders,
 /// synced folders, throttled windows and attacker actions — not counts of contexts or
 /// provenance, which differ between sources by nature.
-fn findings(report: &Value) -> BTreeMap<String, Value> {
+pub(crate) fn findings(report: &Value) -> BTreeMap<String, Value> {
     let pick = |v: &Value, keys: &[&str]| -> Value {
         let list = v.as_array().cloned().unwrap_or_default();
         Value::Array(
@@ -50,7 +50,7 @@ fn findings(report: &Value) -> BTreeMap<String, Value> {
         .collect()
 }
 
-fn purview() -> PathBuf {
+pub(crate) fn purview() -> PathBuf {
     sample("purview_audit_export.csv")
 }
 
