@@ -405,3 +405,81 @@ fn a_whole_file_given_twice_changes_only_the_counts() {
             > once["records"]["duplicates"].as_u64().unwrap()
     );
 }
+
+/// A JSON value as Python's `repr` writes the dict a notebook exported (`str(row)`): single
+/// quotes, `True`/`False`/`None`.
+fn python_repr(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(python_repr).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(o) => format!(
+            "{{{}}}",
+            o.iter()
+                .map(|(k, v)| format!("'{k}': {}", python_repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+#[test]
+fn a_defender_copy_written_as_a_python_dict_is_the_same_record() {
+    let mut rows = csv::Reader::from_path(copies("purview.csv")).unwrap();
+    let header = rows.headers().unwrap().clone();
+    let audit = header.iter().position(|h| h == "AuditData").unwrap();
+    let row = rows
+        .records()
+        .map(Result::unwrap)
+        .find(|r| r[0].starts_with("da7e0003"))
+        .unwrap();
+    let ad: Value = serde_json::from_str(&row[audit]).unwrap();
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record([
+        "",
+        "Timestamp",
+        "ActionType",
+        "Application",
+        "IPAddress",
+        "RawEventData",
+    ])
+    .unwrap();
+    out.write_record([
+        "0",
+        "2024-03-12 00:33:20+00:00",
+        "MailItemsAccessed",
+        "Microsoft Exchange Online",
+        ATTACKER_IP,
+        &python_repr(&ad),
+    ])
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        copies("OfficeActivity.csv"),
+        dir.path().join("OfficeActivity.csv"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("cloudappevents_notebook.csv"),
+        out.into_inner().unwrap(),
+    )
+    .unwrap();
+    let report = scope_report(&[dir.path().to_path_buf()], &[]);
+    assert!(
+        !warning_codes(&report).contains(&"id-collision".to_string()),
+        "{}",
+        report["warnings"]
+    );
+    assert_eq!(report["records"]["duplicates"], 1, "{}", report["records"]);
+    assert_eq!(report["records"]["rejected"], 0, "{}", report["records"]);
+    // OperationCount and the session come from the Defender copy, the Sentinel copy lacks them.
+    let dave = mailbox(&report, "dave@contoso.com");
+    assert_eq!(dave["verdict"], "folders", "{dave}");
+    assert!(dave.get("caveats").is_none(), "{}", dave["caveats"]);
+}
