@@ -324,7 +324,9 @@ pub fn unresolved_binds(r: Rows, attacker_rows: &[usize]) -> (Vec<Unresolved>, F
         if !listed.is_empty() && !short {
             continue;
         }
-        let named = r.folders(i);
+        // A bind that names no folder either accessed unknown mail somewhere in the mailbox:
+        // the unrecorded folder is scoped, never nothing.
+        let named = r.folders_or_unrecorded(i);
         hit_folders(&mut folders, named.clone(), r.time(i), r.id(i));
         unresolved.push(Unresolved {
             record_id: r.id(i).to_string(),
@@ -370,8 +372,12 @@ pub fn legacy_actions(r: Rows, attacker_rows: &[usize]) -> Vec<Action> {
     let mut actions = Vec::new();
     for &i in attacker_rows {
         let access = r.access(i);
-        // An AttachmentAccess that names no message is listed here, so that it is cited.
-        let unnamed_attachment = access == Access::Attachment && r.items_of.of(i).is_empty();
+        // An AttachmentAccess that names no message (no items, or folders only) is listed
+        // here, so that it is cited: `attachment_access` scopes only items with an id.
+        let unnamed_attachment = access == Access::Attachment
+            && r.items_of.of(i).all(|k| {
+                r.items.internet_message_id.at(k).is_none() && r.items.item_id.at(k).is_none()
+            });
         if !matches!(access, Access::Other | Access::MessageBind) && !unnamed_attachment {
             continue;
         }
@@ -797,12 +803,32 @@ mod tests {
             ]
         );
         assert_eq!(unresolved[1].folders, ["\\Inbox"]);
+        // u4 names neither a message nor a folder: its unknown folder is scoped.
         let paths: Vec<&str> = found.folders.iter().map(|f| f.path.as_str()).collect();
-        assert_eq!(paths, ["\\Finance", "\\Inbox"]);
+        assert_eq!(paths, ["(folder not recorded)", "\\Finance", "\\Inbox"]);
         assert_eq!(
             rule_of(&found.reason),
-            ("unresolved-bind", vec!["u1".into(), "u2".into()])
+            (
+                "unresolved-bind",
+                vec!["u1".into(), "u2".into(), "u4".into()]
+            )
         );
+    }
+
+    #[test]
+    fn an_attachment_access_naming_only_its_folder_is_cited_as_an_action() {
+        let mut aa = legacy(
+            "a1",
+            "2024-03-12T04:00:00Z",
+            ATTACKER_IP,
+            "AttachmentAccess",
+        );
+        aa = with_folder(aa, "\\Inbox");
+        let c = Case::new(vec![aa]);
+        assert!(attachment_access(c.rows(), &c.attacker()).is_empty());
+        let actions = legacy_actions(c.rows(), &c.attacker());
+        let ids: Vec<&str> = actions.iter().map(|a| a.record_id.as_str()).collect();
+        assert_eq!(ids, ["a1"], "no attacker record goes uncited");
     }
 
     #[test]
