@@ -261,6 +261,9 @@ pub struct Record<'a> {
     pub folder_path: Option<Cow<'a, str>>,
     /// Short human summary of cmdlet parameters and other detail worth citing.
     pub detail: Option<Cow<'a, str>>,
+    /// Where the record sends mail: the recipients an inbox rule forwards or redirects to, or a
+    /// mailbox's forwarding address; lowercased, sorted, joined by `; `.
+    pub forward_to: Option<Cow<'a, str>>,
     pub items: Vec<Item<'a>>,
     /// What the parser had to make of a damaged or re-shaped field (`flag::…` bits). Counted
     /// per file into warnings (`parse::Flagged`); not a column of the frame.
@@ -416,6 +419,7 @@ impl<'a> Record<'a> {
             result_status: owned(self.result_status),
             folder_path: owned(self.folder_path),
             detail: owned(self.detail),
+            forward_to: owned(self.forward_to),
             items: self.items.into_iter().map(Item::into_owned).collect(),
             flags: self.flags,
         }

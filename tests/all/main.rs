@@ -16,5 +16,6 @@ mod lossless;
 mod props;
 mod real;
 mod scope;
+mod shapes_rules;
 mod siem;
 mod util;
