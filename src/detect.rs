@@ -30,8 +30,9 @@ pub enum Detected {
     Xml {
         admin: bool,
     },
-    /// A Graph `exchangeMessageTrace` message inventory.
-    InventoryJson,
+    /// A JSON message inventory: Graph `exchangeMessageTrace`, or a PowerShell / Reporting Web
+    /// Service message trace (`MessageTraceJson`).
+    InventoryJson(Format),
     /// Not an audit export: the reason, for the skipped list.
     NotAudit(String),
 }
@@ -44,7 +45,7 @@ impl Detected {
             Detected::Json { array: false } => Some(Format::AuditDataJsonl),
             Detected::Xml { admin: true } => Some(Format::AdminAuditXml),
             Detected::Xml { admin: false } => Some(Format::MailboxAuditXml),
-            Detected::InventoryJson => Some(Format::GraphMessageTraceJson),
+            Detected::InventoryJson(format) => Some(*format),
             Detected::NotAudit(_) => None,
         }
     }
@@ -102,14 +103,13 @@ pub fn detect_with(text: &str, mapped_id: Option<&str>) -> Detected {
     match trimmed.as_bytes()[0] {
         _ if c0 > 0 && trimmed.starts_with(['<', '[', '{']) => binary(c0),
         b'<' => detect_xml(head),
-        b'[' | b'{'
-            if json_record::first_record_keys(head)
-                .is_some_and(|keys| crate::parse::inventory::is_graph_message_trace(&keys)) =>
+        b'[' | b'{' => match json_record::first_record_keys(head)
+            .and_then(|keys| crate::parse::inventory::json_inventory(&keys))
         {
-            Detected::InventoryJson
-        }
-        b'[' => Detected::Json { array: true },
-        b'{' => Detected::Json { array: false },
+            Some(format) => Detected::InventoryJson(format),
+            None if trimmed.starts_with('[') => Detected::Json { array: true },
+            None => Detected::Json { array: false },
+        },
         // A CSV export header is trusted over a stray NUL in a damaged row (that row is
         // rejected); without one, a file that is more than 1 % control bytes is binary.
         _ => match detect_csv(text, mapped_id) {

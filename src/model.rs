@@ -58,6 +58,10 @@ pub enum Format {
     MessageTraceReportCsv,
     /// Message inventory: Graph `exchangeMessageTrace` JSON (pages, arrays, JSON Lines).
     GraphMessageTraceJson,
+    /// Message inventory: `Get-MessageTrace` / `Get-MessageTraceV2 | ConvertTo-Json`, or the
+    /// Reporting Web Service's `MessageTrace` OData JSON (`{"d":{"results":[…]}}`): PascalCase
+    /// `MessageId`, `SenderAddress`, `RecipientAddress`, `Received` (one object per recipient).
+    MessageTraceJson,
     /// Message inventory: a Purview eDiscovery / Content search export item report.
     EdiscoveryItemsCsv,
     /// Message inventory: Defender XDR `EmailEvents` (one row per recipient).
@@ -107,6 +111,7 @@ impl Format {
             Format::MessageTraceCsv => "message-trace-csv",
             Format::MessageTraceReportCsv => "message-trace-report-csv",
             Format::GraphMessageTraceJson => "graph-message-trace-json",
+            Format::MessageTraceJson => "message-trace-json",
             Format::EdiscoveryItemsCsv => "ediscovery-items-csv",
             Format::EmailEventsCsv => "defender-emailevents-csv",
             Format::MappedInventoryCsv => "mapped-inventory-csv",
@@ -120,6 +125,7 @@ impl Format {
             Format::MessageTraceCsv
                 | Format::MessageTraceReportCsv
                 | Format::GraphMessageTraceJson
+                | Format::MessageTraceJson
                 | Format::EdiscoveryItemsCsv
                 | Format::EmailEventsCsv
                 | Format::MappedInventoryCsv
@@ -138,7 +144,7 @@ impl Format {
         }
     }
 
-    pub const ALL: [Format; 25] = [
+    pub const ALL: [Format; 26] = [
         Format::PurviewCsv,
         Format::ClassicCsv,
         Format::UnifiedAuditLogCsv,
@@ -164,6 +170,7 @@ impl Format {
         Format::EdiscoveryItemsCsv,
         Format::EmailEventsCsv,
         Format::MappedInventoryCsv,
+        Format::MessageTraceJson,
     ];
 
     /// The format `as_str` names.

@@ -1,12 +1,13 @@
 //! The keys of the first record in JSON text, read from its structure: the top-level keys of
 //! the first object of an array or of JSON Lines, or of the first object a response lists under
-//! `value` (a Graph page). Evidence controls string values, and keys of nested objects
+//! `value` (a Graph page) or `results` (OData verbose, itself under `d`: the Reporting Web
+//! Service's `{"d":{"results":[…]}}`). Evidence controls string values, and keys of nested objects
 //! (AuditData's `Parameters`): neither is ever looked at. Only whole objects count, so the
 //! first mebibyte of a file, cut anywhere, gives the same answer as the whole file.
 
 use std::borrow::Cow;
 
-/// Responses nest their records this deep at most (as `parse::inventory::parse_graph_json`
+/// Responses nest their records this deep at most (as `parse::inventory::parse_json`
 /// reads them: a list of pages, each with its `value` list).
 const MAX_DEPTH: usize = 3;
 
@@ -95,9 +96,14 @@ impl<'t> Scanner<'t> {
                         return Err(Stop::Unreadable);
                     }
                     self.at += 1;
-                    if key == "value" && depth < MAX_DEPTH && self.peek() == Some(b'[') {
+                    let lists = key == "value" || key == "results";
+                    if lists && depth < MAX_DEPTH && self.peek() == Some(b'[') {
                         lists_records = true;
                         self.list(depth + 1)?;
+                    } else if key == "d" && depth < MAX_DEPTH && self.peek() == Some(b'{') {
+                        // OData verbose: the response is under `d`.
+                        lists_records = true;
+                        self.object(depth + 1)?;
                     } else {
                         self.skip_value()?;
                     }
@@ -205,6 +211,11 @@ mod tests {
         );
         assert_eq!(keys(r#"[{"value":[]},{"value":[{"a":1,"b":2}]}]"#), expect);
         assert_eq!(keys(r#"{"a\u0062":1}"#), Some(vec!["ab".to_string()]));
+        // OData verbose (the Reporting Web Service).
+        assert_eq!(
+            keys(r#"{"d":{"results":[{"a":"\/Date(1)\/","b":2}],"__next":"x"}}"#),
+            expect
+        );
     }
 
     #[test]
