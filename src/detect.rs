@@ -240,12 +240,15 @@ fn detect_csv(text: &str, mapped_id: Option<&str>) -> Detected {
     let mut line_no = 1u64;
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     offset += bom;
-    // Windows PowerShell 5.1 writes `#TYPE …` before the header unless -NoTypeInformation.
+    // Windows PowerShell 5.1 writes `#TYPE …` before the header unless -NoTypeInformation;
+    // Exchange's message tracking log (W3C extended) `#Software:`, `#Version:`, `#Log-type:` and
+    // `#Date:` before its `#Fields:` header.
+    const DIRECTIVES: [&str; 5] = ["#TYPE", "#Software:", "#Version:", "#Log-type:", "#Date:"];
     loop {
         let rest = &text[offset..];
         let line_end = rest.find('\n').map(|i| i + 1).unwrap_or(rest.len());
         let line = rest[..line_end].trim();
-        if line.starts_with("#TYPE") || line.is_empty() {
+        if DIRECTIVES.iter().any(|d| line.starts_with(d)) || line.is_empty() {
             if line_end == 0 || line_end == rest.len() && line.is_empty() {
                 return Detected::NotAudit("no header line".into());
             }
@@ -257,6 +260,10 @@ fn detect_csv(text: &str, mapped_id: Option<&str>) -> Detected {
     }
     let rest = &text[offset..];
     let header_line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    // The W3C header names its fields after `#Fields: ` (the CSV reader skips the line whole).
+    let header_line = header_line
+        .strip_prefix("#Fields:")
+        .map_or(header_line, str::trim_start);
     let delimiter = pick_delimiter(header_line);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)

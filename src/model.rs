@@ -62,6 +62,9 @@ pub enum Format {
     /// Reporting Web Service's `MessageTrace` OData JSON (`{"d":{"results":[…]}}`): PascalCase
     /// `MessageId`, `SenderAddress`, `RecipientAddress`, `Received` (one object per recipient).
     MessageTraceJson,
+    /// Message inventory: an on-premises Exchange message tracking log (`MSGTRK*.LOG`: W3C
+    /// `#Software`/`#Version`/`#Log-type`/`#Date`/`#Fields:` lines, then one CSV line per event).
+    MessageTrackingLog,
     /// Message inventory: a Purview eDiscovery / Content search export item report.
     EdiscoveryItemsCsv,
     /// Message inventory: Defender XDR `EmailEvents` (one row per recipient).
@@ -112,6 +115,7 @@ impl Format {
             Format::MessageTraceReportCsv => "message-trace-report-csv",
             Format::GraphMessageTraceJson => "graph-message-trace-json",
             Format::MessageTraceJson => "message-trace-json",
+            Format::MessageTrackingLog => "exchange-message-tracking-log",
             Format::EdiscoveryItemsCsv => "ediscovery-items-csv",
             Format::EmailEventsCsv => "defender-emailevents-csv",
             Format::MappedInventoryCsv => "mapped-inventory-csv",
@@ -126,6 +130,7 @@ impl Format {
                 | Format::MessageTraceReportCsv
                 | Format::GraphMessageTraceJson
                 | Format::MessageTraceJson
+                | Format::MessageTrackingLog
                 | Format::EdiscoveryItemsCsv
                 | Format::EmailEventsCsv
                 | Format::MappedInventoryCsv
@@ -144,7 +149,7 @@ impl Format {
         }
     }
 
-    pub const ALL: [Format; 26] = [
+    pub const ALL: [Format; 27] = [
         Format::PurviewCsv,
         Format::ClassicCsv,
         Format::UnifiedAuditLogCsv,
@@ -171,6 +176,7 @@ impl Format {
         Format::EmailEventsCsv,
         Format::MappedInventoryCsv,
         Format::MessageTraceJson,
+        Format::MessageTrackingLog,
     ];
 
     /// The format `as_str` names.

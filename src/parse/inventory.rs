@@ -204,6 +204,15 @@ fn known_columns(format: Format) -> Vec<(Field, &'static [&'static str])> {
                 ],
             ),
         ],
+        Format::MessageTrackingLog => vec![
+            (InternetMessageId, &["message-id"]),
+            (Subject, &["message-subject"]),
+            (Sender, &["sender-address"]),
+            (Recipients, &["recipient-address"]),
+            (Received, &["date-time"]),
+            (Size, &["total-bytes"]),
+            (Direction, &["directionality"]),
+        ],
         Format::EmailEventsCsv => vec![
             (InternetMessageId, &["internetmessageid"]),
             (Subject, &["subject"]),
@@ -284,6 +293,12 @@ pub fn recognize(lower: &[String]) -> Option<Format> {
         Some(Format::EdiscoveryItemsCsv)
     } else if has("internetmessageid") && has("networkmessageid") && has("recipientemailaddress") {
         Some(Format::EmailEventsCsv)
+    } else if has("date-time")
+        && has("message-id")
+        && has("recipient-address")
+        && has("sender-address")
+    {
+        Some(Format::MessageTrackingLog)
     } else {
         None
     }

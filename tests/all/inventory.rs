@@ -167,6 +167,7 @@ fn every_inventory_shape_gives_the_same_metadata() {
             "reporting_webservice_messagetrace_odata.json",
             "message-trace-json",
         ),
+        ("MSGTRK2024031107-1.LOG", "exchange-message-tracking-log"),
     ];
     for (name, format) in shapes {
         let mut paths = audit_samples();
