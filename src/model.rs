@@ -69,6 +69,9 @@ pub enum Format {
     EdiscoveryItemsCsv,
     /// Message inventory: Defender XDR `EmailEvents` (one row per recipient).
     EmailEventsCsv,
+    /// Message inventory: Defender XDR `EmailEvents` from the streaming API (Event Hub
+    /// `{"records":[…]}` or storage `PT1H.json` lines), the row under `properties`.
+    EmailEventsJson,
     /// Message inventory: any CSV whose columns the user mapped (`--inventory-map`).
     MappedInventoryCsv,
 }
@@ -116,6 +119,7 @@ impl Format {
             Format::GraphMessageTraceJson => "graph-message-trace-json",
             Format::MessageTraceJson => "message-trace-json",
             Format::MessageTrackingLog => "exchange-message-tracking-log",
+            Format::EmailEventsJson => "defender-emailevents-json",
             Format::EdiscoveryItemsCsv => "ediscovery-items-csv",
             Format::EmailEventsCsv => "defender-emailevents-csv",
             Format::MappedInventoryCsv => "mapped-inventory-csv",
@@ -131,6 +135,7 @@ impl Format {
                 | Format::GraphMessageTraceJson
                 | Format::MessageTraceJson
                 | Format::MessageTrackingLog
+                | Format::EmailEventsJson
                 | Format::EdiscoveryItemsCsv
                 | Format::EmailEventsCsv
                 | Format::MappedInventoryCsv
@@ -149,7 +154,7 @@ impl Format {
         }
     }
 
-    pub const ALL: [Format; 27] = [
+    pub const ALL: [Format; 28] = [
         Format::PurviewCsv,
         Format::ClassicCsv,
         Format::UnifiedAuditLogCsv,
@@ -177,6 +182,7 @@ impl Format {
         Format::MappedInventoryCsv,
         Format::MessageTraceJson,
         Format::MessageTrackingLog,
+        Format::EmailEventsJson,
     ];
 
     /// The format `as_str` names.

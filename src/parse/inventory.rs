@@ -614,10 +614,13 @@ pub fn parse_json(text: &str, format: Format, date_order: Option<DateOrder>) -> 
                 results: Option<&'a RawValue>,
                 #[serde(borrow)]
                 d: Option<&'a RawValue>,
+                #[serde(borrow)]
+                records: Option<&'a RawValue>,
             }
             let wrapped = |p: Page<'t>| {
                 p.value
                     .or(p.results)
+                    .or(p.records)
                     .filter(|l| l.get().trim_start().starts_with('['))
                     .or(p.d.filter(|d| d.get().trim_start().starts_with('{')))
             };
@@ -652,6 +655,11 @@ pub fn parse_json(text: &str, format: Format, date_order: Option<DateOrder>) -> 
         line += crate::input::count_newlines(&text.as_bytes()[counted_to..at]);
         counted_to = at;
         let result = match serde_json::from_str::<serde_json::Map<String, Value>>(raw.get()) {
+            // The streaming API's table row is under `properties`.
+            Ok(obj) if format == Format::EmailEventsJson => match obj.get("properties") {
+                Some(Value::Object(row)) => email_event(row, line),
+                _ => Err("no properties object (the EmailEvents row)".into()),
+            },
             Ok(obj) => trace_object(&obj, line),
             Err(e) => Err(format!("not a message trace object: {e}")),
         };
@@ -710,6 +718,43 @@ fn trace_object(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending
     })
 }
 
+/// One Defender `EmailEvents` row (the streaming API's `properties`): one per recipient.
+fn email_event(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending, String> {
+    let text = |k: &str| {
+        m.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let id = text("InternetMessageId")
+        .and_then(normalize_message_id)
+        .ok_or("no InternetMessageId")?;
+    let received = match text("Timestamp").map(when) {
+        Some(When::At(t)) => Some(t),
+        Some(When::Culture(t) | When::Unreadable(t)) => {
+            return Err(format!("unreadable date '{t}'"));
+        }
+        None => None,
+    };
+    Ok(Pending {
+        row: InventoryRow {
+            internet_message_id: id.into_owned(),
+            subject: text("Subject").map(str::to_string),
+            sender: text("SenderFromAddress")
+                .or(text("SenderMailFromAddress"))
+                .and_then(address),
+            recipients: text("RecipientEmailAddress")
+                .map(|r| addresses(r, "RecipientEmailAddress"))
+                .unwrap_or_default(),
+            received,
+            direction: text("EmailDirection").map(direction),
+            line,
+            ..InventoryRow::default()
+        },
+        culture: None,
+    })
+}
+
 /// The message inventory a JSON record with these top-level keys is, rather than an audit
 /// record (`detect` finds the record's keys; values never count): Graph `exchangeMessageTrace`
 /// (camelCase), or a PowerShell / Reporting Web Service message trace (PascalCase).
@@ -723,6 +768,12 @@ pub fn json_inventory<K: AsRef<str>>(keys: &[K]) -> Option<Format> {
         Some(Format::GraphMessageTraceJson)
     } else if has_all(["MessageId", "SenderAddress", "RecipientAddress"]) {
         Some(Format::MessageTraceJson)
+    } else if has_all([
+        "properties.InternetMessageId",
+        "properties.NetworkMessageId",
+        "properties.RecipientEmailAddress",
+    ]) {
+        Some(Format::EmailEventsJson)
     } else {
         None
     }
@@ -780,6 +831,25 @@ mod tests {
             Some(Format::MessageTraceJson)
         );
         assert_eq!(json_inventory(&["MessageId", "SenderAddress"]), None);
+        assert_eq!(
+            json_inventory(&[
+                "category",
+                "properties.InternetMessageId",
+                "properties.NetworkMessageId",
+                "properties.RecipientEmailAddress",
+                "properties",
+            ]),
+            Some(Format::EmailEventsJson)
+        );
+        // The keys of a record's own, not of its properties.
+        assert_eq!(
+            json_inventory(&[
+                "InternetMessageId",
+                "NetworkMessageId",
+                "RecipientEmailAddress"
+            ]),
+            None
+        );
     }
 
     #[test]

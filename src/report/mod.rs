@@ -70,6 +70,9 @@ pub fn coverage_of(format: crate::model::Format) -> &'static str {
         MessageTraceReportCsv => {
             "message trace report from the Exchange admin center: mail that crossed transport, up to 90 days back and usually not the last 24 hours, limited by the search's sender/recipient filter"
         }
+        EmailEventsJson => {
+            "Defender EmailEvents from the streaming API: mail Defender for Office 365 processed while the stream ran (not LatestDelivery* changes)"
+        }
         MessageTrackingLog => {
             "on-premises Exchange message tracking log: mail that crossed this server's transport while the log was kept (30 days by default), one file per server and period: mail through other servers or Exchange Online is not in it"
         }

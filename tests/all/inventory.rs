@@ -168,6 +168,10 @@ fn every_inventory_shape_gives_the_same_metadata() {
             "message-trace-json",
         ),
         ("MSGTRK2024031107-1.LOG", "exchange-message-tracking-log"),
+        (
+            "defender_emailevents_stream_eventhub.json",
+            "defender-emailevents-json",
+        ),
     ];
     for (name, format) in shapes {
         let mut paths = audit_samples();
