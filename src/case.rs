@@ -376,26 +376,36 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
         .copied()
         .filter(|name| columns.keeps(name, true))
         .collect();
-    // Cases written before records were merged from copies have no `copies` column.
-    let has_copies = reader.schema().map_err(unreadable)?.contains(col::COPIES);
-    let wanted: Vec<String> = expected
+    // Columns added after v2 was first written: older cases read them as null (`copies`
+    // before records were merged from copies, `forward_to` before it was derived).
+    let written = reader.schema().map_err(unreadable)?;
+    let absent: Vec<String> = [col::FORWARD_TO, col::COPIES]
+        .into_iter()
+        .filter(|name| !written.contains(name))
+        .map(str::to_string)
+        .collect();
+    let in_order: Vec<String> = expected
         .records
         .get_column_names()
         .iter()
         .map(|n| n.to_string())
-        .filter(|n| has_copies || n != col::COPIES)
         .chain(kept_items.iter().map(|n| format!("{ITEM_PREFIX}{n}")))
+        .collect();
+    let wanted: Vec<String> = in_order
+        .iter()
+        .filter(|n| !absent.contains(n))
+        .cloned()
         .collect();
     let mut records = reader
         .with_columns(Some(wanted))
         .finish()
         .map_err(unreadable)?;
-    if !has_copies {
-        let nulls = Column::full_null(col::COPIES.into(), records.height(), &DataType::String);
-        let at = records
-            .get_column_index(col::DETAIL)
-            .map_or(records.width(), |i| i + 1);
-        records.insert_column(at, nulls).map_err(unreadable)?;
+    if in_order.iter().any(|n| absent.contains(n)) {
+        for name in in_order.iter().filter(|n| absent.contains(n)) {
+            let nulls = Column::full_null(name.into(), records.height(), &DataType::String);
+            records.with_column(nulls).map_err(unreadable)?;
+        }
+        records = records.select(in_order).map_err(unreadable)?;
     }
     crate::timing::phase("case: Parquet read");
     let mut items: Vec<Column> = Vec::new();

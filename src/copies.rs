@@ -52,6 +52,7 @@ pub const FILL_ONLY: &[&str] = &[
     col::WORKLOAD,
     col::RECORD_TYPE,
     col::RESULT_STATUS,
+    col::FORWARD_TO,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -30,8 +30,9 @@ pub enum Detected {
     Xml {
         admin: bool,
     },
-    /// A Graph `exchangeMessageTrace` message inventory.
-    InventoryJson,
+    /// A JSON message inventory: Graph `exchangeMessageTrace`, or a PowerShell / Reporting Web
+    /// Service message trace (`MessageTraceJson`).
+    InventoryJson(Format),
     /// Not an audit export: the reason, for the skipped list.
     NotAudit(String),
 }
@@ -44,7 +45,7 @@ impl Detected {
             Detected::Json { array: false } => Some(Format::AuditDataJsonl),
             Detected::Xml { admin: true } => Some(Format::AdminAuditXml),
             Detected::Xml { admin: false } => Some(Format::MailboxAuditXml),
-            Detected::InventoryJson => Some(Format::GraphMessageTraceJson),
+            Detected::InventoryJson(format) => Some(*format),
             Detected::NotAudit(_) => None,
         }
     }
@@ -102,14 +103,13 @@ pub fn detect_with(text: &str, mapped_id: Option<&str>) -> Detected {
     match trimmed.as_bytes()[0] {
         _ if c0 > 0 && trimmed.starts_with(['<', '[', '{']) => binary(c0),
         b'<' => detect_xml(head),
-        b'[' | b'{'
-            if json_record::first_record_keys(head)
-                .is_some_and(|keys| crate::parse::inventory::is_graph_message_trace(&keys)) =>
+        b'[' | b'{' => match json_record::first_record_keys(head)
+            .and_then(|keys| crate::parse::inventory::json_inventory(&keys))
         {
-            Detected::InventoryJson
-        }
-        b'[' => Detected::Json { array: true },
-        b'{' => Detected::Json { array: false },
+            Some(format) => Detected::InventoryJson(format),
+            None if trimmed.starts_with('[') => Detected::Json { array: true },
+            None => Detected::Json { array: false },
+        },
         // A CSV export header is trusted over a stray NUL in a damaged row (that row is
         // rejected); without one, a file that is more than 1 % control bytes is binary.
         _ => match detect_csv(text, mapped_id) {
@@ -240,12 +240,15 @@ fn detect_csv(text: &str, mapped_id: Option<&str>) -> Detected {
     let mut line_no = 1u64;
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     offset += bom;
-    // Windows PowerShell 5.1 writes `#TYPE …` before the header unless -NoTypeInformation.
+    // Windows PowerShell 5.1 writes `#TYPE …` before the header unless -NoTypeInformation;
+    // Exchange's message tracking log (W3C extended) `#Software:`, `#Version:`, `#Log-type:` and
+    // `#Date:` before its `#Fields:` header.
+    const DIRECTIVES: [&str; 5] = ["#TYPE", "#Software:", "#Version:", "#Log-type:", "#Date:"];
     loop {
         let rest = &text[offset..];
         let line_end = rest.find('\n').map(|i| i + 1).unwrap_or(rest.len());
         let line = rest[..line_end].trim();
-        if line.starts_with("#TYPE") || line.is_empty() {
+        if DIRECTIVES.iter().any(|d| line.starts_with(d)) || line.is_empty() {
             if line_end == 0 || line_end == rest.len() && line.is_empty() {
                 return Detected::NotAudit("no header line".into());
             }
@@ -257,6 +260,10 @@ fn detect_csv(text: &str, mapped_id: Option<&str>) -> Detected {
     }
     let rest = &text[offset..];
     let header_line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    // The W3C header names its fields after `#Fields: ` (the CSV reader skips the line whole).
+    let header_line = header_line
+        .strip_prefix("#Fields:")
+        .map_or(header_line, str::trim_start);
     let delimiter = pick_delimiter(header_line);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)

@@ -617,7 +617,9 @@ pub fn parse_bytes(
         Detected::Csv(layout) if layout.format.is_inventory() => {
             parse::inventory::parse_csv(text, layout, popts.inventory_map, popts.date_order)
         }
-        Detected::InventoryJson => parse::inventory::parse_graph_json(text, popts.date_order),
+        Detected::InventoryJson(format) => {
+            parse::inventory::parse_json(text, *format, popts.date_order)
+        }
         Detected::Csv(layout) => parse::csv::parse(text, layout, popts),
         Detected::Json { array } => parse::json::parse(text, *array, popts),
         Detected::Xml { admin } => parse::xml::parse(text, *admin, popts),

@@ -58,10 +58,20 @@ pub enum Format {
     MessageTraceReportCsv,
     /// Message inventory: Graph `exchangeMessageTrace` JSON (pages, arrays, JSON Lines).
     GraphMessageTraceJson,
+    /// Message inventory: `Get-MessageTrace` / `Get-MessageTraceV2 | ConvertTo-Json`, or the
+    /// Reporting Web Service's `MessageTrace` OData JSON (`{"d":{"results":[…]}}`): PascalCase
+    /// `MessageId`, `SenderAddress`, `RecipientAddress`, `Received` (one object per recipient).
+    MessageTraceJson,
+    /// Message inventory: an on-premises Exchange message tracking log (`MSGTRK*.LOG`: W3C
+    /// `#Software`/`#Version`/`#Log-type`/`#Date`/`#Fields:` lines, then one CSV line per event).
+    MessageTrackingLog,
     /// Message inventory: a Purview eDiscovery / Content search export item report.
     EdiscoveryItemsCsv,
     /// Message inventory: Defender XDR `EmailEvents` (one row per recipient).
     EmailEventsCsv,
+    /// Message inventory: Defender XDR `EmailEvents` from the streaming API (Event Hub
+    /// `{"records":[…]}` or storage `PT1H.json` lines), the row under `properties`.
+    EmailEventsJson,
     /// Message inventory: any CSV whose columns the user mapped (`--inventory-map`).
     MappedInventoryCsv,
 }
@@ -107,6 +117,9 @@ impl Format {
             Format::MessageTraceCsv => "message-trace-csv",
             Format::MessageTraceReportCsv => "message-trace-report-csv",
             Format::GraphMessageTraceJson => "graph-message-trace-json",
+            Format::MessageTraceJson => "message-trace-json",
+            Format::MessageTrackingLog => "exchange-message-tracking-log",
+            Format::EmailEventsJson => "defender-emailevents-json",
             Format::EdiscoveryItemsCsv => "ediscovery-items-csv",
             Format::EmailEventsCsv => "defender-emailevents-csv",
             Format::MappedInventoryCsv => "mapped-inventory-csv",
@@ -120,6 +133,9 @@ impl Format {
             Format::MessageTraceCsv
                 | Format::MessageTraceReportCsv
                 | Format::GraphMessageTraceJson
+                | Format::MessageTraceJson
+                | Format::MessageTrackingLog
+                | Format::EmailEventsJson
                 | Format::EdiscoveryItemsCsv
                 | Format::EmailEventsCsv
                 | Format::MappedInventoryCsv
@@ -138,7 +154,7 @@ impl Format {
         }
     }
 
-    pub const ALL: [Format; 25] = [
+    pub const ALL: [Format; 28] = [
         Format::PurviewCsv,
         Format::ClassicCsv,
         Format::UnifiedAuditLogCsv,
@@ -164,6 +180,9 @@ impl Format {
         Format::EdiscoveryItemsCsv,
         Format::EmailEventsCsv,
         Format::MappedInventoryCsv,
+        Format::MessageTraceJson,
+        Format::MessageTrackingLog,
+        Format::EmailEventsJson,
     ];
 
     /// The format `as_str` names.
@@ -268,6 +287,9 @@ pub struct Record<'a> {
     pub folder_path: Option<Cow<'a, str>>,
     /// Short human summary of cmdlet parameters and other detail worth citing.
     pub detail: Option<Cow<'a, str>>,
+    /// Where the record sends mail: the recipients an inbox rule forwards or redirects to, or a
+    /// mailbox's forwarding address; lowercased, sorted, joined by `; `.
+    pub forward_to: Option<Cow<'a, str>>,
     pub items: Vec<Item<'a>>,
     /// What the parser had to make of a damaged or re-shaped field (`flag::…` bits). Counted
     /// per file into warnings (`parse::Flagged`); not a column of the frame.
@@ -433,6 +455,7 @@ impl<'a> Record<'a> {
             result_status: owned(self.result_status),
             folder_path: owned(self.folder_path),
             detail: owned(self.detail),
+            forward_to: owned(self.forward_to),
             items: self.items.into_iter().map(Item::into_owned).collect(),
             flags: self.flags,
         }

@@ -1,12 +1,15 @@
 //! The keys of the first record in JSON text, read from its structure: the top-level keys of
 //! the first object of an array or of JSON Lines, or of the first object a response lists under
-//! `value` (a Graph page). Evidence controls string values, and keys of nested objects
+//! `value` (a Graph page) or `results` (OData verbose, itself under `d`: the Reporting Web
+//! Service's `{"d":{"results":[…]}}`) or `records` (Defender's streaming API). A record's
+//! `properties` object (the streaming API's table row) gives its keys too, as
+//! `properties.<key>`. Evidence controls string values, and keys of nested objects
 //! (AuditData's `Parameters`): neither is ever looked at. Only whole objects count, so the
 //! first mebibyte of a file, cut anywhere, gives the same answer as the whole file.
 
 use std::borrow::Cow;
 
-/// Responses nest their records this deep at most (as `parse::inventory::parse_graph_json`
+/// Responses nest their records this deep at most (as `parse::inventory::parse_json`
 /// reads them: a list of pages, each with its `value` list).
 const MAX_DEPTH: usize = 3;
 
@@ -95,9 +98,21 @@ impl<'t> Scanner<'t> {
                         return Err(Stop::Unreadable);
                     }
                     self.at += 1;
-                    if key == "value" && depth < MAX_DEPTH && self.peek() == Some(b'[') {
+                    let lists = key == "value" || key == "results" || key == "records";
+                    if lists && depth < MAX_DEPTH && self.peek() == Some(b'[') {
                         lists_records = true;
                         self.list(depth + 1)?;
+                    } else if key == "d" && depth < MAX_DEPTH && self.peek() == Some(b'{') {
+                        // OData verbose: the response is under `d`.
+                        lists_records = true;
+                        self.object(depth + 1)?;
+                    } else if key == "properties" && self.peek() == Some(b'{') {
+                        let nested = self.keys_of_object()?;
+                        keys.extend(
+                            nested
+                                .into_iter()
+                                .map(|k| Cow::Owned(format!("properties.{k}"))),
+                        );
                     } else {
                         self.skip_value()?;
                     }
@@ -110,6 +125,30 @@ impl<'t> Scanner<'t> {
             Ok(())
         } else {
             Err(Stop::Found(keys))
+        }
+    }
+
+    /// The keys of the object at `{`, its values skipped.
+    fn keys_of_object(&mut self) -> Result<Vec<Cow<'t, str>>, Stop<'t>> {
+        self.at += 1;
+        let mut keys = Vec::new();
+        loop {
+            match self.peek().ok_or(Stop::Unreadable)? {
+                b'}' => {
+                    self.at += 1;
+                    return Ok(keys);
+                }
+                b',' => self.at += 1,
+                b'"' => {
+                    keys.push(self.string()?);
+                    if self.peek() != Some(b':') {
+                        return Err(Stop::Unreadable);
+                    }
+                    self.at += 1;
+                    self.skip_value()?;
+                }
+                _ => return Err(Stop::Unreadable),
+            }
         }
     }
 
@@ -205,6 +244,21 @@ mod tests {
         );
         assert_eq!(keys(r#"[{"value":[]},{"value":[{"a":1,"b":2}]}]"#), expect);
         assert_eq!(keys(r#"{"a\u0062":1}"#), Some(vec!["ab".to_string()]));
+        // Defender's streaming API: the row's keys under `properties`.
+        assert_eq!(
+            keys(r#"{"records":[{"a":1,"properties":{"b":{"c":2},"d":"x"}}]}"#),
+            Some(vec![
+                "a".to_string(),
+                "properties.b".to_string(),
+                "properties.d".to_string(),
+                "properties".to_string()
+            ])
+        );
+        // OData verbose (the Reporting Web Service).
+        assert_eq!(
+            keys(r#"{"d":{"results":[{"a":"\/Date(1)\/","b":2}],"__next":"x"}}"#),
+            expect
+        );
     }
 
     #[test]

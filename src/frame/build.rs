@@ -328,6 +328,7 @@ const RECORD_STRS: &[(&str, Repeats)] = &[
     (col::RESULT_STATUS, Repeats::Interned),
     (col::FOLDER_PATH, Repeats::Few),
     (col::DETAIL, Repeats::Few),
+    (col::FORWARD_TO, Repeats::Few),
     (col::COPIES, Repeats::Rare),
 ];
 
@@ -381,7 +382,7 @@ impl<'f> FrameBuilder<'f> {
             r.time_source.is_empty() || crate::model::TIME_SOURCES.contains(&r.time_source)
         );
         let source = self.files.get(r.file as usize).map(String::as_str);
-        let values: [Option<&str>; 25] = [
+        let values: [Option<&str>; 26] = [
             Some(r.time_source),
             Some(&r.record_id),
             source,
@@ -406,6 +407,7 @@ impl<'f> FrameBuilder<'f> {
             r.result_status.as_deref(),
             r.folder_path.as_deref(),
             r.detail.as_deref(),
+            r.forward_to.as_deref(),
             // Copies are merged after parsing (`copies`).
             None,
         ];
@@ -458,7 +460,8 @@ impl<'f> FrameBuilder<'f> {
             col::OPERATION_COUNT.into(),
             self.operation_count,
         )));
-        columns.extend((0..4).map(|_| next())); // result_status, folder_path, detail, copies
+        // result_status, folder_path, detail, forward_to, copies
+        columns.extend((0..5).map(|_| next()));
         let records = DataFrame::new(height, columns.into_iter().flatten().collect())?;
 
         let item_height = self.record_row.len();

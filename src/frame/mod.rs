@@ -26,6 +26,7 @@
 //! | operation_count | i64 | `OperationCount` |
 //! | folder_path | str | record-level folder (legacy `FolderPathName`, `Folder.Path`) |
 //! | detail | str | cmdlet parameters and other detail, summarized |
+//! | forward_to | str | where the record sends mail: recipients an inbox rule forwards or redirects to (`RuleActions` of `UpdateInboxRules`, `ForwardTo` / `RedirectTo` / `ForwardAsAttachmentTo` of `New-`/`Set-InboxRule`), a mailbox's `ForwardingSmtpAddress` / `ForwardingAddress`; lowercased, sorted, joined by `; `; null when none (and in cases written before the column) |
 //! | copies | str | for a record merged from several copies (files, SIEMs, cases): every copy's place, a JSON array of `path:line`, sorted; null for a record read once |
 //!
 //! `items` columns: record_row (u32 row in `records`), record_id, folder_path, folder_id,
@@ -82,6 +83,7 @@ pub mod col {
     pub const RESULT_STATUS: &str = "result_status";
     pub const FOLDER_PATH: &str = "folder_path";
     pub const DETAIL: &str = "detail";
+    pub const FORWARD_TO: &str = "forward_to";
     pub const COPIES: &str = "copies";
     // items
     pub const RECORD_ROW: &str = "record_row";
@@ -115,6 +117,7 @@ const NOT_VIEWED_RECORDS: &[&str] = &[
     col::MAILBOX_GUID,
     col::RESULT_STATUS,
     col::CLIENT_HOST,
+    col::FORWARD_TO,
 ];
 
 /// String columns of `items` that `Columns::Views` leaves out (`record_row` links an item to

@@ -4,7 +4,9 @@
 
 use super::flex::Flex;
 use super::lenient;
-use super::mailbox::{derive_mailbox, logon_type_name, summarize_params};
+use super::mailbox::{
+    derive_mailbox, forward_to, logon_type_name, summarize_params, summarize_rule_actions,
+};
 use crate::ip;
 use crate::model::{Item, Record, flag, lowercased, normalized_message_id, time_source};
 use serde::Deserialize;
@@ -512,6 +514,7 @@ fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {
         .map(Cow::Owned),
     };
     r.detail = detail(ad, &params).map(Cow::Owned);
+    r.forward_to = forward_to(&params, rule_actions(ad)).map(Cow::Owned);
 
     // The items' count is known: one vector of the right size, not a few regrown ones.
     let item_count = ad
@@ -615,8 +618,24 @@ fn detail(ad: &AuditData, params: &[(String, String)]) -> Option<String> {
     if let Some(ua) = value_of(&ad.extended_properties, "UserAgent") {
         parts.push(format!("UserAgent={ua}"));
     }
-    for name in ["RuleOperation", "Name", "Actions", "Conditions"] {
+    // An Outlook rule (`UpdateInboxRules`): what it does, to whom, on which mail. The names
+    // Microsoft writes (`Rule…`), and the shorter ones a DFIR tool reads.
+    for name in [
+        "RuleOperation",
+        "RuleName",
+        "RuleState",
+        "RuleActions",
+        "RuleCondition",
+        "Name",
+        "Actions",
+        "Conditions",
+    ] {
         if let Some(v) = value_of(&ad.operation_properties, name) {
+            let v = if name.ends_with("Actions") {
+                summarize_rule_actions(v)
+            } else {
+                v.to_string()
+            };
             parts.push(format!("{name}={v}"));
         }
     }
@@ -625,6 +644,12 @@ fn detail(ad: &AuditData, params: &[(String, String)]) -> Option<String> {
     } else {
         Some(parts.join("; "))
     }
+}
+
+/// A rule's actions (`RuleActions`, or `Actions` as some tools name it).
+fn rule_actions<'b>(ad: &'b AuditData) -> Option<&'b str> {
+    value_of(&ad.operation_properties, "RuleActions")
+        .or_else(|| value_of(&ad.operation_properties, "Actions"))
 }
 
 /// Items from a `Folders` JSON list on its own (Search-MailboxAuditLog's

@@ -204,6 +204,15 @@ fn known_columns(format: Format) -> Vec<(Field, &'static [&'static str])> {
                 ],
             ),
         ],
+        Format::MessageTrackingLog => vec![
+            (InternetMessageId, &["message-id"]),
+            (Subject, &["message-subject"]),
+            (Sender, &["sender-address"]),
+            (Recipients, &["recipient-address"]),
+            (Received, &["date-time"]),
+            (Size, &["total-bytes"]),
+            (Direction, &["directionality"]),
+        ],
         Format::EmailEventsCsv => vec![
             (InternetMessageId, &["internetmessageid"]),
             (Subject, &["subject"]),
@@ -284,6 +293,12 @@ pub fn recognize(lower: &[String]) -> Option<Format> {
         Some(Format::EdiscoveryItemsCsv)
     } else if has("internetmessageid") && has("networkmessageid") && has("recipientemailaddress") {
         Some(Format::EmailEventsCsv)
+    } else if has("date-time")
+        && has("message-id")
+        && has("recipient-address")
+        && has("sender-address")
+    {
+        Some(Format::MessageTrackingLog)
     } else {
         None
     }
@@ -341,10 +356,16 @@ fn when(text: &str) -> When {
     if let Some(at) = time::parse_iso(&t) {
         return When::At(at);
     }
-    // OData `/Date(1718270000000)/` (Reporting Web Service JSON).
+    // OData and Windows PowerShell's ConvertTo-Json: `/Date(1718270000000)/`, milliseconds since
+    // the epoch in UTC, sometimes with the writer's offset after them (`/Date(…+0100)/`), which
+    // does not change the instant.
     if let Some(ms) = t
         .strip_prefix("/Date(")
         .and_then(|r| r.strip_suffix(")/"))
+        .map(|n| match n.get(1..).and_then(|r| r.rfind(['+', '-'])) {
+            Some(at) if n.len() - (at + 1) == 5 => &n[..at + 1],
+            _ => n,
+        })
         .and_then(|n| n.parse::<i64>().ok())
     {
         return When::At(ms * 1000);
@@ -562,9 +583,10 @@ fn finish(
     }
 }
 
-/// Graph `exchangeMessageTrace` objects (pages with `value`, arrays, JSON Lines), each at the
-/// line where it starts.
-pub fn parse_graph_json(text: &str, date_order: Option<DateOrder>) -> ParsedFile {
+/// JSON message-trace objects, each at the line where it starts: Graph `exchangeMessageTrace`
+/// (pages with `value`, arrays, JSON Lines), or PowerShell's and the Reporting Web Service's
+/// PascalCase objects (`ConvertTo-Json` arrays or a lone object, OData `{"d":{"results":[…]}}`).
+pub fn parse_json(text: &str, format: Format, date_order: Option<DateOrder>) -> ParsedFile {
     use serde_json::value::RawValue;
     let offset_of = |raw: &RawValue| raw.get().as_ptr() as usize - text.as_ptr() as usize;
     // Every object with its offset, in file order.
@@ -583,15 +605,30 @@ pub fn parse_graph_json(text: &str, date_order: Option<DateOrder>) -> ParsedFile
                     .for_each(|r| collect(r, offset_of, out, depth + 1));
             }
         } else if t.starts_with('{') {
+            // A response wraps its records: `value` (Graph), `d` and `results` (OData verbose).
             #[derive(serde::Deserialize)]
             struct Page<'a> {
                 #[serde(borrow)]
                 value: Option<&'a RawValue>,
+                #[serde(borrow)]
+                results: Option<&'a RawValue>,
+                #[serde(borrow)]
+                d: Option<&'a RawValue>,
+                #[serde(borrow)]
+                records: Option<&'a RawValue>,
             }
-            match serde_json::from_str::<Page>(raw.get()) {
-                Ok(Page { value: Some(list) }) if depth < 3 => {
-                    collect(list, offset_of, out, depth + 1)
-                }
+            let wrapped = |p: Page<'t>| {
+                p.value
+                    .or(p.results)
+                    .or(p.records)
+                    .filter(|l| l.get().trim_start().starts_with('['))
+                    .or(p.d.filter(|d| d.get().trim_start().starts_with('{')))
+            };
+            match serde_json::from_str::<Page>(raw.get())
+                .ok()
+                .and_then(wrapped)
+            {
+                Some(inner) if depth < 3 => collect(inner, offset_of, out, depth + 1),
                 _ => out.push((offset_of(raw), raw)),
             }
         }
@@ -618,7 +655,12 @@ pub fn parse_graph_json(text: &str, date_order: Option<DateOrder>) -> ParsedFile
         line += crate::input::count_newlines(&text.as_bytes()[counted_to..at]);
         counted_to = at;
         let result = match serde_json::from_str::<serde_json::Map<String, Value>>(raw.get()) {
-            Ok(obj) => graph_trace(&obj, line),
+            // The streaming API's table row is under `properties`.
+            Ok(obj) if format == Format::EmailEventsJson => match obj.get("properties") {
+                Some(Value::Object(row)) => email_event(row, line),
+                _ => Err("no properties object (the EmailEvents row)".into()),
+            },
+            Ok(obj) => trace_object(&obj, line),
             Err(e) => Err(format!("not a message trace object: {e}")),
         };
         match result {
@@ -626,27 +668,24 @@ pub fn parse_graph_json(text: &str, date_order: Option<DateOrder>) -> ParsedFile
             Err(reason) => rejects.push(Reject { line, reason }),
         }
     }
-    finish(
-        pending,
-        rejects,
-        rows,
-        date_order,
-        Format::GraphMessageTraceJson,
-    )
+    finish(pending, rejects, rows, date_order, format)
 }
 
-fn graph_trace(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending, String> {
-    let text = |k: &str| {
-        m.get(k)
-            .and_then(Value::as_str)
+/// One message-trace object: Graph's camelCase fields or PowerShell's and the Reporting Web
+/// Service's PascalCase ones (`MessageId`, `SenderAddress`, `RecipientAddress`, `Received`,
+/// `Subject`, `Size`; times without a zone are UTC, OData's `/Date(ms)/` too).
+fn trace_object(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending, String> {
+    let text = |keys: [&str; 2]| {
+        keys.iter()
+            .filter_map(|k| m.get(*k).and_then(Value::as_str))
             .map(str::trim)
-            .filter(|s| !s.is_empty())
+            .find(|s| !s.is_empty())
     };
-    let id = text("messageId")
+    let id = text(["messageId", "MessageId"])
         .and_then(normalize_message_id)
         .ok_or("no messageId")?;
     let mut culture = None;
-    let received = match text("receivedDateTime").map(when) {
+    let received = match text(["receivedDateTime", "Received"]).map(when) {
         Some(When::At(t)) => Some(t),
         Some(When::Culture(c)) => {
             culture = Some(c);
@@ -658,13 +697,20 @@ fn graph_trace(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending,
     Ok(Pending {
         row: InventoryRow {
             internet_message_id: id.into_owned(),
-            subject: text("subject").map(str::to_string),
-            sender: text("senderAddress").and_then(address),
-            recipients: text("recipientAddress")
+            subject: text(["subject", "Subject"]).map(str::to_string),
+            sender: text(["senderAddress", "SenderAddress"]).and_then(address),
+            recipients: text(["recipientAddress", "RecipientAddress"])
                 .map(|r| addresses(r, "recipientAddress"))
                 .unwrap_or_default(),
             received,
-            size: m.get("size").and_then(Value::as_i64),
+            // A number, or (OData, some collectors) a number as text.
+            size: ["size", "Size"]
+                .iter()
+                .filter_map(|k| m.get(*k))
+                .find_map(|v| match v {
+                    Value::String(s) => s.trim().parse().ok(),
+                    v => v.as_i64(),
+                }),
             line,
             ..InventoryRow::default()
         },
@@ -672,12 +718,65 @@ fn graph_trace(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending,
     })
 }
 
-/// Whether a JSON record with these top-level keys is a Graph `exchangeMessageTrace` rather
-/// than an audit record (`detect` finds the record's keys; values never count).
-pub fn is_graph_message_trace<K: AsRef<str>>(keys: &[K]) -> bool {
-    ["messageId", "senderAddress", "recipientAddress"]
-        .iter()
-        .all(|k| keys.iter().any(|key| key.as_ref() == *k))
+/// One Defender `EmailEvents` row (the streaming API's `properties`): one per recipient.
+fn email_event(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending, String> {
+    let text = |k: &str| {
+        m.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let id = text("InternetMessageId")
+        .and_then(normalize_message_id)
+        .ok_or("no InternetMessageId")?;
+    let received = match text("Timestamp").map(when) {
+        Some(When::At(t)) => Some(t),
+        Some(When::Culture(t) | When::Unreadable(t)) => {
+            return Err(format!("unreadable date '{t}'"));
+        }
+        None => None,
+    };
+    Ok(Pending {
+        row: InventoryRow {
+            internet_message_id: id.into_owned(),
+            subject: text("Subject").map(str::to_string),
+            sender: text("SenderFromAddress")
+                .or(text("SenderMailFromAddress"))
+                .and_then(address),
+            recipients: text("RecipientEmailAddress")
+                .map(|r| addresses(r, "RecipientEmailAddress"))
+                .unwrap_or_default(),
+            received,
+            direction: text("EmailDirection").map(direction),
+            line,
+            ..InventoryRow::default()
+        },
+        culture: None,
+    })
+}
+
+/// The message inventory a JSON record with these top-level keys is, rather than an audit
+/// record (`detect` finds the record's keys; values never count): Graph `exchangeMessageTrace`
+/// (camelCase), or a PowerShell / Reporting Web Service message trace (PascalCase).
+pub fn json_inventory<K: AsRef<str>>(keys: &[K]) -> Option<Format> {
+    let has_all = |names: [&str; 3]| {
+        names
+            .iter()
+            .all(|k| keys.iter().any(|key| key.as_ref() == *k))
+    };
+    if has_all(["messageId", "senderAddress", "recipientAddress"]) {
+        Some(Format::GraphMessageTraceJson)
+    } else if has_all(["MessageId", "SenderAddress", "RecipientAddress"]) {
+        Some(Format::MessageTraceJson)
+    } else if has_all([
+        "properties.InternetMessageId",
+        "properties.NetworkMessageId",
+        "properties.RecipientEmailAddress",
+    ]) {
+        Some(Format::EmailEventsJson)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -698,6 +797,59 @@ mod tests {
             vec!["bob@x.com", "eve@y.net"]
         );
         assert_eq!(address("Undisclosed recipients"), None);
+    }
+
+    #[test]
+    fn odata_and_powershell_dates_are_utc_milliseconds_whatever_offset_follows() {
+        for (text, iso) in [
+            ("/Date(1710143882000)/", "2024-03-11T07:58:02Z"),
+            ("/Date(1710143882000+0100)/", "2024-03-11T07:58:02Z"),
+            ("/Date(1710143882000-0500)/", "2024-03-11T07:58:02Z"),
+            (
+                "2024-03-11T07:58:02.1234567",
+                "2024-03-11T07:58:02.1234567Z",
+            ),
+        ] {
+            let want = time::parse_iso(iso).unwrap();
+            assert!(matches!(when(text), When::At(t) if t == want), "{text}");
+        }
+    }
+
+    #[test]
+    fn json_inventories_are_told_apart_by_their_keys_case() {
+        assert_eq!(
+            json_inventory(&["messageId", "senderAddress", "recipientAddress"]),
+            Some(Format::GraphMessageTraceJson)
+        );
+        assert_eq!(
+            json_inventory(&[
+                "__metadata",
+                "MessageId",
+                "SenderAddress",
+                "RecipientAddress"
+            ]),
+            Some(Format::MessageTraceJson)
+        );
+        assert_eq!(json_inventory(&["MessageId", "SenderAddress"]), None);
+        assert_eq!(
+            json_inventory(&[
+                "category",
+                "properties.InternetMessageId",
+                "properties.NetworkMessageId",
+                "properties.RecipientEmailAddress",
+                "properties",
+            ]),
+            Some(Format::EmailEventsJson)
+        );
+        // The keys of a record's own, not of its properties.
+        assert_eq!(
+            json_inventory(&[
+                "InternetMessageId",
+                "NetworkMessageId",
+                "RecipientEmailAddress"
+            ]),
+            None
+        );
     }
 
     #[test]

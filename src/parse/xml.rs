@@ -4,7 +4,7 @@
 //! expansion attacks have nothing to expand. Attributes are read with a tolerant scanner because
 //! Microsoft's own documented example is not well-formed (`<ItemId="…" Subject="…" />`).
 
-use super::mailbox::{derive_mailbox, logon_type_name, summarize_params};
+use super::mailbox::{derive_mailbox, forward_to, logon_type_name, summarize_params};
 use super::{ParseOptions, ParsedFile, Reject, RowOutcome, derived_id, finish};
 use crate::detect::find_event_tag;
 use crate::ip;
@@ -370,6 +370,7 @@ fn admin_record(ev: &RawEvent) -> (Record<'static>, Option<String>) {
         r.actor.as_deref(),
     )
     .map(Cow::Owned);
+    r.forward_to = forward_to(&params, None).map(Cow::Owned);
     let mut detail = summarize_params(&params);
     if let Some(o) = s("objectmodified") {
         detail = if detail.is_empty() {

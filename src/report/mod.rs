@@ -70,6 +70,15 @@ pub fn coverage_of(format: crate::model::Format) -> &'static str {
         MessageTraceReportCsv => {
             "message trace report from the Exchange admin center: mail that crossed transport, up to 90 days back and usually not the last 24 hours, limited by the search's sender/recipient filter"
         }
+        EmailEventsJson => {
+            "Defender EmailEvents from the streaming API: mail Defender for Office 365 processed while the stream ran (not LatestDelivery* changes)"
+        }
+        MessageTrackingLog => {
+            "on-premises Exchange message tracking log: mail that crossed this server's transport while the log was kept (30 days by default), one file per server and period: mail through other servers or Exchange Online is not in it"
+        }
+        MessageTraceJson => {
+            "message trace (Get-MessageTrace / Get-MessageTraceV2 as JSON, or the Reporting Web Service): only mail that crossed Exchange Online transport in the searched window (Get-MessageTrace: the last 10 days; Get-MessageTraceV2: 90 days back, 10 days a query)"
+        }
         GraphMessageTraceJson => {
             "Graph message trace: mail that crossed transport in the queried window (90 days back at most)"
         }

@@ -59,9 +59,13 @@ pub struct Scope {
 /// mailbox by an AD path or an alias (`…/Microsoft Exchange Hosted
 /// Organizations/contoso.onmicrosoft.com/david`, `corp.contoso.com/Users/david`); that is the
 /// mailbox whose UPN has that alias, when exactly one in the inputs has. The original stays in
-/// the record (its detail, and the frame).
+/// the record (its detail, and the frame). A mailbox cmdlet or sign-in whose record names no
+/// mailbox and whose actor is an alias (`david`, or such an AD path) is the record of that
+/// alias's mailbox, on the same terms (`MailboxNames::of`).
 pub(crate) struct MailboxNames<'v> {
     resolved: HashMap<&'v str, &'v str, FastHash>,
+    /// Alias → the one UPN of the inputs with that alias.
+    by_alias: HashMap<&'v str, &'v str, FastHash>,
 }
 
 impl<'v> MailboxNames<'v> {
@@ -81,15 +85,36 @@ impl<'v> MailboxNames<'v> {
                 by_alias.entry(alias).or_default().push(n);
             }
         }
+        let by_alias: HashMap<&str, &str, FastHash> = by_alias
+            .into_iter()
+            .filter(|(_, upns)| upns.len() == 1)
+            .map(|(alias, upns)| (alias, upns[0]))
+            .collect();
         let resolved = names
             .iter()
             .filter(|n| !n.contains('@'))
-            .filter_map(|n| match by_alias.get(indicators::last_element(n)) {
-                Some(upns) if upns.len() == 1 => Some((*n, upns[0])),
-                _ => None,
-            })
+            .filter_map(|n| Some((*n, *by_alias.get(indicators::last_element(n))?)))
             .collect();
-        MailboxNames { resolved }
+        MailboxNames { resolved, by_alias }
+    }
+
+    /// The mailbox of record `i`: its own, resolved; else, for a mailbox cmdlet or a sign-in
+    /// whose actor is an alias of one mailbox of the inputs, that mailbox.
+    pub(crate) fn of(&self, v: &'v RecordsView, i: usize) -> Option<&'v str> {
+        if let Some(mb) = v.mailbox.at(i) {
+            return Some(self.resolve(mb));
+        }
+        let actor = v.actor.at(i)?;
+        if actor.contains('@') || self.by_alias.is_empty() {
+            return None;
+        }
+        let op = v.operation.at(i)?;
+        if !(crate::parse::mailbox::is_mailbox_cmdlet(op) || crate::parse::mailbox::is_sign_in(op))
+        {
+            return None;
+        }
+        let alias = indicators::last_element(actor).to_lowercase();
+        self.by_alias.get(alias.as_str()).copied()
     }
 
     pub(crate) fn resolve(&self, mailbox: &'v str) -> &'v str {
@@ -111,7 +136,7 @@ fn rows_by_mailbox<'v>(
     let keep = |mb: &str| cfg.mailboxes.is_empty() || cfg.mailboxes.iter().any(|m| m == mb);
     let mut rows: HashMap<&str, Vec<usize>, FastHash> = HashMap::default();
     for (i, a) in attr.iter().enumerate() {
-        match v.mailbox.at(i).map(|mb| names.resolve(mb)) {
+        match names.of(v, i) {
             Some(mb) if *a != Attribution::OutOfWindow && keep(mb) => {
                 rows.entry(mb).or_default().push(i)
             }
@@ -216,9 +241,12 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
     let mut audited: HashSet<&str, FastHash> = HashSet::default();
     let mut last_audited = None;
     for i in 0..n {
-        let mb = v.mailbox.at(i);
-        if mb.is_some() && mb != last_audited && r.access(i) != Access::Other {
-            audited.extend(mb.map(|m| names.resolve(m)));
+        if r.access(i) == Access::Other {
+            continue;
+        }
+        let mb = names.of(&v, i);
+        if mb.is_some() && mb != last_audited {
+            audited.extend(mb);
             last_audited = mb;
         }
     }
@@ -308,7 +336,7 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
     }
     // Attacker activity without a mailbox must still be in the report.
     let tenant_rows: Vec<usize> = (0..n)
-        .filter(|&i| attr[i].is_attacker_activity() && v.mailbox.at(i).is_none())
+        .filter(|&i| attr[i].is_attacker_activity() && names.of(&v, i).is_none())
         .collect();
     let tenant_actions = rules::tenant_actions(r, &tenant_rows);
     let messages = crate::frame::messages::read(&frame.messages).map_err(|e| e.to_string())?;

@@ -159,6 +159,19 @@ fn every_inventory_shape_gives_the_same_metadata() {
         ("eac_extended_utf16.csv", "message-trace-report-csv"),
         ("graph_messagetrace_pages.json", "graph-message-trace-json"),
         ("defender_emailevents.csv", "defender-emailevents-csv"),
+        (
+            "get_messagetracev2_convertto-json.json",
+            "message-trace-json",
+        ),
+        (
+            "reporting_webservice_messagetrace_odata.json",
+            "message-trace-json",
+        ),
+        ("MSGTRK2024031107-1.LOG", "exchange-message-tracking-log"),
+        (
+            "defender_emailevents_stream_eventhub.json",
+            "defender-emailevents-json",
+        ),
     ];
     for (name, format) in shapes {
         let mut paths = audit_samples();

@@ -16,6 +16,7 @@ mod lossless;
 mod props;
 mod real;
 mod scope;
+mod shapes_rules;
 mod shapes_siem;
 mod siem;
 mod util;

@@ -1,0 +1,196 @@
+//! Inbox rules and forwarding (#23): Outlook's `UpdateInboxRules` rules reach the action detail
+//! and every report, forwarding recipients have a column of their own (`forward_to`), and a
+//! rule's `mailbox\rule name` identity or a short alias belongs to the mailbox it names.
+
+use crate::util::{assert_success, bin, fixture, sample, scope_report};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn rules() -> PathBuf {
+    fixture("rules/purview_rules.csv")
+}
+
+/// The records of `inputs` as `export` writes them to JSON Lines, by record id.
+fn exported(inputs: &[PathBuf], dir: &Path) -> Vec<Value> {
+    let out = dir.join("records.jsonl");
+    let run = bin()
+        .args(["export", "-q", "--force", "--output"])
+        .arg(&out)
+        .args(inputs)
+        .output()
+        .unwrap();
+    assert_success(&run);
+    std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn record<'r>(records: &'r [Value], id: &str) -> &'r Value {
+    records
+        .iter()
+        .find(|r| r["record_id"] == id)
+        .unwrap_or_else(|| panic!("{id} not exported"))
+}
+
+fn action_ids(actions: &Value) -> Vec<&str> {
+    actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["record_id"].as_str().unwrap())
+        .collect()
+}
+
+fn mailbox<'r>(report: &'r Value, name: &str) -> &'r Value {
+    report["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["mailbox"] == name)
+        .unwrap_or_else(|| panic!("{name} not in the report"))
+}
+
+const ALICE_RULE: &str = "a1c0f001-0000-4000-8000-000000000001";
+const BOB_RULE: &str = "b0bf0002-0000-4000-8000-000000000002";
+const ALICE_SET: &str = "a1c0f003-0000-4000-8000-000000000003";
+const BOB_REMOVE: &str = "b0bf0004-0000-4000-8000-000000000004";
+const CAROL_NEW: &str = "ca401005-0000-4000-8000-000000000005";
+const DAVE_FORWARDING: &str = "da4e0006-0000-4000-8000-000000000006";
+
+#[test]
+fn outlook_rules_name_their_actions_recipients_and_conditions_in_the_detail() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = exported(&[rules()], dir.path());
+    let alice = record(&records, ALICE_RULE)["detail"].as_str().unwrap();
+    for part in [
+        "RuleOperation=AddMailboxRule",
+        "RuleName=..",
+        "RuleState=Enabled",
+        "RuleActions=Forward(Recipients=Attacker.Drop@protonmail.example), Delete",
+        "RuleCondition={\"Type\":\"AndCondition\"",
+        "invoice",
+    ] {
+        assert!(alice.contains(part), "{part} not in {alice}");
+    }
+    let bob = record(&records, BOB_RULE)["detail"].as_str().unwrap();
+    assert!(
+        bob.contains("RuleOperation=ModifyMailboxRule")
+            && bob.contains(
+                "Redirect(Recipients=eve.archive@outlook-mail.example, BOB.Backup@gmx-mail.example)"
+            )
+            && bob.contains("ForwardAsAttachment(Recipients=eve.archive@outlook-mail.example)")
+            && bob.contains("MarkAsRead"),
+        "{bob}"
+    );
+}
+
+#[test]
+fn forward_to_holds_every_forwarding_recipient_lowercased_sorted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = exported(&[rules()], dir.path());
+    let expected = [
+        (ALICE_RULE, Some("attacker.drop@protonmail.example")),
+        (
+            BOB_RULE,
+            Some("bob.backup@gmx-mail.example; eve.archive@outlook-mail.example"),
+        ),
+        (ALICE_SET, Some("attacker.drop@protonmail.example")),
+        (BOB_REMOVE, None),
+        (
+            CAROL_NEW,
+            Some("attacker.drop@protonmail.example; relay@evil-mail.example"),
+        ),
+        (DAVE_FORWARDING, Some("dave.offsite@outlook-mail.example")),
+    ];
+    for (id, forward_to) in expected {
+        let r = record(&records, id);
+        assert!(r.get("forward_to").is_some(), "{id}: no forward_to column");
+        assert_eq!(r["forward_to"].as_str(), forward_to, "{id}");
+    }
+    // The sample incident's Set-Mailbox forwarding too.
+    let samples = exported(&[sample("purview_audit_export.csv")], dir.path());
+    let forwarding: Vec<&str> = samples
+        .iter()
+        .filter_map(|r| r["forward_to"].as_str())
+        .collect();
+    assert_eq!(forwarding, ["erin.backup@outlook-mail.example"]);
+}
+
+#[test]
+fn a_case_written_before_forward_to_reads_it_as_null() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = exported(
+        &[fixture("case/samples_v2_before_forward_to.parquet")],
+        dir.path(),
+    );
+    assert!(!records.is_empty());
+    for r in &records {
+        assert!(r.get("forward_to").is_some_and(Value::is_null), "{r}");
+    }
+}
+
+#[test]
+fn every_report_format_shows_the_rules_recipients() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = [sample(""), rules()];
+    let wanted = "Forward(Recipients=Attacker.Drop@protonmail.example)";
+    for format in ["text", "md", "json", "html"] {
+        let out = bin()
+            .arg("scope")
+            .args(&inputs)
+            .args(["--attacker-ip", "203.0.113.66", "-q", "--format", format])
+            .output()
+            .unwrap();
+        assert_success(&out);
+        let report = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            report.contains(wanted),
+            "{format}: {wanted} not in the report"
+        );
+        assert!(
+            report.contains("eve.archive@outlook-mail.example"),
+            "{format}: bob's redirect not in the report"
+        );
+    }
+    let tables = dir.path().join("tables");
+    let out = bin()
+        .arg("scope")
+        .args(&inputs)
+        .args(["--attacker-ip", "203.0.113.66", "-q", "--format", "csv"])
+        .arg("--output")
+        .arg(&tables)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let actions = std::fs::read_to_string(tables.join("actions.csv")).unwrap();
+    assert!(actions.contains(wanted), "{actions}");
+}
+
+#[test]
+fn a_rules_identity_and_a_short_alias_belong_to_the_mailbox_they_name() {
+    let report = scope_report(&[sample(""), rules()], &[]);
+    for m in report["mailboxes"].as_array().unwrap() {
+        let name = m["mailbox"].as_str().unwrap();
+        assert!(
+            !name.contains('\\') && !name.contains("cleanup") && !name.contains('/'),
+            "a rule became a mailbox: {name}"
+        );
+    }
+    let alice = action_ids(&mailbox(&report, "alice@contoso.com")["actions"]);
+    assert!(
+        alice.contains(&ALICE_SET) && alice.contains(&ALICE_RULE),
+        "{alice:?}"
+    );
+    let bob = action_ids(&mailbox(&report, "bob@contoso.com")["actions"]);
+    assert!(
+        bob.contains(&BOB_REMOVE) && bob.contains(&BOB_RULE),
+        "{bob:?}"
+    );
+    // `carol`, the UserId of a hybrid session, is carol@contoso.com's alias.
+    let carol = action_ids(&mailbox(&report, "carol@contoso.com")["actions"]);
+    assert!(carol.contains(&CAROL_NEW), "{carol:?}");
+    let tenant = action_ids(&report["tenant_actions"]);
+    assert!(!tenant.contains(&CAROL_NEW), "{tenant:?}");
+}
