@@ -187,9 +187,8 @@ fn a_graph_copy_without_auditdata_merges_into_the_full_record() {
     assert_eq!(report["records"]["duplicates"], 1, "{}", report["records"]);
 }
 
-/// A Defender `CloudAppEvents` copy of a Purview record, as `ConvertTo-Json` past its depth
-/// leaves it: the folders' items became `System.Object[]` and the properties hashtable text.
-fn defender_flattened(purview_csv: &Path, id: &str) -> String {
+/// The AuditData of record `id` in a Purview CSV.
+fn auditdata_of(purview_csv: &Path, id: &str) -> serde_json::Map<String, Value> {
     let mut rows = csv::Reader::from_path(purview_csv).unwrap();
     let header = rows.headers().unwrap().clone();
     let audit = header.iter().position(|h| h == "AuditData").unwrap();
@@ -198,7 +197,25 @@ fn defender_flattened(purview_csv: &Path, id: &str) -> String {
         .map(Result::unwrap)
         .find(|r| r[0].starts_with(id))
         .unwrap();
-    let mut ad: serde_json::Map<String, Value> = serde_json::from_str(&row[audit]).unwrap();
+    serde_json::from_str(&row[audit]).unwrap()
+}
+
+/// The report of the Sentinel copy of dave's bind beside another copy, `name` with `contents`.
+fn beside_the_sentinel_copy(name: &str, contents: &[u8]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        copies("OfficeActivity.csv"),
+        dir.path().join("OfficeActivity.csv"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(name), contents).unwrap();
+    scope_report(&[dir.path().to_path_buf()], &[])
+}
+
+/// A Defender `CloudAppEvents` copy of a Purview record, as `ConvertTo-Json` past its depth
+/// leaves it: the folders' items became `System.Object[]` and the properties hashtable text.
+fn defender_flattened(purview_csv: &Path, id: &str) -> String {
+    let mut ad = auditdata_of(purview_csv, id);
     for folder in ad["Folders"].as_array_mut().unwrap() {
         folder["FolderItems"] = Value::from("System.Object[]");
     }
@@ -246,18 +263,10 @@ fn defender_flattened(purview_csv: &Path, id: &str) -> String {
 
 #[test]
 fn a_copy_whose_nested_fields_powershell_destroyed_is_the_same_record() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        copies("OfficeActivity.csv"),
-        dir.path().join("OfficeActivity.csv"),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("CloudAppEvents.csv"),
-        defender_flattened(&copies("purview.csv"), "da7e0003"),
-    )
-    .unwrap();
-    let report = scope_report(&[dir.path().to_path_buf()], &[]);
+    let report = beside_the_sentinel_copy(
+        "CloudAppEvents.csv",
+        defender_flattened(&copies("purview.csv"), "da7e0003").as_bytes(),
+    );
     assert!(
         !warning_codes(&report).contains(&"id-collision".to_string()),
         "{}",
@@ -431,15 +440,7 @@ fn python_repr(v: &Value) -> String {
 
 #[test]
 fn a_defender_copy_written_as_a_python_dict_is_the_same_record() {
-    let mut rows = csv::Reader::from_path(copies("purview.csv")).unwrap();
-    let header = rows.headers().unwrap().clone();
-    let audit = header.iter().position(|h| h == "AuditData").unwrap();
-    let row = rows
-        .records()
-        .map(Result::unwrap)
-        .find(|r| r[0].starts_with("da7e0003"))
-        .unwrap();
-    let ad: Value = serde_json::from_str(&row[audit]).unwrap();
+    let ad = Value::Object(auditdata_of(&copies("purview.csv"), "da7e0003"));
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record([
         "",
@@ -459,18 +460,8 @@ fn a_defender_copy_written_as_a_python_dict_is_the_same_record() {
         &python_repr(&ad),
     ])
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        copies("OfficeActivity.csv"),
-        dir.path().join("OfficeActivity.csv"),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("cloudappevents_notebook.csv"),
-        out.into_inner().unwrap(),
-    )
-    .unwrap();
-    let report = scope_report(&[dir.path().to_path_buf()], &[]);
+    let report =
+        beside_the_sentinel_copy("cloudappevents_notebook.csv", &out.into_inner().unwrap());
     assert!(
         !warning_codes(&report).contains(&"id-collision".to_string()),
         "{}",
