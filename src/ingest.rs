@@ -171,10 +171,13 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     let mut case_messages = Vec::new();
     let mut case_warnings = Vec::new();
     let mut listed = Vec::new();
+    // Which inputs were read in this run (a case's original inputs were not).
+    let mut direct = Vec::new();
     for r in results {
         match r {
             FileResult::Read { summary, parsed } => {
                 listed.push(Listed::of(None, &summary));
+                direct.push(true);
                 summaries.push(summary);
                 parsed_files.push(parsed);
             }
@@ -189,6 +192,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
                 case_warnings.extend(warnings);
                 cases.push(file);
                 for (summary, parsed) in inputs {
+                    direct.push(false);
                     summaries.push(summary);
                     parsed_files.push(parsed);
                 }
@@ -228,7 +232,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     };
     let messages =
         crate::frame::messages::table(&messages).expect("message columns are consistent");
-    let (mut frame, mut warnings) = merge(&mut summaries, parsed_files);
+    let (mut frame, mut warnings) = merge(&mut summaries, parsed_files, &direct);
     frame.messages = messages;
     warnings.extend(case_warnings);
     warnings.extend(case_conflicts(&listed));
@@ -298,7 +302,11 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
 /// `first_occurrences`). Every block is sorted already; when the blocks, ordered by their first
 /// row, do not overlap (an export in time order, either way), stacking them in that order sorts
 /// the frame without moving a row.
-fn merge(summaries: &mut [FileSummary], parsed_files: Vec<ParsedFile>) -> (Frame, Vec<Warning>) {
+fn merge(
+    summaries: &mut [FileSummary],
+    parsed_files: Vec<ParsedFile>,
+    direct: &[bool],
+) -> (Frame, Vec<Warning>) {
     let mut blocks: Vec<(usize, Frame)> = Vec::new();
     for (file, (summary, parsed)) in summaries.iter().zip(parsed_files).enumerate() {
         debug_assert!(parsed.records.is_empty(), "ingest parses to blocks");
@@ -344,8 +352,10 @@ fn merge(summaries: &mut [FileSummary], parsed_files: Vec<ParsedFile>) -> (Frame
         items_from,
         copies,
         collisions,
-    } = merge_copies(&all, &ids, &file_of_row, summaries);
-    let warnings = collision_warning(&collisions, summaries);
+        unkept,
+    } = merge_copies(&all, &ids, &file_of_row, summaries, direct);
+    let mut warnings = collision_warning(&collisions, summaries);
+    warnings.extend(unkept_warning(&unkept));
     drop(collisions);
     crate::timing::phase("de-duplicated");
     if !in_order {
@@ -413,6 +423,8 @@ struct MergedRecords<'i> {
     /// Base row → the `copies` cell of a merged record.
     copies: HashMap<u32, String>,
     collisions: Vec<Collision<'i>>,
+    /// Merged records whose verbatim copies differ in fields the frame does not keep.
+    unkept: Vec<(String, Vec<String>)>,
 }
 
 /// Which rows are one record (`copies::records`). Counts each file's kept records (a record
@@ -423,6 +435,7 @@ fn merge_copies<'i>(
     ids: &[&'i str],
     file_of_row: &[u32],
     summaries: &mut [FileSummary],
+    direct: &[bool],
 ) -> MergedRecords<'i> {
     let lines: Vec<u64> = all
         .records
@@ -512,13 +525,58 @@ fn merge_copies<'i>(
             (id, places)
         })
         .collect();
+    let mut merged: Vec<(&u32, &crate::copies::MergedCopies)> = records.merged.iter().collect();
+    merged.sort_by_key(|(base, _)| **base);
+    let places: Vec<(&str, Vec<crate::unkept::Place>)> = merged
+        .iter()
+        .map(|(_, m)| {
+            let id = ids[m.rows[0] as usize];
+            let places = m
+                .rows
+                .iter()
+                .map(|&row| crate::unkept::Place {
+                    file: file_of_row[row as usize],
+                    line: lines[row as usize],
+                    path: paths[file_of_row[row as usize] as usize].as_str(),
+                    format: v.format.at(row as usize).and_then(Format::from_name),
+                })
+                .collect();
+            (id, places)
+        })
+        .collect();
+    let unkept = crate::unkept::differing(&places, direct);
     MergedRecords {
         kept: records.kept,
         cells,
         items_from,
         copies,
         collisions,
+        unkept,
     }
+}
+
+/// `copies-differ-unkept`: records counted once although the AuditData of their copies differ
+/// in fields the frame does not keep.
+fn unkept_warning(unkept: &[(String, Vec<String>)]) -> Option<Warning> {
+    if unkept.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = unkept
+        .iter()
+        .take(5)
+        .map(|(id, places)| format!("'{id}' ({})", places.join(", ")))
+        .collect();
+    Some(Warning {
+        code: "copies-differ-unkept".into(),
+        message: format!(
+            "{} record(s) were merged from copies whose AuditData differ in fields the frame does not keep (the fields the scope uses agree; one copy was edited?): {}{}",
+            unkept.len(),
+            shown.join("; "),
+            if unkept.len() > 5 { "; …" } else { "" }
+        ),
+        path: None,
+        line: None,
+    })
 }
 
 /// A record id carried by records that differ, with each one's place (file index, line).

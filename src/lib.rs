@@ -25,6 +25,7 @@ pub mod report;
 pub mod scope;
 pub mod time;
 pub mod timing;
+pub mod unkept;
 pub mod verify;
 pub mod warning;
 pub mod zone;

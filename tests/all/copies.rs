@@ -474,3 +474,41 @@ fn a_defender_copy_written_as_a_python_dict_is_the_same_record() {
     assert_eq!(dave["verdict"], "folders", "{dave}");
     assert!(dave.get("caveats").is_none(), "{}", dave["caveats"]);
 }
+
+#[test]
+fn copies_that_differ_only_in_fields_the_frame_does_not_keep_are_said() {
+    let original = std::fs::read_to_string(copies("purview.csv")).unwrap();
+    // The same export, one record's UserKey and OriginatingServer edited: nothing the scope
+    // reads changes, so the copies still merge; the edit must not pass unsaid.
+    let edited = original
+        .replacen("1003BFFD0000EEE6", "1003BFFD0000FFFF", 1)
+        .replacen("15.20.7409.012", "15.20.7409.099", 1);
+    assert_ne!(original, edited);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("purview.csv"), &original).unwrap();
+    std::fs::write(dir.path().join("purview_again.csv"), &edited).unwrap();
+    let report = scope_report(&[dir.path().to_path_buf()], &[]);
+    assert_eq!(report["records"]["duplicates"], 2, "{}", report["records"]);
+    let warning = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["code"] == "copies-differ-unkept")
+        .unwrap_or_else(|| panic!("{}", report["warnings"]));
+    let message = warning["message"].as_str().unwrap();
+    assert!(message.starts_with("1 record(s)"), "{message}");
+    assert!(
+        message.contains("da7e0003-0000-4000-8000-000000000003")
+            && message.contains("purview.csv:2")
+            && message.contains("purview_again.csv:2"),
+        "{message}"
+    );
+    // An identical second copy draws no such warning.
+    std::fs::write(dir.path().join("purview_again.csv"), &original).unwrap();
+    let report = scope_report(&[dir.path().to_path_buf()], &[]);
+    assert!(
+        !report["warnings"]
+            .to_string()
+            .contains("copies-differ-unkept")
+    );
+}
