@@ -83,8 +83,8 @@ Paths: a case records its input paths as `export` was given them, perhaps on ano
 An input of the case and a file of the evidence are the same input when their paths end alike
 (at least the file name; the longest common ending wins, then equal SHA-256), so the evidence
 can be verified from another folder or machine. A file that is found under another name with
-the same SHA-256 is a difference (renamed). Give the evidence in the order export was given
-it: the first file that holds a record keeps it, the others count it as a duplicate.
+the same SHA-256 is a difference (renamed). The order of the evidence does not matter: which
+copy of a record is kept is decided by the copies, then by their paths.
 
 Exit codes: 0 the case holds exactly what the evidence gives; 1 it does not (the first
 differences on standard output, then how many in all); 2 cannot tell (the case is unreadable,
