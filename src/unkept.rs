@@ -49,22 +49,52 @@ pub fn differing(copies: &[(&str, Vec<Place>)], direct: &[bool]) -> Vec<(String,
                 .push(p.line);
         }
     }
-    let mut read: HashMap<(u32, u64), Value> = HashMap::new();
-    for (file, (path, lines)) in wanted {
-        for (line, value) in auditdata_at(path, &lines) {
-            read.insert((file, line), value);
+    // First the text as written: copies written alike are the same (the usual case).
+    let mut raw: HashMap<(u32, u64), u64> = HashMap::new();
+    for (&file, (path, lines)) in &wanted {
+        for (line, cell) in auditdata_at(path, lines) {
+            raw.insert((file, line), digest(&cell));
+        }
+    }
+    let differs = |places: &[Place], digests: &HashMap<(u32, u64), u64>| {
+        let known: Vec<u64> = places
+            .iter()
+            .filter_map(|p| digests.get(&(p.file, p.line)).copied())
+            .collect();
+        known.windows(2).any(|w| w[0] != w[1])
+    };
+    // Then, for copies written differently, their content as JSON (key order, spacing aside).
+    let mut again: BTreeMap<u32, (&str, Vec<u64>)> = BTreeMap::new();
+    for (_, places) in copies {
+        if differs(places, &raw) {
+            for p in places
+                .iter()
+                .filter(|p| raw.contains_key(&(p.file, p.line)))
+            {
+                again
+                    .entry(p.file)
+                    .or_insert((p.path, Vec::new()))
+                    .1
+                    .push(p.line);
+            }
+        }
+    }
+    let mut content: HashMap<(u32, u64), u64> = HashMap::new();
+    for (file, (path, lines)) in again {
+        for (line, cell) in auditdata_at(path, &lines) {
+            let canonical = serde_json::from_str::<Value>(&cell)
+                .map(|v| v.to_string())
+                .unwrap_or(cell);
+            content.insert((file, line), digest(&canonical));
         }
     }
     let mut out = Vec::new();
     for (id, places) in copies {
-        let values: Vec<(&Place, &Value)> = places
-            .iter()
-            .filter_map(|p| read.get(&(p.file, p.line)).map(|v| (p, v)))
-            .collect();
-        if values.windows(2).any(|w| w[0].1 != w[1].1) {
-            let shown = values
+        if differs(places, &raw) && differs(places, &content) {
+            let shown = places
                 .iter()
-                .map(|(p, _)| format!("{}:{}", p.path, p.line))
+                .filter(|p| content.contains_key(&(p.file, p.line)))
+                .map(|p| format!("{}:{}", p.path, p.line))
                 .collect();
             out.push((id.to_string(), shown));
         }
@@ -72,9 +102,14 @@ pub fn differing(copies: &[(&str, Vec<Place>)], direct: &[bool]) -> Vec<(String,
     out
 }
 
-/// The AuditData of the records starting at `lines` of the CSV at `path`, as JSON values. A
-/// file that cannot be read again, or a record whose AuditData is no JSON, gives nothing.
-fn auditdata_at(path: &str, lines: &[u64]) -> Vec<(u64, Value)> {
+fn digest(text: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(0x756e_6b65_7074).hash_one(text)
+}
+
+/// The AuditData cells of the records starting at `lines` of the CSV at `path`, in one pass
+/// over the file. A file that cannot be read again gives nothing.
+fn auditdata_at(path: &str, lines: &[u64]) -> Vec<(u64, String)> {
     let Ok(bytes) = std::fs::read(path) else {
         return Vec::new();
     };
@@ -86,28 +121,29 @@ fn auditdata_at(path: &str, lines: &[u64]) -> Vec<(u64, Value)> {
     let Some(column) = layout.columns.iter().position(|c| c == "AuditData") else {
         return Vec::new();
     };
-    // Byte offset where each line starts.
-    let mut starts = vec![0usize];
-    starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+    let wanted: std::collections::HashSet<u64> = lines.iter().copied().collect();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(layout.delimiter)
+        .from_reader(&text.as_bytes()[layout.header_offset..]);
+    let body = &text.as_bytes()[layout.header_offset..];
+    let mut record = csv::ByteRecord::new();
     let mut out = Vec::new();
-    for &line in lines {
-        let Some(&start) = starts.get(line.saturating_sub(1) as usize) else {
-            continue;
-        };
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(layout.delimiter)
-            .from_reader(&text.as_bytes()[start..]);
-        let mut record = csv::StringRecord::new();
-        if !matches!(reader.read_record(&mut record), Ok(true)) {
-            continue;
+    // Lines counted by the bytes before each record's first (the reader's own line count lags
+    // behind a CRLF's line feed, which it takes as the next record's first byte).
+    let (mut counted_to, mut line) = (0usize, layout.header_line);
+    while let Ok(true) = reader.read_byte_record(&mut record) {
+        let mut start = record.position().map_or(0, |p| p.byte() as usize);
+        while body.get(start).is_some_and(|b| *b == b'\r' || *b == b'\n') {
+            start += 1;
         }
-        if let Some(value) = record
-            .get(column)
-            .and_then(|cell| serde_json::from_str::<Value>(cell).ok())
-        {
-            out.push((line, value));
+        line += memchr::memchr_iter(b'\n', &body[counted_to..start.max(counted_to)]).count() as u64;
+        counted_to = counted_to.max(start);
+        if wanted.contains(&line) {
+            if let Some(cell) = record.get(column) {
+                out.push((line, String::from_utf8_lossy(cell).into_owned()));
+            }
         }
     }
     out

@@ -503,6 +503,20 @@ fn copies_that_differ_only_in_fields_the_frame_does_not_keep_are_said() {
             && message.contains("purview_again.csv:2"),
         "{message}"
     );
+    // The same with LF line ends (the fixture has CRLF, as Purview writes).
+    std::fs::write(
+        dir.path().join("purview.csv"),
+        original.replace("\r\n", "\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("purview_again.csv"),
+        edited.replace("\r\n", "\n"),
+    )
+    .unwrap();
+    let lf = scope_report(&[dir.path().to_path_buf()], &[]);
+    assert!(lf["warnings"].to_string().contains("copies-differ-unkept"));
+    std::fs::write(dir.path().join("purview.csv"), &original).unwrap();
     // An identical second copy draws no such warning.
     std::fs::write(dir.path().join("purview_again.csv"), &original).unwrap();
     let report = scope_report(&[dir.path().to_path_buf()], &[]);
