@@ -239,8 +239,8 @@ pub struct Records {
     pub kept: Vec<u32>,
     /// Records made of more than one copy, by base row.
     pub merged: HashMap<u32, MergedCopies>,
-    /// Ids carried by records that conflict: each id with the base rows of its records.
-    pub collisions: Vec<(u32, Vec<u32>)>,
+    /// Ids carried by records that conflict: the base rows of each id's records.
+    pub collisions: Vec<Vec<u32>>,
 }
 
 /// What a record made of several copies takes from copies other than its base.
@@ -279,19 +279,29 @@ pub fn records(rows: &Rows) -> Records {
         has_column,
         is_null,
     } = *rows;
-    let mut rows_of: HashMap<&str, Vec<u32>, foldhash::fast::FixedState> =
+    // Counted first: every id unique (the usual case) costs one pass and no list per id.
+    let mut seen: HashMap<&str, u32, foldhash::fast::FixedState> =
         HashMap::with_capacity_and_hasher(ids.len(), Default::default());
-    for (row, id) in ids.iter().enumerate() {
-        rows_of.entry(id).or_default().push(row as u32);
+    for id in ids {
+        *seen.entry(id).or_insert(0) += 1;
     }
-    if rows_of.len() == ids.len() {
+    if seen.len() == ids.len() {
         return Records {
             kept: (0..ids.len() as u32).collect(),
             merged: HashMap::new(),
             collisions: Vec::new(),
         };
     }
-    let repeated: Vec<&Vec<u32>> = rows_of.values().filter(|r| r.len() > 1).collect();
+    let mut kept: Vec<u32> = Vec::with_capacity(seen.len());
+    let mut rows_of: HashMap<&str, Vec<u32>, foldhash::fast::FixedState> = HashMap::default();
+    for (row, id) in ids.iter().enumerate() {
+        if seen[id] == 1 {
+            kept.push(row as u32);
+        } else {
+            rows_of.entry(id).or_default().push(row as u32);
+        }
+    }
+    let repeated: Vec<&Vec<u32>> = rows_of.values().collect();
     let clustered: Vec<Vec<Cluster>> = repeated
         .par_iter()
         .map(|rows| {
@@ -326,18 +336,13 @@ pub fn records(rows: &Rows) -> Records {
             clusters
         })
         .collect();
-    let mut kept: Vec<u32> = rows_of
-        .values()
-        .filter(|r| r.len() == 1)
-        .map(|r| r[0])
-        .collect();
     let mut merged = HashMap::new();
     let mut collisions = Vec::new();
     for clusters in clustered {
         if clusters.len() > 1 {
             let mut bases: Vec<u32> = clusters.iter().map(|k| k.rows[0]).collect();
             bases.sort_unstable();
-            collisions.push((bases[0], bases));
+            collisions.push(bases);
         }
         for k in clusters {
             let base = k.rows[0];

@@ -512,24 +512,26 @@ fn merge_copies<'i>(
             serde_json::to_string(&places).expect("strings serialize"),
         );
     }
-    let collisions = records
+    let mut collisions: Vec<Collision> = records
         .collisions
         .iter()
-        .map(|(_, bases)| {
+        .map(|bases| {
             let id = ids[bases[0] as usize];
             let mut places: Vec<(u32, u64)> = bases
                 .iter()
                 .map(|&r| (file_of_row[r as usize], lines[r as usize]))
                 .collect();
-            places.sort();
+            // By path, not by file index: the index follows the order of the arguments.
+            places.sort_by(|a, b| (&paths[a.0 as usize], a.1).cmp(&(&paths[b.0 as usize], b.1)));
             (id, places)
         })
         .collect();
-    let mut merged: Vec<(&u32, &crate::copies::MergedCopies)> = records.merged.iter().collect();
-    merged.sort_by_key(|(base, _)| **base);
+    collisions.sort_by_key(|(id, _)| *id);
+    let mut merged: Vec<&crate::copies::MergedCopies> = records.merged.values().collect();
+    merged.sort_by_key(|m| (ids[m.rows[0] as usize], place(m.rows[0] as usize)));
     let places: Vec<(&str, Vec<crate::unkept::Place>)> = merged
         .iter()
-        .map(|(_, m)| {
+        .map(|m| {
             let id = ids[m.rows[0] as usize];
             let places = m
                 .rows

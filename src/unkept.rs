@@ -110,7 +110,8 @@ fn digest(text: &str) -> u64 {
 /// The AuditData cells of the records starting at `lines` of the CSV at `path`, in one pass
 /// over the file. A file that cannot be read again gives nothing.
 fn auditdata_at(path: &str, lines: &[u64]) -> Vec<(u64, String)> {
-    let Ok(bytes) = std::fs::read(path) else {
+    // Mapped like every input (`input::read_file`): evidence is not copied into memory again.
+    let Ok(bytes) = crate::input::read_file(std::path::Path::new(path), true) else {
         return Vec::new();
     };
     let decoded = crate::input::decode(&bytes);
