@@ -78,11 +78,17 @@ fn main() {
         }
         .into();
     }
+    generate(records, seed, &format, std::path::Path::new(&out));
+}
+
+/// Writes `records` records of `format` (csv, jsonl, xml) for `seed` to `out`. The golden-output
+/// test includes this file and calls it for its generated scenario.
+pub fn generate(records: u64, seed: u64, format: &str, out: &std::path::Path) {
     let mut rng = Rng(seed.wrapping_mul(0x9E3779B97F4A7C15) | 1);
     let mailboxes = (records / 200).clamp(50, 20_000);
     let mut w =
-        BufWriter::with_capacity(1 << 20, std::fs::File::create(&out).expect("create output"));
-    match format.as_str() {
+        BufWriter::with_capacity(1 << 20, std::fs::File::create(out).expect("create output"));
+    match format {
         "csv" => writeln!(w, "RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames\r").unwrap(),
         "xml" => writeln!(w, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<SearchResults>").unwrap(),
         _ => {}
@@ -211,7 +217,7 @@ fn main() {
             ));
         }
         ad.push('}');
-        match format.as_str() {
+        match format {
             "jsonl" => writeln!(w, "{ad}").unwrap(),
             _ => {
                 let h = dt.format("%-I").to_string();

@@ -8,6 +8,7 @@ mod copies;
 mod detection_markers;
 mod evidence_safety;
 mod formats;
+mod golden;
 mod hostile;
 mod hostile2;
 mod html;
