@@ -99,7 +99,11 @@ pub fn render(
                     "session"
                 );
                 for c in cs {
-                    let attribution = if with_attribution { c.attribution } else { "-" };
+                    let attribution = if with_attribution {
+                        c.attribution.as_str()
+                    } else {
+                        "-"
+                    };
                     let _ = writeln!(
                         o,
                         "  {:<20} {:<9} {:>7} {:>6} {:>6} {:>6} {:>7}  {:<26} {:<36} {} / {} / {}",

@@ -52,7 +52,7 @@ fn action_rows(table: &mut Table, mailbox: &str, list: &[Action]) -> std::io::Re
             a.time.clone(),
             a.operation.clone(),
             a.record_id.clone(),
-            a.attribution.clone(),
+            a.attribution.to_string(),
             o(&a.client_ip),
             o(&a.session_id),
             o(&a.folder),
@@ -181,7 +181,7 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
             m.verdict.as_str().into(),
             m.reasons
                 .iter()
-                .map(|r| r.rule)
+                .map(|r| r.rule.as_str())
                 .collect::<Vec<_>>()
                 .join(" "),
             m.messages.len().to_string(),
@@ -201,8 +201,8 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
                 o(&x.subject),
                 x.first_seen.clone(),
                 x.last_seen.clone(),
-                x.access.clone(),
-                x.attribution.clone(),
+                x.access.to_string(),
+                x.attribution.to_string(),
                 x.records.join(" "),
                 o(&x.metadata.as_ref().and_then(|m| m.sender.as_ref())),
                 x.metadata
@@ -245,7 +245,7 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
             folders.row(vec![
                 m.mailbox.clone(),
                 f.path.clone(),
-                f.reason.into(),
+                f.reason.to_string(),
                 f.first_seen.clone(),
                 f.last_seen.clone(),
                 f.records.join(" "),

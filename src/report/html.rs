@@ -310,7 +310,7 @@ fn actions_table(o: &mut String, list: &[Action]) {
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}<br><span class=\"muted\">{}</span></td></tr>",
             esc(&a.time),
             esc(&a.operation),
-            esc(&a.attribution),
+            a.attribution.as_str(),
             opt(&a.client_ip),
             items.join("<br>"),
             opt(&a.detail),
@@ -489,8 +489,8 @@ fn mailbox(o: &mut String, m: &MailboxScope, r: &Report) {
                 opt(&meta.and_then(|m| m.date.as_ref())),
                 esc(&x.first_seen),
                 esc(&x.last_seen),
-                esc(&x.access),
-                esc(&x.attribution),
+                x.access,
+                x.attribution,
                 records(&x.records)
             );
         }
@@ -548,7 +548,7 @@ fn mailbox(o: &mut String, m: &MailboxScope, r: &Report) {
         let _ = writeln!(
             o,
             "<tr><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            esc(c.attribution),
+            c.attribution.as_str(),
             opt(&c.client_ip),
             opt(&c.session_id),
             opt(&c.client_info),

@@ -560,7 +560,7 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
     let attacker_contexts = m
         .contexts
         .iter()
-        .filter(|c| c.attribution == "attacker" || c.attribution == "linked")
+        .filter(|c| c.attribution.is_attacker_activity())
         .count();
     for caveat in &m.caveats {
         let _ = writeln!(

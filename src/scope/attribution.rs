@@ -2,6 +2,7 @@
 //! linked (shares a session with an attacker record, transitively) or other — first match wins.
 
 use super::ScopeConfig;
+use super::findings::Party;
 use super::indicators::{self, Matcher};
 use crate::frame::RecordsView;
 use crate::model::{Micros, lowercased};
@@ -21,14 +22,17 @@ pub enum Attribution {
 }
 
 impl Attribution {
-    pub fn label(&self) -> &'static str {
+    pub fn party(&self) -> Party {
         match self {
-            Attribution::OutOfWindow => "out-of-window",
-            Attribution::Trusted(_) => "trusted",
-            Attribution::Attacker(_) => "attacker",
-            Attribution::Linked(_) => "linked",
-            Attribution::Other => "other",
+            Attribution::OutOfWindow => Party::OutOfWindow,
+            Attribution::Trusted(_) => Party::Trusted,
+            Attribution::Attacker(_) => Party::Attacker,
+            Attribution::Linked(_) => Party::Linked,
+            Attribution::Other => Party::Other,
         }
+    }
+    pub fn label(&self) -> &'static str {
+        self.party().as_str()
     }
     pub fn why(&self) -> Option<&str> {
         match self {

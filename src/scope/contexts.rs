@@ -2,7 +2,7 @@
 //! type — what the analyst reads to choose indicators, and the report's evidence of who was in.
 
 use super::attribution::Attribution;
-use super::findings::AccessContext;
+use super::findings::{AccessContext, Party};
 use super::{Attributed, FastHash, MailboxNames, ScopeConfig, Span, attributed, rows_by_mailbox};
 use crate::frame::{Frame, ItemsOf, ItemsView, RecordsView};
 use crate::model::is_mail_items_accessed;
@@ -35,7 +35,7 @@ pub fn contexts_of<'v>(
         // Only counted: hash sets (every item of every record of the mailbox goes in).
         messages: HashSet<&'a str, FastHash>,
         folders: HashSet<&'a str, FastHash>,
-        attribution: BTreeMap<&'static str, Option<String>>,
+        attribution: BTreeMap<Party, Option<String>>,
     }
     let mut groups: Vec<(ContextKey, Acc)> = Vec::new();
     let mut index: HashMap<ContextKey, usize, FastHash> = HashMap::default();
@@ -99,7 +99,7 @@ pub fn contexts_of<'v>(
             a.folders.insert(f);
         }
         a.attribution
-            .entry(attr[i].label())
+            .entry(attr[i].party())
             .or_insert_with(|| attr[i].why().map(str::to_string));
     }
     // A mailbox has hundreds of thousands of contexts at tenant scale, mostly with the same
@@ -112,10 +112,10 @@ pub fn contexts_of<'v>(
         .map(|(k, a)| {
             // A context whose records differ in attribution (linked and other in one session)
             // reports the strongest one.
-            let (label, why) = ["attacker", "linked", "trusted", "other"]
-                .iter()
-                .find_map(|l| a.attribution.get(l).map(|w| (*l, w.clone())))
-                .unwrap_or(("other", None));
+            let (party, why) = [Party::Attacker, Party::Linked, Party::Trusted, Party::Other]
+                .into_iter()
+                .find_map(|p| a.attribution.get(&p).map(|w| (p, w.clone())))
+                .unwrap_or((Party::Other, None));
             AccessContext {
                 client_ip: share(k.0),
                 session_id: share(k.1),
@@ -123,7 +123,7 @@ pub fn contexts_of<'v>(
                 app_id: share(k.3),
                 actor: share(k.4),
                 logon_type: share(k.5),
-                attribution: label,
+                attribution: party,
                 why,
                 first_seen: rfc3339(a.span.first),
                 last_seen: rfc3339(a.span.last),

@@ -44,6 +44,161 @@ impl Verdict {
     }
 }
 
+/// A scope rule of `docs/scope-rules.md`, named in the JSON as there. A new rule is a variant
+/// here, and `verdict` will not compile until it says what the rule widens the scope to.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    Throttled,
+    AttackerSync,
+    Unauditable,
+    FolderBind,
+    UnresolvedBind,
+    Bind,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 6] = [
+        Rule::Throttled,
+        Rule::AttackerSync,
+        Rule::Unauditable,
+        Rule::FolderBind,
+        Rule::UnresolvedBind,
+        Rule::Bind,
+    ];
+
+    /// The verdict the rule gives when it fires.
+    pub fn verdict(self) -> Verdict {
+        match self {
+            Rule::Throttled | Rule::AttackerSync | Rule::Unauditable => Verdict::EntireMailbox,
+            Rule::FolderBind | Rule::UnresolvedBind => Verdict::Folders,
+            Rule::Bind => Verdict::Messages,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Throttled => "throttled",
+            Rule::AttackerSync => "attacker-sync",
+            Rule::Unauditable => "unauditable",
+            Rule::FolderBind => "folder-bind",
+            Rule::UnresolvedBind => "unresolved-bind",
+            Rule::Bind => "bind",
+        }
+    }
+}
+
+/// Whose activity a record is (`scope-rules.md`, "Attribution"). Variants in the order of their
+/// names, so that sets of them list as they always have.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Party {
+    Attacker,
+    Linked,
+    Other,
+    OutOfWindow,
+    Trusted,
+}
+
+impl Party {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Party::Attacker => "attacker",
+            Party::Linked => "linked",
+            Party::Other => "other",
+            Party::OutOfWindow => "out-of-window",
+            Party::Trusted => "trusted",
+        }
+    }
+
+    /// The attacker's own records and those linked to them by a session.
+    pub fn is_attacker_activity(self) -> bool {
+        matches!(self, Party::Attacker | Party::Linked)
+    }
+}
+
+/// How a message in scope was reached: a MailItemsAccessed bind, a legacy MessageBind, or its
+/// attachments read (AttachmentAccess). Variants in the order of their names.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum MessageAccess {
+    Attachment,
+    Bind,
+    MessageBind,
+}
+
+impl MessageAccess {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageAccess::Attachment => "attachment",
+            MessageAccess::Bind => "bind",
+            MessageAccess::MessageBind => "message-bind",
+        }
+    }
+}
+
+/// Names of the engine's own vocabulary (rules, parties, access kinds).
+pub trait Named: Copy + Ord {
+    fn name(self) -> &'static str;
+}
+
+impl Named for Rule {
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Named for Party {
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Named for MessageAccess {
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+macro_rules! display_as_name {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+display_as_name!(Rule, Party, MessageAccess);
+
+/// A set of names, written (JSON, CSV, text) as the names joined by commas.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NameSet<T: Named>(pub std::collections::BTreeSet<T>);
+
+impl<T: Named> NameSet<T> {
+    pub fn contains(&self, t: T) -> bool {
+        self.0.contains(&t)
+    }
+}
+
+impl<T: Named> std::fmt::Display for NameSet<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (n, t) in self.0.iter().enumerate() {
+            if n > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(t.name())?;
+        }
+        Ok(())
+    }
+}
+
+impl<T: Named> Serialize for NameSet<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct MailboxScope {
     pub mailbox: String,
@@ -91,7 +246,7 @@ pub struct TimelineBucket {
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Reason {
-    pub rule: &'static str,
+    pub rule: Rule,
     pub detail: String,
     pub records: Vec<String>,
 }
@@ -108,7 +263,7 @@ pub struct ThrottledWindow {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct FolderHit {
     pub path: String,
-    pub reason: &'static str,
+    pub reason: Rule,
     pub first_seen: String,
     pub last_seen: String,
     pub records: Vec<String>,
@@ -128,8 +283,8 @@ pub struct MessageHit {
     pub last_seen: String,
     /// `bind` (MailItemsAccessed), `message-bind` (legacy audit), `attachment`
     /// (AttachmentAccess: its attachments were read).
-    pub access: String,
-    pub attribution: String,
+    pub access: NameSet<MessageAccess>,
+    pub attribution: NameSet<Party>,
     pub records: Vec<String>,
     /// What a message inventory says of it (sender, recipients, date), when one does.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -161,7 +316,7 @@ pub struct Action {
     pub time: String,
     pub operation: String,
     pub record_id: String,
-    pub attribution: String,
+    pub attribution: Party,
     pub client_ip: Option<String>,
     pub session_id: Option<String>,
     pub folder: Option<String>,
@@ -186,8 +341,7 @@ pub struct AccessContext {
     pub app_id: Option<Arc<str>>,
     pub actor: Option<Arc<str>>,
     pub logon_type: Option<Arc<str>>,
-    /// `attacker`, `linked`, `trusted` or `other`.
-    pub attribution: &'static str,
+    pub attribution: Party,
     /// The indicator or session behind the attribution.
     pub why: Option<String>,
     pub first_seen: String,

@@ -289,7 +289,7 @@ pub fn join(
             .map(|f| f.path.clone())
             .chain(mb.synced_folders.iter().map(|f| f.path.clone()))
             .collect();
-        let rules: Vec<&str> = mb.reasons.iter().map(|r| r.rule).collect();
+        let rules: Vec<&str> = mb.reasons.iter().map(|r| r.rule.as_str()).collect();
         let mut assumed = Vec::new();
         for m in messages {
             if named.contains(&m.internet_message_id) || !m.concerns(&own) {

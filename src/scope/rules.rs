@@ -98,7 +98,7 @@ impl<'a> Rows<'a> {
             time: rfc3339(self.time(i)),
             operation: v.operation.text(i).to_string(),
             record_id: self.id(i).to_string(),
-            attribution: self.attr[i].label().to_string(),
+            attribution: self.attr[i].party(),
             client_ip: v.client_ip.at(i).map(str::to_string),
             session_id: v.session_id.at(i).map(str::to_string),
             folder: v.folder_path.at(i).map(str::to_string),
@@ -144,7 +144,7 @@ impl FolderFindings {
     /// The folders of `hits` under `rule`, with the reason `detail(how many folders)`.
     fn new(
         hits: BTreeMap<String, Span>,
-        rule: &'static str,
+        rule: Rule,
         detail: impl FnOnce(usize) -> String,
     ) -> FolderFindings {
         let folders: Vec<FolderHit> = hits
@@ -219,7 +219,7 @@ pub fn throttling(r: Rows, throttled: &[usize]) -> (Vec<ThrottledWindow>, Option
         })
         .collect();
     let reason = (!throttled.is_empty()).then(|| Reason {
-        rule: "throttled",
+        rule: Rule::Throttled,
         detail: format!(
             "{} throttled MailItemsAccessed record(s): for 24 h after each, access was not audited; all mail is assumed compromised",
             throttled.len()
@@ -234,7 +234,7 @@ pub fn throttling(r: Rows, throttled: &[usize]) -> (Vec<ThrottledWindow>, Option
 pub fn attacker_sync(r: Rows, attacker_rows: &[usize]) -> FolderFindings {
     FolderFindings::new(
         folders_of(r, attacker_rows, Access::Sync),
-        "attacker-sync",
+        Rule::AttackerSync,
         |n| {
             format!(
                 "the attacker synced {n} folder(s): assume all mail was synced to the attacker's client"
@@ -253,13 +253,13 @@ pub struct Sighting<'a> {
     pub folder: Option<&'a str>,
     pub subject: Option<&'a str>,
     /// `bind` or `message-bind`.
-    pub access: &'static str,
+    pub access: MessageAccess,
 }
 
 fn sightings<'a>(
     r: Rows<'a>,
     rows: impl Iterator<Item = usize>,
-    access: &'static str,
+    access: MessageAccess,
 ) -> Vec<Sighting<'a>> {
     let mut out = Vec::new();
     for i in rows {
@@ -296,7 +296,7 @@ pub fn attachment_access<'a>(r: Rows<'a>, attacker_rows: &[usize]) -> Vec<Sighti
                 item_id: mid.is_none().then_some(item_id).flatten(),
                 folder: r.items.folder_path.at(k),
                 subject: r.items.subject.at(k),
-                access: "attachment",
+                access: MessageAccess::Attachment,
             });
         }
     }
@@ -305,7 +305,7 @@ pub fn attachment_access<'a>(r: Rows<'a>, attacker_rows: &[usize]) -> Vec<Sighti
 
 /// Rule 3, bind: each InternetMessageId an attacker Bind names.
 pub fn bind<'a>(r: Rows<'a>, attacker_rows: &[usize]) -> Vec<Sighting<'a>> {
-    sightings(r, r.of(attacker_rows, Access::Bind), "bind")
+    sightings(r, r.of(attacker_rows, Access::Bind), MessageAccess::Bind)
 }
 
 /// Rule 4, binds without message ids: an attacker Bind that names no message, or fewer than its
@@ -346,7 +346,7 @@ pub fn unresolved_binds(r: Rows, attacker_rows: &[usize]) -> (Vec<Unresolved>, F
         });
     }
     sort_by_time(&mut unresolved, |u| (&u.time, &u.record_id));
-    let found = FolderFindings::new(folders, "unresolved-bind", |n| {
+    let found = FolderFindings::new(folders, Rule::UnresolvedBind, |n| {
         format!("{n} folder(s) with attacker binds whose messages are not all named")
     });
     (unresolved, found)
@@ -355,14 +355,18 @@ pub fn unresolved_binds(r: Rows, attacker_rows: &[usize]) -> (Vec<Unresolved>, F
 /// Rule 5, legacy `FolderBind`: the folder was opened.
 pub fn legacy_folder_bind(r: Rows, attacker_rows: &[usize]) -> FolderFindings {
     let folders = folders_of(r, attacker_rows, Access::FolderBind);
-    FolderFindings::new(folders, "folder-bind", |n| {
+    FolderFindings::new(folders, Rule::FolderBind, |n| {
         format!("{n} folder(s) opened by the attacker (FolderBind)")
     })
 }
 
 /// Rule 5, legacy `MessageBind`: the message was opened.
 pub fn legacy_message_bind<'a>(r: Rows<'a>, attacker_rows: &[usize]) -> Vec<Sighting<'a>> {
-    sightings(r, r.of(attacker_rows, Access::MessageBind), "message-bind")
+    sightings(
+        r,
+        r.of(attacker_rows, Access::MessageBind),
+        MessageAccess::MessageBind,
+    )
 }
 
 /// Rule 5, the attacker's other actions (copy, move, delete, send, inbox rules, forwarding,
@@ -415,8 +419,8 @@ pub fn named_messages(r: Rows, mut seen: Vec<Sighting>) -> (Vec<MessageHit>, Opt
         span: Span,
         folder: Option<String>,
         subject: Option<String>,
-        access: BTreeSet<&'static str>,
-        attribution: BTreeSet<&'static str>,
+        access: BTreeSet<MessageAccess>,
+        attribution: BTreeSet<Party>,
     }
     // Frame order decides which folder and subject are shown (stable: a record's items in order).
     seen.sort_by_key(|s| s.row);
@@ -444,7 +448,7 @@ pub fn named_messages(r: Rows, mut seen: Vec<Sighting>) -> (Vec<MessageHit>, Opt
             m.subject = s.subject.map(str::to_string);
         }
         m.access.insert(s.access);
-        m.attribution.insert(r.attr[s.row].label());
+        m.attribution.insert(r.attr[s.row].party());
     }
     let hits: Vec<MessageHit> = messages
         .into_iter()
@@ -459,14 +463,14 @@ pub fn named_messages(r: Rows, mut seen: Vec<Sighting>) -> (Vec<MessageHit>, Opt
             subject: m.subject,
             first_seen: rfc3339(m.span.first),
             last_seen: rfc3339(m.span.last),
-            access: m.access.into_iter().collect::<Vec<_>>().join(","),
-            attribution: m.attribution.into_iter().collect::<Vec<_>>().join(","),
+            access: NameSet(m.access),
+            attribution: NameSet(m.attribution),
             records: m.span.records.into_iter().collect(),
             metadata: None,
         })
         .collect();
     let reason = (!hits.is_empty()).then(|| Reason {
-        rule: "bind",
+        rule: Rule::Bind,
         detail: format!("{} message(s) named by attacker bind records", hits.len()),
         records: ids(hits
             .iter()
@@ -480,28 +484,17 @@ pub fn named_messages(r: Rows, mut seen: Vec<Sighting>) -> (Vec<MessageHit>, Opt
 /// scoped from audit data. Widens to the entire mailbox.
 pub fn unauditable(r: Rows, attacker_rows: &[usize], access_auditing: bool) -> Option<Reason> {
     (!access_auditing).then(|| Reason {
-        rule: "unauditable",
+        rule: Rule::Unauditable,
         detail: "attacker activity, but the inputs hold no MailItemsAccessed or FolderBind/MessageBind record for this mailbox: absence of records is not absence of access".into(),
         records: ids(attacker_rows.iter().map(|&i| r.id(i))),
     })
 }
 
-/// The verdict each rule gives when it fires.
-pub const RULE_VERDICTS: &[(&str, Verdict)] = &[
-    ("throttled", Verdict::EntireMailbox),
-    ("attacker-sync", Verdict::EntireMailbox),
-    ("unauditable", Verdict::EntireMailbox),
-    ("folder-bind", Verdict::Folders),
-    ("unresolved-bind", Verdict::Folders),
-    ("bind", Verdict::Messages),
-];
-
 /// The widest verdict of the rules that fired.
 pub fn verdict(reasons: &[Reason]) -> Verdict {
     reasons
         .iter()
-        .filter_map(|r| RULE_VERDICTS.iter().find(|(rule, _)| *rule == r.rule))
-        .map(|(_, v)| *v)
+        .map(|r| r.rule.verdict())
         .max()
         .unwrap_or(Verdict::None)
 }
@@ -653,7 +646,7 @@ mod tests {
         }
     }
 
-    fn rule_of(reason: &Option<Reason>) -> (&'static str, Vec<String>) {
+    fn rule_of(reason: &Option<Reason>) -> (Rule, Vec<String>) {
         let r = reason.as_ref().expect("the rule fires");
         (r.rule, r.records.clone())
     }
@@ -682,7 +675,7 @@ mod tests {
         assert_eq!(
             rule_of(&reason),
             (
-                "throttled",
+                Rule::Throttled,
                 vec!["t-attacker".into(), "t-later".into(), "t-owner".into()]
             )
         );
@@ -719,7 +712,7 @@ mod tests {
             (inbox.first_seen.as_str(), inbox.last_seen.as_str()),
             ("2024-03-12T01:00:00Z", "2024-03-12T01:10:00Z")
         );
-        assert_eq!(rule_of(&found.reason).0, "attacker-sync");
+        assert_eq!(rule_of(&found.reason).0, Rule::AttackerSync);
         assert_eq!(verdict(&[found.reason.unwrap()]), Verdict::EntireMailbox);
     }
 
@@ -759,8 +752,9 @@ mod tests {
             ]
         );
         assert!(
-            seen.iter()
-                .all(|s| s.access == "bind" && s.folder == Some("\\Inbox") && s.row == 0)
+            seen.iter().all(|s| s.access == MessageAccess::Bind
+                && s.folder == Some("\\Inbox")
+                && s.row == 0)
         );
     }
 
@@ -809,7 +803,7 @@ mod tests {
         assert_eq!(
             rule_of(&found.reason),
             (
-                "unresolved-bind",
+                Rule::UnresolvedBind,
                 vec!["u1".into(), "u2".into(), "u4".into()]
             )
         );
@@ -841,8 +835,11 @@ mod tests {
         let found = legacy_folder_bind(c.rows(), &c.attacker());
         assert_eq!(found.folders.len(), 1);
         assert_eq!(found.folders[0].path, "\\Finance\\Contracts");
-        assert_eq!(found.folders[0].reason, "folder-bind");
-        assert_eq!(rule_of(&found.reason), ("folder-bind", vec!["f1".into()]));
+        assert_eq!(found.folders[0].reason, Rule::FolderBind);
+        assert_eq!(
+            rule_of(&found.reason),
+            (Rule::FolderBind, vec!["f1".into()])
+        );
         assert_eq!(verdict(&[found.reason.unwrap()]), Verdict::Folders);
     }
 
@@ -866,7 +863,7 @@ mod tests {
         assert_eq!(seen.len(), 1);
         assert_eq!(
             (seen[0].internet_message_id, seen[0].access),
-            ("invoice-4471@fabrikam.com", "message-bind")
+            ("invoice-4471@fabrikam.com", MessageAccess::MessageBind)
         );
         let actions = legacy_actions(c.rows(), &c.attacker());
         assert_eq!(
@@ -907,7 +904,7 @@ mod tests {
             .map(|a| (a.record_id.as_str(), a.operation.as_str()))
             .collect();
         assert_eq!(listed, [("a1", "HardDelete"), ("a2", "New-InboxRule")]);
-        assert_eq!(actions[0].attribution, "attacker");
+        assert_eq!(actions[0].attribution, Party::Attacker);
         assert_eq!(actions[0].client_ip.as_deref(), Some(ATTACKER_IP));
         assert_eq!(actions[0].source, "/evidence/audit.csv:0");
         assert!(
@@ -940,7 +937,7 @@ mod tests {
         assert_eq!(hits.len(), 1);
         let m = &hits[0];
         assert_eq!(m.internet_message_id, "deal@contoso.com");
-        assert_eq!(m.access, "bind,message-bind");
+        assert_eq!(m.access.to_string(), "bind,message-bind");
         assert_eq!(
             m.folder.as_deref(),
             Some("\\Inbox"),
@@ -951,7 +948,10 @@ mod tests {
             (m.first_seen.as_str(), m.last_seen.as_str()),
             ("2024-03-12T04:00:00Z", "2024-03-12T05:00:00Z")
         );
-        assert_eq!(rule_of(&reason), ("bind", vec!["n1".into(), "n2".into()]));
+        assert_eq!(
+            rule_of(&reason),
+            (Rule::Bind, vec!["n1".into(), "n2".into()])
+        );
         assert_eq!(verdict(&[reason.unwrap()]), Verdict::Messages);
     }
 
@@ -963,7 +963,7 @@ mod tests {
         let reason = unauditable(c.rows(), &c.attacker(), false);
         assert_eq!(
             rule_of(&reason),
-            ("unauditable", vec!["r1".into(), "r2".into()])
+            (Rule::Unauditable, vec!["r1".into(), "r2".into()])
         );
         assert_eq!(verdict(&[reason.unwrap()]), Verdict::EntireMailbox);
         assert!(unauditable(c.rows(), &c.attacker(), true).is_none());
@@ -977,17 +977,21 @@ mod tests {
             records: vec![],
         };
         assert_eq!(verdict(&[]), Verdict::None);
-        assert_eq!(verdict(&[reason("bind")]), Verdict::Messages);
+        assert_eq!(verdict(&[reason(Rule::Bind)]), Verdict::Messages);
         assert_eq!(
-            verdict(&[reason("bind"), reason("unresolved-bind")]),
+            verdict(&[reason(Rule::Bind), reason(Rule::UnresolvedBind)]),
             Verdict::Folders
         );
         assert_eq!(
-            verdict(&[reason("folder-bind"), reason("throttled"), reason("bind")]),
+            verdict(&[
+                reason(Rule::FolderBind),
+                reason(Rule::Throttled),
+                reason(Rule::Bind)
+            ]),
             Verdict::EntireMailbox
         );
-        for (rule, v) in RULE_VERDICTS {
-            assert_eq!(verdict(&[reason(rule)]), *v);
+        for rule in Rule::ALL {
+            assert_eq!(verdict(&[reason(rule)]), rule.verdict());
         }
     }
 }
