@@ -10,6 +10,7 @@ use crate::parse::{self, FileNote, ParseOptions, ParsedFile};
 use crate::progress::Progress;
 use crate::time::DateOrder;
 use crate::warning::Warning;
+use crate::warning::WarningCode;
 use polars::prelude::{IntoColumn, StringChunked};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -242,7 +243,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
         summary.last_time = summary.last_micros.map(crate::time::rfc3339);
         if CAPPED_ROW_COUNTS.contains(&summary.rows) {
             warnings.push(Warning {
-                code: "probably-truncated".into(),
+                code: WarningCode::ProbablyTruncated,
                 message: format!(
                     "{} holds exactly {} data rows, a portal/cmdlet export limit: the export was probably cut off; export a shorter time span",
                     summary.path, summary.rows
@@ -252,9 +253,9 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
             });
         }
         for n in &summary.notes {
-            if n.code != "date-order" {
+            if n.code != WarningCode::DateOrder {
                 warnings.push(Warning {
-                    code: n.code.to_string(),
+                    code: n.code,
                     message: n.message.clone(),
                     path: Some(summary.path.clone()),
                     line: None,
@@ -266,7 +267,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
             // not rely on it.
             let first = summary.rejects.first();
             warnings.push(Warning {
-                code: "rejected-rows".into(),
+                code: WarningCode::RejectedRows,
                 message: match first {
                     Some(first) => format!(
                         "{} row(s) rejected; first at line {}: {}",
@@ -282,7 +283,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     for s in &skipped {
         if s.error {
             warnings.push(Warning {
-                code: "unreadable".into(),
+                code: WarningCode::Unreadable,
                 message: s.reason.clone(),
                 path: Some(s.path.clone()),
                 line: None,
@@ -569,7 +570,7 @@ fn unkept_warning(unkept: &[(String, Vec<String>)]) -> Option<Warning> {
         .map(|(id, places)| format!("'{id}' ({})", places.join(", ")))
         .collect();
     Some(Warning {
-        code: "copies-differ-unkept".into(),
+        code: WarningCode::CopiesDifferUnkept,
         message: format!(
             "{} record(s) were merged from copies whose AuditData differ in fields the frame does not keep (the fields the scope uses agree; one copy was edited?): {}{}",
             unkept.len(),
@@ -611,7 +612,7 @@ fn collision_warning(collisions: &[Collision], summaries: &[FileSummary]) -> Vec
         })
         .collect();
     vec![Warning {
-        code: "id-collision".into(),
+        code: WarningCode::IdCollision,
         message: format!(
             "{} record id(s) are each carried by records that differ ({records} records in all): all are kept, none counted as a duplicate (anonymized or re-keyed exports do this); {}{}",
             collisions.len(),
@@ -696,7 +697,7 @@ pub fn parse_bytes(
     }
     if cr_only {
         parsed.notes.push(FileNote {
-            code: "cr-line-ends",
+            code: WarningCode::CrLineEnds,
             message: "lines end with CR alone (Excel for Mac's \"CSV (Macintosh)\" or a classic Mac tool): read as line breaks; the file was probably re-saved, values may have been altered".into(),
         });
     }
@@ -774,7 +775,7 @@ fn case_conflicts(listed: &[Listed]) -> Vec<Warning> {
                     continue;
                 }
                 warnings.push(Warning {
-                    code: "case-conflict".into(),
+                    code: WarningCode::CaseConflict,
                     message: format!(
                         "{path} is listed by {} and by {} with {what}: not the same file, or not read alike; both are in the report",
                         a.source(),
@@ -870,7 +871,7 @@ fn read_case(
     let mut warnings = Vec::new();
     if case.schema == crate::case::SCHEMA_V1 {
         warnings.push(Warning {
-            code: "case-v1".into(),
+            code: WarningCode::CaseV1,
             message: format!(
                 "{display} is a {} case, written by an earlier build: its checksum covers its data pages only, not its metadata (the inputs' SHA-256, counts, rejected rows, messages), which could have been altered unseen; export it again for a case whose every byte is checked",
                 crate::case::SCHEMA_V1
@@ -995,7 +996,7 @@ fn read_one(
     let after = stamp(path);
     if bytes.shrank_while_read() {
         parsed.notes.push(FileNote {
-            code: "file-changed-while-read",
+            code: WarningCode::FileChangedWhileRead,
             message: format!(
                 "the file shrank while it was read: what lay past its new end ({} bytes were mapped) was read as zero bytes, and rows there rejected; read a stable copy of the evidence",
                 bytes.len()
@@ -1003,7 +1004,7 @@ fn read_one(
         });
     } else if before != after {
         parsed.notes.push(FileNote {
-            code: "file-changed-while-read",
+            code: WarningCode::FileChangedWhileRead,
             message: format!(
                 "the file changed while it was read ({} bytes read, {} bytes now): read a stable copy of the evidence",
                 bytes.len(),
@@ -1013,7 +1014,7 @@ fn read_one(
     }
     if let Some(at) = lossy_at {
         parsed.notes.push(FileNote {
-            code: "encoding",
+            code: WarningCode::Encoding,
             message: format!(
                 "bytes that are not valid {} from byte offset {at} (0x{at:08x}) were replaced or read as {encoding}",
                 if encoding.starts_with("utf-16") { "UTF-16" } else { "UTF-8" },

@@ -298,6 +298,8 @@ pub struct Record<'a> {
 
 /// `Record::flags`: what was wrong with a field the record was still read with.
 pub mod flag {
+    use crate::warning::WarningCode;
+
     /// `OperationCount` was no count (`1e29`, `inf`, `NaN`, negative, fractional): read as
     /// unknown instead of clamped.
     pub const UNREADABLE_COUNT: u8 = 1;
@@ -321,45 +323,45 @@ pub mod flag {
     pub const TIME_RECONSTRUCTED: u8 = 128;
 
     /// Every flag, with the warning code and what it means, for the file's notes.
-    pub const ALL: &[(u8, &str, &str)] = &[
+    pub const ALL: &[(u8, WarningCode, &str)] = &[
         (
             UNREADABLE_COUNT,
-            "unreadable-count",
+            WarningCode::UnreadableCount,
             "with an OperationCount that is not a count (1e29, inf, NaN, negative or fractional): read as unknown",
         ),
         (
             FLATTENED_FIELDS,
-            "flattened-fields",
+            WarningCode::FlattenedFields,
             "with nested values written as text (JSON in a string, PowerShell @{Name=…; Value=…}, a Python dict) or one column per field (Folders[0].Path, Folders_0_Path): decoded",
         ),
         (
             CONTENT_LOST,
-            "content-lost",
+            WarningCode::ContentLost,
             "with values PowerShell destroyed before export (System.Object[]): unknown, and scope assumes the widest",
         ),
         (
             PROPERTIES_LOST,
-            "access-type-lost",
+            WarningCode::AccessTypeLost,
             "whose OperationProperties were lost: MailAccessType and IsThrottled unknown, read as '(lost in export)' and scoped as a throttled Sync",
         ),
         (
             FOLDERS_LOST,
-            "folders-lost",
+            WarningCode::FoldersLost,
             "whose Folders were lost: a Bind's folder is '(folder lost in export)' and its messages unresolved",
         ),
         (
             REPAIRED_STRINGS,
-            "repaired-strings",
+            WarningCode::RepairedStrings,
             "with invalid escapes or lone surrogates in strings (\\ud800): replaced by U+FFFD, or raw control characters in strings: escaped",
         ),
         (
             RECONSTRUCTED,
-            "reconstructed",
+            WarningCode::Reconstructed,
             "rebuilt from the SIEM's renamed fields (the verbatim record was not kept): fields the SIEM did not keep are unknown",
         ),
         (
             TIME_RECONSTRUCTED,
-            "time-reconstructed",
+            WarningCode::TimeReconstructed,
             "whose time was rebuilt: TimeGenerated held only the time of day (the date taken from Start_Time or ElevationTime, the day before when the time of day is later), or was not exported (the time taken from Start_Time, the ingestion time, minutes after the event); times are to the minute or later than the event",
         ),
     ];

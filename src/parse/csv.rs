@@ -13,6 +13,7 @@ use super::{
 use crate::detect::CsvLayout;
 use crate::ip;
 use crate::model::{Format, Item, Record, non_empty, normalize_message_id, time_source};
+use crate::warning::WarningCode;
 use rayon::prelude::*;
 use std::borrow::Cow;
 
@@ -261,7 +262,7 @@ fn result_coverage(body: &str, layout: &CsvLayout) -> Option<FileNote> {
         ));
     }
     Some(FileNote {
-        code: "incomplete-export",
+        code: WarningCode::IncompleteExport,
         message: message + "; run the search again (smaller time spans, -HighCompleteness)",
     })
 }
@@ -384,7 +385,7 @@ pub fn parse_chunked(
     let mut notes = Vec::new();
     if layout.delimiter != b',' {
         notes.push(FileNote {
-            code: "resaved-csv",
+            code: WarningCode::ResavedCsv,
             message: format!(
                 "delimiter '{}' (not ','): probably re-saved by Excel; values may have been altered",
                 layout.delimiter as char
@@ -394,7 +395,7 @@ pub fn parse_chunked(
     notes.extend(result_coverage(&text[header_end..], layout));
     if layout.format == Format::MailboxAuditLogCsv {
         notes.push(FileNote {
-            code: "timezone-assumed-utc",
+            code: WarningCode::TimezoneAssumedUtc,
             message:
                 "LastAccessed values without an offset are read as UTC (the export does not say)"
                     .into(),

@@ -8,6 +8,7 @@
 use super::{FileNote, ParsedFile, Reject};
 use crate::model::{Format, InventoryRow, normalize_message_id};
 use crate::time::{self, DateOrder};
+use crate::warning::WarningCode;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -543,11 +544,11 @@ fn finish(
         };
         notes.push(FileNote {
             code: if dmy > 0 && mdy > 0 {
-                "conflicting-date-order"
+                WarningCode::ConflictingDateOrder
             } else if dmy + mdy == 0 && date_order.is_none() {
-                "ambiguous-date-order"
+                WarningCode::AmbiguousDateOrder
             } else {
-                "date-order"
+                WarningCode::DateOrder
             },
             message: format!(
                 "{} culture-formatted date(s) read as {} (UTC, as Exchange writes them): {rule}",

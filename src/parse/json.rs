@@ -8,6 +8,7 @@ use super::{
 };
 use crate::input::{count_newlines, lines_of_sorted};
 use crate::model::Format;
+use crate::warning::WarningCode;
 use rayon::prelude::*;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -170,7 +171,7 @@ pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
     let mut notes = Vec::new();
     if !array_closed {
         notes.push(FileNote {
-            code: "unterminated-array",
+            code: WarningCode::UnterminatedArray,
             message: "the JSON array is not closed with ']': the file may have been cut off (copied or exported incompletely)".into(),
         });
     }
@@ -262,18 +263,20 @@ pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
     }
     if previews > 0 {
         notes.push(FileNote {
-            code: "splunk-preview",
+            code: WarningCode::SplunkPreview,
             message: format!(
                 "{previews} Splunk preview result(s) skipped: the export's final results repeat them"
             ),
         });
     }
     if shape == Some(Format::GraphAuditJson)
-        && !notes.iter().any(|n| n.code == "graph-audit-query")
-        && !notes.iter().any(|n| n.code == "incomplete-export")
+        && !notes.iter().any(|n| n.code == WarningCode::GraphAuditQuery)
+        && !notes
+            .iter()
+            .any(|n| n.code == WarningCode::IncompleteExport)
     {
         notes.push(FileNote {
-            code: "completeness-unknown",
+            code: WarningCode::CompletenessUnknown,
             message: "Graph audit log records without their query object: whether the query hit its record limit (isRecordCountLimitExceeded) cannot be told from this file (Extractor-Suite's Get-UALGraph does not save it)".into(),
         });
     }

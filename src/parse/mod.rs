@@ -15,6 +15,7 @@ pub mod xml;
 use crate::frame::Frame;
 use crate::model::{Record, flag, time_source};
 use crate::time::{self, DateOrder};
+use crate::warning::WarningCode;
 
 /// A row that could not become a record, with where and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -69,7 +70,7 @@ impl ParsedFile {
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FileNote {
-    pub code: &'static str,
+    pub code: WarningCode,
     pub message: String,
 }
 
@@ -158,15 +159,15 @@ impl Flagged {
         let flags = flag::ALL
             .iter()
             .map(|(bit, code, what)| (bit.trailing_zeros() as usize, *code, *what));
-        let local: [(usize, &'static str, &'static str); 2] = [
+        let local: [(usize, WarningCode, &'static str); 2] = [
             (
                 LOCAL_AS_UTC,
-                "local-time",
+                WarningCode::LocalTime,
                 "with times from '[Local Time]' columns (the portal's display zone was set to local) read as UTC: they are off by that zone's offset from UTC; pass --input-tz ZONE (the zone of whoever exported the file)",
             ),
             (
                 LOCAL_INPUT_TZ,
-                "input-tz",
+                WarningCode::InputTz,
                 "with times from '[Local Time]' columns read in the zone given by --input-tz",
             ),
         ];
@@ -299,11 +300,11 @@ pub fn finish_chunks(
     if dependent > 0 {
         notes.push(FileNote {
             code: if dmy > 0 && mdy > 0 {
-                "conflicting-date-order"
+                WarningCode::ConflictingDateOrder
             } else if dmy + mdy == 0 && opts.date_order.is_none() {
-                "ambiguous-date-order"
+                WarningCode::AmbiguousDateOrder
             } else {
-                "date-order"
+                WarningCode::DateOrder
             },
             message: format!(
                 "{dependent} culture-formatted date(s) read as {}: {rule}",
@@ -368,7 +369,7 @@ pub fn finish_chunks(
     out.notes.extend(flagged.notes());
     if let Some(first) = out.skipped.iter().min_by_key(|s| s.line) {
         out.notes.push(FileNote {
-            code: "not-mailbox-audit",
+            code: WarningCode::NotMailboxAudit,
             message: format!(
                 "{} row(s) are no Microsoft 365 audit record, skipped and counted (first at line {}: {})",
                 out.skipped.len(),

@@ -9,6 +9,7 @@
 use super::auditdata;
 use super::{FileNote, Reject, RowOutcome};
 use crate::model::{Format, flag, time_source};
+use crate::warning::WarningCode;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -648,12 +649,12 @@ fn graph_query(q: &Map<String, Value>) -> Reshaped {
     }
     if problems.is_empty() {
         return Reshaped::Meta(Meta::Note(FileNote {
-            code: "graph-audit-query",
+            code: WarningCode::GraphAuditQuery,
             message: format!("Graph audit log query '{name}' succeeded within its record limit"),
         }));
     }
     Reshaped::Meta(Meta::Note(FileNote {
-        code: "incomplete-export",
+        code: WarningCode::IncompleteExport,
         message: format!(
             "Graph audit log query '{name}': {}; run the query again over smaller time spans",
             problems.join("; ")
@@ -1164,7 +1165,7 @@ fn log_analytics_tables(
         out.push((
             0,
             Reshaped::Meta(Meta::Note(FileNote {
-                code: "incomplete-export",
+                code: WarningCode::IncompleteExport,
                 message: format!(
                     "the Log Analytics response carries an error next to its rows (a partial result): {}",
                     error

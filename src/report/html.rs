@@ -158,7 +158,7 @@ fn summary(o: &mut String, r: &Report) {
             let _ = writeln!(
                 o,
                 "<div class=\"warn\"><code>{}</code> {}{}</div>",
-                esc(&w.code),
+                w.code,
                 esc(&w.message),
                 esc(&loc)
             );

@@ -12,6 +12,7 @@ pub mod timesketch;
 use crate::ingest::SkippedOut;
 use crate::scope::indicators::Indicators;
 use crate::warning::Warning;
+use crate::warning::WarningCode;
 use serde::Serialize;
 
 // Renderers (`use super::*`) see the engine's findings under their own names.
@@ -278,7 +279,7 @@ pub fn build_report(
         let disjoint = cfg.start.is_some_and(|s| s > last) || cfg.end.is_some_and(|e| e <= first);
         if disjoint {
             warnings.push(Warning {
-                code: "window-not-covered".into(),
+                code: WarningCode::WindowNotCovered,
                 message: format!(
                     "no input covers the window: the inputs span {} to {}",
                     rfc3339(first),
@@ -289,7 +290,7 @@ pub fn build_report(
             });
         } else if uncovered_start || uncovered_end {
             warnings.push(Warning {
-                code: "window-partially-covered".into(),
+                code: WarningCode::WindowPartiallyCovered,
                 message: format!(
                     "the inputs span {} to {}, which does not cover the whole window: activity outside that span is not in evidence",
                     rfc3339(first),
@@ -305,7 +306,12 @@ pub fn build_report(
     let mut caveats = vec![LOWER_BOUND_CAVEAT.to_string()];
     let incomplete: Vec<&str> = warnings
         .iter()
-        .filter(|w| matches!(w.code.as_str(), "incomplete-export" | "probably-truncated"))
+        .filter(|w| {
+            matches!(
+                w.code,
+                WarningCode::IncompleteExport | WarningCode::ProbablyTruncated
+            )
+        })
         .filter_map(|w| w.path.as_deref())
         .collect();
     if !incomplete.is_empty() {
@@ -316,7 +322,7 @@ pub fn build_report(
     }
     let local: Vec<&str> = warnings
         .iter()
-        .filter(|w| w.code == "local-time")
+        .filter(|w| w.code == WarningCode::LocalTime)
         .filter_map(|w| w.path.as_deref())
         .collect();
     if !local.is_empty() {

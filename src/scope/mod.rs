@@ -19,6 +19,7 @@ pub use contexts::{all_contexts, contexts_of};
 use crate::frame::{Frame, ItemsOf, ItemsView, RecordsView};
 use crate::model::Micros;
 use crate::warning::Warning;
+use crate::warning::WarningCode;
 use findings::*;
 use indicators::Indicators;
 use rayon::prelude::*;
@@ -269,7 +270,7 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
             let throttled = rules::throttled_rows(r, rows);
             if attacker_rows.is_empty() {
                 let warning = (!throttled.is_empty()).then(|| Warning {
-                    code: "throttled-no-attacker".into(),
+                    code: WarningCode::ThrottledNoAttacker,
                     message: format!(
                         "{mb}: {} throttled MailItemsAccessed record(s) but no attacker activity: 24 h of access went unaudited; verdict stays none",
                         throttled.len()
@@ -297,7 +298,7 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
                 cfg.end,
             );
             let warning = (!scope.access_auditing).then(|| Warning {
-                code: "no-access-auditing".into(),
+                code: WarningCode::NoAccessAuditing,
                 message: format!(
                     "{mb}: attacker activity but no MailItemsAccessed or FolderBind/MessageBind records at all: access cannot be scoped from audit data (licence or audit configuration); assume the entire mailbox"
                 ),
@@ -317,7 +318,7 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
     let hidden = attribution::trusted_over_attacker(&v, &attr, &cfg.indicators.compile()?);
     if hidden > 0 {
         warnings.push(Warning {
-            code: "trusted-hides-attacker".into(),
+            code: WarningCode::TrustedHidesAttacker,
             message: format!(
                 "{hidden} record(s) match an attacker indicator but are attributed trusted, because their IP is in a --trusted-ip range (trusted wins): check that the trusted ranges are not too wide ({})",
                 cfg.indicators.trusted_ip.join(", ")
@@ -328,7 +329,7 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
     }
     if counts.attacker == 0 {
         warnings.push(Warning {
-            code: "no-attacker-activity".into(),
+            code: WarningCode::NoAttackerActivity,
             message: "no record in the window matches an attacker indicator; check the indicators with `mailscope contexts`".into(),
             path: None,
             line: None,
