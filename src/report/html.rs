@@ -123,7 +123,7 @@ fn summary(o: &mut String, r: &Report) {
     );
     let _ = writeln!(o, "<h3>Caveats</h3>");
     for cav in &r.caveats {
-        let _ = writeln!(o, "<div class=\"caveat\">{}</div>", esc(cav));
+        let _ = writeln!(o, "<div class=\"caveat\">{}</div>", cav.render(esc, esc));
     }
     let throttled: Vec<&str> = r
         .mailboxes

@@ -8,6 +8,7 @@ pub mod html;
 
 pub mod text;
 pub mod timesketch;
+pub mod view;
 
 use crate::ingest::SkippedOut;
 use crate::scope::indicators::Indicators;
@@ -39,7 +40,7 @@ pub struct Report {
     pub tenant_actions: Vec<Action>,
     /// Mailboxes seen in the window with no attacker activity (not listed).
     pub mailboxes_without_attacker_activity: u64,
-    pub caveats: Vec<String>,
+    pub caveats: Vec<view::Prose>,
     pub warnings: Vec<Warning>,
     /// The message inventories given, and what each covers.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -303,7 +304,7 @@ pub fn build_report(
     }
     warnings.sort();
     warnings.dedup();
-    let mut caveats = vec![LOWER_BOUND_CAVEAT.to_string()];
+    let mut caveats = vec![view::Prose::from(LOWER_BOUND_CAVEAT)];
     let incomplete: Vec<&str> = warnings
         .iter()
         .filter(|w| {
@@ -315,10 +316,12 @@ pub fn build_report(
         .filter_map(|w| w.path.as_deref())
         .collect();
     if !incomplete.is_empty() {
-        caveats.push(format!(
-            "Incomplete exports ({}): activity in the results they are missing is not in evidence, and the scope may be wider than reported.",
-            incomplete.join(", ")
-        ));
+        caveats.push(
+            view::Prose::default()
+                .tool("Incomplete exports (")
+                .evidence_list(incomplete, ", ")
+                .tool("): activity in the results they are missing is not in evidence, and the scope may be wider than reported."),
+        );
     }
     let local: Vec<&str> = warnings
         .iter()
@@ -326,19 +329,21 @@ pub fn build_report(
         .filter_map(|w| w.path.as_deref())
         .collect();
     if !local.is_empty() {
-        caveats.push(format!(
-            "Times in '[Local Time]' columns ({}) were read as UTC: they are off by the exporter's offset from UTC, which may move records into or out of the window and reorder them. Run again with --input-tz ZONE.",
-            local.join(", ")
-        ));
+        caveats.push(
+            view::Prose::default()
+                .tool("Times in '[Local Time]' columns (")
+                .evidence_list(local, ", ")
+                .tool(") were read as UTC: they are off by the exporter's offset from UTC, which may move records into or out of the window and reorder them. Run again with --input-tz ZONE."),
+        );
     }
     if let Some(n) = &scope.notification {
         if n.overall.without_metadata > 0 {
-            caveats.push(format!(
+            caveats.push(view::Prose::from(format!(
                 "{} message(s) in scope are in no message inventory given: their subject, sender and recipients are unknown (listed as without metadata).",
                 n.overall.without_metadata
-            ));
+            )));
         }
-        caveats.push("Messages assumed compromised with their mailbox are listed only as far as the inventories reach (see each inventory's coverage): mail outside them may be exposed too.".to_string());
+        caveats.push(view::Prose::from("Messages assumed compromised with their mailbox are listed only as far as the inventories reach (see each inventory's coverage): mail outside them may be exposed too."));
     }
     let mut counts = scope.counts;
     counts.read = ingest.rows();

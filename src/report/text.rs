@@ -235,6 +235,7 @@ pub fn render(r: &Report, style: &Style) -> String {
     }
     o.push('\n');
     for c in &r.caveats {
+        let c = c.render(str::to_string, |e| cell(e, style));
         let _ = writeln!(o, "{}Note: {c}", if style.markdown { "> " } else { "" });
     }
     o

@@ -16,6 +16,7 @@ mod inventory;
 mod lossless;
 mod props;
 mod real;
+mod report_escaping;
 mod scope;
 mod shapes_rules;
 mod shapes_siem;
