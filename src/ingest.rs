@@ -54,7 +54,7 @@ pub struct Ingest {
     pub files: Vec<FileSummary>,
     pub skipped: Vec<SkippedOut>,
     /// Saved cases read (their original inputs are in `files`).
-    pub cases: Vec<CaseFile>,
+    pub cases: Vec<SavedCaseInput>,
     /// Unique records, sorted by time then record id, with their items.
     pub frame: Frame,
     pub warnings: Vec<Warning>,
@@ -109,7 +109,7 @@ enum FileResult {
     },
     /// A saved case: its original inputs, each with its share of the case's rows.
     Case {
-        file: CaseFile,
+        file: SavedCaseInput,
         inputs: Vec<(FileSummary, ParsedFile)>,
         skipped: Vec<SkippedOut>,
         messages: Vec<crate::frame::messages::Message>,
@@ -120,7 +120,7 @@ enum FileResult {
 
 /// A saved case given as input (`case`): the file itself; its inputs are `Ingest::files`.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct CaseFile {
+pub struct SavedCaseInput {
     pub path: String,
     pub sha256: String,
     pub bytes: u64,
@@ -881,7 +881,7 @@ fn read_case(
         });
     }
     FileResult::Case {
-        file: CaseFile {
+        file: SavedCaseInput {
             input_paths: inputs.iter().map(|(s, _)| s.path.clone()).collect(),
             path: display,
             sha256: case.sha256,

@@ -14,7 +14,7 @@ pub struct InspectReport {
     pub schema: &'static str,
     pub files: Vec<FileSummary>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub cases: Vec<crate::ingest::CaseFile>,
+    pub cases: Vec<crate::ingest::SavedCaseInput>,
     pub skipped: Vec<SkippedOut>,
     pub totals: Totals,
     pub operations: BTreeMap<String, u64>,

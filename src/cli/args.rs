@@ -221,7 +221,7 @@ pub struct IndicatorArgs {
     /// Never attacker (IP or CIDR); repeatable.
     #[arg(long = "trusted-ip", value_name = "IP|CIDR")]
     pub trusted_ip: Vec<String>,
-    /// Case file (TOML, or JSON by .json extension) with the same indicators, and start/end.
+    /// Indicator file (TOML, or JSON by .json extension) with the same indicators, and start/end.
     #[arg(long, value_name = "FILE")]
     pub indicators: Option<PathBuf>,
     /// Do not link records to the attacker through shared sessions.

@@ -10,7 +10,7 @@ use mailscope::ingest::{self, Ingest, IngestOptions};
 use mailscope::progress::NoProgress;
 use mailscope::report::text::Style;
 use mailscope::scope::ScopeConfig;
-use mailscope::scope::indicators::{CaseFile, Indicators};
+use mailscope::scope::indicators::{IndicatorFile, Indicators};
 use mailscope::time::DateOrder;
 use mailscope::timing;
 use mailscope::zone::{DisplayZone, parse_tz};
@@ -85,7 +85,7 @@ fn scope_config(ind: &IndicatorArgs, filter: &FilterArgs) -> Result<ScopeConfig>
         let is_json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        let case = CaseFile::parse(&text, is_json)
+        let case = IndicatorFile::parse(&text, is_json)
             .map_err(|e| anyhow!("case file {}: {e}", path.display()))?;
         indicators.merge(case.indicators);
         start = start.or(case.start);

@@ -63,7 +63,7 @@ impl Evidence {
     /// must not land where its evidence is. An input's path is as `export` was given it: an
     /// absolute path counts wherever it leads; a relative one counts where it leads from the
     /// current folder when the input is there (the evidence is here, not on another machine).
-    pub fn with_case_inputs(mut self, cases: &[mailscope::ingest::CaseFile]) -> Evidence {
+    pub fn with_case_inputs(mut self, cases: &[mailscope::ingest::SavedCaseInput]) -> Evidence {
         for case in cases {
             for input in &case.input_paths {
                 let path = Path::new(input);

@@ -32,7 +32,7 @@ pub struct Report {
     pub inputs: Vec<Input>,
     /// Saved cases read instead of the evidence (`inputs` are the cases' original inputs).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub cases: Vec<crate::ingest::CaseFile>,
+    pub cases: Vec<crate::ingest::SavedCaseInput>,
     pub skipped: Vec<SkippedOut>,
     pub records: RecordCounts,
     pub mailboxes: Vec<MailboxScope>,

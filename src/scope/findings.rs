@@ -222,7 +222,7 @@ pub struct MailboxScope {
     /// Inventory messages of this mailbox no audit record names, assumed compromised with the
     /// whole mailbox or their folder (`notification::join`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub assumed_messages: Vec<super::notification::AssumedMessage>,
+    pub assumed_messages: Vec<AssumedMessage>,
     /// When the exposure ended (last attacker activity or unaudited window).
     #[serde(skip)]
     pub exposure_end: Option<crate::model::Micros>,
@@ -288,7 +288,7 @@ pub struct MessageHit {
     pub records: Vec<String>,
     /// What a message inventory says of it (sender, recipients, date), when one does.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<super::notification::Metadata>,
+    pub metadata: Option<Metadata>,
 }
 
 impl MessageHit {
@@ -351,4 +351,29 @@ pub struct AccessContext {
     pub syncs: u64,
     pub messages: u64,
     pub folders: u64,
+}
+
+/// A message of the inventory that must be assumed compromised although no audit record names
+/// it: its mailbox's whole content (or its folder) was exposed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AssumedMessage {
+    pub internet_message_id: String,
+    pub subject: Option<String>,
+    pub sender: Option<String>,
+    pub recipients: Vec<String>,
+    pub date: Option<String>,
+    /// `entire-mailbox (…rules)` or `folder \X`.
+    pub why: String,
+    /// The inventory row that lists it (`file:line`).
+    pub source: String,
+}
+
+/// What a message inventory says about a message (`MessageHit::metadata`).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Metadata {
+    pub sender: Option<String>,
+    pub recipients: Vec<String>,
+    pub date: Option<String>,
+    pub direction: Option<String>,
+    pub source: String,
 }

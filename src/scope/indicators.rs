@@ -1,4 +1,4 @@
-//! Attacker and trusted indicators: from the command line or a TOML/JSON case file, validated
+//! Attacker and trusted indicators: from the command line or a TOML/JSON indicator file, validated
 //! once and compiled into a matcher.
 
 use crate::ip::IpNet;
@@ -23,18 +23,18 @@ pub struct Indicators {
     pub trusted_ip: Vec<String>,
 }
 
-/// A case file may also carry the window.
+/// An indicator file (`--indicators`, TOML or JSON) may also carry the window.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CaseFile {
+pub struct IndicatorFile {
     #[serde(flatten)]
     pub indicators: Indicators,
     pub start: Option<String>,
     pub end: Option<String>,
 }
 
-impl CaseFile {
-    pub fn parse(text: &str, is_json: bool) -> Result<CaseFile, String> {
+impl IndicatorFile {
+    pub fn parse(text: &str, is_json: bool) -> Result<IndicatorFile, String> {
         if is_json {
             serde_json::from_str(text).map_err(|e| e.to_string())
         } else {
@@ -52,7 +52,7 @@ impl Indicators {
             && self.attacker_user.is_empty()
     }
 
-    /// Add another set (a case file's) to this one, keeping each value once, sorted.
+    /// Add another set (an indicator file's) to this one, keeping each value once, sorted.
     pub fn merge(&mut self, other: Indicators) {
         fn m(a: &mut Vec<String>, b: Vec<String>) {
             let set: BTreeSet<String> = a
@@ -208,12 +208,12 @@ mod tests {
 
     #[test]
     fn case_files_in_toml_and_json() {
-        let t = CaseFile::parse("attacker_ip = [\"203.0.113.0/24\"]\ntrusted_ip = [\"10.0.0.0/8\"]\nstart = \"2024-01-01\"\n", false).unwrap();
+        let t = IndicatorFile::parse("attacker_ip = [\"203.0.113.0/24\"]\ntrusted_ip = [\"10.0.0.0/8\"]\nstart = \"2024-01-01\"\n", false).unwrap();
         assert_eq!(t.indicators.attacker_ip, vec!["203.0.113.0/24"]);
         assert_eq!(t.start.as_deref(), Some("2024-01-01"));
-        let j = CaseFile::parse(r#"{"attacker_session":["abc"]}"#, true).unwrap();
+        let j = IndicatorFile::parse(r#"{"attacker_session":["abc"]}"#, true).unwrap();
         assert_eq!(j.indicators.attacker_session, vec!["abc"]);
-        assert!(CaseFile::parse("attacker_ipp = []", false).is_err());
+        assert!(IndicatorFile::parse("attacker_ipp = []", false).is_err());
     }
 
     #[test]

@@ -5,37 +5,12 @@
 //! summary counts messages with and without metadata and the correspondents and their domains,
 //! internal and external.
 
-use super::findings::{MailboxScope, Verdict};
+use super::findings::{AssumedMessage, MailboxScope, Metadata, Verdict};
 use crate::frame::messages::Message;
 use crate::model::Micros;
 use crate::time::rfc3339;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// A message of the inventory that must be assumed compromised although no audit record names
-/// it: its mailbox's whole content (or its folder) was exposed.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct AssumedMessage {
-    pub internet_message_id: String,
-    pub subject: Option<String>,
-    pub sender: Option<String>,
-    pub recipients: Vec<String>,
-    pub date: Option<String>,
-    /// `entire-mailbox (…rules)` or `folder \X`.
-    pub why: String,
-    /// The inventory row that lists it (`file:line`).
-    pub source: String,
-}
-
-/// What a message inventory says about a message (`MessageHit::metadata`).
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct Metadata {
-    pub sender: Option<String>,
-    pub recipients: Vec<String>,
-    pub date: Option<String>,
-    pub direction: Option<String>,
-    pub source: String,
-}
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct DomainCount {
