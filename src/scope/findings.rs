@@ -377,3 +377,33 @@ pub struct Metadata {
     pub direction: Option<String>,
     pub source: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Rule, Verdict};
+
+    /// `docs/scope-rules.md` lists every rule with the verdict the code gives it, and no other.
+    #[test]
+    fn the_rule_table_of_the_rules_document_is_the_code() {
+        let doc = include_str!("../../docs/scope-rules.md");
+        let table = doc
+            .split("`Rule::verdict` (`src/scope/findings.rs`), the whole table")
+            .nth(1)
+            .expect("the verdict table in docs/scope-rules.md");
+        let rows: Vec<(String, String)> = table
+            .lines()
+            .skip_while(|l| !l.starts_with("| `"))
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                (cells[1].trim_matches('`').to_string(), cells[2].to_string())
+            })
+            .collect();
+        let code: Vec<(String, String)> = Rule::ALL
+            .iter()
+            .map(|r| (r.as_str().to_string(), r.verdict().as_str().to_string()))
+            .collect();
+        assert_eq!(rows, code);
+        assert!(Rule::ALL.iter().all(|r| r.verdict() != Verdict::None));
+    }
+}
