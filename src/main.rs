@@ -65,6 +65,10 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(Failure::Differs) => ExitCode::from(1),
+        Err(Failure::SetsFailed { failed, total }) => {
+            eprintln!("mailscope: {failed} of {total} evidence set(s) failed: see the index");
+            ExitCode::from(3)
+        }
         Err(Failure::CannotTell(e)) => {
             let message = format!("{e:#}");
             eprintln!(

@@ -38,6 +38,10 @@ pub enum Command {
     /// Whether a saved case holds exactly what the evidence gives: exit 0 if so, 1 with the
     /// first differences if not, 2 when it cannot be told.
     Verify(VerifyArgs),
+    /// Many evidence sets in one run: every subfolder of each ROOT is one incident, scoped on its
+    /// own (indicators from its mailscope.toml, else the command line), with an index of all.
+    /// Exit 0 when every set was done, 3 when some failed (the others are still written).
+    Batch(BatchArgs),
 }
 
 #[derive(Args)]
@@ -127,6 +131,40 @@ pub struct ScopeArgs {
     pub internal_domain: Vec<String>,
     /// Leave message subjects out of every part of the report (for reports that circulate
     /// widely).
+    #[arg(long)]
+    pub no_subjects: bool,
+}
+
+#[derive(Args)]
+#[command(
+    after_help = "A set's indicator file is `mailscope.toml` in its folder (the format of \
+`scope --indicators`); its indicators and window replace the command line's for that set. \
+Outputs: DIR/<set>/scope.<format> (csv: DIR/<set>/csv/), DIR/index.html, index.json, index.csv.\n\n\
+Example:\n  mailscope batch tenants/ --output-dir reports/ --format html --format json"
+)]
+pub struct BatchArgs {
+    /// Folders whose subfolders are the evidence sets.
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub ind: IndicatorArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Report formats for each set; repeatable. Default: html and json.
+    #[arg(long, value_enum)]
+    pub format: Vec<ScopeFormat>,
+    /// Where the index and each set's reports go: outside every evidence set.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: PathBuf,
+    /// Write over reports of an earlier batch in DIR.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub zone: ZoneArgs,
+    /// A domain of the organization; repeatable (see `scope --internal-domain`).
+    #[arg(long = "internal-domain", value_name = "DOMAIN", value_parser = mailscope::scope::notification::internal_domain)]
+    pub internal_domain: Vec<String>,
+    /// Leave message subjects out of every report.
     #[arg(long)]
     pub no_subjects: bool,
 }
@@ -278,7 +316,7 @@ impl std::fmt::Display for ContextsFmt {
     }
 }
 
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ScopeFormat {
     Text,
     Json,

@@ -24,6 +24,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Timeline(a) => timeline(a, quiet),
         Command::Contexts(a) => contexts(a, quiet),
         Command::Verify(a) => verify(a, quiet),
+        Command::Batch(a) => super::batch::run(a, quiet),
     }
 }
 
@@ -46,7 +47,16 @@ fn read_inputs(input: &InputArgs, quiet: bool, columns: Columns) -> Result<Inges
 }
 
 fn ingest_inputs(input: &InputArgs, quiet: bool, columns: Columns) -> Ingest {
-    let opts = IngestOptions {
+    let opts = ingest_options(input, columns);
+    match bar::for_run(quiet) {
+        Some(bar) => ingest::ingest(&input.paths, &opts, &bar),
+        None => ingest::ingest(&input.paths, &opts, &NoProgress),
+    }
+}
+
+/// How the inputs are read, from the command line.
+pub(super) fn ingest_options(input: &InputArgs, columns: Columns) -> IngestOptions {
+    IngestOptions {
         columns,
         use_mmap: !input.no_mmap,
         date_order: input.date_order.map(|d| match d {
@@ -55,17 +65,13 @@ fn ingest_inputs(input: &InputArgs, quiet: bool, columns: Columns) -> Ingest {
         }),
         inventory_map: input.inventory_map.clone().map(std::sync::Arc::new),
         input_tz: input.input_tz,
-    };
-    match bar::for_run(quiet) {
-        Some(bar) => ingest::ingest(&input.paths, &opts, &bar),
-        None => ingest::ingest(&input.paths, &opts, &NoProgress),
     }
 }
 
 /// The inputs' evidence once they are read: the saved cases among them name the folders of
 /// their original inputs, which no output may go into either. Outputs are checked before
 /// anything is read (a refused output costs no reading) and again with this.
-fn read_evidence(evidence: Evidence, ing: &Ingest) -> Evidence {
+pub(super) fn read_evidence(evidence: Evidence, ing: &Ingest) -> Evidence {
     evidence.with_case_inputs(&ing.cases)
 }
 
@@ -81,18 +87,30 @@ fn scope_config(ind: &IndicatorArgs, filter: &FilterArgs) -> Result<ScopeConfig>
     let (mut start, mut end) = (filter.start.clone(), filter.end.clone());
     if let Some(path) = &ind.indicators {
         let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading case file {}", path.display()))?;
+            .with_context(|| format!("reading indicator file {}", path.display()))?;
         let is_json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
         let case = IndicatorFile::parse(&text, is_json)
-            .map_err(|e| anyhow!("case file {}: {e}", path.display()))?;
+            .map_err(|e| anyhow!("indicator file {}: {e}", path.display()))?;
         indicators.merge(case.indicators);
         start = start.or(case.start);
         end = end.or(case.end);
     } else {
         indicators.merge(Indicators::default());
     }
+    scope_config_of(indicators, start, end, filter, !ind.no_session_link)
+}
+
+/// The scope's settings from indicators and a window already gathered (`batch` gathers them
+/// per set).
+pub(super) fn scope_config_of(
+    indicators: Indicators,
+    start: Option<String>,
+    end: Option<String>,
+    filter: &FilterArgs,
+    session_link: bool,
+) -> Result<ScopeConfig> {
     indicators.compile().map_err(|e| anyhow!(e))?;
     let bound = |s: &Option<String>, flag: &str| -> Result<Option<i64>> {
         s.as_deref()
@@ -111,7 +129,7 @@ fn scope_config(ind: &IndicatorArgs, filter: &FilterArgs) -> Result<ScopeConfig>
             .iter()
             .map(|m| m.trim().to_lowercase())
             .collect(),
-        session_link: !ind.no_session_link,
+        session_link,
         internal_domains: Vec::new(),
         no_subjects: false,
     };
@@ -124,7 +142,7 @@ fn scope_config(ind: &IndicatorArgs, filter: &FilterArgs) -> Result<ScopeConfig>
 }
 
 /// `--tz`, checked before anything is read.
-fn display_zone(z: &ZoneArgs) -> Result<Option<DisplayZone>> {
+pub(super) fn display_zone(z: &ZoneArgs) -> Result<Option<DisplayZone>> {
     match &z.tz {
         Some(t) => parse_tz(t).map_err(|e| anyhow!(e)),
         None => Ok(None),

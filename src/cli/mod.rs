@@ -3,6 +3,7 @@
 
 pub mod args;
 mod bar;
+mod batch;
 pub mod commands;
 pub mod memstats;
 mod output;
@@ -17,6 +18,8 @@ pub enum Failure {
     Differs,
     /// Exit 2: `verify` cannot tell (the case or the evidence cannot be read).
     CannotTell(anyhow::Error),
+    /// Exit 3: `batch` ran and wrote its index, but these many of its sets failed.
+    SetsFailed { failed: usize, total: usize },
 }
 
 impl From<anyhow::Error> for Failure {

@@ -5,6 +5,7 @@
 pub mod contexts;
 pub mod csv;
 pub mod html;
+pub mod index;
 
 pub mod text;
 pub mod timesketch;

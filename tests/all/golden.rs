@@ -6,10 +6,7 @@
 //! Masked before comparing: the binary's path in the command line (it depends on the build
 //! folder), the generated incident's temporary folder, and the HTML report's generation time.
 
-#[path = "../../examples/synth.rs"]
-#[allow(dead_code)]
-mod synth;
-
+use crate::synth;
 use crate::util::{bin, root};
 use std::path::{Path, PathBuf};
 

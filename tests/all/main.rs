@@ -1,5 +1,6 @@
 //! One integration-test binary (one link of polars): formats, scope rules, command line, real data.
 
+mod batch;
 mod case;
 mod case_edit;
 mod case_trust;
@@ -21,4 +22,8 @@ mod scope;
 mod shapes_rules;
 mod shapes_siem;
 mod siem;
+/// The benchmark's generator of realistic exports, for generated incidents.
+#[path = "../../examples/synth.rs"]
+#[allow(dead_code)]
+mod synth;
 mod util;

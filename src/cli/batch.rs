@@ -1,0 +1,490 @@
+//! `mailscope batch`: every immediate subfolder of each root is one evidence set, scoped on its
+//! own as `scope` would scope that folder, with its own indicators. One set's failure is listed
+//! in the index and the others go on. Sets run side by side as far as memory allows.
+
+use super::Failure;
+use super::args::{BatchArgs, FilterArgs, IndicatorArgs, ScopeFormat};
+use super::commands::{display_zone, ingest_options, read_evidence, scope_config_of};
+use super::output::{Evidence, write_file};
+use anyhow::{Context, Result, anyhow, bail};
+use mailscope::frame::Columns;
+use mailscope::progress::NoProgress;
+use mailscope::report::index::{BatchIndex, HashedFile, SetEntry, SetStatus};
+use mailscope::report::text::Style;
+use mailscope::scope::indicators::{IndicatorFile, Indicators};
+use mailscope::zone::DisplayZone;
+use sha2::{Digest, Sha256};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
+
+/// A set's own indicators and window, in the format of `scope --indicators`.
+const INDICATOR_FILE: &str = "mailscope.toml";
+const INDEX_FILES: &[&str] = &["index.html", "index.json", "index.csv"];
+/// An indicator file is a few lines; anything larger is not one.
+const INDICATOR_FILE_MAX_BYTES: u64 = 1 << 20;
+
+/// One evidence set: a subfolder of a root.
+struct Set {
+    name: String,
+    path: PathBuf,
+    /// Its folder under the output directory: the name made safe, unique among the sets.
+    output: String,
+    bytes: u64,
+}
+
+/// What every set shares: the command line's options.
+struct Shared<'a> {
+    args: &'a BatchArgs,
+    formats: Vec<ScopeFormat>,
+    tz: Option<DisplayZone>,
+    command_line: Vec<String>,
+    /// The evidence of the whole batch: no set's output may go into any root.
+    roots: &'a [PathBuf],
+}
+
+pub fn run(a: BatchArgs, quiet: bool) -> Result<(), Failure> {
+    let tz = display_zone(&a.zone)?;
+    let mut formats = if a.format.is_empty() {
+        vec![ScopeFormat::Html, ScopeFormat::Json]
+    } else {
+        a.format.clone()
+    };
+    formats.sort();
+    formats.dedup();
+    let roots = a.input.paths.clone();
+    Evidence::of(&roots).check_folder(&a.output_dir, INDEX_FILES, a.force)?;
+    let (sets, ignored) = find_sets(&roots)?;
+    if sets.is_empty() {
+        return Err(Failure::NothingRead(
+            "no evidence set: the roots hold no subfolder".into(),
+        ));
+    }
+    for path in &ignored {
+        eprintln!(
+            "mailscope: {}: a file directly under a root belongs to no set, not read",
+            mailscope::escape::terminal(path)
+        );
+    }
+    std::fs::create_dir_all(&a.output_dir)
+        .with_context(|| format!("creating {}", a.output_dir.display()))?;
+    let shared = Shared {
+        args: &a,
+        formats,
+        tz,
+        command_line: std::env::args().collect(),
+        roots: &roots,
+    };
+    let bar = sets_bar(quiet, sets.len() as u64);
+    let entries = run_sets(&sets, &shared, bar.as_ref());
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let mut index = BatchIndex::new(shared.command_line.clone(), entries);
+    index.ignored = ignored;
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let dir = &a.output_dir;
+    write_file(&dir.join("index.json"), |w| {
+        w.write_all(index.to_json().as_bytes())
+    })?;
+    write_file(&dir.join("index.csv"), |w| {
+        w.write_all(index.to_csv().as_bytes())
+    })?;
+    write_file(&dir.join("index.html"), |w| {
+        w.write_all(index.to_html(&now).as_bytes())
+    })?;
+    match index.failed() {
+        0 => Ok(()),
+        failed => Err(Failure::SetsFailed {
+            failed,
+            total: index.sets.len(),
+        }),
+    }
+}
+
+/// The subfolders of each root, sorted by name then path, each with an output folder of its
+/// own; and the files lying directly under a root (no set holds them).
+fn find_sets(roots: &[PathBuf]) -> Result<(Vec<Set>, Vec<String>)> {
+    let mut found = Vec::new();
+    let mut ignored = Vec::new();
+    for root in roots {
+        let entries =
+            std::fs::read_dir(root).with_context(|| format!("reading {}", root.display()))?;
+        for entry in entries {
+            let entry = entry.with_context(|| format!("reading {}", root.display()))?;
+            let path = entry.path();
+            // Not followed: a link could lead anywhere, evidence of another case included.
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let bytes = folder_bytes(&path);
+                found.push((name, path, bytes));
+            } else {
+                ignored.push(path.display().to_string());
+            }
+        }
+    }
+    found.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    ignored.sort();
+    let mut taken = std::collections::BTreeSet::new();
+    let sets = found
+        .into_iter()
+        .map(|(name, path, bytes)| {
+            let base = safe_folder_name(&name);
+            let mut output = base.clone();
+            let mut n = 2;
+            while !taken.insert(output.to_lowercase()) {
+                output = format!("{base}-{n}");
+                n += 1;
+            }
+            Set {
+                name,
+                path,
+                output,
+                bytes,
+            }
+        })
+        .collect();
+    Ok((sets, ignored))
+}
+
+/// A folder name from an evidence folder's name: letters, digits, `.`, `-` and `_` kept, the
+/// rest `_`; never empty, never `.`/`..` or hidden.
+fn safe_folder_name(name: &str) -> String {
+    let mut safe: String = name
+        .chars()
+        .take(100)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if safe.is_empty() || safe.starts_with('.') {
+        safe.insert(0, '_');
+    }
+    safe
+}
+
+/// Bytes of the files under `dir` (links not followed), to estimate what reading it takes.
+fn folder_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(t) if t.is_file() => total += e.metadata().map(|m| m.len()).unwrap_or(0),
+                _ => {}
+            }
+        }
+    }
+    total
+}
+
+fn sets_bar(quiet: bool, total: u64) -> Option<indicatif::ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr_with_hz(4),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} evidence sets {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+/// Memory for sets read side by side: a set starts when what it is expected to take fits beside
+/// the sets running, or when it runs alone.
+struct MemoryGate {
+    budget: u64,
+    used: Mutex<u64>,
+    freed: Condvar,
+}
+
+impl MemoryGate {
+    fn new() -> MemoryGate {
+        MemoryGate {
+            budget: available_memory().unwrap_or(4 << 30) / 10 * 8,
+            used: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn run<T>(&self, need: u64, work: impl FnOnce() -> T) -> T {
+        let need = need.min(self.budget);
+        {
+            let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+            while *used > 0 && *used + need > self.budget {
+                used = self.freed.wait(used).unwrap_or_else(|e| e.into_inner());
+            }
+            *used += need;
+        }
+        let out = work();
+        *self.used.lock().unwrap_or_else(|e| e.into_inner()) -= need;
+        self.freed.notify_all();
+        out
+    }
+}
+
+/// `MemAvailable` of /proc/meminfo, in bytes.
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Every set, largest first, on as many workers as cores; the entries in the sets' order.
+fn run_sets(sets: &[Set], shared: &Shared, bar: Option<&indicatif::ProgressBar>) -> Vec<SetEntry> {
+    let gate = MemoryGate::new();
+    let mut order: Vec<usize> = (0..sets.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sets[i].bytes));
+    let next = Mutex::new(order.into_iter());
+    let results = Mutex::new(vec![None; sets.len()]);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(sets.len());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let Some(i) = next.lock().unwrap_or_else(|e| e.into_inner()).next() else {
+                        break;
+                    };
+                    let set = &sets[i];
+                    // Reading takes about three times the files' size at its peak.
+                    let need = set.bytes.saturating_mul(3).saturating_add(256 << 20);
+                    let entry = gate.run(need, || scope_set(set, shared));
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(entry);
+                    if let Some(bar) = bar {
+                        bar.inc(1);
+                        bar.set_message(mailscope::escape::terminal(&set.name).into_owned());
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|e| e.expect("every set ran"))
+        .collect()
+}
+
+/// One set, start to end; an error makes it `failed` with the error's text.
+fn scope_set(set: &Set, shared: &Shared) -> SetEntry {
+    let mut entry = SetEntry::new(
+        &set.name,
+        &set.path.display().to_string(),
+        &set.output,
+        SetStatus::Done,
+    );
+    if let Err(e) = scope_set_into(set, shared, &mut entry) {
+        entry.status = SetStatus::Failed;
+        entry.error = Some(format!("{e:#}"));
+    }
+    entry
+}
+
+fn scope_set_into(set: &Set, shared: &Shared, entry: &mut SetEntry) -> Result<()> {
+    let a = shared.args;
+    let (indicators, start, end, from) = set_indicators(set, &a.ind, &a.filter)?;
+    let opts = ingest_options(&a.input, Columns::Views);
+    let mut ing = mailscope::ingest::ingest(std::slice::from_ref(&set.path), &opts, &NoProgress);
+    if ing.files.is_empty() {
+        let why: Vec<String> = ing
+            .skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.path, s.reason))
+            .collect();
+        bail!(
+            "nothing could be read: {}",
+            if why.is_empty() {
+                "no files".to_string()
+            } else {
+                why.join("; ")
+            }
+        );
+    }
+    let Some(from) = from else {
+        entry.status = SetStatus::NoIndicators;
+        entry.records_read = ing.rows();
+        entry.rejected = ing.rejected();
+        entry.inputs = ing
+            .files
+            .iter()
+            .map(|f| HashedFile {
+                path: f.path.clone(),
+                sha256: f.sha256.clone(),
+            })
+            .collect();
+        return Ok(());
+    };
+    entry.indicators_from = Some(from);
+    let mut cfg = scope_config_of(indicators, start, end, &a.filter, !a.ind.no_session_link)?;
+    cfg.internal_domains = a
+        .internal_domain
+        .iter()
+        .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+        .filter(|d| !d.is_empty())
+        .collect();
+    cfg.no_subjects = a.no_subjects;
+    let out = a.output_dir.join(&set.output);
+    // The set's saved cases name folders of their own evidence: no report goes there either.
+    let evidence = read_evidence(Evidence::of(shared.roots), &ing);
+    let names: Vec<&str> = shared.formats.iter().map(|f| file_name(*f)).collect();
+    evidence.check_folder(&out, &names, a.force)?;
+    let frame = std::mem::replace(&mut ing.frame, mailscope::frame::Frame::empty());
+    let scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;
+    drop(frame);
+    let mut report =
+        mailscope::report::build_report(&ing, scope, &cfg, shared.command_line.clone());
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    for format in &shared.formats {
+        let written = write_report(&mut report, *format, &out, shared.tz)?;
+        for path in written {
+            entry.reports.push(HashedFile {
+                sha256: sha256_of(&path)?,
+                path: path
+                    .strip_prefix(&a.output_dir)
+                    .unwrap_or(&path)
+                    .display()
+                    .to_string(),
+            });
+        }
+    }
+    entry.found(&report);
+    Ok(())
+}
+
+/// The set's indicators and window: its indicator file's where it names an attacker, else the
+/// command line's (an indicator file named with --indicators included). `None` for where they
+/// came from when neither names one.
+#[allow(clippy::type_complexity)]
+fn set_indicators(
+    set: &Set,
+    cli: &IndicatorArgs,
+    filter: &FilterArgs,
+) -> Result<(Indicators, Option<String>, Option<String>, Option<String>)> {
+    let own = set.path.join(INDICATOR_FILE);
+    if let Ok(meta) = std::fs::symlink_metadata(&own) {
+        // A link could lead to any local file, whose lines a parse error would quote.
+        if !meta.is_file() || meta.len() > INDICATOR_FILE_MAX_BYTES {
+            bail!(
+                "{INDICATOR_FILE}: not a regular file of at most {INDICATOR_FILE_MAX_BYTES} bytes"
+            );
+        }
+        let text =
+            std::fs::read_to_string(&own).with_context(|| format!("reading {}", own.display()))?;
+        let file = IndicatorFile::parse(&text, false)
+            .map_err(|e| anyhow!("indicator file {}: {e}", own.display()))?;
+        if !file.indicators.is_empty() {
+            let mut indicators = Indicators::default();
+            indicators.merge(file.indicators);
+            return Ok((
+                indicators,
+                file.start.or(filter.start.clone()),
+                file.end.or(filter.end.clone()),
+                Some(INDICATOR_FILE.to_string()),
+            ));
+        }
+    }
+    let mut indicators = Indicators {
+        attacker_ip: cli.attacker_ip.clone(),
+        attacker_session: cli.attacker_session.clone(),
+        attacker_client: cli.attacker_client.clone(),
+        attacker_app: cli.attacker_app.clone(),
+        attacker_user: cli.attacker_user.clone(),
+        trusted_ip: cli.trusted_ip.clone(),
+    };
+    let (mut start, mut end) = (filter.start.clone(), filter.end.clone());
+    if let Some(path) = &cli.indicators {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading indicator file {}", path.display()))?;
+        let is_json = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let file = IndicatorFile::parse(&text, is_json)
+            .map_err(|e| anyhow!("indicator file {}: {e}", path.display()))?;
+        indicators.merge(file.indicators);
+        start = start.or(file.start);
+        end = end.or(file.end);
+    } else {
+        indicators.merge(Indicators::default());
+    }
+    let from = (!indicators.is_empty()).then(|| "command line".to_string());
+    Ok((indicators, start, end, from))
+}
+
+fn file_name(format: ScopeFormat) -> &'static str {
+    match format {
+        ScopeFormat::Text => "scope.txt",
+        ScopeFormat::Json => "scope.json",
+        ScopeFormat::Csv => "csv",
+        ScopeFormat::Md => "scope.md",
+        ScopeFormat::Html => "scope.html",
+    }
+}
+
+/// Writes `report` in `format` into `out`; the files written.
+fn write_report(
+    report: &mut mailscope::report::Report,
+    format: ScopeFormat,
+    out: &Path,
+    tz: Option<DisplayZone>,
+) -> Result<Vec<PathBuf>> {
+    let path = out.join(file_name(format));
+    let style = |markdown| Style {
+        markdown,
+        tz,
+        list_limit: if markdown { usize::MAX } else { 20 },
+    };
+    let text = match format {
+        ScopeFormat::Csv => {
+            mailscope::report::csv::write_folder(report, &path)
+                .with_context(|| format!("writing {}", path.display()))?;
+            return Ok(mailscope::report::csv::FILES
+                .iter()
+                .map(|f| path.join(f))
+                .filter(|p| p.is_file())
+                .collect());
+        }
+        ScopeFormat::Json => {
+            let mut buf = Vec::new();
+            report.write_json(&mut buf)?;
+            buf
+        }
+        ScopeFormat::Text => mailscope::escape::terminal_lines(&mailscope::report::text::render(
+            report,
+            &style(false),
+        ))
+        .into_owned()
+        .into_bytes(),
+        ScopeFormat::Md => mailscope::escape::terminal_lines(&mailscope::report::text::render(
+            report,
+            &style(true),
+        ))
+        .into_owned()
+        .into_bytes(),
+        ScopeFormat::Html => {
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            mailscope::report::html::render(report, &now).into_bytes()
+        }
+    };
+    write_file(&path, |w| w.write_all(&text))?;
+    Ok(vec![path])
+}
+
+fn sha256_of(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(mailscope::input::hex(&Sha256::digest(&bytes)))
+}
