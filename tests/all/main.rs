@@ -20,3 +20,4 @@ mod shapes_rules;
 mod shapes_siem;
 mod siem;
 mod util;
+mod workbook;
