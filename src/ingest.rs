@@ -1103,14 +1103,19 @@ fn read_workbook(
             error,
         })
     };
+    if let Some(reason) = crate::workbook::zip_file_without_workbook(path) {
+        return skip(reason, false);
+    }
     let bytes = match input::read_file(path, opts.use_mmap) {
         Ok(b) => b,
         Err(e) => return skip(format!("cannot read: {e}"), true),
     };
-    let (sha256, sheets) = rayon::join(
-        || input::sha256_hex(&bytes),
-        || parse_workbook(&bytes, &display, popts),
-    );
+    // Hashed once known to be a workbook: a large file that is none is not read whole.
+    let sheets = parse_workbook(&bytes, &display, popts);
+    let sha256 = match sheets {
+        Ok(_) => input::sha256_hex(&bytes),
+        Err(_) => String::new(),
+    };
     progress.advance(bytes.len() as u64, 0);
     if bytes.shrank_while_read() {
         return skip(

@@ -145,15 +145,31 @@ fn open_zip(bytes: &[u8], budget: usize) -> Opened {
             .map_err(|e| e.to_string())
             .map(|mut wb| sheets("ods", &mut wb, budget, range_cells))
     } else {
-        return Opened::NotWorkbook(format!(
-            "zip archive without a workbook part (xl/workbook.xml, xl/workbook.bin or an OpenDocument spreadsheet; {} entries): mailscope does not open archives — extract the exports from it",
-            names.len()
-        ));
+        return Opened::NotWorkbook(no_workbook_part(names.len()));
     };
     match result {
         Ok(opened) => opened,
         Err(e) => Opened::Damaged(format!("damaged workbook, cannot be opened: {e}")),
     }
+}
+
+fn no_workbook_part(entries: usize) -> String {
+    format!(
+        "zip archive without a workbook part (xl/workbook.xml, xl/workbook.bin or an OpenDocument spreadsheet; {entries} entries): mailscope does not open archives — extract the exports from it"
+    )
+}
+
+/// Why a zip file is no workbook, told from its central directory alone, so that a large zip
+/// in an evidence folder is not read whole (nor hashed) to find that out; `None` when it may
+/// be one, or cannot be opened (`open` says why).
+pub fn zip_file_without_workbook(path: &std::path::Path) -> Option<String> {
+    let file = std::fs::File::open(path).ok()?;
+    let zip = zip::ZipArchive::new(std::io::BufReader::new(file)).ok()?;
+    let names: Vec<&str> = zip.file_names().collect();
+    let has = |n: &str| names.contains(&n);
+    let maybe =
+        has("xl/workbook.xml") || has("xl/workbook.bin") || (has("mimetype") && has("content.xml"));
+    (!maybe).then(|| no_workbook_part(names.len()))
 }
 
 fn ods_mimetype(bytes: &[u8]) -> bool {
