@@ -272,3 +272,26 @@ fn a_damaged_workbook_is_one_error_and_the_run_goes_on() {
     );
     assert!(!report["mailboxes"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn an_excel_97_2003_workbook_gives_the_findings_of_the_csv() {
+    // A compound file with a Workbook stream (written by xlwt), known by content as well.
+    same_findings(
+        "purview_audit_export.csv",
+        "purview_audit_export.xls",
+        "purview_audit_export",
+        &[],
+    );
+    same_findings(
+        "message_trace.csv",
+        "message_trace.xls",
+        "message_trace",
+        &[sample("purview_audit_export.csv")],
+    );
+    let ingest = read_one(&workbook("message_trace.xls"));
+    let sheet = &ingest.files[0];
+    assert_eq!(
+        (sheet.encoding, sheet.format, sheet.inventory_rows),
+        ("xls", Format::MessageTraceCsv, 19)
+    );
+}
