@@ -1,4 +1,4 @@
-//! Excel workbooks (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`) and OpenDocument spreadsheets (`.ods`):
+//! Excel workbooks (`.xlsx`, `.xlsm`, `.xlsb`; `.xls` and `.ods` recognised and said, not read):
 //! an export opened in Excel and saved as a workbook, which is what often gets e-mailed.
 //!
 //! Recognised by content, never by the file name: a zip holding a workbook part
@@ -98,7 +98,7 @@ pub enum Opened {
 pub fn open(bytes: &[u8], budget: usize) -> Opened {
     match container(bytes) {
         Some(Container::Zip) => open_zip(bytes, budget),
-        Some(Container::Cfb) => open_cfb(bytes, budget),
+        Some(Container::Cfb) => open_cfb(bytes),
         None => Opened::NotWorkbook("neither a zip archive nor an OLE2 compound file".into()),
     }
 }
@@ -141,9 +141,11 @@ fn open_zip(bytes: &[u8], budget: usize) -> Opened {
                 })
             })
     } else if has("mimetype") && has("content.xml") && ods_mimetype(bytes) {
-        calamine::Ods::new(Cursor::new(bytes))
-            .map_err(|e| e.to_string())
-            .map(|mut wb| sheets("ods", &mut wb, budget, range_cells))
+        // calamine's OpenDocument reader expands repeated rows and columns of every sheet while
+        // it opens the file: said, not read, like .xls (see `open_cfb`).
+        return Opened::Damaged(
+            "OpenDocument spreadsheet (.ods): not read (its reader can be made to exhaust memory by a damaged file); save it as an .xlsx workbook, or export the CSV again".into(),
+        );
     } else {
         return Opened::NotWorkbook(no_workbook_part(names.len()));
     };
@@ -211,43 +213,28 @@ fn damaged_zip(bytes: &[u8], error: &str) -> String {
     }
 }
 
-fn open_cfb(bytes: &[u8], budget: usize) -> Opened {
-    match calamine::Xls::new(Cursor::new(bytes)) {
-        Ok(mut wb) => sheets("xls", &mut wb, budget, range_cells),
-        Err(calamine::XlsError::Password) => Opened::Damaged(
-            "password-protected Excel workbook: open it in Excel, remove the password and save it again".into(),
-        ),
-        // calamine does not export its compound-file error type; its message names the stream.
-        Err(e @ calamine::XlsError::Cfb(_)) if e.to_string().contains("Cannot find") => {
-            // An encrypted xlsx is a compound file with an EncryptedPackage stream.
-            if let Err(calamine::XlsxError::Password) = calamine::Xlsx::new(Cursor::new(bytes)) {
-                return Opened::Damaged(
-                    "password-protected (encrypted) Excel workbook: open it in Excel, remove the password and save it again".into(),
-                );
-            }
-            Opened::NotWorkbook(
-                "OLE2 compound file without a Workbook stream (an Outlook .msg, a Word document?): not an Excel workbook".into(),
-            )
-        }
-        Err(e) => Opened::Damaged(format!(
-            "damaged Excel 97-2003 workbook, cannot be opened: {e}"
-        )),
+/// An OLE2 compound file: an Excel 97-2003 workbook is said, not read. calamine's `.xls` reader
+/// builds every sheet as a rectangle reaching its farthest cells while it opens the file, before
+/// a sheet can be looked at: a damaged or hostile file of a few kilobytes (a cell at row 65,535
+/// and column 65,535) asks for gigabytes and ends the process (found by fuzzing). Which streams
+/// the file holds is told from its directory entries' names (UTF-16LE), never from its content.
+fn open_cfb(bytes: &[u8]) -> Opened {
+    let utf16 =
+        |name: &str| -> Vec<u8> { name.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    let names = |name: &str| memchr::memmem::find(bytes, &utf16(name)).is_some();
+    if names("EncryptedPackage") {
+        Opened::Damaged(
+            "password-protected (encrypted) Excel workbook: open it in Excel, remove the password and save it again".into(),
+        )
+    } else if names("Workbook") || names("Book") {
+        Opened::Damaged(
+            "Excel 97-2003 workbook (.xls): not read (its reader can be made to exhaust memory by a damaged file); open it in Excel and save it as an .xlsx workbook, or export the CSV again".into(),
+        )
+    } else {
+        Opened::NotWorkbook(
+            "OLE2 compound file without a Workbook stream (an Outlook .msg, a Word document?): not an Excel workbook".into(),
+        )
     }
-}
-
-/// The cells of a sheet read as a whole range (xls, ods), in row order.
-fn range_cells<RS, R>(wb: &mut R, name: &str, sink: &mut Cells) -> Result<(), String>
-where
-    RS: std::io::Read + std::io::Seek,
-    R: Reader<RS>,
-    R::Error: std::fmt::Display,
-{
-    let range = wb.worksheet_range(name).map_err(|e| e.to_string())?;
-    let (r0, c0) = range.start().unwrap_or((0, 0));
-    for (r, c, v) in range.used_cells() {
-        sink.cell(r0 + r as u32, c0 + c as u32, v.clone())?;
-    }
-    Ok(())
 }
 
 fn owned(v: &DataRef<'_>) -> Data {
@@ -380,7 +367,8 @@ impl Cells {
                 }
                 let reference = || a1(*c, row);
                 let value = count.text_of(v, reference);
-                if value.encode_utf16().count() >= CELL_LIMIT {
+                // UTF-16 units are never more than UTF-8 bytes: a shorter text is not counted.
+                if value.len() >= CELL_LIMIT && value.encode_utf16().count() >= CELL_LIMIT {
                     out.full_cells.push((u64::from(row) + 1, a1(*c, row)));
                 }
                 push_field(text, &value);
