@@ -562,6 +562,9 @@ const ENCODINGS: &[&str] = &[
     "utf-16le-bom",
     "utf-16be-bom",
     "windows-1252",
+    // A workbook's sheet (`workbook`): the kind of workbook it was read from.
+    "xlsx",
+    "xlsb",
 ];
 
 /// No count in a case is larger (2^48 rows is far beyond any export): sums over any number of

@@ -2,7 +2,7 @@
 //! was, recognised by content. `tests/fixtures/workbook/` holds the sample exports as Excel saves
 //! them (date serials, numbers, booleans; written by `make_workbooks.py`).
 
-use crate::util::{fixture, read, read_one, sample, scope_report, t};
+use crate::util::{assert_success, bin, fixture, read, read_one, sample, scope_report, t};
 use mailscope::model::Format;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -288,5 +288,35 @@ fn an_excel_97_2003_workbook_is_an_error_saying_to_save_it_as_xlsx() {
         skipped.reason.contains("Excel 97-2003") && skipped.reason.contains(".xlsx"),
         "{}",
         skipped.reason
+    );
+}
+
+#[test]
+fn a_case_of_a_workbook_holds_its_sheets_and_verifies_against_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case.parquet");
+    let book = workbook("purview_with_notes.xlsx");
+    let out = bin()
+        .args(["export", "-q", "--output"])
+        .arg(&case)
+        .arg(&book)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let out = bin().arg("verify").arg(&case).arg(&book).output().unwrap();
+    assert_success(&out);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("holds exactly what the evidence gives"),
+        "{said}"
+    );
+    // Scoped from the case, the findings are those of the workbook.
+    let from_case = scope_report(std::slice::from_ref(&case), &[]);
+    let from_book = scope_report(std::slice::from_ref(&book), &[]);
+    assert_eq!(from_case["mailboxes"], from_book["mailboxes"]);
+    assert!(
+        from_case["inputs"]
+            .to_string()
+            .contains("purview_with_notes.xlsx#Audit log")
     );
 }
