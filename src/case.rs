@@ -562,9 +562,6 @@ const ENCODINGS: &[&str] = &[
     "utf-16le-bom",
     "utf-16be-bom",
     "windows-1252",
-    // A workbook's sheet (`workbook`): the kind of workbook it was read from.
-    "xlsx",
-    "xlsb",
 ];
 
 /// No count in a case is larger (2^48 rows is far beyond any export): sums over any number of
@@ -645,7 +642,9 @@ fn validate_input(i: &ReadInput) -> Result<(), String> {
             quoted(&i.sha256)
         ));
     }
-    if !ENCODINGS.contains(&i.encoding.as_str()) {
+    // A workbook's sheet names the kind of workbook it was read from (`workbook::KINDS`).
+    let encoding = i.encoding.as_str();
+    if !ENCODINGS.contains(&encoding) && !crate::workbook::KINDS.contains(&encoding) {
         return Err(format!("unknown encoding {}", quoted(&i.encoding)));
     }
     let counts = [

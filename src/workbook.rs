@@ -36,6 +36,9 @@ pub fn container(head: &[u8]) -> Option<Container> {
     }
 }
 
+/// The kinds of workbook read, as a sheet's `encoding` names them.
+pub const KINDS: [&str; 2] = ["xlsx", "xlsb"];
+
 /// Excel's cell limit, in characters (UTF-16 code units): longer text is cut to this.
 pub const CELL_LIMIT: usize = 32_767;
 
@@ -118,7 +121,7 @@ fn open_zip(bytes: &[u8], budget: usize) -> Opened {
         calamine::Xlsx::new(Cursor::new(bytes))
             .map_err(|e| e.to_string())
             .map(|mut wb| {
-                sheets("xlsx", &mut wb, budget, |wb, name, sink| {
+                sheets(KINDS[0], &mut wb, budget, |wb, name, sink| {
                     let mut cells = wb.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
                     while let Some(cell) = cells.next_cell().map_err(|e| e.to_string())? {
                         let (row, col) = cell.get_position();
@@ -131,7 +134,7 @@ fn open_zip(bytes: &[u8], budget: usize) -> Opened {
         calamine::Xlsb::new(Cursor::new(bytes))
             .map_err(|e| e.to_string())
             .map(|mut wb| {
-                sheets("xlsb", &mut wb, budget, |wb, name, sink| {
+                sheets(KINDS[1], &mut wb, budget, |wb, name, sink| {
                     let mut cells = wb.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
                     while let Some(cell) = cells.next_cell().map_err(|e| e.to_string())? {
                         let (row, col) = cell.get_position();
