@@ -646,7 +646,9 @@ fn validate_input(i: &ReadInput) -> Result<(), String> {
             quoted(&i.sha256)
         ));
     }
-    if !ENCODINGS.contains(&i.encoding.as_str()) {
+    // A workbook's sheet names the kind of workbook it was read from (`workbook::KINDS`).
+    let encoding = i.encoding.as_str();
+    if !ENCODINGS.contains(&encoding) && !crate::workbook::KINDS.contains(&encoding) {
         return Err(format!("unknown encoding {}", quoted(&i.encoding)));
     }
     let counts = [

@@ -115,6 +115,12 @@ enum FileResult {
         messages: Vec<crate::frame::messages::Message>,
         warnings: Vec<Warning>,
     },
+    /// A workbook: each sheet read as an input of its own (`path#sheet`), and the sheets not
+    /// read.
+    Workbook {
+        inputs: Vec<(FileSummary, ParsedFile)>,
+        skipped: Vec<SkippedOut>,
+    },
     Skipped(SkippedOut),
 }
 
@@ -172,7 +178,8 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     let mut case_messages = Vec::new();
     let mut case_warnings = Vec::new();
     let mut listed = Vec::new();
-    // Which inputs were read in this run (a case's original inputs were not).
+    // Which inputs were read in this run from a file of their own (a case's original inputs
+    // were not; a workbook's sheets are parts of one).
     let mut direct = Vec::new();
     for r in results {
         match r {
@@ -199,6 +206,19 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
                 }
                 skipped.extend(case_skipped);
                 case_messages.push(messages);
+            }
+            FileResult::Workbook {
+                inputs,
+                skipped: sheets_skipped,
+            } => {
+                for (summary, parsed) in inputs {
+                    listed.push(Listed::of(None, &summary));
+                    // A sheet is no file that can be read again (`unkept`).
+                    direct.push(false);
+                    summaries.push(summary);
+                    parsed_files.push(parsed);
+                }
+                skipped.extend(sheets_skipped);
             }
             FileResult::Skipped(s) => skipped.push(s),
         }
@@ -915,6 +935,9 @@ fn read_one(
         Ok(head) if crate::case::is_parquet(&head) => {
             return read_case(path, display, opts, progress);
         }
+        Ok(head) if crate::workbook::container(&head).is_some() => {
+            return read_workbook(path, display, opts, popts, progress);
+        }
         Ok(head) => {
             let not_audit = match input::unsupported_encoding(&head) {
                 Some(reason) => Some(reason.to_string()),
@@ -1021,13 +1044,32 @@ fn read_one(
             ),
         });
     }
-    // The summary owns the rejects and notes; the records go on to the merge.
+    let summary = summary_of(
+        display,
+        sha256,
+        bytes.len() as u64,
+        format,
+        encoding,
+        &mut parsed,
+    );
+    FileResult::Read { summary, parsed }
+}
+
+/// The summary of an input read: it owns the rejects and notes; the records go on to the merge.
+fn summary_of(
+    display: String,
+    sha256: String,
+    bytes: u64,
+    format: Format,
+    encoding: &'static str,
+    parsed: &mut ParsedFile,
+) -> FileSummary {
     let mut rejects = std::mem::take(&mut parsed.rejects);
     rejects.sort_by_key(|r| r.line);
-    let summary = FileSummary {
+    FileSummary {
         path: display,
         sha256,
-        bytes: bytes.len() as u64,
+        bytes,
         format,
         encoding,
         rows: parsed.rows,
@@ -1042,6 +1084,171 @@ fn read_one(
         last_micros: None,
         rejects,
         notes: std::mem::take(&mut parsed.notes),
+    }
+}
+
+/// A workbook: its sheets, each written back as the CSV text it was before Excel (see
+/// `workbook`) and read as an input of its own, named `path#sheet`. Rejected rows and record
+/// places give the sheet's row numbers.
+fn read_workbook(
+    path: &std::path::Path,
+    display: String,
+    opts: &IngestOptions,
+    popts: &ParseOptions,
+    progress: &dyn Progress,
+) -> FileResult {
+    let skip = |reason: String, error: bool| {
+        FileResult::Skipped(SkippedOut {
+            path: display.clone(),
+            reason,
+            error,
+        })
     };
-    FileResult::Read { summary, parsed }
+    if let Some(reason) = crate::workbook::zip_file_without_workbook(path) {
+        return skip(reason, false);
+    }
+    let bytes = match input::read_file(path, opts.use_mmap) {
+        Ok(b) => b,
+        Err(e) => return skip(format!("cannot read: {e}"), true),
+    };
+    // Hashed once known to be a workbook: a large file that is none is not read whole.
+    let sheets = parse_workbook(&bytes, &display, popts);
+    let sha256 = match sheets {
+        Ok(_) => input::sha256_hex(&bytes),
+        Err(_) => String::new(),
+    };
+    progress.advance(bytes.len() as u64, 0);
+    if bytes.shrank_while_read() {
+        return skip(
+            "the file shrank while it was read: read a stable copy of the evidence".into(),
+            true,
+        );
+    }
+    let (mut inputs, skipped) = match sheets {
+        Ok(sheets) => sheets,
+        Err(NotRead { reason, error }) => return skip(reason, error),
+    };
+    for (summary, parsed) in &mut inputs {
+        summary.sha256.clone_from(&sha256);
+        progress.advance(0, parsed.record_count() as u64);
+    }
+    FileResult::Workbook { inputs, skipped }
+}
+
+/// The sheets of a workbook's bytes (named `display#sheet`), each read as the CSV it was:
+/// those read (their summaries without a SHA-256) and those skipped; `Err` when the bytes are
+/// no workbook or a damaged one.
+#[allow(clippy::type_complexity)]
+pub fn parse_workbook(
+    bytes: &[u8],
+    display: &str,
+    popts: &ParseOptions,
+) -> Result<(Vec<(FileSummary, ParsedFile)>, Vec<SkippedOut>), NotRead> {
+    use crate::workbook::{Opened, SheetOutcome};
+    let (kind, sheets) =
+        match crate::workbook::open(bytes, crate::workbook::budget_for(bytes.len())) {
+            Opened::Workbook(kind, sheets) => (kind, sheets),
+            Opened::NotWorkbook(reason) => return Err(NotRead::not_audit(reason)),
+            Opened::Damaged(reason) => {
+                return Err(NotRead {
+                    reason,
+                    error: true,
+                });
+            }
+        };
+    let mut inputs = Vec::new();
+    let mut skipped = Vec::new();
+    for sheet in sheets {
+        // The sheet name is evidence text: it goes into the report as written (renderers escape
+        // it) and never into a path that is opened.
+        let name = format!("{display}#{}", sheet.name);
+        let sheet_text = match sheet.outcome {
+            SheetOutcome::Text(t) => t,
+            SheetOutcome::Skipped(reason) => {
+                skipped.push(SkippedOut {
+                    path: name,
+                    reason,
+                    error: false,
+                });
+                continue;
+            }
+            SheetOutcome::Unreadable(reason) => {
+                skipped.push(SkippedOut {
+                    path: name,
+                    reason,
+                    error: true,
+                });
+                continue;
+            }
+        };
+        let (format, mut parsed) = match parse_bytes(sheet_text.text.as_bytes(), popts) {
+            Ok((_, _, format, parsed)) => (format, parsed),
+            Err(NotRead { reason, error }) => {
+                skipped.push(SkippedOut {
+                    path: name,
+                    reason: format!("sheet of an {kind} workbook: {reason}"),
+                    error,
+                });
+                continue;
+            }
+        };
+        sheet_rows(&sheet_text, &mut parsed);
+        let mut notes = sheet_text.notes;
+        notes.append(&mut parsed.notes);
+        parsed.notes = notes;
+        let summary = summary_of(
+            name,
+            String::new(),
+            bytes.len() as u64,
+            format,
+            kind,
+            &mut parsed,
+        );
+        inputs.push((summary, parsed));
+    }
+    if inputs.is_empty() && skipped.is_empty() {
+        return Err(NotRead::not_audit(format!(
+            "{kind} workbook without sheets"
+        )));
+    }
+    Ok((inputs, skipped))
+}
+
+/// Lines of a sheet's CSV text turned back into sheet rows, where a cell's line break parted
+/// them; rows whose cell was cut at Excel's limit say so.
+fn sheet_rows(sheet: &crate::workbook::SheetText, parsed: &mut ParsedFile) {
+    for r in parsed.rejects.iter_mut().chain(parsed.skipped.iter_mut()) {
+        r.line = sheet.row_of_line(r.line);
+    }
+    if sheet.lines_shifted() {
+        for block in &mut parsed.blocks {
+            block
+                .map_source_lines(|l| sheet.row_of_line(l))
+                .expect("blocks have a source_line column");
+        }
+    }
+    let mut uncut = Vec::new();
+    for (row, cell) in &sheet.full_cells {
+        match parsed.rejects.iter_mut().find(|r| r.line == *row) {
+            Some(r) => {
+                r.reason = format!(
+                    "cell {cell} holds {} characters, Excel's limit for a cell: its text was cut when the export went through Excel ({})",
+                    crate::workbook::CELL_LIMIT,
+                    r.reason
+                )
+            }
+            None => uncut.push(cell.as_str()),
+        }
+    }
+    if !uncut.is_empty() {
+        parsed.notes.push(FileNote {
+            code: "cell-limit",
+            message: format!(
+                "{} cell(s) hold {} characters, Excel's limit for a cell: their text was probably cut when the export went through Excel ({})",
+                uncut.len(),
+                crate::workbook::CELL_LIMIT,
+                uncut.join(", ")
+            ),
+        });
+    }
 }

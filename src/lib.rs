@@ -28,4 +28,5 @@ pub mod timing;
 pub mod unkept;
 pub mod verify;
 pub mod warning;
+pub mod workbook;
 pub mod zone;

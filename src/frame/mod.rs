@@ -240,6 +240,22 @@ impl Frame {
         Ok(())
     }
 
+    /// Rewrite each record's `source_line` (a workbook sheet's CSV lines back to sheet rows).
+    pub fn map_source_lines(&mut self, f: impl Fn(u64) -> u64) -> PolarsResult<()> {
+        let lines: UInt64Chunked = self
+            .records
+            .column(col::SOURCE_LINE)?
+            .u64()?
+            .iter()
+            .map(|l| l.map(&f))
+            .collect();
+        self.records.replace(
+            col::SOURCE_LINE,
+            lines.with_name(col::SOURCE_LINE.into()).into_column(),
+        )?;
+        Ok(())
+    }
+
     /// The rows `order` names, in that order, with their items (in their order within each
     /// record) and `items.record_row` renumbered to match.
     pub fn select_rows(self, order: &[u32]) -> PolarsResult<Frame> {

@@ -419,20 +419,36 @@ pub fn parse_csv(
     let mut rows = 0u64;
     let mut record = ::csv::StringRecord::new();
     let first_line = layout.header_line;
+    // A row's line is counted by the bytes before its first (the reader's own line count lags
+    // one behind after a row whose last field is quoted, as Export-Csv writes every field).
+    let (mut counted_to, mut at_line) = (0usize, first_line);
     loop {
-        let line = first_line + reader.position().line().saturating_sub(1);
+        let before = first_line + reader.position().line().saturating_sub(1);
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
                 rows += 1;
                 rejects.push(Reject {
-                    line,
+                    line: before,
                     reason: format!("unreadable CSV row: {e}"),
                 });
                 continue;
             }
         }
+        let line = match record.position() {
+            Some(p) => {
+                let bytes = body.as_bytes();
+                let mut start = (p.byte() as usize).min(bytes.len());
+                while bytes.get(start).is_some_and(|b| *b == b'\r' || *b == b'\n') {
+                    start += 1;
+                }
+                at_line += crate::input::count_newlines(&bytes[counted_to..start.max(counted_to)]);
+                counted_to = counted_to.max(start);
+                at_line
+            }
+            None => before,
+        };
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }

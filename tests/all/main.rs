@@ -27,3 +27,4 @@ mod siem;
 #[allow(dead_code)]
 mod synth;
 mod util;
+mod workbook;
