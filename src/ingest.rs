@@ -1242,7 +1242,7 @@ fn sheet_rows(sheet: &crate::workbook::SheetText, parsed: &mut ParsedFile) {
     }
     if !uncut.is_empty() {
         parsed.notes.push(FileNote {
-            code: "cell-limit",
+            code: WarningCode::CellLimit,
             message: format!(
                 "{} cell(s) hold {} characters, Excel's limit for a cell: their text was probably cut when the export went through Excel ({})",
                 uncut.len(),

@@ -53,6 +53,11 @@ warning_codes! {
     AmbiguousDateOrder = "ambiguous-date-order",
     ConflictingDateOrder = "conflicting-date-order",
     RejectedRows = "rejected-rows",
+    // Exports saved as Excel workbooks.
+    Workbook = "workbook",
+    CellError = "cell-error",
+    CellPrecision = "cell-precision",
+    CellLimit = "cell-limit",
     NotMailboxAudit = "not-mailbox-audit",
     // Records damaged before the export, read as far as they go.
     UnreadableCount = "unreadable-count",

@@ -12,6 +12,7 @@
 //! Cells are read with calamine (pure Rust; maintained; xlsx, xlsm, xlsb, xls, ods).
 
 use crate::parse::FileNote;
+use crate::warning::WarningCode;
 use calamine::{Data, DataRef, Reader, SheetType, SheetVisible};
 use std::io::Cursor;
 
@@ -487,7 +488,7 @@ impl Counts {
 
     fn notes(&self, kind: &str, hidden: bool, shifted: bool) -> Vec<FileNote> {
         let mut notes = vec![FileNote {
-            code: "workbook",
+            code: WarningCode::Workbook,
             message: format!(
                 "read from a{} sheet of an {kind} workbook (an export saved by Excel; values may have been altered): {} date cell(s) written back as ISO 8601 text read as UTC (Excel keeps no zone; the export's times were UTC), {} number cell(s) as digits, {} TRUE/FALSE cell(s) as True/False; {}",
                 if hidden { " hidden" } else { "" },
@@ -503,7 +504,7 @@ impl Counts {
         }];
         if self.errors.0 > 0 {
             notes.push(FileNote {
-                code: "cell-error",
+                code: WarningCode::CellError,
                 message: format!(
                     "{} cell(s) hold an Excel error value and were read as empty (first at {})",
                     self.errors.0,
@@ -513,7 +514,7 @@ impl Counts {
         }
         if self.long_numbers.0 > 0 {
             notes.push(FileNote {
-                code: "cell-precision",
+                code: WarningCode::CellPrecision,
                 message: format!(
                     "{} number cell(s) of 16 or more digits (first at {}): Excel keeps 15 significant digits, so the digits the export held may have been changed",
                     self.long_numbers.0,
