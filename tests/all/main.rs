@@ -1,6 +1,7 @@
 //! One integration-test binary (one link of polars): formats, scope rules, command line, real data.
 
 mod batch;
+mod broken_files;
 mod case;
 mod case_edit;
 mod case_trust;
@@ -10,8 +11,7 @@ mod detection_markers;
 mod evidence_safety;
 mod formats;
 mod golden;
-mod hostile;
-mod hostile2;
+mod hostile_evidence;
 mod html;
 mod inventory;
 mod lossless;
