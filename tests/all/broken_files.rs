@@ -4,8 +4,6 @@
 use crate::util::*;
 use std::path::Path;
 
-const PURVIEW_HEADER: &str = "RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames\r\n";
-
 fn purview_row(id: &str, extra: &str) -> String {
     let ad = format!(
         r#"{{"CreationTime":"2024-05-01T10:00:00","Id":"{id}","Operation":"MailItemsAccessed","MailboxOwnerUPN":"kim@x.com","ClientIPAddress":"203.0.113.66","OperationProperties":[{{"Name":"MailAccessType","Value":"Bind"}}],"Folders":[{{"Path":"\\Inbox","FolderItems":[{{"InternetMessageId":"<{id}@x>"}}]}}]{extra}}}"#

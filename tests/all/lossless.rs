@@ -6,38 +6,6 @@ use serde_json::json;
 
 const ATTACKER_IP: &str = "203.0.113.66";
 
-/// A Purview audit search export (8 columns) of these AuditData objects, as the portal writes it.
-fn purview_export(records: &[serde_json::Value]) -> String {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    w.write_record([
-        "RecordId",
-        "CreationDate",
-        "RecordType",
-        "Operation",
-        "UserId",
-        "AuditData",
-        "AssociatedAdminUnits",
-        "AssociatedAdminUnitsNames",
-    ])
-    .unwrap();
-    for r in records {
-        w.write_record([
-            r["Id"].as_str().unwrap(),
-            "3/12/2024 2:14:07 AM",
-            &r["RecordType"].to_string(),
-            r["Operation"].as_str().unwrap(),
-            r["UserId"].as_str().unwrap(),
-            &r.to_string(),
-            "",
-            "",
-        ])
-        .unwrap();
-    }
-    String::from_utf8(w.into_inner().unwrap()).unwrap()
-}
-
 /// An attacker's MailItemsAccessed Bind of one message, with every field Microsoft writes.
 fn bind(id: &str, time: &str, mailbox: &str, message: &str) -> serde_json::Value {
     json!({

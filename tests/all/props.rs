@@ -6,7 +6,7 @@ use mailscope::parse::ParseOptions;
 use mailscope::progress::NoProgress;
 use proptest::prelude::*;
 
-const HEADER: &str = "RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames\r\n";
+use crate::util::PURVIEW_HEADER as HEADER;
 
 fn row(i: usize, secs: u32, subject: &str) -> String {
     let ad = serde_json::json!({
