@@ -44,52 +44,43 @@ impl Verdict {
     }
 }
 
-/// A scope rule of `docs/scope-rules.md`, named in the JSON as there. A new rule is a variant
-/// here, and `verdict` will not compile until it says what the rule widens the scope to.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[serde(rename_all = "kebab-case")]
-pub enum Rule {
-    Throttled,
-    AttackerSync,
-    Unauditable,
-    FolderBind,
-    UnresolvedBind,
-    Bind,
+macro_rules! rules {
+    ($($variant:ident = $name:literal => $verdict:ident,)*) => {
+        /// A scope rule of `docs/scope-rules.md`, named in the JSON as there. A new rule is a
+        /// line here, with the verdict it widens the scope to: it cannot be added without one.
+        #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Rule {
+            $(#[serde(rename = $name)] $variant,)*
+        }
+
+        impl Rule {
+            pub const ALL: &[Rule] = &[$(Rule::$variant,)*];
+
+            /// The verdict the rule gives when it fires.
+            pub fn verdict(self) -> Verdict {
+                match self {
+                    $(Rule::$variant => Verdict::$verdict,)*
+                }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Rule::$variant => $name,)*
+                }
+            }
+        }
+    };
 }
 
-impl Rule {
-    pub const ALL: [Rule; 6] = [
-        Rule::Throttled,
-        Rule::AttackerSync,
-        Rule::Unauditable,
-        Rule::FolderBind,
-        Rule::UnresolvedBind,
-        Rule::Bind,
-    ];
-
-    /// The verdict the rule gives when it fires.
-    pub fn verdict(self) -> Verdict {
-        match self {
-            Rule::Throttled | Rule::AttackerSync | Rule::Unauditable => Verdict::EntireMailbox,
-            Rule::FolderBind | Rule::UnresolvedBind => Verdict::Folders,
-            Rule::Bind => Verdict::Messages,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rule::Throttled => "throttled",
-            Rule::AttackerSync => "attacker-sync",
-            Rule::Unauditable => "unauditable",
-            Rule::FolderBind => "folder-bind",
-            Rule::UnresolvedBind => "unresolved-bind",
-            Rule::Bind => "bind",
-        }
-    }
+rules! {
+    Throttled = "throttled" => EntireMailbox,
+    AttackerSync = "attacker-sync" => EntireMailbox,
+    Unauditable = "unauditable" => EntireMailbox,
+    FolderBind = "folder-bind" => Folders,
+    UnresolvedBind = "unresolved-bind" => Folders,
+    Bind = "bind" => Messages,
 }
 
-/// Whose activity a record is (`scope-rules.md`, "Attribution"). Variants in the order of their
-/// names, so that sets of them list as they always have.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum Party {
