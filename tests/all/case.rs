@@ -413,7 +413,7 @@ fn a_case_of_an_inventory_round_trips_and_keeps_it_as_a_parquet_table_no_larger_
     let args = ["scope", "--format", "json", "--attacker-ip", SAMPLE_IP];
     assert_eq!(
         json_without_run(&run(&args, &evidence)),
-        json_without_run(&run(&args, &[case.clone()]))
+        json_without_run(&run(&args, std::slice::from_ref(&case)))
     );
     // The messages are a Parquet file of their own inside the case, where its metadata says.
     let bytes = std::fs::read(&case).unwrap();
