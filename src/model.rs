@@ -397,6 +397,9 @@ pub struct InventoryRow {
     pub folder: Option<String>,
     pub item_id: Option<String>,
     pub line: u64,
+    /// How many rows of the file this is: rows of one message one after another that differ
+    /// in their recipients only are read as one (0 counts as 1).
+    pub rows: u32,
 }
 
 /// One item (message or folder) a record names.

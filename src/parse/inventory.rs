@@ -383,6 +383,47 @@ fn when(text: &str) -> When {
 struct Pending {
     row: InventoryRow,
     culture: Option<String>,
+    /// The lines of the rows merged into this one after its own (`absorb`).
+    more_lines: Vec<u64>,
+}
+
+impl Pending {
+    /// Whether `next` is a row of the same message that differs in its recipients only (a
+    /// trace's rows of one message, one per recipient, one after another): merged into this
+    /// one (`absorb`), `frame::messages::merge` makes of the one row what it makes of the two.
+    fn absorbs(&self, next: &Pending) -> bool {
+        let (a, b) = (&self.row, &next.row);
+        a.internet_message_id == b.internet_message_id
+            && self.culture == next.culture
+            && a.received == b.received
+            && a.subject == b.subject
+            && a.sender == b.sender
+            && a.size == b.size
+            && a.direction == b.direction
+            && a.mailbox == b.mailbox
+            && a.folder == b.folder
+            && a.item_id == b.item_id
+            && a.rows.max(1) < u32::MAX / 2
+    }
+
+    fn absorb(&mut self, mut next: Pending) {
+        self.row.rows = self.row.rows.max(1) + next.row.rows.max(1);
+        self.more_lines.push(next.row.line);
+        self.more_lines.append(&mut next.more_lines);
+        for r in next.row.recipients {
+            if let Err(at) = self.row.recipients.binary_search(&r) {
+                self.row.recipients.insert(at, r);
+            }
+        }
+    }
+}
+
+/// Push `p`, merged into the last row when it can be (`Pending::absorb`).
+fn push_merged(pending: &mut Vec<Pending>, p: Pending) {
+    match pending.last_mut() {
+        Some(last) if last.absorbs(&p) => last.absorb(p),
+        _ => pending.push(p),
+    }
 }
 
 /// Inventory rows of a CSV whose header is `layout.columns`.
@@ -418,6 +459,14 @@ pub fn parse_csv(
     let mut rows = 0u64;
     let mut record = ::csv::StringRecord::new();
     let first_line = layout.header_line;
+    // The header read first: the reader's position is then that of the first row (else the
+    // first row is said to be on the header's line).
+    if let Err(e) = reader.headers() {
+        return ParsedFile {
+            unreadable: Some(format!("unreadable CSV header: {e}")),
+            ..ParsedFile::default()
+        };
+    }
     loop {
         let line = first_line + reader.position().line().saturating_sub(1);
         match reader.read_record(&mut record) {
@@ -448,7 +497,7 @@ pub fn parse_csv(
             continue;
         }
         match csv_row(&fields, &record, line) {
-            Ok(p) => pending.push(p),
+            Ok(p) => push_merged(&mut pending, p),
             Err(reason) => rejects.push(Reject { line, reason }),
         }
     }
@@ -498,8 +547,10 @@ fn csv_row(fields: &CsvFields, row: &::csv::StringRecord, line: u64) -> Result<P
             folder: text(Field::Folder),
             item_id: text(Field::ItemId),
             line,
+            rows: 1,
         },
         culture,
+        more_lines: Vec::new(),
     })
 }
 
@@ -551,21 +602,32 @@ fn finish(
             },
             message: format!(
                 "{} culture-formatted date(s) read as {} (UTC, as Exchange writes them): {rule}",
-                cultures.len(),
+                pending
+                    .iter()
+                    .filter(|p| p.culture.is_some())
+                    .map(|p| u64::from(p.row.rows.max(1)))
+                    .sum::<u64>(),
                 order.as_str()
             ),
         });
     }
     let mut out = Vec::with_capacity(pending.len());
-    for Pending { mut row, culture } in pending {
+    for Pending {
+        mut row,
+        culture,
+        more_lines,
+    } in pending
+    {
         if let Some(c) = culture {
             match time::parse_culture(&c, order) {
                 Some(t) => row.received = Some(t),
                 None => {
-                    rejects.push(Reject {
-                        line: row.line,
-                        reason: format!("unreadable date '{c}' (read as {})", order.as_str()),
-                    });
+                    for line in std::iter::once(row.line).chain(more_lines) {
+                        rejects.push(Reject {
+                            line,
+                            reason: format!("unreadable date '{c}' (read as {})", order.as_str()),
+                        });
+                    }
                     continue;
                 }
             }
@@ -747,6 +809,7 @@ fn trace_object(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending
             ..InventoryRow::default()
         },
         culture,
+        more_lines: Vec::new(),
     })
 }
 
@@ -900,6 +963,7 @@ fn email_event(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending,
             ..InventoryRow::default()
         },
         culture: None,
+        more_lines: Vec::new(),
     })
 }
 
@@ -1047,6 +1111,38 @@ mod tests {
         // An audit record's values and other nested keys never make it one.
         let audit = r#"{"Operation":"Send","Item":{"InternetMessageId":"<a@b>"},"Parameters":[{"Name":"microsoft.online_message_trace.MessageId"}],"email":{"subject":"x"}}"#;
         assert_eq!(keys(audit), None);
+    }
+
+    #[test]
+    fn a_traces_rows_of_one_message_are_read_as_one_and_counted_as_theirs() {
+        let csv = |date: &str| {
+            format!(
+                "MessageTraceId,MessageId,Received,SenderAddress,RecipientAddress,Subject,Size\n\
+                 t1,<A@x>,{date},cfo@x.com,bob@x.com,Q1,10\n\
+                 t1,<A@x>,{date},cfo@x.com,carol@x.com,Q1,10\n\
+                 t2,<B@x>,{date},cfo@x.com,bob@x.com,Q2,10\n\
+                 t1,<A@x>,{date},cfo@x.com,dan@x.com,Q1,10\n"
+            )
+        };
+        let text = csv("25/3/2024 10:00:00");
+        let crate::detect::Detected::Csv(layout) = crate::detect::detect(&text) else {
+            panic!("not a trace")
+        };
+        let parsed = parse_csv(&text, &layout, None, None);
+        let rows: Vec<(&str, u32, usize)> = parsed
+            .inventory
+            .iter()
+            .map(|r| (r.internet_message_id.as_str(), r.rows, r.recipients.len()))
+            .collect();
+        assert_eq!(rows, [("a@x", 2, 2), ("b@x", 1, 1), ("a@x", 1, 1)]);
+        assert_eq!((parsed.rows, parsed.rejects.len()), (4, 0));
+        let merged = crate::frame::messages::merge(parsed.inventory.into_iter().map(|r| ("t", r)));
+        assert_eq!((merged[0].sources, merged[0].recipients.len()), (3, 3));
+        assert_eq!(merged[0].source_line, 2);
+        // A day-first date read month first: every row of the merged one is rejected.
+        let parsed = parse_csv(&text, &layout, None, Some(DateOrder::Mdy));
+        let lines: Vec<u64> = parsed.rejects.iter().map(|r| r.line).collect();
+        assert_eq!((parsed.rows, lines), (4, vec![2, 3, 4, 5]));
     }
 
     #[test]
