@@ -702,8 +702,8 @@ pub fn parse_json(text: &str, format: Format, date_order: Option<DateOrder>) -> 
         }
     }
     // JSON Lines go on past a line that is not JSON (a document cut short, a line of a log
-    // around the export): it is rejected and reading resumes on the next line. In an array or
-    // a page an error leaves the rest unplaceable: it is rejected whole.
+    // around the export): it is rejected and reading resumes on the next line that starts a
+    // record. In an array an error leaves the rest unplaceable: it is rejected whole.
     let lines = !text
         .trim_start_matches('\u{feff}')
         .trim_start()
@@ -721,17 +721,20 @@ pub fn parse_json(text: &str, format: Format, date_order: Option<DateOrder>) -> 
                         line,
                         reason: format!("not valid JSON: {}", without_position(&e.to_string())),
                     });
-                    // The next line after the error's: where the error is, counted from `from`.
+                    // On at the next line after the error's that starts a record (a `{` in
+                    // its first column: the lines of a pretty-printed record between are the
+                    // broken one's).
                     let rest = &text[from..];
                     let error_line_start = rest
                         .split_inclusive('\n')
                         .take(e.line().saturating_sub(1))
                         .map(str::len)
                         .sum::<usize>();
-                    match rest[error_line_start..].find('\n') {
+                    match memchr::memmem::find(rest[error_line_start..].as_bytes(), b"\n{") {
                         Some(nl) if lines => {
+                            let skipped = &rest[error_line_start..error_line_start + nl + 1];
                             from += error_line_start + nl + 1;
-                            from_line = line + 1;
+                            from_line = line + crate::input::count_newlines(skipped.as_bytes());
                         }
                         _ => break 'text,
                     }
@@ -1099,6 +1102,18 @@ mod tests {
             time::parse_iso("2024-03-11T07:58:02.1234567Z")
         );
         assert_eq!(row.sender.as_deref(), Some("cfo@x.com"));
+        // A record broken inside, pretty-printed: one rejection, read on at the next record.
+        let one = r#"{"MessageId":"<a@b>","SenderAddress":"x@y.com","RecipientAddress":"b@y.com"}"#;
+        let pretty = format!(
+            "{one}\n{{\n  \"MessageId\": \"<c@d>\",\n  \"Size\": 12x,\n  \"Nested\": {{\"a\": 1}},\n  \"Subject\": \"s\"\n}}\n{one}\n"
+        );
+        let parsed = parse_json(&pretty, Format::MessageTraceJson, None);
+        let lines: Vec<u64> = parsed.rejects.iter().map(|r| r.line).collect();
+        assert_eq!(
+            (parsed.rows, parsed.inventory.len(), lines),
+            (3, 2, vec![4])
+        );
+        assert_eq!(parsed.inventory[1].line, 8);
         // The API's objects as the integration receives them (its pipeline test input, one
         // per line, ids escaped): a PowerShell-shaped trace.
         let raw = r#"{"Organization":"contoso.com","MessageId":"\u003cGVAP278MB0375@GVAP278MB0375.CHEP278.PROD.OUTLOOK.COM\u003e","Received":"2022-10-21T17:25:36.969376Z","SenderAddress":"noreply@azure.microsoft.com","RecipientAddress":"linus@contoso.com","Subject":"testmail 2","Status":"Delivered","ToIP":null,"FromIP":"40.107.23.54","Size":22761,"MessageTraceId":"a5e6dc0f-23df-4b20-d240-08dab38944a1","StartDate":"2022-10-21T09:40:10Z","EndDate":"2022-10-22T09:40:10Z","Index":0}"#;
