@@ -730,7 +730,7 @@ pub fn parse_json(text: &str, format: Format, date_order: Option<DateOrder>) -> 
                         .take(e.line().saturating_sub(1))
                         .map(str::len)
                         .sum::<usize>();
-                    match memchr::memmem::find(rest[error_line_start..].as_bytes(), b"\n{") {
+                    match memchr::memmem::find(&rest.as_bytes()[error_line_start..], b"\n{") {
                         Some(nl) if lines => {
                             let skipped = &rest[error_line_start..error_line_start + nl + 1];
                             from += error_line_start + nl + 1;
