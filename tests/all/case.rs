@@ -466,3 +466,12 @@ fn a_v2_case_with_its_messages_in_the_metadata_gives_the_findings_of_the_samples
     assert_eq!(from_case["notification"]["inventory_messages"], 16);
     assert!(from_case["mailboxes"].to_string().contains("FY2024 budget"));
 }
+
+#[test]
+fn the_committed_v3_case_of_the_samples_is_read() {
+    // The case the `case` fuzz target edits: written by this schema's first build.
+    let report = scope_report(&[fixture("case/samples_v3.parquet")], &[]);
+    assert_eq!(report["cases"][0]["schema"], "mailscope.case.v3");
+    assert_eq!(verdicts(&report), verdicts_of_the_samples());
+    assert_eq!(report["notification"]["inventory_messages"], 16);
+}
