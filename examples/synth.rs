@@ -1,6 +1,10 @@
 //! Deterministic generator of large, realistic mailbox-audit exports for benchmarks.
 //!
-//! cargo run --release --example synth -- --records 1000000 --out /tmp/x.csv [--format csv|jsonl|xml] [--seed 7]
+//! cargo run --release --example synth -- --records 1000000 --out /tmp/x.csv [--format csv|jsonl|xml|trace] [--seed 7]
+//!
+//! `--format trace` writes a message trace instead (`Get-MessageTrace | Export-Csv` in PowerShell
+//! 7: every value quoted, one row per recipient, 1–3 recipients a message, culture dates) of
+//! `--records` rows, the mailboxes and message ids those of the audit exports of the same size.
 //!
 //! Mix like a real tenant: ~70 % MailItemsAccessed Bind (1–8 message ids), ~5 % Sync, the rest
 //! other mailbox events and sign-ins; thousands of mailboxes; ~0.5 % of records from the attacker
@@ -88,6 +92,11 @@ pub fn generate(records: u64, seed: u64, format: &str, out: &std::path::Path) {
     let mailboxes = (records / 200).clamp(50, 20_000);
     let mut w =
         BufWriter::with_capacity(1 << 20, std::fs::File::create(out).expect("create output"));
+    if format == "trace" {
+        trace(&mut w, &mut rng, records, mailboxes);
+        w.flush().unwrap();
+        return;
+    }
     match format {
         "csv" => writeln!(w, "RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames\r").unwrap(),
         "xml" => writeln!(w, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<SearchResults>").unwrap(),
@@ -244,4 +253,70 @@ pub fn generate(records: u64, seed: u64, format: &str, out: &std::path::Path) {
         writeln!(w, "</SearchResults>").unwrap();
     }
     w.flush().unwrap();
+}
+
+/// A message trace of `rows` rows (one per recipient), newest first as Get-MessageTrace lists.
+fn trace(w: &mut impl Write, rng: &mut Rng, rows: u64, mailboxes: u64) {
+    const SUBJECTS: &[&str] = &[
+        "Quarterly planning",
+        "Re: Invoice",
+        "FW: Contract for signature",
+        "Weekly update",
+        "Meeting notes",
+        "Your benefits enrolment",
+        "RE: Project Heron – merger agreement draft",
+        "Payment confirmation",
+    ];
+    writeln!(w, "\"PSComputerName\",\"RunspaceId\",\"PSShowComputerName\",\"Organization\",\"MessageId\",\"Received\",\"SenderAddress\",\"RecipientAddress\",\"Subject\",\"Status\",\"ToIP\",\"FromIP\",\"Size\",\"MessageTraceId\",\"StartDate\",\"EndDate\",\"Index\"\r").unwrap();
+    let end: i64 = 1_709_251_200 + 14 * 86_400;
+    let span = 14 * 86_400u64;
+    let mut n = 0u64;
+    while n < rows {
+        let t = end - (n * span / rows.max(1)) as i64;
+        let dt = chrono::DateTime::from_timestamp(t, 0).unwrap();
+        let received = format!(
+            "{}/{}/{} {}:{} {}",
+            dt.format("%-m"),
+            dt.format("%-d"),
+            dt.format("%Y"),
+            dt.format("%-I"),
+            dt.format("%M:%S"),
+            dt.format("%p")
+        );
+        let mb = rng.below(mailboxes);
+        let external = rng.below(3) == 0;
+        let sender = if external {
+            format!(
+                "sender{}@fabrikam{}.example",
+                rng.below(5000),
+                rng.below(50)
+            )
+        } else {
+            format!("user{:05}@contoso.com", rng.below(mailboxes))
+        };
+        let id = format!(
+            "<{:016x}{:08x}@AM0PR01MB{:04}.eurprd01.prod.outlook.com>",
+            rng.next(),
+            mb,
+            mb % 9000
+        );
+        let subject = format!(
+            "{} {}",
+            SUBJECTS[rng.below(SUBJECTS.len() as u64) as usize],
+            rng.below(10_000)
+        );
+        let size = 2_000 + rng.below(200_000);
+        let trace_id = rng.uuid();
+        let recipients = 1 + rng.below(3);
+        for r in 0..recipients.min(rows - n) {
+            let to = if r == 0 { mb } else { rng.below(mailboxes) };
+            write!(
+                w,
+                "\"outlook.office365.com\",\"5f0c1c2e-7a43-4b1e-9c7d-2d2b1d0f4e11\",\"False\",\"contoso.onmicrosoft.com\",\"{id}\",\"{received}\",\"{sender}\",\"user{to:05}@contoso.com\",\"{subject}\",\"Delivered\",\"\",\"{from_ip}\",\"{size}\",\"{trace_id}\",\"2/29/2024 12:00:00 AM\",\"3/15/2024 12:00:00 AM\",\"{n}\"\r\n",
+                from_ip = if external { "40.107.22.55" } else { "" },
+            )
+            .unwrap();
+            n += 1;
+        }
+    }
 }

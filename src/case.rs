@@ -3,20 +3,25 @@
 //! from it without re-reading the evidence — and several cases (each a share of an evidence set,
 //! parsed on its own machine) can be read together.
 //!
-//! Layout (schema `mailscope.case.v2`, the value of the metadata key `mailscope.case.schema`):
+//! Layout (schema `mailscope.case.v3`, the value of the metadata key `mailscope.case.schema`):
 //! - the rows are the frame's `records` table, every column as `export` writes it;
 //! - each `items` column is a list column `item.<name>` on its record's row (record_row and
 //!   record_id follow from the row);
 //! - the metadata key `mailscope.case` holds JSON: `schema`, `tool`, `inputs` (each input's
 //!   `FileSummary`: path, SHA-256, format, encoding, bytes, rows, duplicates, rejected rows and
-//!   notes), `skipped` (paths skipped, with why) and `messages` (the inventories' messages);
+//!   notes) and `skipped` (paths skipped, with why);
+//! - the inventories' messages are a Parquet file of their own (the frame's `messages` table)
+//!   inside the case, between the last data page and the footer, where no Parquet reader of
+//!   the records looks: the metadata key `mailscope.case.messages` says where
+//!   (`OFFSET+LENGTH`, 20 digits each);
 //! - the metadata key `mailscope.case.checksum` holds the SHA-256 of the whole file as it was
 //!   written with 64 `0`s in place of that value: every data page, every metadata key and value,
 //!   the schema and the row groups. It is checked before any page is decoded, then every field
 //!   of the provenance is validated (`validate`).
 //!
-//! A `mailscope.case.v1` case (an earlier build) is read too: its checksum,
-//! `mailscope.case.data_sha256`, covers the data pages only, and the run says so.
+//! A `mailscope.case.v2` case (messages as JSON in the metadata, `messages`) and a
+//! `mailscope.case.v1` one are read too: v1's checksum, `mailscope.case.data_sha256`, covers
+//! the data pages only, and the run says so.
 //!
 //! A case is recognized by content: the Parquet magic, then the schema key.
 
@@ -31,11 +36,16 @@ use polars_arrow::offset::OffsetsBuffer;
 use serde::{Deserialize, Serialize};
 
 /// The schema this build writes.
-pub const SCHEMA: &str = "mailscope.case.v2";
+pub const SCHEMA: &str = "mailscope.case.v3";
+/// The schema before the messages were a table of their own: they are JSON in the metadata.
+pub const SCHEMA_V2: &str = "mailscope.case.v2";
 /// The first schema, still read: its checksum covers the data pages only, not the metadata.
 pub const SCHEMA_V1: &str = "mailscope.case.v1";
 const SCHEMA_KEY: &str = "mailscope.case.schema";
 const PROVENANCE_KEY: &str = "mailscope.case";
+/// v3: where the messages' Parquet file is, `OFFSET+LENGTH` in bytes, 20 digits each.
+const MESSAGES_KEY: &str = "mailscope.case.messages";
+const MESSAGES_PLACEHOLDER: &str = "00000000000000000000+00000000000000000000";
 /// v2: the SHA-256 of the whole file as written with `CHECKSUM_PLACEHOLDER` in place of this
 /// value, checked before a page is decoded: a case damaged or altered after it was written (a
 /// data page, an input's SHA-256, a count, a subject, a row group) is an error, and no damaged
@@ -68,7 +78,6 @@ struct Provenance<'a> {
     tool: String,
     inputs: &'a [FileSummary],
     skipped: &'a [SkippedOut],
-    messages: Vec<messages::Message>,
 }
 
 /// `Provenance` as read back: names the run keeps as `&'static str` arrive as text. Every field
@@ -81,7 +90,9 @@ struct ReadProvenance {
     tool: String,
     inputs: Vec<ReadInput>,
     skipped: Vec<SkippedOut>,
-    messages: Vec<messages::Message>,
+    /// v1 and v2 only (v3 has them as a table).
+    #[serde(default)]
+    messages: Option<Vec<messages::Message>>,
 }
 
 #[derive(Deserialize)]
@@ -154,7 +165,7 @@ impl ReadInput {
 pub struct Case {
     /// The SHA-256 of the case file itself.
     pub sha256: String,
-    /// `SCHEMA`, or `SCHEMA_V1` (whose checksum left the metadata out).
+    /// `SCHEMA`, `SCHEMA_V2`, or `SCHEMA_V1` (whose checksum left the metadata out).
     pub schema: &'static str,
     /// The size of the case file.
     pub bytes: u64,
@@ -218,23 +229,41 @@ pub fn write(
         tool: format!("mailscope {}", env!("CARGO_PKG_VERSION")),
         inputs,
         skipped,
-        messages: messages::read(&frame.messages)?,
     };
     let json = serde_json::to_string(&provenance)
         .map_err(|e| polars_err!(ComputeError: "case provenance: {e}"))?;
     let metadata = polars::prelude::KeyValueMetadata::from_static(vec![
         (SCHEMA_KEY.into(), SCHEMA.into()),
         (PROVENANCE_KEY.into(), json),
+        (MESSAGES_KEY.into(), MESSAGES_PLACEHOLDER.into()),
         // Last, so that it is the last occurrence of its placeholder in the file.
         (CHECKSUM_KEY.into(), CHECKSUM_PLACEHOLDER.into()),
     ]);
     // LZ4: a case is read far more often than written, and LZ4 pages decode several times
     // faster than zstd's for about 1.7x the size (0.13x the CSV instead of 0.08x).
-    let mut file = Vec::new();
-    ParquetWriter::new(&mut file)
+    let mut outer = Vec::new();
+    ParquetWriter::new(&mut outer)
         .with_compression(ParquetCompression::Lz4Raw)
         .with_key_value_metadata(Some(metadata))
         .finish(&mut records)?;
+    // The messages, a Parquet file of their own (zstd: read once a run, as a whole), go
+    // between the records' last page and their footer; the footer's offsets are those of the
+    // pages before, which do not move.
+    let mut inner = Vec::new();
+    ParquetWriter::new(&mut inner)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(&mut frame.messages.clone())?;
+    let footer = footer_start(&outer)
+        .ok_or_else(|| polars_err!(ComputeError: "the Parquet writer wrote no footer"))?;
+    let at = memchr::memmem::rfind(&outer[footer..], MESSAGES_PLACEHOLDER.as_bytes())
+        .ok_or_else(|| polars_err!(ComputeError: "the case messages placeholder is missing"))?;
+    let place = format!("{footer:020}+{:020}", inner.len());
+    outer[footer + at..footer + at + place.len()].copy_from_slice(place.as_bytes());
+    let mut file = Vec::with_capacity(outer.len() + inner.len());
+    file.extend_from_slice(&outer[..footer]);
+    file.extend_from_slice(&inner);
+    file.extend_from_slice(&outer[footer..]);
+    drop(outer);
     // The checksum of the whole file goes over its placeholder (same length: the footer keeps
     // its layout).
     let footer = footer_start(&file)
@@ -246,6 +275,91 @@ pub fn write(
     let mut out = out;
     out.write_all(&file)?;
     Ok(crate::input::sha256_hex(&file))
+}
+
+/// The messages of a v3 case: the Parquet file at `place` (`OFFSET+LENGTH`), which lies
+/// between the records' pages and their footer (at `footer`); its columns are the frame's
+/// `messages` table's exactly. The bytes are those the checksum covered.
+fn messages_table(
+    bytes: &[u8],
+    footer: usize,
+    place: &str,
+) -> Result<Vec<messages::Message>, NotRead> {
+    let damaged = |why: String| {
+        NotRead::Unreadable(format!(
+            "a mailscope case whose messages table cannot be read (damaged?): {why}"
+        ))
+    };
+    let (offset, len) = place
+        .split_once('+')
+        .filter(|(o, l)| o.len() == 20 && l.len() == 20)
+        .and_then(|(o, l)| Some((o.parse::<usize>().ok()?, l.parse::<usize>().ok()?)))
+        .ok_or_else(|| damaged(format!("its place {} is no OFFSET+LENGTH", quoted(place))))?;
+    let inner = offset
+        .checked_add(len)
+        .filter(|&end| offset >= 4 && end <= footer)
+        .map(|end| &bytes[offset..end])
+        .ok_or_else(|| {
+            damaged(format!(
+                "{len} bytes at {offset} are not between the records and the footer (at {footer})"
+            ))
+        })?;
+    if !is_parquet(inner) {
+        return Err(damaged(format!("no Parquet file at {offset}")));
+    }
+    let (reader, _) = sound_reader(inner).map_err(damaged)?;
+    let table = reader.finish().map_err(|e| damaged(e.to_string()))?;
+    let want = messages::empty();
+    let same = table.width() == want.width()
+        && table
+            .columns()
+            .iter()
+            .zip(want.columns())
+            .all(|(g, w)| g.name() == w.name() && g.dtype() == w.dtype());
+    if !same {
+        return Err(damaged(format!(
+            "its columns are not those of {SCHEMA}: {}",
+            table
+                .get_column_names()
+                .iter()
+                .take(40)
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    messages::read(&table).map_err(|e| damaged(e.to_string()))
+}
+
+type SliceReader<'b> = ParquetReader<std::io::Cursor<&'b [u8]>>;
+
+/// A Parquet reader of `bytes` and their footer's metadata, once the footer is sound (polars'
+/// Parquet reader trusts the sizes a footer declares: a damaged one made it ask for 111 GB and
+/// abort) and declares no more rows or data than the bytes can unpack to.
+fn sound_reader(bytes: &[u8]) -> Result<(SliceReader<'_>, FileMetadataRef), String> {
+    footer_is_sound(bytes)?;
+    let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
+    let metadata = reader.get_metadata().map_err(|e| e.to_string())?.clone();
+    let (rows, unpacked) = metadata
+        .row_groups
+        .iter()
+        .fold((0usize, 0usize), |(r, b), g| {
+            (
+                r.saturating_add(g.num_rows()),
+                b.saturating_add(g.total_byte_size()),
+            )
+        });
+    let bound = bytes
+        .len()
+        .saturating_mul(MAX_EXPANSION)
+        .saturating_add(1 << 20);
+    if rows > bound || unpacked > bound || metadata.num_rows > bound {
+        return Err(format!(
+            "it declares {rows} rows and {unpacked} bytes of data in {} bytes (damaged?)",
+            bytes.len()
+        ));
+    }
+    Ok((reader, metadata))
 }
 
 /// Where a Parquet file's footer starts (its data pages end), if its length fits the file.
@@ -275,38 +389,11 @@ pub fn open(path: &std::path::Path, columns: Columns, use_mmap: bool) -> Result<
 /// Read a case from its bytes, in the shape of `columns`.
 pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
     let unreadable = |e: PolarsError| NotRead::Unreadable(format!("damaged mailscope case: {e}"));
-    // polars' Parquet reader trusts the sizes a footer declares (a damaged one made it ask for
-    // 111 GB and abort); they are checked against the bytes first.
-    footer_is_sound(bytes).map_err(|why| {
+    let (mut reader, metadata) = sound_reader(bytes).map_err(|why| {
         NotRead::Unreadable(format!(
             "a Parquet file that cannot be read (damaged or cut short?): {why}"
         ))
     })?;
-    let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
-    let metadata = reader.get_metadata().map_err(|e| {
-        NotRead::Unreadable(format!(
-            "a Parquet file that cannot be read (damaged or cut short?): {e}"
-        ))
-    })?;
-    let (rows, unpacked) = metadata
-        .row_groups
-        .iter()
-        .fold((0usize, 0usize), |(r, b), g| {
-            (
-                r.saturating_add(g.num_rows()),
-                b.saturating_add(g.total_byte_size()),
-            )
-        });
-    let bound = bytes
-        .len()
-        .saturating_mul(MAX_EXPANSION)
-        .saturating_add(1 << 20);
-    if rows > bound || unpacked > bound || metadata.num_rows > bound {
-        return Err(NotRead::Unreadable(format!(
-            "a Parquet file that declares {rows} rows and {unpacked} bytes of data in {} bytes (damaged?)",
-            bytes.len()
-        )));
-    }
     let value = |key: &str| {
         metadata
             .key_value_metadata()
@@ -332,10 +419,11 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
     };
     let schema: &'static str = match schema.as_str() {
         SCHEMA => SCHEMA,
+        SCHEMA_V2 => SCHEMA_V2,
         SCHEMA_V1 => SCHEMA_V1,
         other => {
             return Err(NotRead::Unreadable(format!(
-                "a mailscope case of schema '{}', which this mailscope ({}) does not read: it reads {SCHEMA} and {SCHEMA_V1}; export the case again from the evidence",
+                "a mailscope case of schema '{}', which this mailscope ({}) does not read: it reads {SCHEMA}, {SCHEMA_V2} and {SCHEMA_V1}; export the case again from the evidence",
                 other.chars().take(60).collect::<String>(),
                 env!("CARGO_PKG_VERSION")
             )));
@@ -345,7 +433,7 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
         .ok_or_else(|| NotRead::Unreadable("a mailscope case without a footer".into()))?;
     // Checked before anything in the metadata is believed: the checksum and the file's SHA-256
     // (for the report) in one pass over the bytes.
-    let sha256 = if schema == SCHEMA {
+    let sha256 = if schema != SCHEMA_V1 {
         let written = value(CHECKSUM_KEY)
             .ok_or_else(|| NotRead::Unreadable("a mailscope case without its checksum".into()))?;
         checked_sha256(bytes, footer, &written)?
@@ -355,7 +443,7 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
         })?;
         checked_sha256_v1(bytes, footer, &written)?
     };
-    let provenance: ReadProvenance = value(PROVENANCE_KEY)
+    let mut provenance: ReadProvenance = value(PROVENANCE_KEY)
         .ok_or_else(|| NotRead::Unreadable("a mailscope case without its provenance".into()))
         .and_then(|json| {
             serde_json::from_str(&json).map_err(|e| {
@@ -364,11 +452,26 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
                 ))
             })
         })?;
-    validate(&provenance, schema).map_err(|why| {
+    let altered = |why: String| {
         NotRead::Unreadable(format!(
             "a mailscope case whose metadata is not what mailscope writes (altered?): {why}"
         ))
-    })?;
+    };
+    validate(&provenance, schema).map_err(altered)?;
+    let case_messages = match (schema, provenance.messages.take()) {
+        (SCHEMA, None) => match value(MESSAGES_KEY) {
+            Some(place) => messages_table(bytes, footer, &place)?,
+            None => return Err(altered("no mailscope.case.messages".into())),
+        },
+        (SCHEMA, Some(_)) => {
+            return Err(altered(format!(
+                "messages in the provenance, which {SCHEMA} keeps as a table"
+            )));
+        }
+        (_, Some(listed)) => listed,
+        (_, None) => return Err(altered("no messages".into())),
+    };
+    validate_messages(&case_messages, &provenance.inputs).map_err(altered)?;
     crate::timing::phase("case: checksum");
     // Only the columns the run builds are decoded (for `scope`, not the item ids and folder
     // ids that make up most of a case's bytes).
@@ -502,7 +605,7 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
             .map(ReadInput::into_summary)
             .collect(),
         skipped: provenance.skipped,
-        messages: provenance.messages,
+        messages: case_messages,
         frame,
     })
 }
@@ -613,8 +716,14 @@ fn validate(p: &ReadProvenance, schema: &str) -> Result<(), String> {
             ));
         }
     }
-    let paths: std::collections::HashSet<&str> = p.inputs.iter().map(|i| i.path.as_str()).collect();
-    for (n, m) in p.messages.iter().enumerate() {
+    Ok(())
+}
+
+/// Each message of a case has an id, one of the case's inputs as its source, a line and a
+/// source count.
+fn validate_messages(messages: &[messages::Message], inputs: &[ReadInput]) -> Result<(), String> {
+    let paths: std::collections::HashSet<&str> = inputs.iter().map(|i| i.path.as_str()).collect();
+    for (n, m) in messages.iter().enumerate() {
         let why = if m.internet_message_id.is_empty() {
             Some("no message id".to_string())
         } else if !paths.contains(m.source_file.as_str()) {
@@ -923,6 +1032,88 @@ mod tests {
         .collect();
         let listed: std::collections::BTreeSet<&str> = ENCODINGS.iter().copied().collect();
         assert_eq!(named, listed);
+    }
+
+    /// A case of no records whose messages table holds `message`, from one input.
+    fn case_with_message(message: messages::Message) -> Vec<u8> {
+        let mut frame = Frame::empty();
+        frame.messages = messages::table(&[message]).unwrap();
+        let input = FileSummary {
+            path: "trace.csv".into(),
+            sha256: "0".repeat(64),
+            bytes: 100,
+            format: crate::model::Format::MessageTraceCsv,
+            encoding: "utf-8",
+            rows: 1,
+            records: 0,
+            duplicates: 0,
+            rejected: 0,
+            not_mailbox_audit: 0,
+            inventory_rows: 1,
+            first_time: None,
+            last_time: None,
+            first_micros: None,
+            last_micros: None,
+            rejects: Vec::new(),
+            notes: Vec::new(),
+        };
+        let mut out = Vec::new();
+        write(&frame, &[input], &[], &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn the_messages_table_of_a_case_is_validated_as_the_metadata_is() {
+        let good = messages::Message {
+            internet_message_id: "a@b".into(),
+            subject: Some("Q1".into()),
+            recipients: vec!["bob@contoso.com".into()],
+            source_file: "trace.csv".into(),
+            source_line: 2,
+            sources: 1,
+            ..messages::Message::default()
+        };
+        let case = read(&case_with_message(good.clone()), Columns::All)
+            .ok()
+            .unwrap();
+        assert_eq!((case.schema, case.messages), (SCHEMA, vec![good.clone()]));
+        for (bad, why) in [
+            (
+                messages::Message {
+                    source_file: "/etc/passwd".into(),
+                    ..good.clone()
+                },
+                "none of the case's inputs",
+            ),
+            (
+                messages::Message {
+                    source_line: 0,
+                    ..good.clone()
+                },
+                "source line 0",
+            ),
+            (
+                messages::Message {
+                    internet_message_id: String::new(),
+                    ..good.clone()
+                },
+                "no message id",
+            ),
+        ] {
+            match read(&case_with_message(bad), Columns::All) {
+                Err(NotRead::Unreadable(said)) => assert!(said.contains(why), "{said}"),
+                _ => panic!("read: {why}"),
+            }
+        }
+        // A byte of the table flipped: the checksum says so before the table is decoded.
+        let bytes = case_with_message(good);
+        let footer = footer_start(&bytes).unwrap();
+        let mut flipped = bytes.clone();
+        flipped[footer - 20] ^= 0x01;
+        match read(&flipped, Columns::All) {
+            Err(NotRead::Unreadable(said)) => assert!(said.contains("SHA-256"), "{said}"),
+            _ => panic!("a flipped byte was read"),
+        }
     }
 
     #[test]

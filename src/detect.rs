@@ -51,6 +51,12 @@ impl Detected {
     }
 }
 
+/// The keys `detect` reads of a JSON text's first record (for the parsers' tests).
+#[cfg(test)]
+pub fn first_record_keys_for_tests(text: &str) -> Option<Vec<std::borrow::Cow<'_, str>>> {
+    json_record::first_record_keys(text)
+}
+
 /// How much of the start of a file the binary check reads.
 const BINARY_SAMPLE: usize = 4096;
 

@@ -235,7 +235,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
             inventory.push(rows);
             continue;
         }
-        summary.inventory_rows = rows.len() as u64;
+        summary.inventory_rows = rows.iter().map(|r| u64::from(r.rows.max(1))).sum();
         let times = rows.iter().filter_map(|r| r.received);
         summary.first_micros = times.clone().min();
         summary.last_micros = times.max();
@@ -244,15 +244,24 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
     let inventory = summaries
         .iter()
         .zip(inventory)
-        .flat_map(|(summary, rows)| rows.into_iter().map(|r| (summary.path.as_str(), r)));
-    let messages = crate::frame::messages::merge(inventory);
+        .filter(|(_, rows)| !rows.is_empty())
+        .map(|(summary, rows)| (summary.path.as_str(), rows))
+        .collect();
+    let messages = crate::frame::messages::merge_files(inventory);
+    // The rows' buffers are free: the messages table's columns reuse them.
+    crate::alloc::release_freed();
+    crate::timing::phase("inventory merged");
     let messages = if case_messages.is_empty() {
         messages
     } else {
         crate::frame::messages::merge_messages(std::iter::once(messages).chain(case_messages))
     };
     let messages =
-        crate::frame::messages::table(&messages).expect("message columns are consistent");
+        crate::frame::messages::into_table(messages).expect("message columns are consistent");
+    if frame_messages_were_large(&messages) {
+        crate::alloc::release_freed();
+    }
+    crate::timing::phase("messages table");
     let (mut frame, mut warnings) = merge(&mut summaries, parsed_files, &direct);
     frame.messages = messages;
     warnings.extend(case_warnings);
@@ -678,6 +687,11 @@ impl NotRead {
 }
 
 /// Decode, detect and parse one file's bytes: (encoding, first lossy offset, format, parse).
+/// Whether building the messages table freed enough (the messages' text) to hand back.
+fn frame_messages_were_large(messages: &polars::prelude::DataFrame) -> bool {
+    messages.height() > 10_000
+}
+
 /// `Err` is why the bytes were not read: not an audit export, or not readable as asked.
 pub fn parse_bytes(
     bytes: &[u8],

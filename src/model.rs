@@ -74,6 +74,10 @@ pub enum Format {
     EmailEventsJson,
     /// Message inventory: any CSV whose columns the user mapped (`--inventory-map`).
     MappedInventoryCsv,
+    /// Message inventory: Elastic's Microsoft Exchange Online Message Trace integration, its
+    /// ECS documents (`microsoft.online_message_trace.*`, `email.*`; NDJSON, `_source` hits,
+    /// a `_search` response), one per message and recipient.
+    ElasticMessageTraceJson,
 }
 
 /// One name for a format everywhere (inspect text and JSON, the frame's `format` column, the
@@ -123,6 +127,7 @@ impl Format {
             Format::EdiscoveryItemsCsv => "ediscovery-items-csv",
             Format::EmailEventsCsv => "defender-emailevents-csv",
             Format::MappedInventoryCsv => "mapped-inventory-csv",
+            Format::ElasticMessageTraceJson => "elastic-message-trace-json",
         }
     }
 
@@ -139,6 +144,7 @@ impl Format {
                 | Format::EdiscoveryItemsCsv
                 | Format::EmailEventsCsv
                 | Format::MappedInventoryCsv
+                | Format::ElasticMessageTraceJson
         )
     }
 
@@ -154,7 +160,7 @@ impl Format {
         }
     }
 
-    pub const ALL: [Format; 28] = [
+    pub const ALL: [Format; 29] = [
         Format::PurviewCsv,
         Format::ClassicCsv,
         Format::UnifiedAuditLogCsv,
@@ -183,6 +189,7 @@ impl Format {
         Format::MessageTraceJson,
         Format::MessageTrackingLog,
         Format::EmailEventsJson,
+        Format::ElasticMessageTraceJson,
     ];
 
     /// The format `as_str` names.
@@ -392,6 +399,9 @@ pub struct InventoryRow {
     pub folder: Option<String>,
     pub item_id: Option<String>,
     pub line: u64,
+    /// How many rows of the file this is: rows of one message one after another that differ
+    /// in their recipients only are read as one (0 counts as 1).
+    pub rows: u32,
 }
 
 /// One item (message or folder) a record names.

@@ -17,7 +17,7 @@ use serde_json::Value;
 mod case_edit;
 
 /// A case of the samples written by this build (`export samples/ --output …`).
-const SEED: &[u8] = include_bytes!("../../tests/fixtures/case/samples_v2.parquet");
+const SEED: &[u8] = include_bytes!("../../tests/fixtures/case/samples_v3.parquet");
 
 fuzz_target!(|data: &[u8]| match data.split_first() {
     Some((b'e', edits)) => run(&case_edit::with_provenance(

@@ -3,8 +3,10 @@
 //! `value` (a Graph page) or `results` (OData verbose, itself under `d`: the Reporting Web
 //! Service's `{"d":{"results":[…]}}`) or `records` (Defender's streaming API). A record's
 //! `properties` object (the streaming API's table row) gives its keys too, as
-//! `properties.<key>`. Evidence controls string values, and keys of nested objects
-//! (AuditData's `Parameters`): neither is ever looked at. Only whole objects count, so the
+//! `properties.<key>`; an Elasticsearch document (a hit's `_source`, itself under `hits.hits`
+//! in a `_search` response) gives those of its ECS objects `email` and `microsoft` as dotted
+//! paths (`email.message_id`). Evidence controls string values, and keys of other nested
+//! objects (AuditData's `Parameters`): neither is ever looked at. Only whole objects count, so the
 //! first mebibyte of a file, cut anywhere, gives the same answer as the whole file.
 
 use std::borrow::Cow;
@@ -12,6 +14,10 @@ use std::borrow::Cow;
 /// Responses nest their records this deep at most (as `parse::inventory::parse_json`
 /// reads them: a list of pages, each with its `value` list).
 const MAX_DEPTH: usize = 3;
+
+/// The objects of an Elasticsearch (ECS) document whose keys are given as dotted paths: those
+/// that tell an inventory document from an audit one.
+const ECS_OBJECTS: [&str; 2] = ["email", "microsoft"];
 
 /// The top-level keys of the first record, `None` when the text has no whole record (cut
 /// short, or not JSON where a record should be).
@@ -98,14 +104,21 @@ impl<'t> Scanner<'t> {
                         return Err(Stop::Unreadable);
                     }
                     self.at += 1;
-                    let lists = key == "value" || key == "results" || key == "records";
+                    let lists = matches!(key.as_ref(), "value" | "results" | "records" | "hits");
+                    let wraps = matches!(key.as_ref(), "d" | "hits");
                     if lists && depth < MAX_DEPTH && self.peek() == Some(b'[') {
                         lists_records = true;
                         self.list(depth + 1)?;
-                    } else if key == "d" && depth < MAX_DEPTH && self.peek() == Some(b'{') {
-                        // OData verbose: the response is under `d`.
+                    } else if wraps && depth < MAX_DEPTH && self.peek() == Some(b'{') {
+                        // OData verbose: the response is under `d`; Elasticsearch's `_search`:
+                        // under `hits`, which lists them under `hits`.
                         lists_records = true;
                         self.object(depth + 1)?;
+                    } else if key == "_source" && self.peek() == Some(b'{') {
+                        // An Elasticsearch hit: the document is its `_source`.
+                        keys.extend(self.document_paths("", 0)?);
+                    } else if ECS_OBJECTS.contains(&key.as_ref()) && self.peek() == Some(b'{') {
+                        keys.extend(self.document_paths(&format!("{key}."), 1)?);
                     } else if key == "properties" && self.peek() == Some(b'{') {
                         let nested = self.keys_of_object()?;
                         keys.extend(
@@ -125,6 +138,44 @@ impl<'t> Scanner<'t> {
             Ok(())
         } else {
             Err(Stop::Found(keys))
+        }
+    }
+
+    /// The key paths of an Elasticsearch document at `{`: its keys, and those of its ECS
+    /// objects (`email`, `microsoft`) as dotted paths (`email.message_id`,
+    /// `microsoft.online_message_trace.MessageId`), as a document written with dotted keys has
+    /// them; other values skipped.
+    fn document_paths(
+        &mut self,
+        prefix: &str,
+        depth: usize,
+    ) -> Result<Vec<Cow<'t, str>>, Stop<'t>> {
+        self.at += 1;
+        let mut keys: Vec<Cow<'t, str>> = Vec::new();
+        loop {
+            match self.peek().ok_or(Stop::Unreadable)? {
+                b'}' => {
+                    self.at += 1;
+                    return Ok(keys);
+                }
+                b',' => self.at += 1,
+                b'"' => {
+                    let key = self.string()?;
+                    if self.peek() != Some(b':') {
+                        return Err(Stop::Unreadable);
+                    }
+                    self.at += 1;
+                    let path = format!("{prefix}{key}");
+                    let ecs = depth > 0 || ECS_OBJECTS.contains(&key.as_ref());
+                    if ecs && depth < MAX_DEPTH && self.peek() == Some(b'{') {
+                        keys.extend(self.document_paths(&format!("{path}."), depth + 1)?);
+                    } else {
+                        self.skip_value()?;
+                    }
+                    keys.push(Cow::Owned(path));
+                }
+                _ => return Err(Stop::Unreadable),
+            }
         }
     }
 

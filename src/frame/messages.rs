@@ -18,7 +18,7 @@
 
 use crate::model::{InventoryRow, Micros};
 use polars::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 pub mod col {
     pub const INTERNET_MESSAGE_ID: &str = "internet_message_id";
@@ -67,24 +67,44 @@ impl Message {
 /// Merge inventory rows (with the path of their file, in the run's file order) into messages,
 /// sorted by id.
 pub fn merge<'p>(rows: impl IntoIterator<Item = (&'p str, InventoryRow)>) -> Vec<Message> {
-    #[derive(Default)]
-    struct Acc {
-        m: Message,
-        recipients: BTreeSet<String>,
-        mailboxes: BTreeSet<String>,
-        folders: BTreeSet<String>,
-        item_ids: BTreeSet<String>,
+    merge_files(
+        rows.into_iter()
+            .map(|(path, row)| (path, vec![row]))
+            .collect(),
+    )
+}
+
+/// Merge the inventory rows of files (each with its path, in the run's file order) into
+/// messages, sorted by id. The rows are sorted where they are, by index, and their text moved
+/// into the messages: no copy of them is made (a message trace's rows are most of a run's
+/// memory).
+pub fn merge_files(mut files: Vec<(&str, Vec<InventoryRow>)>) -> Vec<Message> {
+    let mut order: Vec<(u32, u32)> = Vec::with_capacity(files.iter().map(|(_, r)| r.len()).sum());
+    for (f, (_, rows)) in files.iter().enumerate() {
+        order.extend((0..rows.len()).map(|i| (f as u32, i as u32)));
     }
-    let mut by_id: BTreeMap<String, Acc> = BTreeMap::new();
-    for (path, row) in rows {
-        let acc = by_id.entry(row.internet_message_id.clone()).or_default();
-        let m = &mut acc.m;
-        if m.sources == 0 {
-            m.internet_message_id = row.internet_message_id;
-            m.source_file = path.to_string();
-            m.source_line = row.line;
-        }
-        m.sources += 1;
+    // Stable: the rows of one id stay in the run's order.
+    order.sort_by(|a, b| {
+        let id = |(f, i): (u32, u32)| files[f as usize].1[i as usize].internet_message_id.as_str();
+        id(*a).cmp(id(*b))
+    });
+    let mut out: Vec<Message> = Vec::new();
+    for (f, i) in order {
+        let path = files[f as usize].0;
+        let row = std::mem::take(&mut files[f as usize].1[i as usize]);
+        let m = match out.last_mut() {
+            Some(m) if m.internet_message_id == row.internet_message_id => m,
+            _ => {
+                out.push(Message {
+                    internet_message_id: row.internet_message_id,
+                    source_file: path.to_string(),
+                    source_line: row.line,
+                    ..Message::default()
+                });
+                out.last_mut().expect("pushed")
+            }
+        };
+        m.sources += row.rows.max(1);
         m.subject = m.subject.take().or(row.subject);
         m.sender = m.sender.take().or(row.sender);
         m.direction = m.direction.take().or(row.direction);
@@ -93,21 +113,25 @@ pub fn merge<'p>(rows: impl IntoIterator<Item = (&'p str, InventoryRow)>) -> Vec
             (a, b) => a.or(b),
         };
         m.size = m.size.max(row.size);
-        acc.recipients.extend(row.recipients);
-        acc.mailboxes.extend(row.mailbox);
-        acc.folders.extend(row.folder);
-        acc.item_ids.extend(row.item_id);
+        m.recipients.extend(row.recipients);
+        m.mailboxes.extend(row.mailbox);
+        m.folders.extend(row.folder);
+        m.item_ids.extend(row.item_id);
     }
-    by_id
-        .into_values()
-        .map(|mut acc| {
-            acc.m.recipients = acc.recipients.into_iter().collect();
-            acc.m.mailboxes = acc.mailboxes.into_iter().collect();
-            acc.m.folders = acc.folders.into_iter().collect();
-            acc.m.item_ids = acc.item_ids.into_iter().collect();
-            acc.m
-        })
-        .collect()
+    drop(files);
+    for m in &mut out {
+        for list in [
+            &mut m.recipients,
+            &mut m.mailboxes,
+            &mut m.folders,
+            &mut m.item_ids,
+        ] {
+            list.sort_unstable();
+            list.dedup();
+            list.shrink_to_fit();
+        }
+    }
+    out
 }
 
 /// Messages of several sources (saved cases) as one list, sorted by id: two of one id are one
@@ -197,6 +221,63 @@ pub fn table(messages: &[Message]) -> PolarsResult<DataFrame> {
     DataFrame::new(messages.len(), columns)
 }
 
+/// The table of `messages`, their text moved into it rather than copied (a trace's messages
+/// are most of a run's memory).
+pub fn into_table(mut messages: Vec<Message>) -> PolarsResult<DataFrame> {
+    let n = messages.len();
+    // Each column's text taken out of the messages, copied into the column and freed before
+    // the next.
+    let mut text = |name: &str, f: &dyn Fn(&mut Message) -> Option<String>| -> Column {
+        let values: Vec<Option<String>> = messages.iter_mut().map(f).collect();
+        Column::new(name.into(), values)
+    };
+    let ids = text(col::INTERNET_MESSAGE_ID, &|m| {
+        Some(std::mem::take(&mut m.internet_message_id))
+    });
+    let subjects = text(col::SUBJECT, &|m| m.subject.take());
+    let senders = text(col::SENDER, &|m| m.sender.take());
+    let recipients = text(col::RECIPIENTS, &|m| {
+        joined(&std::mem::take(&mut m.recipients))
+    });
+    let directions = text(col::DIRECTION, &|m| m.direction.take());
+    let mailboxes = text(col::MAILBOX, &|m| joined(&std::mem::take(&mut m.mailboxes)));
+    let folders = text(col::FOLDER, &|m| joined(&std::mem::take(&mut m.folders)));
+    let item_ids = text(col::ITEM_ID, &|m| joined(&std::mem::take(&mut m.item_ids)));
+    let files = text(col::SOURCE_FILE, &|m| {
+        Some(std::mem::take(&mut m.source_file))
+    });
+    let received =
+        Int64Chunked::from_iter_options(col::RECEIVED.into(), messages.iter().map(|m| m.received))
+            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+            .into_series()
+            .into_column();
+    let columns = vec![
+        ids,
+        subjects,
+        senders,
+        recipients,
+        received,
+        Column::new(
+            col::SIZE.into(),
+            messages.iter().map(|m| m.size).collect::<Vec<_>>(),
+        ),
+        directions,
+        mailboxes,
+        folders,
+        item_ids,
+        files,
+        Column::new(
+            col::SOURCE_LINE.into(),
+            messages.iter().map(|m| m.source_line).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            col::SOURCES.into(),
+            messages.iter().map(|m| m.sources).collect::<Vec<_>>(),
+        ),
+    ];
+    DataFrame::new(n, columns)
+}
+
 /// A table with no messages (and every column).
 pub fn empty() -> DataFrame {
     table(&[]).expect("the empty messages table has consistent columns")
@@ -281,5 +362,6 @@ mod tests {
         assert!(merged[0].concerns("bob@contoso.com"));
         assert!(!merged[1].concerns("bob@contoso.com"));
         assert_eq!(read(&table(&merged).unwrap()).unwrap(), merged);
+        assert_eq!(read(&into_table(merged.clone()).unwrap()).unwrap(), merged);
     }
 }

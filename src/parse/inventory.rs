@@ -384,6 +384,47 @@ fn when(text: &str) -> When {
 struct Pending {
     row: InventoryRow,
     culture: Option<String>,
+    /// The lines of the rows merged into this one after its own (`absorb`).
+    more_lines: Vec<u64>,
+}
+
+impl Pending {
+    /// Whether `next` is a row of the same message that differs in its recipients only (a
+    /// trace's rows of one message, one per recipient, one after another): merged into this
+    /// one (`absorb`), `frame::messages::merge` makes of the one row what it makes of the two.
+    fn absorbs(&self, next: &Pending) -> bool {
+        let (a, b) = (&self.row, &next.row);
+        a.internet_message_id == b.internet_message_id
+            && self.culture == next.culture
+            && a.received == b.received
+            && a.subject == b.subject
+            && a.sender == b.sender
+            && a.size == b.size
+            && a.direction == b.direction
+            && a.mailbox == b.mailbox
+            && a.folder == b.folder
+            && a.item_id == b.item_id
+            && a.rows.max(1) < u32::MAX / 2
+    }
+
+    fn absorb(&mut self, mut next: Pending) {
+        self.row.rows = self.row.rows.max(1) + next.row.rows.max(1);
+        self.more_lines.push(next.row.line);
+        self.more_lines.append(&mut next.more_lines);
+        for r in next.row.recipients {
+            if let Err(at) = self.row.recipients.binary_search(&r) {
+                self.row.recipients.insert(at, r);
+            }
+        }
+    }
+}
+
+/// Push `p`, merged into the last row when it can be (`Pending::absorb`).
+fn push_merged(pending: &mut Vec<Pending>, p: Pending) {
+    match pending.last_mut() {
+        Some(last) if last.absorbs(&p) => last.absorb(p),
+        _ => pending.push(p),
+    }
 }
 
 /// Inventory rows of a CSV whose header is `layout.columns`.
@@ -419,6 +460,14 @@ pub fn parse_csv(
     let mut rows = 0u64;
     let mut record = ::csv::StringRecord::new();
     let first_line = layout.header_line;
+    // The header read first: the reader's position is then that of the first row (else the
+    // first row is said to be on the header's line).
+    if let Err(e) = reader.headers() {
+        return ParsedFile {
+            unreadable: Some(format!("unreadable CSV header: {e}")),
+            ..ParsedFile::default()
+        };
+    }
     // A row's line is counted by the bytes before its first (the reader's own line count lags
     // one behind after a row whose last field is quoted, as Export-Csv writes every field).
     let (mut counted_to, mut at_line) = (0usize, first_line);
@@ -465,7 +514,7 @@ pub fn parse_csv(
             continue;
         }
         match csv_row(&fields, &record, line) {
-            Ok(p) => pending.push(p),
+            Ok(p) => push_merged(&mut pending, p),
             Err(reason) => rejects.push(Reject { line, reason }),
         }
     }
@@ -515,8 +564,10 @@ fn csv_row(fields: &CsvFields, row: &::csv::StringRecord, line: u64) -> Result<P
             folder: text(Field::Folder),
             item_id: text(Field::ItemId),
             line,
+            rows: 1,
         },
         culture,
+        more_lines: Vec::new(),
     })
 }
 
@@ -568,21 +619,32 @@ fn finish(
             },
             message: format!(
                 "{} culture-formatted date(s) read as {} (UTC, as Exchange writes them): {rule}",
-                cultures.len(),
+                pending
+                    .iter()
+                    .filter(|p| p.culture.is_some())
+                    .map(|p| u64::from(p.row.rows.max(1)))
+                    .sum::<u64>(),
                 order.as_str()
             ),
         });
     }
     let mut out = Vec::with_capacity(pending.len());
-    for Pending { mut row, culture } in pending {
+    for Pending {
+        mut row,
+        culture,
+        more_lines,
+    } in pending
+    {
         if let Some(c) = culture {
             match time::parse_culture(&c, order) {
                 Some(t) => row.received = Some(t),
                 None => {
-                    rejects.push(Reject {
-                        line: row.line,
-                        reason: format!("unreadable date '{c}' (read as {})", order.as_str()),
-                    });
+                    for line in std::iter::once(row.line).chain(more_lines) {
+                        rejects.push(Reject {
+                            line,
+                            reason: format!("unreadable date '{c}' (read as {})", order.as_str()),
+                        });
+                    }
                     continue;
                 }
             }
@@ -633,13 +695,19 @@ pub fn parse_json(text: &str, format: Format, date_order: Option<DateOrder>) -> 
                 d: Option<&'a RawValue>,
                 #[serde(borrow)]
                 records: Option<&'a RawValue>,
+                /// Elasticsearch's `_search` response: `{"hits":{"hits":[…]}}`.
+                #[serde(borrow)]
+                hits: Option<&'a RawValue>,
             }
             let wrapped = |p: Page<'t>| {
+                let is = |open: char| move |r: &&RawValue| r.get().trim_start().starts_with(open);
                 p.value
                     .or(p.results)
                     .or(p.records)
-                    .filter(|l| l.get().trim_start().starts_with('['))
-                    .or(p.d.filter(|d| d.get().trim_start().starts_with('{')))
+                    .or(p.hits)
+                    .filter(is('['))
+                    .or(p.d.filter(is('{')))
+                    .or(p.hits.filter(is('{')))
             };
             match serde_json::from_str::<Page>(raw.get())
                 .ok()
@@ -650,17 +718,45 @@ pub fn parse_json(text: &str, format: Format, date_order: Option<DateOrder>) -> 
             }
         }
     }
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
-    loop {
-        match stream.next() {
-            None => break,
-            Some(Ok(raw)) => collect(raw, &offset_of, &mut objects, 0),
-            Some(Err(e)) => {
-                errors.push(Reject {
-                    line: e.line() as u64,
-                    reason: format!("not valid JSON: {e}"),
-                });
-                break;
+    // JSON Lines go on past a line that is not JSON (a document cut short, a line of a log
+    // around the export): it is rejected and reading resumes on the next line that starts a
+    // record. In an array an error leaves the rest unplaceable: it is rejected whole.
+    let lines = !text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('[');
+    let (mut from, mut from_line) = (0usize, 1u64);
+    'text: while from < text.len() {
+        let mut stream = serde_json::Deserializer::from_str(&text[from..]).into_iter::<&RawValue>();
+        loop {
+            match stream.next() {
+                None => break 'text,
+                Some(Ok(raw)) => collect(raw, &offset_of, &mut objects, 0),
+                Some(Err(e)) => {
+                    let line = from_line + e.line().saturating_sub(1) as u64;
+                    errors.push(Reject {
+                        line,
+                        reason: format!("not valid JSON: {}", without_position(&e.to_string())),
+                    });
+                    // On at the next line after the error's that starts a record (a `{` in
+                    // its first column: the lines of a pretty-printed record between are the
+                    // broken one's).
+                    let rest = &text[from..];
+                    let error_line_start = rest
+                        .split_inclusive('\n')
+                        .take(e.line().saturating_sub(1))
+                        .map(str::len)
+                        .sum::<usize>();
+                    match memchr::memmem::find(&rest.as_bytes()[error_line_start..], b"\n{") {
+                        Some(nl) if lines => {
+                            let skipped = &rest[error_line_start..error_line_start + nl + 1];
+                            from += error_line_start + nl + 1;
+                            from_line = line + crate::input::count_newlines(skipped.as_bytes());
+                        }
+                        _ => break 'text,
+                    }
+                    continue 'text;
+                }
             }
         }
     }
@@ -677,6 +773,7 @@ pub fn parse_json(text: &str, format: Format, date_order: Option<DateOrder>) -> 
                 Some(Value::Object(row)) => email_event(row, line),
                 _ => Err("no properties object (the EmailEvents row)".into()),
             },
+            Ok(obj) if format == Format::ElasticMessageTraceJson => elastic_document(&obj, line),
             Ok(obj) => trace_object(&obj, line),
             Err(e) => Err(format!("not a message trace object: {e}")),
         };
@@ -732,7 +829,124 @@ fn trace_object(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending
             ..InventoryRow::default()
         },
         culture,
+        more_lines: Vec::new(),
     })
+}
+
+/// serde_json's message without its `at line L column C` (the rejection names the file's
+/// line; the column of a long line helps nobody).
+fn without_position(message: &str) -> &str {
+    message
+        .rfind(" at line ")
+        .map_or(message, |at| &message[..at])
+}
+
+/// The value at a dotted path of an Elasticsearch document, its objects nested
+/// (`{"email":{"message_id":…}}`) or its keys dotted (`{"email.message_id":…}`), or both.
+fn at_path<'v>(m: &'v serde_json::Map<String, Value>, path: &str) -> Option<&'v Value> {
+    if let Some(v) = m.get(path) {
+        return Some(v);
+    }
+    let mut cut = path.len();
+    while let Some(dot) = path[..cut].rfind('.') {
+        if let Some(Value::Object(inner)) = m.get(&path[..dot])
+            && let Some(v) = at_path(inner, &path[dot + 1..])
+        {
+            return Some(v);
+        }
+        cut = dot;
+    }
+    None
+}
+
+/// One document of Elastic's Exchange Online message trace integration (one per message and
+/// recipient; a hit's `_source`). The API's object is read first, as the integration keeps it
+/// (`event.original`, verbatim when the `preserve_original_event` tag was set, else
+/// `microsoft.online_message_trace`); the ECS fields it copied them to fill what is missing
+/// (`email.message_id`, `email.from.address`, `email.to.address` (a list or one string),
+/// `email.subject`, `email.delivery_timestamp`, then `@timestamp`, `email.attachments.file.size`).
+/// `email.direction` is the integration's own, from its configured local domains.
+fn elastic_document(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending, String> {
+    let m = match m.get("_source") {
+        Some(Value::Object(source)) => source,
+        _ => m,
+    };
+    let mut api = match at_path(m, "microsoft.online_message_trace") {
+        Some(Value::Object(o)) => o.clone(),
+        _ => serde_json::Map::new(),
+    };
+    if let Some(Value::Object(original)) = at_path(m, "event.original")
+        .and_then(Value::as_str)
+        .and_then(|o| serde_json::from_str::<Value>(o).ok())
+    {
+        api.extend(original);
+    }
+    // Dotted keys under `microsoft.online_message_trace.` (a flattened document).
+    for key in [
+        "MessageId",
+        "SenderAddress",
+        "RecipientAddress",
+        "Subject",
+        "Received",
+        "Size",
+    ] {
+        if !api.contains_key(key)
+            && let Some(v) = at_path(m, &format!("microsoft.online_message_trace.{key}"))
+        {
+            api.insert(key.into(), v.clone());
+        }
+    }
+    let text = |v: &Value| -> Option<String> {
+        match v {
+            Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+            Value::Array(list) => {
+                let all: Vec<&str> = list
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter(|s| !s.trim().is_empty())
+                    .collect();
+                (!all.is_empty()).then(|| all.join(";"))
+            }
+            _ => None,
+        }
+    };
+    let has = |api: &serde_json::Map<String, Value>, key: &str| {
+        api.get(key)
+            .and_then(|v| text(v).or(v.as_i64().map(|n| n.to_string())))
+            .is_some()
+    };
+    for (key, ecs) in [
+        ("MessageId", &["email.message_id"][..]),
+        (
+            "SenderAddress",
+            &["email.from.address", "source.user.email"][..],
+        ),
+        (
+            "RecipientAddress",
+            &["email.to.address", "destination.user.email"][..],
+        ),
+        ("Subject", &["email.subject"][..]),
+        ("Received", &["email.delivery_timestamp", "@timestamp"][..]),
+    ] {
+        if !has(&api, key)
+            && let Some(v) = ecs.iter().find_map(|p| at_path(m, p).and_then(text))
+        {
+            api.insert(key.into(), Value::String(v));
+        }
+    }
+    if !has(&api, "Size")
+        && let Some(size) = at_path(m, "email.attachments.file.size")
+    {
+        api.insert("Size".into(), size.clone());
+    }
+    let mut pending = trace_object(&api, line)?;
+    pending.row.direction = at_path(m, "email.direction")
+        .and_then(Value::as_str)
+        .map(|d| match d.trim().to_ascii_lowercase().as_str() {
+            "internal" => "intra-org".to_string(),
+            other => direction(other),
+        });
+    Ok(pending)
 }
 
 /// One Defender `EmailEvents` row (the streaming API's `properties`): one per recipient.
@@ -769,6 +983,7 @@ fn email_event(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending,
             ..InventoryRow::default()
         },
         culture: None,
+        more_lines: Vec::new(),
     })
 }
 
@@ -781,7 +996,17 @@ pub fn json_inventory<K: AsRef<str>>(keys: &[K]) -> Option<Format> {
             .iter()
             .all(|k| keys.iter().any(|key| key.as_ref() == *k))
     };
-    if has_all(["messageId", "senderAddress", "recipientAddress"]) {
+    let has = |name: &str| keys.iter().any(|key| key.as_ref() == name);
+    // Elastic's integration keeps the API's object under `microsoft.online_message_trace`
+    // (dropped when empty, so any of its keys will do), or the ECS copy of its id.
+    if keys.iter().any(|k| {
+        k.as_ref()
+            .strip_prefix("microsoft.online_message_trace.")
+            .is_some_and(|rest| !rest.is_empty())
+    }) || (has("email.message_id") && has("email.local_id"))
+    {
+        Some(Format::ElasticMessageTraceJson)
+    } else if has_all(["messageId", "senderAddress", "recipientAddress"]) {
         Some(Format::GraphMessageTraceJson)
     } else if has_all(["MessageId", "SenderAddress", "RecipientAddress"]) {
         Some(Format::MessageTraceJson)
@@ -867,6 +1092,89 @@ mod tests {
             ]),
             None
         );
+    }
+
+    #[test]
+    fn elastic_documents_nested_dotted_or_in_a_search_response() {
+        let keys = |text: &str| {
+            crate::detect::first_record_keys_for_tests(text).and_then(|k| json_inventory(&k))
+        };
+        let nested = r#"{"@timestamp":"2024-03-11T07:58:02.123Z","email":{"message_id":"\u003cA@B\u003e","local_id":"7e","to":{"address":"Bob@X.com"},"from":{"address":["cfo@x.com"]},"delivery_timestamp":"2024-03-11T09:58:02.1234567+02:00"},"microsoft":{"online_message_trace":{"Status":"Delivered"}}}"#;
+        let dotted = r#"{"@timestamp":"2024-03-11T07:58:02.123Z","microsoft.online_message_trace.MessageId":"<a@b>","microsoft.online_message_trace.RecipientAddress":"bob@x.com","email.to.address":["bob@x.com"]}"#;
+        let search = format!(
+            r#"{{"took":3,"hits":{{"total":{{"value":1}},"hits":[{{"_index":"x","_id":"1","_source":{nested}}}]}}}}"#
+        );
+        for text in [nested, dotted, &search] {
+            assert_eq!(keys(text), Some(Format::ElasticMessageTraceJson), "{text}");
+            let parsed = parse_json(text, Format::ElasticMessageTraceJson, None);
+            assert_eq!((parsed.rows, parsed.rejects.len()), (1, 0), "{text}");
+            let row = &parsed.inventory[0];
+            assert_eq!(row.internet_message_id, "a@b");
+            assert_eq!(row.recipients, ["bob@x.com"]);
+        }
+        // A zone is honoured: 09:58 at +02:00 is 07:58 UTC.
+        let row = &parse_json(nested, Format::ElasticMessageTraceJson, None).inventory[0];
+        assert_eq!(
+            row.received,
+            time::parse_iso("2024-03-11T07:58:02.1234567Z")
+        );
+        assert_eq!(row.sender.as_deref(), Some("cfo@x.com"));
+        // A record broken inside, pretty-printed: one rejection, read on at the next record.
+        let one = r#"{"MessageId":"<a@b>","SenderAddress":"x@y.com","RecipientAddress":"b@y.com"}"#;
+        let pretty = format!(
+            "{one}\n{{\n  \"MessageId\": \"<c@d>\",\n  \"Size\": 12x,\n  \"Nested\": {{\"a\": 1}},\n  \"Subject\": \"s\"\n}}\n{one}\n"
+        );
+        let parsed = parse_json(&pretty, Format::MessageTraceJson, None);
+        let lines: Vec<u64> = parsed.rejects.iter().map(|r| r.line).collect();
+        assert_eq!(
+            (parsed.rows, parsed.inventory.len(), lines),
+            (3, 2, vec![4])
+        );
+        assert_eq!(parsed.inventory[1].line, 8);
+        // The API's objects as the integration receives them (its pipeline test input, one
+        // per line, ids escaped): a PowerShell-shaped trace.
+        let raw = r#"{"Organization":"contoso.com","MessageId":"\u003cGVAP278MB0375@GVAP278MB0375.CHEP278.PROD.OUTLOOK.COM\u003e","Received":"2022-10-21T17:25:36.969376Z","SenderAddress":"noreply@azure.microsoft.com","RecipientAddress":"linus@contoso.com","Subject":"testmail 2","Status":"Delivered","ToIP":null,"FromIP":"40.107.23.54","Size":22761,"MessageTraceId":"a5e6dc0f-23df-4b20-d240-08dab38944a1","StartDate":"2022-10-21T09:40:10Z","EndDate":"2022-10-22T09:40:10Z","Index":0}"#;
+        assert_eq!(keys(raw), Some(Format::MessageTraceJson));
+        let parsed = parse_json(raw, Format::MessageTraceJson, None);
+        assert_eq!(
+            parsed.inventory[0].internet_message_id,
+            "gvap278mb0375@gvap278mb0375.chep278.prod.outlook.com"
+        );
+        // An audit record's values and other nested keys never make it one.
+        let audit = r#"{"Operation":"Send","Item":{"InternetMessageId":"<a@b>"},"Parameters":[{"Name":"microsoft.online_message_trace.MessageId"}],"email":{"subject":"x"}}"#;
+        assert_eq!(keys(audit), None);
+    }
+
+    #[test]
+    fn a_traces_rows_of_one_message_are_read_as_one_and_counted_as_theirs() {
+        let csv = |date: &str| {
+            format!(
+                "MessageTraceId,MessageId,Received,SenderAddress,RecipientAddress,Subject,Size\n\
+                 t1,<A@x>,{date},cfo@x.com,bob@x.com,Q1,10\n\
+                 t1,<A@x>,{date},cfo@x.com,carol@x.com,Q1,10\n\
+                 t2,<B@x>,{date},cfo@x.com,bob@x.com,Q2,10\n\
+                 t1,<A@x>,{date},cfo@x.com,dan@x.com,Q1,10\n"
+            )
+        };
+        let text = csv("25/3/2024 10:00:00");
+        let crate::detect::Detected::Csv(layout) = crate::detect::detect(&text) else {
+            panic!("not a trace")
+        };
+        let parsed = parse_csv(&text, &layout, None, None);
+        let rows: Vec<(&str, u32, usize)> = parsed
+            .inventory
+            .iter()
+            .map(|r| (r.internet_message_id.as_str(), r.rows, r.recipients.len()))
+            .collect();
+        assert_eq!(rows, [("a@x", 2, 2), ("b@x", 1, 1), ("a@x", 1, 1)]);
+        assert_eq!((parsed.rows, parsed.rejects.len()), (4, 0));
+        let merged = crate::frame::messages::merge(parsed.inventory.into_iter().map(|r| ("t", r)));
+        assert_eq!((merged[0].sources, merged[0].recipients.len()), (3, 3));
+        assert_eq!(merged[0].source_line, 2);
+        // A day-first date read month first: every row of the merged one is rejected.
+        let parsed = parse_csv(&text, &layout, None, Some(DateOrder::Mdy));
+        let lines: Vec<u64> = parsed.rejects.iter().map(|r| r.line).collect();
+        assert_eq!((parsed.rows, lines), (4, vec![2, 3, 4, 5]));
     }
 
     #[test]

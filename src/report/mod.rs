@@ -82,6 +82,9 @@ pub fn coverage_of(format: crate::model::Format) -> &'static str {
         MessageTraceJson => {
             "message trace (Get-MessageTrace / Get-MessageTraceV2 as JSON, or the Reporting Web Service): only mail that crossed Exchange Online transport in the searched window (Get-MessageTrace: the last 10 days; Get-MessageTraceV2: 90 days back, 10 days a query)"
         }
+        ElasticMessageTraceJson => {
+            "Elastic's Exchange Online message trace: mail that crossed Exchange Online transport while the integration polled (it asks for the last interval each time; mail before it was set up is not in it), as far as the index keeps it"
+        }
         GraphMessageTraceJson => {
             "Graph message trace: mail that crossed transport in the queried window (90 days back at most)"
         }

@@ -990,7 +990,7 @@ mod tests {
             ]),
             Verdict::EntireMailbox
         );
-        for rule in Rule::ALL {
+        for &rule in Rule::ALL {
             assert_eq!(verdict(&[reason(rule)]), rule.verdict());
         }
     }

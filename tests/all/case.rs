@@ -78,7 +78,7 @@ fn assert_round_trip(evidence: &[PathBuf], indicators: &[&str]) {
             let report: Value = serde_json::from_slice(&b).unwrap();
             let listed = &report["cases"][0];
             assert_eq!(listed["path"], case.display().to_string());
-            assert_eq!(listed["schema"], "mailscope.case.v2");
+            assert_eq!(listed["schema"], "mailscope.case.v3");
             assert_eq!(listed["sha256"].as_str().unwrap().len(), 64);
             assert_eq!(
                 listed["inputs"].as_u64().unwrap() as usize,
@@ -277,7 +277,7 @@ fn a_case_of_an_unknown_schema_version_is_a_clear_error() {
     let said = format!("{stderr}{skipped}");
     assert!(
         said.contains("mailscope.case.v7")
-            && said.contains("reads mailscope.case.v2 and mailscope.case.v1"),
+            && said.contains("reads mailscope.case.v3, mailscope.case.v2 and mailscope.case.v1"),
         "{said}"
     );
     assert!(said.contains("future.parquet"), "{said}");
@@ -359,4 +359,119 @@ fn a_case_altered_after_it_was_written_is_an_error() {
     );
     // The evidence beside it is read.
     assert_eq!(report["records"]["unique"], 4);
+}
+
+#[test]
+fn a_case_of_an_inventory_round_trips_and_keeps_it_as_a_parquet_table_no_larger_than_the_csv() {
+    // A message trace as `Get-MessageTrace | Export-Csv` writes it: 20,000 rows, one per
+    // recipient of 1 to 3, as `examples/synth.rs --format trace` writes them.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace.csv");
+    let mut csv = String::from(
+        "\"PSComputerName\",\"RunspaceId\",\"PSShowComputerName\",\"Organization\",\"MessageId\",\"Received\",\"SenderAddress\",\"RecipientAddress\",\"Subject\",\"Status\",\"ToIP\",\"FromIP\",\"Size\",\"MessageTraceId\",\"StartDate\",\"EndDate\",\"Index\"\r\n",
+    );
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    let (mut rows, mut messages) = (0u64, 0u64);
+    while rows < 20_000 {
+        let id = format!(
+            "<{:016x}@AM0PR01MB{:04}.eurprd01.prod.outlook.com>",
+            next(),
+            next() % 9000
+        );
+        let minute = 20_000 - rows / 3;
+        let received = format!(
+            "3/{}/2024 {}:{:02}:{:02} AM",
+            1 + minute / 1440 % 28,
+            1 + minute / 60 % 11,
+            minute % 60,
+            next() % 60
+        );
+        let sender = format!("user{:05}@contoso.com", next() % 400);
+        let subject = format!("Quarterly planning {}", next() % 10_000);
+        let (size, trace_id) = (2_000 + next() % 200_000, next());
+        for _ in 0..1 + next() % 3 {
+            csv.push_str(&format!(
+                "\"outlook.office365.com\",\"5f0c1c2e-7a43-4b1e-9c7d-2d2b1d0f4e11\",\"False\",\"contoso.onmicrosoft.com\",\"{id}\",\"{received}\",\"{sender}\",\"user{:05}@contoso.com\",\"{subject}\",\"Delivered\",\"\",\"\",\"{size}\",\"{trace_id:032x}\",\"2/29/2024 12:00:00 AM\",\"3/15/2024 12:00:00 AM\",\"{rows}\"\r\n",
+                next() % 400
+            ));
+            rows += 1;
+        }
+        messages += 1;
+    }
+    std::fs::write(&trace, &csv).unwrap();
+    let audit = sample("purview_audit_export.csv");
+    let evidence = [audit.clone(), trace.clone()];
+    let case = dir.path().join("case.parquet");
+    export_case(&evidence, &case);
+    // The same reports, the notification list with them.
+    let args = ["scope", "--format", "json", "--attacker-ip", SAMPLE_IP];
+    assert_eq!(
+        json_without_run(&run(&args, &evidence)),
+        json_without_run(&run(&args, std::slice::from_ref(&case)))
+    );
+    // The messages are a Parquet file of their own inside the case, where its metadata says.
+    let bytes = std::fs::read(&case).unwrap();
+    let place =
+        String::from_utf8(crate::case_edit::value(&bytes, "mailscope.case.messages").unwrap())
+            .unwrap();
+    let (offset, len) = place.split_once('+').unwrap();
+    let (offset, len): (usize, usize) = (offset.parse().unwrap(), len.parse().unwrap());
+    let table = &bytes[offset..offset + len];
+    assert!(table.starts_with(b"PAR1") && table.ends_with(b"PAR1"));
+    let frame = polars::prelude::ParquetReader::new(std::io::Cursor::new(table))
+        .finish()
+        .unwrap();
+    use polars::prelude::SerReader;
+    assert_eq!(frame.height() as u64, messages);
+    // No larger than the CSV; nor the case, with the audit export's records beside.
+    let csv_bytes = csv.len();
+    assert!(len <= csv_bytes, "messages {len} bytes, CSV {csv_bytes}");
+    let audit_bytes = std::fs::metadata(&audit).unwrap().len() as usize;
+    assert!(
+        bytes.len() <= csv_bytes + audit_bytes,
+        "case {} bytes, CSV {csv_bytes} + {audit_bytes}",
+        bytes.len()
+    );
+    eprintln!(
+        "messages table {len} bytes = {:.3}x the CSV's {csv_bytes}; case {} bytes",
+        len as f64 / csv_bytes as f64,
+        bytes.len()
+    );
+}
+
+#[test]
+fn a_v2_case_with_its_messages_in_the_metadata_gives_the_findings_of_the_samples() {
+    let from_case = scope_report(&[fixture("case/samples_v2.parquet")], &[]);
+    let from_samples = scope_report(&[sample("")], &[]);
+    assert_eq!(from_case["cases"][0]["schema"], "mailscope.case.v2");
+    // Paths aside: the v2 case was written with the samples' relative paths.
+    fn without_paths(v: &Value) -> Value {
+        let text = v.to_string();
+        let root = format!("{}/", root().display());
+        serde_json::from_str(&text.replace(&root, "")).unwrap()
+    }
+    for key in ["mailboxes", "notification"] {
+        assert_eq!(
+            without_paths(&from_case[key]),
+            without_paths(&from_samples[key]),
+            "{key}"
+        );
+    }
+    assert_eq!(from_case["notification"]["inventory_messages"], 16);
+    assert!(from_case["mailboxes"].to_string().contains("FY2024 budget"));
+}
+
+#[test]
+fn the_committed_v3_case_of_the_samples_is_read() {
+    // The case the `case` fuzz target edits: written by this schema's first build.
+    let report = scope_report(&[fixture("case/samples_v3.parquet")], &[]);
+    assert_eq!(report["cases"][0]["schema"], "mailscope.case.v3");
+    assert_eq!(verdicts(&report), verdicts_of_the_samples());
+    assert_eq!(report["notification"]["inventory_messages"], 16);
 }

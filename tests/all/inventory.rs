@@ -172,6 +172,14 @@ fn every_inventory_shape_gives_the_same_metadata() {
             "defender_emailevents_stream_eventhub.json",
             "defender-emailevents-json",
         ),
+        (
+            "elastic_exchange_online_message_trace.ndjson",
+            "elastic-message-trace-json",
+        ),
+        (
+            "elastic_exchange_online_message_trace_elasticdump.json",
+            "elastic-message-trace-json",
+        ),
     ];
     for (name, format) in shapes {
         let mut paths = audit_samples();
@@ -458,4 +466,114 @@ fn the_notification_table_is_one_row_per_message_and_mailbox_and_neutralizes_for
         "{}",
         &weekly[col("subject")]
     );
+}
+
+/// A scope report with the sample incident's audit exports and one inventory, without what
+/// names the inventory file (its path, digest, format, size, coverage).
+fn report_with_inventory(inventory: &std::path::Path, extra: &[&str]) -> Value {
+    let mut paths = audit_samples();
+    paths.push(inventory.to_path_buf());
+    let mut report = scope_report(&paths, extra);
+    for key in ["inputs", "inventories", "tool", "command_line"] {
+        report.as_object_mut().unwrap().remove(key);
+    }
+    report
+}
+
+/// Every value of `key` in the JSON, anywhere, removed.
+fn without_key(mut v: Value, key: &str) -> Value {
+    fn strip(v: &mut Value, key: &str) {
+        match v {
+            Value::Object(m) => {
+                m.remove(key);
+                m.values_mut().for_each(|v| strip(v, key));
+            }
+            Value::Array(a) => a.iter_mut().for_each(|v| strip(v, key)),
+            _ => {}
+        }
+    }
+    strip(&mut v, key);
+    v
+}
+
+#[test]
+fn elastic_message_trace_documents_give_the_findings_of_the_trace_they_hold() {
+    // The same API objects as `Get-MessageTraceV2 | ConvertTo-Json` writes them, and the
+    // message trace CSV of the sample incident (culture dates, whole seconds).
+    let json = report_with_inventory(&inventory("get_messagetracev2_convertto-json.json"), &[]);
+    let csv = report_with_inventory(&sample("message_trace.csv"), &[]);
+    for name in [
+        "elastic_exchange_online_message_trace.ndjson",
+        "elastic_exchange_online_message_trace_elasticdump.json",
+    ] {
+        let elastic = report_with_inventory(&inventory(name), &[]);
+        // The integration says the direction (from its configured local domains); the
+        // PowerShell objects do not.
+        let alice = mailbox(&elastic, "alice@contoso.com");
+        let budget = message(alice, BUDGET);
+        assert_eq!(budget["metadata"]["direction"], "intra-org", "{name}");
+        // Metadata says the file and line it came from.
+        let elastic = without_key(without_key(elastic, "direction"), "source");
+        let json = without_key(without_key(json.clone(), "direction"), "source");
+        assert_eq!(elastic, json, "{name}");
+        // The CSV has whole seconds: the same findings, dates aside.
+        assert_eq!(
+            without_key(elastic, "date"),
+            without_key(
+                without_key(without_key(csv.clone(), "source"), "direction"),
+                "date"
+            ),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_line_of_elastic_documents_that_is_not_json_is_rejected_and_the_rest_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        std::fs::read_to_string(inventory("elastic_exchange_online_message_trace.ndjson")).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let messages = lines.len() as u64;
+    // A document cut short (a partial write), and one without any message id.
+    let cut = &lines[4][..lines[4].len() / 2];
+    lines.insert(5, cut);
+    let no_id = r#"{"@timestamp":"2024-03-11T07:00:00.000Z","microsoft":{"online_message_trace":{"Status":"Failed"}},"email":{"subject":"x"}}"#;
+    lines.insert(9, no_id);
+    let path = dir.path().join("elastic.ndjson");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let ing = crate::util::read_one(&path);
+    let f = &ing.files[0];
+    assert_eq!(f.format.as_str(), "elastic-message-trace-json");
+    assert_eq!(
+        (f.rows, f.inventory_rows, f.rejected),
+        (messages + 2, messages, 2)
+    );
+    assert_eq!(f.rejects[0].line, 6, "{:?}", f.rejects);
+    assert!(
+        f.rejects[0].reason.contains("not valid JSON"),
+        "{:?}",
+        f.rejects
+    );
+    assert_eq!(f.rejects[1].line, 10, "{:?}", f.rejects);
+    assert!(
+        f.rejects[1].reason.contains("no messageId"),
+        "{:?}",
+        f.rejects
+    );
+    // `inspect` names the file and the line.
+    let out = bin()
+        .args(["inspect", "--quiet", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = &report["files"][0];
+    assert!(
+        file["path"].as_str().unwrap().ends_with("elastic.ndjson"),
+        "{file}"
+    );
+    assert_eq!(file["rejects"][0]["line"], 6, "{file}");
+    assert_eq!(file["rejects"][1]["line"], 10, "{file}");
 }
