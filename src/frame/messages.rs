@@ -283,52 +283,120 @@ pub fn empty() -> DataFrame {
     table(&[]).expect("the empty messages table has consistent columns")
 }
 
-/// The messages of a `messages` table, sorted by id as it was written.
-pub fn read(df: &DataFrame) -> PolarsResult<Vec<Message>> {
-    let s = |name: &str| -> PolarsResult<Vec<Option<String>>> {
-        Ok(df
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect())
-    };
-    let ids = s(col::INTERNET_MESSAGE_ID)?;
-    let subjects = s(col::SUBJECT)?;
-    let senders = s(col::SENDER)?;
-    let recipients = s(col::RECIPIENTS)?;
-    let received: Vec<Option<i64>> = df
+/// One message of a `messages` table, borrowed from its columns: the scope reads the table
+/// without a second copy of its text (a million-message trace would double the run's memory).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MessageRef<'a> {
+    pub internet_message_id: &'a str,
+    pub subject: Option<&'a str>,
+    pub sender: Option<&'a str>,
+    recipients: Option<&'a str>,
+    pub received: Option<Micros>,
+    pub size: Option<i64>,
+    pub direction: Option<&'a str>,
+    mailboxes: Option<&'a str>,
+    folders: Option<&'a str>,
+    item_ids: Option<&'a str>,
+    pub source_file: &'a str,
+    pub source_line: u64,
+    pub sources: u32,
+}
+
+/// The values of a list column (joined with `; `).
+fn values(text: Option<&str>) -> impl Iterator<Item = &str> + Clone {
+    text.into_iter().flat_map(|t| t.split("; "))
+}
+
+impl<'a> MessageRef<'a> {
+    pub fn recipients(&self) -> impl Iterator<Item = &'a str> + Clone {
+        values(self.recipients)
+    }
+    pub fn mailboxes(&self) -> impl Iterator<Item = &'a str> + Clone {
+        values(self.mailboxes)
+    }
+    pub fn folders(&self) -> impl Iterator<Item = &'a str> + Clone {
+        values(self.folders)
+    }
+    pub fn item_ids(&self) -> impl Iterator<Item = &'a str> + Clone {
+        values(self.item_ids)
+    }
+
+    /// Whether the message was delivered to, sent from, or found in `mailbox` (a lowercased
+    /// address).
+    pub fn concerns(&self, mailbox: &str) -> bool {
+        self.sender == Some(mailbox)
+            || self.recipients().any(|r| r == mailbox)
+            || self.mailboxes().any(|m| m == mailbox)
+    }
+
+    pub fn to_message(&self) -> Message {
+        let owned = |v: Option<&str>| v.map(str::to_string);
+        Message {
+            internet_message_id: self.internet_message_id.to_string(),
+            subject: owned(self.subject),
+            sender: owned(self.sender),
+            recipients: split(self.recipients),
+            received: self.received,
+            size: self.size,
+            direction: owned(self.direction),
+            mailboxes: split(self.mailboxes),
+            folders: split(self.folders),
+            item_ids: split(self.item_ids),
+            source_file: self.source_file.to_string(),
+            source_line: self.source_line,
+            sources: self.sources,
+        }
+    }
+}
+
+/// The messages of a `messages` table, borrowed, sorted by id as it was written.
+pub fn view(df: &DataFrame) -> PolarsResult<Vec<MessageRef<'_>>> {
+    // Columns read by index: no per-column list beside the messages.
+    let s = |name: &str| -> PolarsResult<&StringChunked> { df.column(name)?.str() };
+    let (ids, subjects, senders, recipients) = (
+        s(col::INTERNET_MESSAGE_ID)?,
+        s(col::SUBJECT)?,
+        s(col::SENDER)?,
+        s(col::RECIPIENTS)?,
+    );
+    let (directions, mailboxes, folders, item_ids, files) = (
+        s(col::DIRECTION)?,
+        s(col::MAILBOX)?,
+        s(col::FOLDER)?,
+        s(col::ITEM_ID)?,
+        s(col::SOURCE_FILE)?,
+    );
+    let received = df
         .column(col::RECEIVED)?
         .as_materialized_series()
         .to_physical_repr()
-        .i64()?
-        .iter()
-        .collect();
-    let sizes: Vec<Option<i64>> = df.column(col::SIZE)?.i64()?.iter().collect();
-    let directions = s(col::DIRECTION)?;
-    let mailboxes = s(col::MAILBOX)?;
-    let folders = s(col::FOLDER)?;
-    let item_ids = s(col::ITEM_ID)?;
-    let files = s(col::SOURCE_FILE)?;
-    let lines: Vec<Option<u64>> = df.column(col::SOURCE_LINE)?.u64()?.iter().collect();
-    let sources: Vec<Option<u32>> = df.column(col::SOURCES)?.u32()?.iter().collect();
+        .into_owned();
+    let received = received.i64()?;
+    let sizes = df.column(col::SIZE)?.i64()?;
+    let lines = df.column(col::SOURCE_LINE)?.u64()?;
+    let sources = df.column(col::SOURCES)?.u32()?;
     Ok((0..df.height())
-        .map(|i| Message {
-            internet_message_id: ids[i].clone().unwrap_or_default(),
-            subject: subjects[i].clone(),
-            sender: senders[i].clone(),
-            recipients: split(recipients[i].as_deref()),
-            received: received[i],
-            size: sizes[i],
-            direction: directions[i].clone(),
-            mailboxes: split(mailboxes[i].as_deref()),
-            folders: split(folders[i].as_deref()),
-            item_ids: split(item_ids[i].as_deref()),
-            source_file: files[i].clone().unwrap_or_default(),
-            source_line: lines[i].unwrap_or(0),
-            sources: sources[i].unwrap_or(0),
+        .map(|i| MessageRef {
+            internet_message_id: ids.get(i).unwrap_or_default(),
+            subject: subjects.get(i),
+            sender: senders.get(i),
+            recipients: recipients.get(i),
+            received: received.get(i),
+            size: sizes.get(i),
+            direction: directions.get(i),
+            mailboxes: mailboxes.get(i),
+            folders: folders.get(i),
+            item_ids: item_ids.get(i),
+            source_file: files.get(i).unwrap_or_default(),
+            source_line: lines.get(i).unwrap_or(0),
+            sources: sources.get(i).unwrap_or(0),
         })
         .collect())
+}
+
+/// The messages of a `messages` table, owned, sorted by id as it was written.
+pub fn read(df: &DataFrame) -> PolarsResult<Vec<Message>> {
+    Ok(view(df)?.iter().map(MessageRef::to_message).collect())
 }
 
 #[cfg(test)]

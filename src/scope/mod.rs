@@ -340,7 +340,7 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
         .filter(|&i| attr[i].is_attacker_activity() && names.of(&v, i).is_none())
         .collect();
     let tenant_actions = rules::tenant_actions(r, &tenant_rows);
-    let messages = crate::frame::messages::read(&frame.messages).map_err(|e| e.to_string())?;
+    let messages = crate::frame::messages::view(&frame.messages).map_err(|e| e.to_string())?;
     let notification = (!messages.is_empty()).then(|| {
         let (domains, from) = if cfg.internal_domains.is_empty() {
             let mut domains: BTreeSet<String> = BTreeSet::new();

@@ -6,7 +6,7 @@
 //! internal and external.
 
 use super::findings::{AssumedMessage, MailboxScope, Metadata, Verdict};
-use crate::frame::messages::Message;
+use crate::frame::messages::MessageRef;
 use crate::model::Micros;
 use crate::time::rfc3339;
 use serde::Serialize;
@@ -202,21 +202,21 @@ impl People {
 /// `exposure_end` per mailbox bounds what its whole-mailbox exposure can have shown.
 pub fn join(
     mailboxes: &mut [MailboxScope],
-    messages: &[Message],
+    messages: &[MessageRef],
     internal_domains: Vec<String>,
     internal_domains_from: &str,
 ) -> Notification {
-    let by_id: HashMap<&str, &Message> = messages
+    let by_id: HashMap<&str, &MessageRef> = messages
         .iter()
-        .map(|m| (m.internet_message_id.as_str(), m))
+        .map(|m| (m.internet_message_id, m))
         .collect();
-    let mut by_item: HashMap<&str, &Message> = HashMap::new();
+    let mut by_item: HashMap<&str, &MessageRef> = HashMap::new();
     for m in messages {
-        for id in &m.item_ids {
-            by_item.entry(id.as_str()).or_insert(m);
+        for id in m.item_ids() {
+            by_item.entry(id).or_insert(m);
         }
     }
-    let source = |m: &Message| format!("{}:{}", m.source_file, m.source_line);
+    let source = |m: &MessageRef| format!("{}:{}", m.source_file, m.source_line);
     let mut overall_people = People::default();
     let mut overall = NotificationCounts::default();
     let mut without_metadata = BTreeSet::new();
@@ -239,21 +239,21 @@ pub fn join(
                 continue;
             };
             counts.with_metadata += 1;
-            named.insert(m.internet_message_id.clone());
+            named.insert(m.internet_message_id);
             if hit.subject.is_none() {
-                hit.subject = m.subject.clone();
+                hit.subject = m.subject.map(str::to_string);
             }
             hit.metadata = Some(Metadata {
-                sender: m.sender.clone(),
-                recipients: m.recipients.clone(),
+                sender: m.sender.map(str::to_string),
+                recipients: m.recipients().map(str::to_string).collect(),
                 date: m.received.map(rfc3339),
-                direction: m.direction.clone(),
+                direction: m.direction.map(str::to_string),
                 source: source(m),
             });
             people.add(
-                &m.internet_message_id,
+                m.internet_message_id,
                 &own,
-                m.sender.iter().cloned().chain(m.recipients.iter().cloned()),
+                m.sender.into_iter().chain(m.recipients()).map(str::to_string),
             );
         }
         // The mailbox's whole content, or its folders in scope, up to the end of the exposure.
@@ -267,7 +267,7 @@ pub fn join(
         let rules: Vec<&str> = mb.reasons.iter().map(|r| r.rule.as_str()).collect();
         let mut assumed = Vec::new();
         for m in messages {
-            if named.contains(&m.internet_message_id) || !m.concerns(&own) {
+            if named.contains(m.internet_message_id) || !m.concerns(&own) {
                 continue;
             }
             if let (Some(end), Some(t)) = (mb.exposure_end, m.received) {
@@ -277,22 +277,22 @@ pub fn join(
             }
             let folder = folders
                 .iter()
-                .find(|f| m.folders.iter().any(|mf| folder_matches(mf, f)));
+                .find(|f| m.folders().any(|mf| folder_matches(mf, f)));
             let why = match (folder, whole) {
                 (Some(f), _) => format!("folder {f}"),
                 (None, true) => format!("entire mailbox ({})", rules.join(", ")),
                 (None, false) => continue,
             };
             people.add(
-                &m.internet_message_id,
+                m.internet_message_id,
                 &own,
-                m.sender.iter().cloned().chain(m.recipients.iter().cloned()),
+                m.sender.into_iter().chain(m.recipients()).map(str::to_string),
             );
             assumed.push(AssumedMessage {
-                internet_message_id: m.internet_message_id.clone(),
-                subject: m.subject.clone(),
-                sender: m.sender.clone(),
-                recipients: m.recipients.clone(),
+                internet_message_id: m.internet_message_id.to_string(),
+                subject: m.subject.map(str::to_string),
+                sender: m.sender.map(str::to_string),
+                recipients: m.recipients().map(str::to_string).collect(),
                 date: m.received.map(rfc3339),
                 why,
                 source: source(m),
