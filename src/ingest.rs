@@ -154,6 +154,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
         columns: opts.columns,
         inventory_map: opts.inventory_map.as_deref(),
         input_tz: opts.input_tz,
+        read_behind: None,
     };
     let results: Vec<FileResult> = files
         .par_iter()
@@ -709,9 +710,13 @@ pub fn parse_bytes(
     crate::timing::phase("decoded");
     let detected = detect::detect_with(text, popts.inventory_map.map(|m| m.id_column()));
     let mut parsed = match &detected {
-        Detected::Csv(layout) if layout.format.is_inventory() => {
-            parse::inventory::parse_csv(text, layout, popts.inventory_map, popts.date_order)
-        }
+        Detected::Csv(layout) if layout.format.is_inventory() => parse::inventory::parse_csv(
+            text,
+            layout,
+            popts.inventory_map,
+            popts.date_order,
+            popts.read_behind,
+        ),
         Detected::InventoryJson(format) => {
             parse::inventory::parse_json(text, *format, popts.date_order)
         }
@@ -1002,10 +1007,12 @@ fn read_one(
             hex
         },
         || {
+            let read_behind = |done: &[u8]| bytes.release_before(done.as_ptr_range().end);
             parse_bytes(
                 &bytes,
                 &ParseOptions {
                     progress: Some(&counting),
+                    read_behind: Some(&read_behind),
                     ..*popts
                 },
             )

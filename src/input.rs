@@ -130,6 +130,27 @@ impl Deref for FileBytes {
 }
 
 impl FileBytes {
+    /// The mapped pages before `end` (an address inside the map) are read and will not be
+    /// needed again: they leave the process's resident memory. Read again, they come back from
+    /// the file unchanged (a private, read-only map of a file); nothing to do for owned bytes.
+    pub fn release_before(&self, end: *const u8) {
+        const PAGE: usize = 4096;
+        if let FileBytes::Mapped(_, map) = self {
+            let start = map.as_ptr() as usize;
+            let end = end as usize;
+            if end > start && end <= start + map.len() {
+                let len = (end - start) / PAGE * PAGE;
+                if len > 0 {
+                    // SAFETY: DONTNEED on a private read-only file map drops clean pages only;
+                    // a later read faults them in again from the file, with the same bytes.
+                    let _ = unsafe {
+                        map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, len)
+                    };
+                }
+            }
+        }
+    }
+
     /// The file shrank while mapped: what lay past its new end was read as zero bytes.
     pub fn shrank_while_read(&self) -> bool {
         matches!(self, FileBytes::Mapped(guard, _) if guard.faulted())
@@ -358,6 +379,24 @@ pub fn hex(digest: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_released_behind_the_reader_read_back_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("message_trace.csv");
+        let text: String = (0..200_000)
+            .map(|i| format!("<m{i}@contoso.com>,alice@contoso.com,bob@fabrikam.com\n"))
+            .collect();
+        std::fs::write(&path, &text).unwrap();
+        let bytes = read_file(&path, true).unwrap();
+        let before = sha256_hex(&bytes);
+        bytes.release_before(bytes[..bytes.len() / 2].as_ptr_range().end);
+        bytes.release_before(bytes.as_ptr_range().end);
+        // An address outside the map is ignored.
+        bytes.release_before(std::ptr::null());
+        assert_eq!(sha256_hex(&bytes), before);
+        assert_eq!(&bytes[..], text.as_bytes());
+    }
 
     #[cfg(unix)]
     #[test]

@@ -88,7 +88,11 @@ pub fn merge_files(mut files: Vec<(&str, Vec<InventoryRow>)>) -> Vec<Message> {
         let id = |(f, i): (u32, u32)| files[f as usize].1[i as usize].internet_message_id.as_str();
         id(*a).cmp(id(*b))
     });
-    let mut out: Vec<Message> = Vec::new();
+    // As many messages as distinct ids, allocated once: a growing list would hold twice the
+    // messages' size while it is copied.
+    let id = |(f, i): (u32, u32)| files[f as usize].1[i as usize].internet_message_id.as_str();
+    let distinct = order.len() - order.windows(2).filter(|w| id(w[0]) == id(w[1])).count();
+    let mut out: Vec<Message> = Vec::with_capacity(distinct);
     for (f, i) in order {
         let path = files[f as usize].0;
         let row = std::mem::take(&mut files[f as usize].1[i as usize]);

@@ -433,6 +433,7 @@ pub fn parse_csv(
     layout: &crate::detect::CsvLayout,
     map: Option<&InventoryMap>,
     date_order: Option<DateOrder>,
+    read_behind: Option<&crate::parse::ReadBehind<'_>>,
 ) -> ParsedFile {
     if let Some(reason) = map
         .filter(|_| layout.format == Format::MappedInventoryCsv)
@@ -493,6 +494,14 @@ pub fn parse_csv(
                     start += 1;
                 }
                 at_line += crate::input::count_newlines(&bytes[counted_to..start.max(counted_to)]);
+                // Every 32 MB read, the text behind goes back (rows own their text).
+                if let Some(release) = read_behind {
+                    if start >> 25 != counted_to >> 25 {
+                        release(
+                            &text.as_bytes()[..layout.header_offset + (start & !((1 << 25) - 1))],
+                        );
+                    }
+                }
                 counted_to = counted_to.max(start);
                 at_line
             }
@@ -1160,7 +1169,7 @@ mod tests {
         let crate::detect::Detected::Csv(layout) = crate::detect::detect(&text) else {
             panic!("not a trace")
         };
-        let parsed = parse_csv(&text, &layout, None, None);
+        let parsed = parse_csv(&text, &layout, None, None, None);
         let rows: Vec<(&str, u32, usize)> = parsed
             .inventory
             .iter()
@@ -1172,7 +1181,7 @@ mod tests {
         assert_eq!((merged[0].sources, merged[0].recipients.len()), (3, 3));
         assert_eq!(merged[0].source_line, 2);
         // A day-first date read month first: every row of the merged one is rejected.
-        let parsed = parse_csv(&text, &layout, None, Some(DateOrder::Mdy));
+        let parsed = parse_csv(&text, &layout, None, Some(DateOrder::Mdy), None);
         let lines: Vec<u64> = parsed.rejects.iter().map(|r| r.line).collect();
         assert_eq!((parsed.rows, lines), (4, vec![2, 3, 4, 5]));
     }

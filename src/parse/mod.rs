@@ -91,7 +91,13 @@ pub struct ParseOptions<'a> {
     /// The zone of times an export wrote in local time (`--input-tz`); without it they are read
     /// as UTC, and the file's notes say so.
     pub input_tz: Option<crate::zone::DisplayZone>,
+    /// Told of text read that will not be looked at again (the text's first bytes), so that
+    /// the pages a large message inventory is mapped into can go back as it is read.
+    pub read_behind: Option<&'a ReadBehind<'a>>,
 }
+
+/// Told of the bytes of a file's text read and not needed again (`ParseOptions::read_behind`).
+pub type ReadBehind<'a> = dyn Fn(&[u8]) + Sync + 'a;
 
 /// A record whose time came from a local-time column, converted to UTC in the `--input-tz`
 /// zone (once: the converted record no longer has that source).

@@ -253,7 +253,10 @@ pub fn join(
             people.add(
                 m.internet_message_id,
                 &own,
-                m.sender.into_iter().chain(m.recipients()).map(str::to_string),
+                m.sender
+                    .into_iter()
+                    .chain(m.recipients())
+                    .map(str::to_string),
             );
         }
         // The mailbox's whole content, or its folders in scope, up to the end of the exposure.
@@ -286,7 +289,10 @@ pub fn join(
             people.add(
                 m.internet_message_id,
                 &own,
-                m.sender.into_iter().chain(m.recipients()).map(str::to_string),
+                m.sender
+                    .into_iter()
+                    .chain(m.recipients())
+                    .map(str::to_string),
             );
             assumed.push(AssumedMessage {
                 internet_message_id: m.internet_message_id.to_string(),
