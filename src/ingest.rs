@@ -47,7 +47,7 @@ impl Default for IngestOptions {
     }
 }
 
-pub use crate::provenance::{FileSummary, SkippedOut};
+pub use crate::provenance::{FileSummary, Provenance, SavedCaseInput, SkippedOut};
 
 /// Everything read in one run.
 pub struct Ingest {
@@ -61,28 +61,27 @@ pub struct Ingest {
 }
 
 impl Ingest {
+    /// Where the records came from, without the records: what a report is built from.
+    pub fn provenance(&self) -> Provenance<'_> {
+        Provenance {
+            files: &self.files,
+            skipped: &self.skipped,
+            cases: &self.cases,
+            warnings: &self.warnings,
+        }
+    }
     /// Rows of the audit exports (message inventories' rows are counted apart).
     pub fn rows(&self) -> u64 {
-        self.files
-            .iter()
-            .filter(|f| !f.format.is_inventory())
-            .fold(0, |n, f| n.saturating_add(f.rows))
+        self.provenance().rows()
     }
-    // Counts from saved cases are bounded when a case is read; the sums saturate all the same.
     pub fn duplicates(&self) -> u64 {
-        self.files
-            .iter()
-            .fold(0, |n, f| n.saturating_add(f.duplicates))
+        self.provenance().duplicates()
     }
     pub fn rejected(&self) -> u64 {
-        self.files
-            .iter()
-            .fold(0, |n, f| n.saturating_add(f.rejected))
+        self.provenance().rejected()
     }
     pub fn not_mailbox_audit(&self) -> u64 {
-        self.files
-            .iter()
-            .fold(0, |n, f| n.saturating_add(f.not_mailbox_audit))
+        self.provenance().not_mailbox_audit()
     }
     pub fn file_paths(&self) -> Vec<String> {
         self.files.iter().map(|f| f.path.clone()).collect()
@@ -122,21 +121,6 @@ enum FileResult {
         skipped: Vec<SkippedOut>,
     },
     Skipped(SkippedOut),
-}
-
-/// A saved case given as input (`case`): the file itself; its inputs are `Ingest::files`.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct SavedCaseInput {
-    pub path: String,
-    pub sha256: String,
-    pub bytes: u64,
-    pub schema: &'static str,
-    /// How many original inputs it carries.
-    pub inputs: u64,
-    /// Their paths, as the run that wrote the case was given them (they are listed in
-    /// `Ingest::files`): where evidence was, which no report may be written into.
-    #[serde(skip)]
-    pub input_paths: Vec<String>,
 }
 
 pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) -> Ingest {

@@ -64,3 +64,54 @@ pub fn intern(name: &str) -> &'static str {
     names.insert(leaked);
     leaked
 }
+
+/// A saved case given as input (`case`): the file itself; its inputs are `Provenance::files`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SavedCaseInput {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub schema: &'static str,
+    /// How many original inputs it carries.
+    pub inputs: u64,
+    /// Their paths, as the run that wrote the case was given them (they are listed in
+    /// `Provenance::files`): where evidence was, which no report may be written into.
+    #[serde(skip)]
+    pub input_paths: Vec<String>,
+}
+
+/// Everything known of a run's inputs, borrowed from it (`ingest::Ingest::provenance`): the
+/// files read, the paths skipped, the saved cases read and the warnings raised while reading.
+#[derive(Clone, Copy)]
+pub struct Provenance<'a> {
+    pub files: &'a [FileSummary],
+    pub skipped: &'a [SkippedOut],
+    pub cases: &'a [SavedCaseInput],
+    pub warnings: &'a [crate::warning::Warning],
+}
+
+impl Provenance<'_> {
+    /// Rows of the audit exports (message inventories' rows are counted apart).
+    pub fn rows(&self) -> u64 {
+        self.files
+            .iter()
+            .filter(|f| !f.format.is_inventory())
+            .fold(0, |n, f| n.saturating_add(f.rows))
+    }
+    // Counts from saved cases are bounded when a case is read; the sums saturate all the same.
+    pub fn duplicates(&self) -> u64 {
+        self.files
+            .iter()
+            .fold(0, |n, f| n.saturating_add(f.duplicates))
+    }
+    pub fn rejected(&self) -> u64 {
+        self.files
+            .iter()
+            .fold(0, |n, f| n.saturating_add(f.rejected))
+    }
+    pub fn not_mailbox_audit(&self) -> u64 {
+        self.files
+            .iter()
+            .fold(0, |n, f| n.saturating_add(f.not_mailbox_audit))
+    }
+}

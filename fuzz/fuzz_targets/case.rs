@@ -178,7 +178,7 @@ fn run(case: &[u8]) {
         let Ok(scope) = mailscope::scope::compute(&ing.frame, &cfg) else {
             continue;
         };
-        let mut report = mailscope::report::build_report(&ing, scope, &cfg, Vec::new());
+        let mut report = mailscope::report::build_report(ing.provenance(), scope, &cfg, Vec::new());
         for markdown in [false, true] {
             let style = Style {
                 markdown,

@@ -347,7 +347,7 @@ fn scope_set_into(set: &Set, shared: &Shared, entry: &mut SetEntry) -> Result<()
     let scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;
     drop(frame);
     let mut report =
-        mailscope::report::build_report(&ing, scope, &cfg, shared.command_line.clone());
+        mailscope::report::build_report(ing.provenance(), scope, &cfg, shared.command_line.clone());
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     for format in &shared.formats {
         let written = write_report(&mut report, *format, &out, shared.tz)?;

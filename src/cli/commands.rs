@@ -332,7 +332,7 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
     drop(frame);
     mailscope::alloc::release_freed();
     timing::phase("scope");
-    let mut report = mailscope::report::build_report(&ing, scope, &cfg, command_line);
+    let mut report = mailscope::report::build_report(ing.provenance(), scope, &cfg, command_line);
     timing::phase("report built");
     let style = |markdown| Style {
         markdown,

@@ -11,7 +11,7 @@ pub mod text;
 pub mod timesketch;
 pub mod view;
 
-use crate::ingest::SkippedOut;
+use crate::provenance::{Provenance, SavedCaseInput, SkippedOut};
 use crate::scope::indicators::Indicators;
 use crate::warning::Warning;
 use crate::warning::WarningCode;
@@ -33,7 +33,7 @@ pub struct Report {
     pub inputs: Vec<Input>,
     /// Saved cases read instead of the evidence (`inputs` are the cases' original inputs).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub cases: Vec<crate::ingest::SavedCaseInput>,
+    pub cases: Vec<SavedCaseInput>,
     pub skipped: Vec<SkippedOut>,
     pub records: RecordCounts,
     pub mailboxes: Vec<MailboxScope>,
@@ -267,17 +267,17 @@ pub const LOWER_BOUND_CAVEAT: &str = "Counts are lower bounds: Microsoft de-dupl
 
 /// Assemble the report: the engine's findings plus inputs, counts, window coverage and caveats.
 pub fn build_report(
-    ingest: &crate::ingest::Ingest,
+    provenance: Provenance,
     scope: crate::scope::Scope,
     cfg: &crate::scope::ScopeConfig,
     command_line: Vec<String>,
 ) -> Report {
     use crate::time::rfc3339;
-    let mut warnings = ingest.warnings.clone();
+    let mut warnings = provenance.warnings.to_vec();
     warnings.extend(scope.warnings);
     // Time coverage of the inputs against the window.
-    let first = ingest.files.iter().filter_map(|f| f.first_micros).min();
-    let last = ingest.files.iter().filter_map(|f| f.last_micros).max();
+    let first = provenance.files.iter().filter_map(|f| f.first_micros).min();
+    let last = provenance.files.iter().filter_map(|f| f.last_micros).max();
     if let (Some(first), Some(last)) = (first, last) {
         let uncovered_start = cfg.start.is_some_and(|s| s < first);
         let uncovered_end = cfg.end.is_some_and(|e| e > last + 1);
@@ -350,10 +350,10 @@ pub fn build_report(
         caveats.push(view::Prose::from("Messages assumed compromised with their mailbox are listed only as far as the inventories reach (see each inventory's coverage): mail outside them may be exposed too."));
     }
     let mut counts = scope.counts;
-    counts.read = ingest.rows();
-    counts.duplicates = ingest.duplicates();
-    counts.rejected = ingest.rejected();
-    counts.not_mailbox_audit = ingest.not_mailbox_audit();
+    counts.read = provenance.rows();
+    counts.duplicates = provenance.duplicates();
+    counts.rejected = provenance.rejected();
+    counts.not_mailbox_audit = provenance.not_mailbox_audit();
     let mut report = Report {
         schema: SCHEMA,
         tool: Tool::default(),
@@ -364,7 +364,7 @@ pub fn build_report(
         },
         indicators: cfg.indicators.clone(),
         session_linking: cfg.session_link,
-        inputs: ingest
+        inputs: provenance
             .files
             .iter()
             .map(|f| Input {
@@ -383,15 +383,15 @@ pub fn build_report(
                 last_time: f.last_time.clone(),
             })
             .collect(),
-        cases: ingest.cases.clone(),
-        skipped: ingest.skipped.clone(),
+        cases: provenance.cases.to_vec(),
+        skipped: provenance.skipped.to_vec(),
         records: counts,
         mailboxes: scope.mailboxes,
         tenant_actions: scope.tenant_actions,
         mailboxes_without_attacker_activity: scope.mailboxes_without_attacker_activity,
         caveats,
         warnings,
-        inventories: ingest
+        inventories: provenance
             .files
             .iter()
             .filter(|f| f.format.is_inventory())

@@ -815,7 +815,7 @@ fn through_every_report(path: &Path) {
         };
         cfg.indicators.attacker_ip = vec!["203.0.113.66".into()];
         let scope = mailscope::scope::compute(&ing.frame, &cfg).unwrap();
-        let mut report = mailscope::report::build_report(&ing, scope, &cfg, Vec::new());
+        let mut report = mailscope::report::build_report(ing.provenance(), scope, &cfg, Vec::new());
         for markdown in [false, true] {
             let style = mailscope::report::text::Style {
                 markdown,

@@ -517,7 +517,8 @@ fn json_report_written_in_parallel_is_serde_json_pretty_byte_for_byte() {
     let ing = read(&[sample("")]);
     let cfg = attacker_ip();
     let scope = compute(&ing.frame, &cfg).unwrap();
-    let mut report = mailscope::report::build_report(&ing, scope, &cfg, vec!["mailscope".into()]);
+    let mut report =
+        mailscope::report::build_report(ing.provenance(), scope, &cfg, vec!["mailscope".into()]);
     assert!(report.mailboxes.len() > 1);
     let expected = serde_json::to_string_pretty(&report).unwrap() + "\n";
     let mut written = Vec::new();
