@@ -3,7 +3,9 @@
 //! Evidence controls string values (inbox rule names, folder paths, subjects), so no value is
 //! ever searched for a marker.
 
+pub mod inventory;
 mod json_record;
+pub mod xml_tag;
 
 use crate::model::Format;
 
@@ -110,7 +112,7 @@ pub fn detect_with(text: &str, mapped_id: Option<&str>) -> Detected {
         _ if c0 > 0 && trimmed.starts_with(['<', '[', '{']) => binary(c0),
         b'<' => detect_xml(head),
         b'[' | b'{' => match json_record::first_record_keys(head)
-            .and_then(|keys| crate::parse::inventory::json_inventory(&keys))
+            .and_then(|keys| inventory::json_inventory(&keys))
         {
             Some(format) => Detected::InventoryJson(format),
             None if trimmed.starts_with('[') => Detected::Json { array: true },
@@ -143,7 +145,7 @@ fn detect_xml(head: &str) -> Detected {
         };
     };
     let tag = &head[pos + "<Event".len()..start_tag_end(head, pos)];
-    let attributes = crate::parse::xml::scan_attributes(tag);
+    let attributes = xml_tag::scan_attributes(tag);
     let has = |name: &str| attributes.contains_key(name);
     if has("cmdlet") || has("caller") {
         Detected::Xml { admin: true }
@@ -328,7 +330,7 @@ fn detect_csv(text: &str, mapped_id: Option<&str>) -> Detected {
     } else if has("creationtime") && has("operation") && (has("id") || has("workload")) {
         // AuditData one column per field (Hawk, Extractor-Suite -AuditDataOnly).
         Format::AuditDataColumnsCsv
-    } else if let Some(inventory) = crate::parse::inventory::recognize(&lower) {
+    } else if let Some(inventory) = inventory::recognize(&lower) {
         inventory
     } else if mapped_id.is_some_and(|id| has(&id.trim().to_ascii_lowercase())) {
         Format::MappedInventoryCsv
