@@ -24,6 +24,29 @@ pub fn for_run(quiet: bool) -> Option<Bar> {
     })
 }
 
+/// A bar over the bytes of one evidence set of a batch, drawn under the batch's own bar.
+pub fn for_set(batch: &indicatif::ProgressBar, name: &str) -> Option<Bar> {
+    if batch.is_hidden() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("  {prefix} {bytes}/{total_bytes} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_prefix(mailscope::escape::terminal(name).into_owned());
+    Some(Bar {
+        bar,
+        records: Default::default(),
+    })
+}
+
+impl Bar {
+    pub fn inner(&self) -> &indicatif::ProgressBar {
+        &self.bar
+    }
+}
+
 /// indicatif bar over bytes, on stderr, only on a terminal.
 pub struct Bar {
     bar: indicatif::ProgressBar,

@@ -75,9 +75,9 @@ pub fn run(a: BatchArgs, quiet: bool) -> Result<(), Failure> {
         command_line: std::env::args().collect(),
         roots: &roots,
     };
-    let bar = sets_bar(quiet, sets.len() as u64);
-    let entries = run_sets(&sets, &shared, bar.as_ref());
-    if let Some(bar) = bar {
+    let bars = sets_bar(quiet, sets.len() as u64);
+    let entries = run_sets(&sets, &shared, bars.as_ref());
+    if let Some((_, bar)) = bars {
         bar.finish_and_clear();
     }
     let mut index = BatchIndex::new(shared.command_line.clone(), entries);
@@ -186,19 +186,22 @@ fn folder_bytes(dir: &Path) -> u64 {
     total
 }
 
-fn sets_bar(quiet: bool, total: u64) -> Option<indicatif::ProgressBar> {
+/// The batch's bar (sets done of all) with room for each running set's bar under it.
+type Bars = (indicatif::MultiProgress, indicatif::ProgressBar);
+
+fn sets_bar(quiet: bool, total: u64) -> Option<Bars> {
     if quiet || !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(total),
+    let multi = indicatif::MultiProgress::with_draw_target(
         indicatif::ProgressDrawTarget::stderr_with_hz(4),
     );
+    let bar = multi.add(indicatif::ProgressBar::new(total));
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} evidence sets {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    Some(bar)
+    Some((multi, bar))
 }
 
 /// Memory for sets read side by side: a set starts when what it is expected to take fits beside
@@ -243,7 +246,7 @@ fn available_memory() -> Option<u64> {
 }
 
 /// Every set, largest first, on as many workers as cores; the entries in the sets' order.
-fn run_sets(sets: &[Set], shared: &Shared, bar: Option<&indicatif::ProgressBar>) -> Vec<SetEntry> {
+fn run_sets(sets: &[Set], shared: &Shared, bars: Option<&Bars>) -> Vec<SetEntry> {
     let gate = MemoryGate::new();
     let mut order: Vec<usize> = (0..sets.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(sets[i].bytes));
@@ -262,11 +265,21 @@ fn run_sets(sets: &[Set], shared: &Shared, bar: Option<&indicatif::ProgressBar>)
                     let set = &sets[i];
                     // Reading takes about three times the files' size at its peak.
                     let need = set.bytes.saturating_mul(3).saturating_add(256 << 20);
-                    let entry = gate.run(need, || scope_set(set, shared));
+                    let entry = gate.run(need, || {
+                        let set_bar = bars.and_then(|(multi, batch)| {
+                            let b = super::bar::for_set(batch, &set.name)?;
+                            multi.add(b.inner().clone());
+                            Some(b)
+                        });
+                        let entry = scope_set(set, shared, set_bar.as_ref());
+                        if let Some(b) = set_bar {
+                            b.inner().finish_and_clear();
+                        }
+                        entry
+                    });
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(entry);
-                    if let Some(bar) = bar {
+                    if let Some((_, bar)) = bars {
                         bar.inc(1);
-                        bar.set_message(mailscope::escape::terminal(&set.name).into_owned());
                     }
                 }
             });
@@ -281,25 +294,34 @@ fn run_sets(sets: &[Set], shared: &Shared, bar: Option<&indicatif::ProgressBar>)
 }
 
 /// One set, start to end; an error makes it `failed` with the error's text.
-fn scope_set(set: &Set, shared: &Shared) -> SetEntry {
+fn scope_set(set: &Set, shared: &Shared, bar: Option<&super::bar::Bar>) -> SetEntry {
     let mut entry = SetEntry::new(
         &set.name,
         &set.path.display().to_string(),
         &set.output,
         SetStatus::Done,
     );
-    if let Err(e) = scope_set_into(set, shared, &mut entry) {
+    if let Err(e) = scope_set_into(set, shared, bar, &mut entry) {
         entry.status = SetStatus::Failed;
         entry.error = Some(format!("{e:#}"));
     }
     entry
 }
 
-fn scope_set_into(set: &Set, shared: &Shared, entry: &mut SetEntry) -> Result<()> {
+fn scope_set_into(
+    set: &Set,
+    shared: &Shared,
+    bar: Option<&super::bar::Bar>,
+    entry: &mut SetEntry,
+) -> Result<()> {
     let a = shared.args;
     let (indicators, start, end, from) = set_indicators(set, &a.ind, &a.filter)?;
     let opts = ingest_options(&a.input, Columns::Views);
-    let mut ing = mailscope::ingest::ingest(std::slice::from_ref(&set.path), &opts, &NoProgress);
+    let progress: &dyn mailscope::progress::Progress = match bar {
+        Some(b) => b,
+        None => &NoProgress,
+    };
+    let mut ing = mailscope::ingest::ingest(std::slice::from_ref(&set.path), &opts, progress);
     if ing.files.is_empty() {
         let why: Vec<String> = ing
             .skipped
