@@ -301,11 +301,30 @@ fn scope_set(set: &Set, shared: &Shared, bar: Option<&super::bar::Bar>) -> SetEn
         &set.output,
         SetStatus::Done,
     );
-    if let Err(e) = scope_set_into(set, shared, bar, &mut entry) {
-        entry.status = SetStatus::Failed;
-        entry.error = Some(format!("{e:#}"));
-    }
-    entry
+    // A fault in one set (a bug the evidence reaches) fails that set, not the batch.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        scope_set_into(set, shared, bar, &mut entry)
+    }));
+    let error = match outcome {
+        Ok(Ok(())) => return entry,
+        Ok(Err(e)) => format!("{e:#}"),
+        Err(panic) => format!(
+            "internal error while scoping this set: {}",
+            panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default()
+        ),
+    };
+    let mut failed = SetEntry::new(
+        &set.name,
+        &set.path.display().to_string(),
+        &set.output,
+        SetStatus::Failed,
+    );
+    failed.error = Some(error);
+    failed
 }
 
 fn scope_set_into(
