@@ -4,7 +4,9 @@
 
 use super::Failure;
 use super::args::{BatchArgs, FilterArgs, IndicatorArgs, ScopeFormat};
-use super::commands::{display_zone, ingest_options, read_evidence, scope_config_of};
+use super::commands::{
+    command_line_indicators, display_zone, ingest_options, read_evidence, scope_config_of,
+};
 use super::output::{Evidence, write_file};
 use anyhow::{Context, Result, anyhow, bail};
 use mailscope::frame::Columns;
@@ -439,29 +441,7 @@ fn set_indicators(
             ));
         }
     }
-    let mut indicators = Indicators {
-        attacker_ip: cli.attacker_ip.clone(),
-        attacker_session: cli.attacker_session.clone(),
-        attacker_client: cli.attacker_client.clone(),
-        attacker_app: cli.attacker_app.clone(),
-        attacker_user: cli.attacker_user.clone(),
-        trusted_ip: cli.trusted_ip.clone(),
-    };
-    let (mut start, mut end) = (filter.start.clone(), filter.end.clone());
-    if let Some(path) = &cli.indicators {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading indicator file {}", path.display()))?;
-        let is_json = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        let file = IndicatorFile::parse(&text, is_json)
-            .map_err(|e| anyhow!("indicator file {}: {e}", path.display()))?;
-        indicators.merge(file.indicators);
-        start = start.or(file.start);
-        end = end.or(file.end);
-    } else {
-        indicators.merge(Indicators::default());
-    }
+    let (indicators, start, end) = command_line_indicators(cli, filter)?;
     let from = (!indicators.is_empty()).then(|| "command line".to_string());
     Ok((indicators, start, end, from))
 }

@@ -76,6 +76,16 @@ pub(super) fn read_evidence(evidence: Evidence, ing: &Ingest) -> Evidence {
 }
 
 fn scope_config(ind: &IndicatorArgs, filter: &FilterArgs) -> Result<ScopeConfig> {
+    let (indicators, start, end) = command_line_indicators(ind, filter)?;
+    scope_config_of(indicators, start, end, filter, !ind.no_session_link)
+}
+
+/// The indicators and window of the command line: its options, and its `--indicators` file
+/// (the options' window wins over the file's).
+pub(super) fn command_line_indicators(
+    ind: &IndicatorArgs,
+    filter: &FilterArgs,
+) -> Result<(Indicators, Option<String>, Option<String>)> {
     let mut indicators = Indicators {
         attacker_ip: ind.attacker_ip.clone(),
         attacker_session: ind.attacker_session.clone(),
@@ -91,15 +101,15 @@ fn scope_config(ind: &IndicatorArgs, filter: &FilterArgs) -> Result<ScopeConfig>
         let is_json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        let case = IndicatorFile::parse(&text, is_json)
+        let file = IndicatorFile::parse(&text, is_json)
             .map_err(|e| anyhow!("indicator file {}: {e}", path.display()))?;
-        indicators.merge(case.indicators);
-        start = start.or(case.start);
-        end = end.or(case.end);
+        indicators.merge(file.indicators);
+        start = start.or(file.start);
+        end = end.or(file.end);
     } else {
         indicators.merge(Indicators::default());
     }
-    scope_config_of(indicators, start, end, filter, !ind.no_session_link)
+    Ok((indicators, start, end))
 }
 
 /// The scope's settings from indicators and a window already gathered (`batch` gathers them
