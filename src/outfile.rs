@@ -51,12 +51,18 @@ impl OutFile {
     }
 
     /// Flush, sync and put the file in place.
+    /// On any failure the partial file is removed: nothing is left beside the target.
     pub fn commit(mut self) -> std::io::Result<()> {
         let writer = self.writer.take().expect("committed once");
-        let file = writer.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&self.temp, &self.target)
+        let placed = writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|file| file.sync_all())
+            .and_then(|()| std::fs::rename(&self.temp, &self.target));
+        if placed.is_err() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+        placed
     }
 }
 

@@ -41,8 +41,8 @@ struct Shared<'a> {
     formats: Vec<ScopeFormat>,
     tz: Option<DisplayZone>,
     command_line: Vec<String>,
-    /// The evidence of the whole batch: no set's output may go into any root.
-    roots: &'a [PathBuf],
+    /// The evidence of the whole batch (read once): no set's output may go into any root.
+    evidence: Evidence,
 }
 
 pub fn run(a: BatchArgs, quiet: bool) -> Result<(), Failure> {
@@ -54,8 +54,16 @@ pub fn run(a: BatchArgs, quiet: bool) -> Result<(), Failure> {
     };
     formats.sort();
     formats.dedup();
-    let roots = a.input.paths.clone();
-    Evidence::of(&roots).check_folder(&a.output_dir, INDEX_FILES, a.force)?;
+    // A root given twice (by two spellings) is one root.
+    let mut roots: Vec<PathBuf> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for root in &a.input.paths {
+        if seen.insert(std::fs::canonicalize(root).unwrap_or_else(|_| root.clone())) {
+            roots.push(root.clone());
+        }
+    }
+    let evidence = Evidence::of(&roots);
+    evidence.check_folder(&a.output_dir, INDEX_FILES, a.force)?;
     let (sets, ignored) = find_sets(&roots)?;
     if sets.is_empty() {
         return Err(Failure::NothingRead(
@@ -64,18 +72,25 @@ pub fn run(a: BatchArgs, quiet: bool) -> Result<(), Failure> {
     }
     for path in &ignored {
         eprintln!(
-            "mailscope: {}: a file directly under a root belongs to no set, not read",
+            "mailscope: {}: not a folder (a file, or a link: not followed) directly under a root: in no set, not read",
             mailscope::escape::terminal(path)
         );
     }
     std::fs::create_dir_all(&a.output_dir)
         .with_context(|| format!("creating {}", a.output_dir.display()))?;
+    // A panic in a set fails that set (see `scope_set`); its message may quote evidence.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "mailscope: internal error: {}",
+            mailscope::escape::terminal_lines(&info.to_string())
+        );
+    }));
     let shared = Shared {
         args: &a,
         formats,
         tz,
         command_line: std::env::args().collect(),
-        roots: &roots,
+        evidence,
     };
     let bars = sets_bar(quiet, sets.len() as u64);
     let entries = run_sets(&sets, &shared, bars.as_ref());
@@ -127,7 +142,9 @@ fn find_sets(roots: &[PathBuf]) -> Result<(Vec<Set>, Vec<String>)> {
     }
     found.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     ignored.sort();
-    let mut taken = std::collections::BTreeSet::new();
+    // The index's own files are no set's folder.
+    let mut taken: std::collections::BTreeSet<String> =
+        INDEX_FILES.iter().map(|f| f.to_string()).collect();
     let sets = found
         .into_iter()
         .map(|(name, path, bytes)| {
@@ -254,9 +271,8 @@ fn run_sets(sets: &[Set], shared: &Shared, bars: Option<&Bars>) -> Vec<SetEntry>
     order.sort_by_key(|&i| std::cmp::Reverse(sets[i].bytes));
     let next = Mutex::new(order.into_iter());
     let results = Mutex::new(vec![None; sets.len()]);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(sets.len());
+    // As many sets at once as the run has threads (`--threads`, else one per core).
+    let workers = rayon::current_num_threads().max(1).min(sets.len());
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
@@ -309,7 +325,12 @@ fn scope_set(set: &Set, shared: &Shared, bar: Option<&super::bar::Bar>) -> SetEn
     }));
     let error = match outcome {
         Ok(Ok(())) => return entry,
-        Ok(Err(e)) => format!("{e:#}"),
+        // What was read before the failure (inputs, counts) stays listed.
+        Ok(Err(e)) => {
+            entry.status = SetStatus::Failed;
+            entry.error = Some(format!("{e:#}"));
+            return entry;
+        }
         Err(panic) => format!(
             "internal error while scoping this set: {}",
             panic
@@ -343,6 +364,11 @@ fn scope_set_into(
         None => &NoProgress,
     };
     let mut ing = mailscope::ingest::ingest(std::slice::from_ref(&set.path), &opts, progress);
+    entry.skipped = ing
+        .skipped
+        .iter()
+        .map(|s| format!("{}: {}", s.path, s.reason))
+        .collect();
     if ing.files.is_empty() {
         let why: Vec<String> = ing
             .skipped
@@ -383,9 +409,17 @@ fn scope_set_into(
     cfg.no_subjects = a.no_subjects;
     let out = a.output_dir.join(&set.output);
     // The set's saved cases name folders of their own evidence: no report goes there either.
-    let evidence = read_evidence(Evidence::of(shared.roots), &ing);
-    let names: Vec<&str> = shared.formats.iter().map(|f| file_name(*f)).collect();
-    evidence.check_folder(&out, &names, a.force)?;
+    let evidence = read_evidence(shared.evidence.clone(), &ing);
+    let files: Vec<&str> = shared
+        .formats
+        .iter()
+        .filter(|f| **f != ScopeFormat::Csv)
+        .map(|f| file_name(*f))
+        .collect();
+    evidence.check_folder(&out, &files, a.force)?;
+    if shared.formats.contains(&ScopeFormat::Csv) {
+        evidence.check_folder(&out.join("csv"), mailscope::report::csv::FILES, a.force)?;
+    }
     let frame = std::mem::replace(&mut ing.frame, mailscope::frame::Frame::empty());
     let scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;
     drop(frame);
@@ -409,41 +443,67 @@ fn scope_set_into(
     Ok(())
 }
 
-/// The set's indicators and window: its indicator file's where it names an attacker, else the
-/// command line's (an indicator file named with --indicators included). `None` for where they
-/// came from when neither names one.
+/// The set's indicators and window, field by field: each list (attacker IPs, sessions,
+/// clients, apps, users, trusted IPs) and each bound of the window from the set's indicator file
+/// where it gives one, else from the command line (its options and `--indicators` file). Where
+/// the attacker indicators came from is `None` when neither names an attacker.
 #[allow(clippy::type_complexity)]
 fn set_indicators(
     set: &Set,
     cli: &IndicatorArgs,
     filter: &FilterArgs,
 ) -> Result<(Indicators, Option<String>, Option<String>, Option<String>)> {
+    let (given, cli_start, cli_end) = command_line_indicators(cli, filter)?;
     let own = set.path.join(INDICATOR_FILE);
-    if let Ok(meta) = std::fs::symlink_metadata(&own) {
-        // A link could lead to any local file, whose lines a parse error would quote.
-        if !meta.is_file() || meta.len() > INDICATOR_FILE_MAX_BYTES {
-            bail!(
-                "{INDICATOR_FILE}: not a regular file of at most {INDICATOR_FILE_MAX_BYTES} bytes"
-            );
-        }
-        let text =
-            std::fs::read_to_string(&own).with_context(|| format!("reading {}", own.display()))?;
-        let file = IndicatorFile::parse(&text, false)
-            .map_err(|e| anyhow!("indicator file {}: {e}", own.display()))?;
-        if !file.indicators.is_empty() {
-            let mut indicators = Indicators::default();
-            indicators.merge(file.indicators);
-            return Ok((
-                indicators,
-                file.start.or(filter.start.clone()),
-                file.end.or(filter.end.clone()),
-                Some(INDICATOR_FILE.to_string()),
-            ));
-        }
+    let Ok(meta) = std::fs::symlink_metadata(&own) else {
+        let from = (!given.is_empty()).then(|| "command line".to_string());
+        return Ok((given, cli_start, cli_end, from));
+    };
+    // A link could lead to any local file, whose lines a parse error would quote.
+    if !meta.is_file() || meta.len() > INDICATOR_FILE_MAX_BYTES {
+        bail!("{INDICATOR_FILE}: not a regular file of at most {INDICATOR_FILE_MAX_BYTES} bytes");
     }
-    let (indicators, start, end) = command_line_indicators(cli, filter)?;
-    let from = (!indicators.is_empty()).then(|| "command line".to_string());
-    Ok((indicators, start, end, from))
+    let text =
+        std::fs::read_to_string(&own).with_context(|| format!("reading {}", own.display()))?;
+    let file = IndicatorFile::parse(&text, false)
+        .map_err(|e| anyhow!("indicator file {}: {e}", own.display()))?;
+    let f = file.indicators;
+    let (mut from_file, mut from_cli) = (false, false);
+    let mut attacker = |own: Vec<String>, cli: &[String]| {
+        if own.is_empty() {
+            from_cli |= !cli.is_empty();
+            cli.to_vec()
+        } else {
+            from_file = true;
+            own
+        }
+    };
+    let chosen = Indicators {
+        attacker_ip: attacker(f.attacker_ip, &given.attacker_ip),
+        attacker_session: attacker(f.attacker_session, &given.attacker_session),
+        attacker_client: attacker(f.attacker_client, &given.attacker_client),
+        attacker_app: attacker(f.attacker_app, &given.attacker_app),
+        attacker_user: attacker(f.attacker_user, &given.attacker_user),
+        trusted_ip: if f.trusted_ip.is_empty() {
+            given.trusted_ip.clone()
+        } else {
+            f.trusted_ip
+        },
+    };
+    let mut indicators = Indicators::default();
+    indicators.merge(chosen);
+    let from = match (from_file, from_cli) {
+        (true, true) => Some(format!("{INDICATOR_FILE} and command line")),
+        (true, false) => Some(INDICATOR_FILE.to_string()),
+        (false, true) => Some("command line".to_string()),
+        (false, false) => None,
+    };
+    Ok((
+        indicators,
+        file.start.or(cli_start),
+        file.end.or(cli_end),
+        from,
+    ))
 }
 
 fn file_name(format: ScopeFormat) -> &'static str {

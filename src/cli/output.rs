@@ -11,6 +11,7 @@ use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 /// What the outputs must not touch: the input folders and every input file's identity.
+#[derive(Clone)]
 pub struct Evidence {
     folders: Vec<PathBuf>,
     files: Vec<(PathBuf, Option<(u64, u64)>)>,

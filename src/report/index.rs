@@ -82,6 +82,9 @@ pub struct SetEntry {
     pub caveats: Vec<String>,
     pub warnings: u64,
     pub inputs: Vec<HashedFile>,
+    /// Paths of the set not read, with why (`path: reason`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
     pub reports: Vec<HashedFile>,
 }
 
@@ -103,6 +106,7 @@ impl SetEntry {
             caveats: Vec::new(),
             warnings: 0,
             inputs: Vec::new(),
+            skipped: Vec::new(),
             reports: Vec::new(),
         }
     }
@@ -270,6 +274,12 @@ impl BatchIndex {
             );
         }
         o.push_str("</table>\n");
+        if !self.ignored.is_empty() {
+            o.push_str("<h2>Files in no set (not read)</h2>\n");
+            for path in &self.ignored {
+                let _ = writeln!(o, "<p class=\"mono\">{}</p>", esc(path));
+            }
+        }
         for s in &self.sets {
             let _ = writeln!(o, "<h2>{}</h2>", esc(&s.name));
             let _ = writeln!(o, "<p class=\"mono\">{}</p>", esc(&s.path));
@@ -282,6 +292,9 @@ impl BatchIndex {
             }
             for c in &s.caveats {
                 let _ = writeln!(o, "<p>Caveat: {}</p>", esc(c));
+            }
+            for skipped in &s.skipped {
+                let _ = writeln!(o, "<p class=\"mono\">Not read: {}</p>", esc(skipped));
             }
             for (title, list) in [("Inputs", &s.inputs), ("Reports", &s.reports)] {
                 if list.is_empty() {
