@@ -6,16 +6,15 @@ use super::Failure;
 use super::args::{BatchArgs, FilterArgs, IndicatorArgs, ScopeFormat};
 use super::commands::{
     command_line_indicators, display_zone, ingest_options, read_evidence, scope_config_of,
+    write_scope_report,
 };
 use super::output::{Evidence, write_file};
 use anyhow::{Context, Result, anyhow, bail};
 use mailscope::frame::Columns;
 use mailscope::progress::NoProgress;
 use mailscope::report::index::{BatchIndex, HashedFile, SetEntry, SetStatus};
-use mailscope::report::text::Style;
 use mailscope::scope::indicators::{IndicatorFile, Indicators};
 use mailscope::zone::DisplayZone;
-use sha2::{Digest, Sha256};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
@@ -516,7 +515,7 @@ fn file_name(format: ScopeFormat) -> &'static str {
     }
 }
 
-/// Writes `report` in `format` into `out`; the files written.
+/// Writes `report` in `format` into `out`, as `scope --output` writes it; the files written.
 fn write_report(
     report: &mut mailscope::report::Report,
     format: ScopeFormat,
@@ -524,48 +523,19 @@ fn write_report(
     tz: Option<DisplayZone>,
 ) -> Result<Vec<PathBuf>> {
     let path = out.join(file_name(format));
-    let style = |markdown| Style {
-        markdown,
-        tz,
-        list_limit: if markdown { usize::MAX } else { 20 },
-    };
-    let text = match format {
-        ScopeFormat::Csv => {
-            mailscope::report::csv::write_folder(report, &path)
-                .with_context(|| format!("writing {}", path.display()))?;
-            return Ok(mailscope::report::csv::FILES
-                .iter()
-                .map(|f| path.join(f))
-                .filter(|p| p.is_file())
-                .collect());
-        }
-        ScopeFormat::Json => {
-            let mut buf = Vec::new();
-            report.write_json(&mut buf)?;
-            buf
-        }
-        ScopeFormat::Text => mailscope::escape::terminal_lines(&mailscope::report::text::render(
-            report,
-            &style(false),
-        ))
-        .into_owned()
-        .into_bytes(),
-        ScopeFormat::Md => mailscope::escape::terminal_lines(&mailscope::report::text::render(
-            report,
-            &style(true),
-        ))
-        .into_owned()
-        .into_bytes(),
-        ScopeFormat::Html => {
-            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            mailscope::report::html::render(report, &now).into_bytes()
-        }
-    };
-    write_file(&path, |w| w.write_all(&text))?;
-    Ok(vec![path])
+    write_scope_report(report, format, &Some(path.clone()), tz)?;
+    if format != ScopeFormat::Csv {
+        return Ok(vec![path]);
+    }
+    Ok(mailscope::report::csv::FILES
+        .iter()
+        .map(|f| path.join(f))
+        .filter(|p| p.is_file())
+        .collect())
 }
 
+/// The SHA-256 of a report as written (read back from the disk).
 fn sha256_of(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(mailscope::input::hex(&Sha256::digest(&bytes)))
+    Ok(mailscope::input::sha256_hex(&bytes))
 }

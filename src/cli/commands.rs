@@ -344,32 +344,44 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
     timing::phase("scope");
     let mut report = mailscope::report::build_report(ing.provenance(), scope, &cfg, command_line);
     timing::phase("report built");
+    write_scope_report(&mut report, a.format, output, tz)?;
+    timing::phase("report written");
+    Ok(())
+}
+
+/// The report in `format` to `output` (standard output when absent; the folder for csv), each
+/// format through its own escaping writer. `scope` and `batch` write reports only through this.
+pub(super) fn write_scope_report(
+    report: &mut mailscope::report::Report,
+    format: ScopeFormat,
+    output: &Option<std::path::PathBuf>,
+    tz: Option<DisplayZone>,
+) -> Result<()> {
     let style = |markdown| Style {
         markdown,
         tz,
         list_limit: if markdown { usize::MAX } else { 20 },
     };
-    match a.format {
+    match format {
         ScopeFormat::Json => write_json(output, |w| report.write_json(w))?,
         ScopeFormat::Text => write_text(
             output,
-            &mailscope::report::text::render(&report, &style(false)),
+            &mailscope::report::text::render(report, &style(false)),
         )?,
         ScopeFormat::Md => write_text(
             output,
-            &mailscope::report::text::render(&report, &style(true)),
+            &mailscope::report::text::render(report, &style(true)),
         )?,
         ScopeFormat::Html => {
             let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            write_out(output, &mailscope::report::html::render(&report, &now))?
+            write_out(output, &mailscope::report::html::render(report, &now))?
         }
         ScopeFormat::Csv => {
-            let dir = output.as_ref().expect("checked above");
-            mailscope::report::csv::write_folder(&report, dir)
+            let dir = output.as_ref().expect("csv is written to a folder");
+            mailscope::report::csv::write_folder(report, dir)
                 .with_context(|| format!("writing {}", dir.display()))?;
         }
     }
-    timing::phase("report written");
     Ok(())
 }
 
