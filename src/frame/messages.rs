@@ -83,14 +83,11 @@ pub fn merge_files(mut files: Vec<(&str, Vec<InventoryRow>)>) -> Vec<Message> {
     for (f, (_, rows)) in files.iter().enumerate() {
         order.extend((0..rows.len()).map(|i| (f as u32, i as u32)));
     }
+    let id = |(f, i): (u32, u32)| files[f as usize].1[i as usize].internet_message_id.as_str();
     // Stable: the rows of one id stay in the run's order.
-    order.sort_by(|a, b| {
-        let id = |(f, i): (u32, u32)| files[f as usize].1[i as usize].internet_message_id.as_str();
-        id(*a).cmp(id(*b))
-    });
+    order.sort_by(|a, b| id(*a).cmp(id(*b)));
     // As many messages as distinct ids, allocated once: a growing list would hold twice the
     // messages' size while it is copied.
-    let id = |(f, i): (u32, u32)| files[f as usize].1[i as usize].internet_message_id.as_str();
     let distinct = order.len() - order.windows(2).filter(|w| id(w[0]) == id(w[1])).count();
     let mut out: Vec<Message> = Vec::with_capacity(distinct);
     for (f, i) in order {

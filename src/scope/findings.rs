@@ -128,29 +128,6 @@ impl MessageAccess {
     }
 }
 
-/// Names of the engine's own vocabulary (rules, parties, access kinds).
-pub trait Named: Copy + Ord {
-    fn name(self) -> &'static str;
-}
-
-impl Named for Rule {
-    fn name(self) -> &'static str {
-        self.as_str()
-    }
-}
-
-impl Named for Party {
-    fn name(self) -> &'static str {
-        self.as_str()
-    }
-}
-
-impl Named for MessageAccess {
-    fn name(self) -> &'static str {
-        self.as_str()
-    }
-}
-
 macro_rules! display_as_name {
     ($($t:ty),*) => {$(
         impl std::fmt::Display for $t {
@@ -164,27 +141,21 @@ display_as_name!(Rule, Party, MessageAccess);
 
 /// A set of names, written (JSON, CSV, text) as the names joined by commas.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct NameSet<T: Named>(pub std::collections::BTreeSet<T>);
+pub struct NameSet<T: Ord>(pub std::collections::BTreeSet<T>);
 
-impl<T: Named> NameSet<T> {
-    pub fn contains(&self, t: T) -> bool {
-        self.0.contains(&t)
-    }
-}
-
-impl<T: Named> std::fmt::Display for NameSet<T> {
+impl<T: Ord + std::fmt::Display> std::fmt::Display for NameSet<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for (n, t) in self.0.iter().enumerate() {
             if n > 0 {
                 f.write_str(",")?;
             }
-            f.write_str(t.name())?;
+            write!(f, "{t}")?;
         }
         Ok(())
     }
 }
 
-impl<T: Named> Serialize for NameSet<T> {
+impl<T: Ord + std::fmt::Display> Serialize for NameSet<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
