@@ -215,3 +215,61 @@ fn an_output_directory_inside_the_evidence_is_refused_before_anything_is_read() 
     assert!(stderr.contains("evidence is read-only"), "{stderr}");
     assert!(!inside.exists());
 }
+
+#[test]
+fn a_set_named_like_the_index_a_rerun_with_force_and_a_partial_indicator_file_all_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tenants");
+    // A set whose folder is named like the index: it gets a folder of its own.
+    let odd = root.join("index.html");
+    std::fs::create_dir_all(&odd).unwrap();
+    std::fs::copy(sample("purview_audit_export.csv"), odd.join("purview.csv")).unwrap();
+    // A set whose mailscope.toml gives only a window and a trusted range: the attacker comes
+    // from the command line, the window and the trusted range from the file.
+    let partial = root.join("partial");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::copy(
+        sample("purview_audit_export.csv"),
+        partial.join("purview.csv"),
+    )
+    .unwrap();
+    std::fs::write(
+        partial.join("mailscope.toml"),
+        "start = \"2024-03-01\"\ntrusted_ip = [\"198.51.100.0/24\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let args = ["--attacker-ip", "203.0.113.66", "--format", "csv"];
+    let first = batch(std::slice::from_ref(&root), &out, &args);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(out.join("index.html").is_file());
+    let index = read_json(&out.join("index.json"));
+    let odd = set(&index, "index.html");
+    assert_eq!(odd["status"], "done");
+    assert_ne!(odd["output"], "index.html");
+
+    let partial = set(&index, "partial");
+    assert_eq!(partial["indicators_from"], "command line");
+    let report = read_json(&out.join("partial/scope.json"));
+    assert_eq!(report["window"]["start"], "2024-03-01T00:00:00Z");
+    assert_eq!(report["indicators"]["trusted_ip"][0], "198.51.100.0/24");
+    assert_eq!(report["indicators"]["attacker_ip"][0], "203.0.113.66");
+
+    // The same batch again over its own output, CSV folders included.
+    let again = batch(
+        std::slice::from_ref(&root),
+        &out,
+        &[&args[..], &["--force"]].concat(),
+    );
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
