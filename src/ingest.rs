@@ -671,12 +671,12 @@ impl NotRead {
     }
 }
 
-/// Decode, detect and parse one file's bytes: (encoding, first lossy offset, format, parse).
 /// Whether building the messages table freed enough (the messages' text) to hand back.
 fn frame_messages_were_large(messages: &polars::prelude::DataFrame) -> bool {
     messages.height() > 10_000
 }
 
+/// Decode, detect and parse one file's bytes: (encoding, first lossy offset, format, parse).
 /// `Err` is why the bytes were not read: not an audit export, or not readable as asked.
 pub fn parse_bytes(
     bytes: &[u8],

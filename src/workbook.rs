@@ -223,9 +223,16 @@ fn damaged_zip(bytes: &[u8], error: &str) -> String {
 /// and column 65,535) asks for gigabytes and ends the process (found by fuzzing). Which streams
 /// the file holds is told from its directory entries' names (UTF-16LE), never from its content.
 fn open_cfb(bytes: &[u8]) -> Opened {
-    let utf16 =
-        |name: &str| -> Vec<u8> { name.encode_utf16().flat_map(u16::to_le_bytes).collect() };
-    let names = |name: &str| memchr::memmem::find(bytes, &utf16(name)).is_some();
+    // A directory entry is 128 bytes, aligned on 128 past the 512-byte header: its name (UTF-16LE)
+    // starts the entry and its length in bytes, terminator included, is the u16 at offset 64.
+    // Text elsewhere (a message body holding "Book") is content, not a stream's name.
+    let names = |name: &str| {
+        let wanted: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let length = ((wanted.len() + 2) as u16).to_le_bytes();
+        (512..bytes.len().saturating_sub(127))
+            .step_by(128)
+            .any(|at| bytes[at..].starts_with(&wanted) && bytes[at + 64..at + 66] == length)
+    };
     if names("EncryptedPackage") {
         Opened::Damaged(
             "password-protected (encrypted) Excel workbook: open it in Excel, remove the password and save it again".into(),

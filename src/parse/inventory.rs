@@ -683,11 +683,11 @@ pub fn parse_json(text: &str, format: Format, date_order: Option<DateOrder>) -> 
             }
             let wrapped = |p: Page<'t>| {
                 let is = |open: char| move |r: &&RawValue| r.get().trim_start().starts_with(open);
-                p.value
-                    .or(p.results)
-                    .or(p.records)
-                    .or(p.hits)
-                    .filter(is('['))
+                // The first wrapper that holds a list, as detection finds it.
+                [p.value, p.results, p.records, p.hits]
+                    .into_iter()
+                    .flatten()
+                    .find(is('['))
                     .or(p.d.filter(is('{')))
                     .or(p.hits.filter(is('{')))
             };
