@@ -484,9 +484,10 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
         .filter(|name| columns.keeps(name, true))
         .collect();
     // Columns added after v2 was first written: older cases read them as null (`copies`
-    // before records were merged from copies, `forward_to` before it was derived).
+    // before records were merged from copies, `forward_to` and `forwarding` before they were
+    // derived).
     let written = reader.schema().map_err(unreadable)?;
-    let absent: Vec<String> = [col::FORWARD_TO, col::COPIES]
+    let absent: Vec<String> = [col::FORWARD_TO, col::FORWARDING, col::COPIES]
         .into_iter()
         .filter(|name| !written.contains(name))
         .map(str::to_string)

@@ -41,7 +41,8 @@ const FIELDS: &[(Field, &[&str])] = &[
     (Field::Access, &[col::MAIL_ACCESS_TYPE, col::IS_THROTTLED]),
     (Field::OperationCount, &[col::OPERATION_COUNT]),
     (Field::FolderPath, &[col::FOLDER_PATH]),
-    (Field::Detail, &[col::DETAIL]),
+    // The forwarding change is read from the same parameters as the detail.
+    (Field::Detail, &[col::DETAIL, col::FORWARDING]),
 ];
 
 /// Columns only a full frame (`export`) holds: filled from the first copy that has them, never

@@ -297,6 +297,8 @@ pub struct Record<'a> {
     /// Where the record sends mail: the recipients an inbox rule forwards or redirects to, or a
     /// mailbox's forwarding address; lowercased, sorted, joined by `; `.
     pub forward_to: Option<Cow<'a, str>>,
+    /// What the record changes about forwarding (`parse::forwarding`), as JSON.
+    pub forwarding: Option<Cow<'a, str>>,
     pub items: Vec<Item<'a>>,
     /// What the parser had to make of a damaged or re-shaped field (`flag::…` bits). Counted
     /// per file into warnings (`parse::Flagged`); not a column of the frame.
@@ -468,6 +470,7 @@ impl<'a> Record<'a> {
             folder_path: owned(self.folder_path),
             detail: owned(self.detail),
             forward_to: owned(self.forward_to),
+            forwarding: owned(self.forwarding),
             items: self.items.into_iter().map(Item::into_owned).collect(),
             flags: self.flags,
         }

@@ -329,6 +329,7 @@ const RECORD_STRS: &[(&str, Repeats)] = &[
     (col::FOLDER_PATH, Repeats::Few),
     (col::DETAIL, Repeats::Few),
     (col::FORWARD_TO, Repeats::Few),
+    (col::FORWARDING, Repeats::Few),
     (col::COPIES, Repeats::Rare),
 ];
 
@@ -382,7 +383,7 @@ impl<'f> FrameBuilder<'f> {
             r.time_source.is_empty() || crate::model::TIME_SOURCES.contains(&r.time_source)
         );
         let source = self.files.get(r.file as usize).map(String::as_str);
-        let values: [Option<&str>; 26] = [
+        let values: [Option<&str>; 27] = [
             Some(r.time_source),
             Some(&r.record_id),
             source,
@@ -408,6 +409,7 @@ impl<'f> FrameBuilder<'f> {
             r.folder_path.as_deref(),
             r.detail.as_deref(),
             r.forward_to.as_deref(),
+            r.forwarding.as_deref(),
             // Copies are merged after parsing (`copies`).
             None,
         ];
@@ -460,8 +462,8 @@ impl<'f> FrameBuilder<'f> {
             col::OPERATION_COUNT.into(),
             self.operation_count,
         )));
-        // result_status, folder_path, detail, forward_to, copies
-        columns.extend((0..5).map(|_| next()));
+        // result_status, folder_path, detail, forward_to, forwarding, copies
+        columns.extend((0..6).map(|_| next()));
         let records = DataFrame::new(height, columns.into_iter().flatten().collect())?;
 
         let item_height = self.record_row.len();

@@ -27,6 +27,7 @@
 //! | folder_path | str | record-level folder (legacy `FolderPathName`, `Folder.Path`) |
 //! | detail | str | cmdlet parameters and other detail, summarized |
 //! | forward_to | str | where the record sends mail: recipients an inbox rule forwards or redirects to (`RuleActions` of `UpdateInboxRules`, `ForwardTo` / `RedirectTo` / `ForwardAsAttachmentTo` of `New-`/`Set-InboxRule`), a mailbox's `ForwardingSmtpAddress` / `ForwardingAddress`; lowercased, sorted, joined by `; `; null when none (and in cases written before the column) |
+//! | forwarding | str | what the record changes about where mail goes (`parse::forwarding`): an inbox rule, a mailbox's forwarding or a transport rule set, enabled, disabled or removed, with its destinations and conditions; JSON; null when none (and in cases written before the column, which the scope says) |
 //! | copies | str | for a record merged from several copies (files, SIEMs, cases): every copy's place, a JSON array of `path:line`, sorted; null for a record read once |
 //!
 //! `items` columns: record_row (u32 row in `records`), record_id, folder_path, folder_id,
@@ -84,6 +85,7 @@ pub mod col {
     pub const FOLDER_PATH: &str = "folder_path";
     pub const DETAIL: &str = "detail";
     pub const FORWARD_TO: &str = "forward_to";
+    pub const FORWARDING: &str = "forwarding";
     pub const COPIES: &str = "copies";
     // items
     pub const RECORD_ROW: &str = "record_row";
@@ -416,6 +418,7 @@ pub struct RecordsView {
     pub operation_count: Vec<Option<i64>>,
     pub folder_path: Strs,
     pub detail: Strs,
+    pub forwarding: Strs,
     pub source_file: Strs,
     pub source_line: Vec<u64>,
     /// The source shape of each record (`Format::as_str`): what it could not carry.
@@ -505,6 +508,7 @@ impl Frame {
             operation_count: df.column(col::OPERATION_COUNT)?.i64()?.iter().collect(),
             folder_path: strs(col::FOLDER_PATH)?,
             detail: strs(col::DETAIL)?,
+            forwarding: strs(col::FORWARDING)?,
             source_file: strs(col::SOURCE_FILE)?,
             format: strs(col::FORMAT)?,
             source_line: df

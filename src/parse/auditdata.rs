@@ -515,6 +515,10 @@ fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {
     };
     r.detail = detail(ad, &params).map(Cow::Owned);
     r.forward_to = forward_to(&params, rule_actions(ad)).map(Cow::Owned);
+    r.forwarding = crate::parse::forwarding::forwarding_change(&r.operation, &params, |name| {
+        value_of(&ad.operation_properties, name)
+    })
+    .map(|c| Cow::Owned(crate::parse::forwarding::to_column(&c)));
 
     // The items' count is known: one vector of the right size, not a few regrown ones.
     let item_count = ad

@@ -5,6 +5,7 @@ pub mod auditdata;
 pub mod csv;
 pub mod csv_reader;
 pub mod flex;
+pub mod forwarding;
 pub mod inventory;
 pub mod json;
 pub mod lenient;

@@ -324,6 +324,8 @@ fn admin_record(ev: &RawEvent) -> (Record<'static>, Option<String>) {
     )
     .map(Cow::Owned);
     r.forward_to = forward_to(&params, None).map(Cow::Owned);
+    r.forwarding = crate::parse::forwarding::forwarding_change(&r.operation, &params, |_| None)
+        .map(|c| Cow::Owned(crate::parse::forwarding::to_column(&c)));
     let mut detail = summarize_params(&params);
     if let Some(o) = s("objectmodified") {
         detail = if detail.is_empty() {
