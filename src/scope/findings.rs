@@ -79,6 +79,7 @@ rules! {
     FolderBind = "folder-bind" => Folders,
     UnresolvedBind = "unresolved-bind" => Folders,
     Bind = "bind" => Messages,
+    Forwarded = "forwarded" => Messages,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -185,6 +186,13 @@ pub struct MailboxScope {
     /// whole mailbox or their folder (`notification::join`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub assumed_messages: Vec<AssumedMessage>,
+    /// Windows in which a forwarding the attacker set sent this mailbox's mail elsewhere
+    /// (`scope::forwarding`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub forwarding: Vec<ForwardingWindow>,
+    /// Mail the attacker sent from this mailbox.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sent_messages: Vec<SentMessage>,
     /// When the exposure ended (last attacker activity or unaudited window).
     #[serde(skip)]
     pub exposure_end: Option<crate::model::Micros>,
@@ -293,6 +301,9 @@ pub struct ActionItem {
     pub subject: Option<String>,
     pub item_id: Option<String>,
     pub folder: Option<String>,
+    /// The inventory row (`file:line`) that named an item the record gives by item id only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub named_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -324,10 +335,137 @@ pub struct AssumedMessage {
     pub sender: Option<String>,
     pub recipients: Vec<String>,
     pub date: Option<String>,
-    /// `entire-mailbox (…rules)` or `folder \X`.
+    /// `entire-mailbox (…rules)`, `folder \X` or `forwarded`.
     pub why: String,
+    /// The forwarding windows (by their place in the mailbox's `forwarding`, from 1) that sent
+    /// it on, with whether the inventory shows the copy arriving.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub forwarded_by: Vec<ForwardedBy>,
     /// The inventory row that lists it (`file:line`).
     pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ForwardedBy {
+    pub window: usize,
+    pub destinations: Vec<String>,
+    /// The inventory shows a copy reaching a destination (the same message, or a forward of it
+    /// sent from the mailbox within minutes).
+    pub confirmed: bool,
+}
+
+pub use crate::parse::forwarding::ForwardingKind;
+
+/// How a forwarding window ended.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum WindowEnd {
+    Removed,
+    Disabled,
+    /// The forwarding address was cleared.
+    Cleared,
+    /// The rule was set to forward elsewhere.
+    Overwritten,
+    /// The rule's conditions changed: the next window goes on with the new ones.
+    #[serde(rename = "conditions-changed")]
+    Changed,
+}
+
+impl WindowEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowEnd::Removed => "removed",
+            WindowEnd::Disabled => "disabled",
+            WindowEnd::Cleared => "cleared",
+            WindowEnd::Overwritten => "overwritten",
+            WindowEnd::Changed => "conditions-changed",
+        }
+    }
+}
+
+impl ForwardingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ForwardingKind::InboxRule => "inbox rule",
+            ForwardingKind::Mailbox => "mailbox forwarding",
+            ForwardingKind::TransportRule => "transport rule",
+        }
+    }
+}
+
+/// A time in which a forwarding the attacker (or a linked record) set sent mail elsewhere:
+/// rule `forwarded` of `docs/scope-rules.md`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ForwardingWindow {
+    pub kind: ForwardingKind,
+    /// The rule's name as the records give it (lowercased); none for mailbox forwarding.
+    pub rule: Option<String>,
+    pub destinations: Vec<Destination>,
+    pub start: String,
+    /// `None`: still in place at the end of the evidence (mail delivered later is forwarded
+    /// too).
+    pub end: Option<String>,
+    pub ended_by: Option<WindowEnd>,
+    pub end_record: Option<String>,
+    /// What mail the rule takes, as its records set it.
+    pub conditions: Vec<RuleCondition>,
+    /// The conditions changed while the window was open, or could not be read: every message
+    /// delivered in the window counts.
+    pub all_mail: bool,
+    pub attribution: Party,
+    /// The records that set it up and changed it while it was open.
+    pub records: Vec<String>,
+    /// Messages an inventory shows delivered in the window that the conditions can match;
+    /// `None` without an inventory (the window is then unresolved).
+    pub forwarded_messages: Option<u64>,
+    /// Of those, the ones whose copy the inventory shows arriving.
+    pub confirmed: Option<u64>,
+    /// The inventories' last message is before the window's end (or the window never
+    /// ended): mail delivered after this time is not named, though it was forwarded too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unresolved_after: Option<String>,
+    #[serde(skip)]
+    pub start_micros: crate::model::Micros,
+    #[serde(skip)]
+    pub end_micros: Option<crate::model::Micros>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Destination {
+    pub address: String,
+    /// Outside the organization's domains (`None` when the address has no domain: a contact's
+    /// name).
+    pub external: Option<bool>,
+}
+
+/// A rule's condition or exception (`ExceptIf…`), with its values.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RuleCondition {
+    pub name: String,
+    pub values: Vec<String>,
+    /// Whether a message inventory can decide it (subject, sender, recipients); the others
+    /// count as matching.
+    pub decidable: bool,
+}
+
+/// A message the attacker sent from the mailbox (`Send`, `SendAs`, `SendOnBehalf`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SentMessage {
+    pub time: String,
+    pub operation: String,
+    pub internet_message_id: Option<String>,
+    pub item_id: Option<String>,
+    pub subject: Option<String>,
+    pub attribution: Party,
+    pub record_id: String,
+    /// Its recipients, from a message inventory.
+    pub recipients: Vec<String>,
+    /// How the inventory's message was found: `internet-message-id`, or
+    /// `sender-subject-time` when the record has no id (a match to check); `None` when no
+    /// inventory holds it.
+    pub recipients_from: Option<String>,
+    /// The inventory row (`file:line`).
+    pub source: Option<String>,
 }
 
 /// What a message inventory says about a message (`MessageHit::metadata`).

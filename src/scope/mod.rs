@@ -8,6 +8,7 @@ mod attribution;
 mod caveats;
 mod contexts;
 pub mod findings;
+mod forwarding;
 pub mod indicators;
 pub mod notification;
 pub mod rules;
@@ -49,6 +50,8 @@ pub struct Scope {
     pub mailboxes: Vec<MailboxScope>,
     /// The attacker's records that name no mailbox (`rules::tenant_actions`).
     pub tenant_actions: Vec<Action>,
+    /// Transport rules the attacker set to copy or redirect the organization's mail.
+    pub tenant_forwarding: Vec<ForwardingWindow>,
     pub counts: RecordCounts,
     pub mailboxes_without_attacker_activity: u64,
     pub warnings: Vec<Warning>,
@@ -340,9 +343,16 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
         .filter(|&i| attr[i].is_attacker_activity() && names.of(&v, i).is_none())
         .collect();
     let tenant_actions = rules::tenant_actions(r, &tenant_rows);
+    let transport_rows: Vec<usize> = (0..n)
+        .filter(|&i| attr[i] != Attribution::OutOfWindow && v.forwarding.at(i).is_some())
+        .collect();
+    let mut tenant_forwarding =
+        forwarding::windows(r, &transport_rows, &[ForwardingKind::TransportRule]);
     let messages = crate::frame::messages::view(&frame.messages).map_err(|e| e.to_string())?;
-    let notification = (!messages.is_empty()).then(|| {
-        let (domains, from) = if cfg.internal_domains.is_empty() {
+    let any_forwarding =
+        !tenant_forwarding.is_empty() || mailboxes.iter().any(|m| !m.forwarding.is_empty());
+    let internal = (any_forwarding || !messages.is_empty()).then(|| {
+        if cfg.internal_domains.is_empty() {
             let mut domains: BTreeSet<String> = BTreeSet::new();
             for i in 0..n {
                 if let Some((_, d)) = v.mailbox.at(i).and_then(|m| m.rsplit_once('@')) {
@@ -350,17 +360,33 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
                 }
             }
             (
-                domains.into_iter().collect(),
+                domains.into_iter().collect::<Vec<String>>(),
                 "the domains of the mailboxes in the evidence",
             )
         } else {
             (cfg.internal_domains.clone(), "--internal-domain")
-        };
-        notification::join(&mut mailboxes, &messages, domains, from)
+        }
     });
+    if let Some((domains, _)) = &internal {
+        forwarding::mark_external(&mut tenant_forwarding, domains);
+        for m in &mut mailboxes {
+            forwarding::mark_external(&mut m.forwarding, domains);
+        }
+    }
+    let notification = match internal {
+        Some((domains, from)) if !messages.is_empty() => Some(notification::join(
+            &mut mailboxes,
+            &mut tenant_forwarding,
+            &messages,
+            domains,
+            from,
+        )),
+        _ => None,
+    };
     Ok(Scope {
         mailboxes,
         tenant_actions,
+        tenant_forwarding,
         counts,
         mailboxes_without_attacker_activity: without,
         warnings,
@@ -387,6 +413,20 @@ fn mailbox_scope(
     let attachments = rules::attachment_access(r, attacker_rows);
     let actions = rules::legacy_actions(r, attacker_rows);
     let unauditable = rules::unauditable(r, attacker_rows, access_auditing);
+    let forwarding = forwarding::windows(
+        r,
+        mailbox_rows,
+        &[ForwardingKind::InboxRule, ForwardingKind::Mailbox],
+    );
+    let forwarded = (!forwarding.is_empty()).then(|| Reason {
+        rule: Rule::Forwarded,
+        detail: format!(
+            "{} forwarding window(s) set by the attacker: mail delivered to the mailbox while one was in place and that its conditions can match left the mailbox",
+            forwarding.len()
+        ),
+        records: ids(forwarding.iter().flat_map(|w| w.records.iter().map(String::as_str))),
+    });
+    let sent_messages = forwarding::sent_messages(r, attacker_rows);
 
     let (messages, named) = rules::named_messages(r, [bound, message_binds, attachments].concat());
     let mut folders = [folder_binds.folders, unresolved_folders.folders].concat();
@@ -398,6 +438,7 @@ fn mailbox_scope(
         folder_binds.reason,
         unresolved_folders.reason,
         named,
+        forwarded,
         unauditable,
     ]
     .into_iter()
@@ -419,6 +460,8 @@ fn mailbox_scope(
         access_auditing,
         caveats: caveats::source_caveats(r, mailbox_rows, attacker_rows),
         assumed_messages: Vec::new(),
+        forwarding,
+        sent_messages,
         exposure_end: None,
     }
 }

@@ -5,7 +5,10 @@
 //! summary counts messages with and without metadata and the correspondents and their domains,
 //! internal and external.
 
-use super::findings::{AssumedMessage, MailboxScope, Metadata, Verdict};
+use super::findings::{
+    AssumedMessage, ForwardedBy, ForwardingWindow, MailboxScope, Metadata, Verdict,
+};
+use super::forwarding::{Copies, find_sent, takes};
 use crate::frame::messages::MessageRef;
 use crate::model::Micros;
 use crate::time::rfc3339;
@@ -34,6 +37,21 @@ pub struct NotificationCounts {
     pub correspondents: u64,
     pub internal_correspondents: u64,
     pub external_correspondents: u64,
+    pub domains: Vec<DomainCount>,
+    /// The recipients of mail the attacker sent from the mailbox (people to warn of fraud or
+    /// phishing in the victim's name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attacker_sent: Option<SentRecipients>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct SentRecipients {
+    pub messages: u64,
+    /// Messages an inventory gives the recipients of.
+    pub with_recipients: u64,
+    pub recipients: u64,
+    pub internal_recipients: u64,
+    pub external_recipients: u64,
     pub domains: Vec<DomainCount>,
 }
 
@@ -66,7 +84,7 @@ fn domain_of(address: &str) -> Option<&str> {
 }
 
 /// A domain and every subdomain of it are internal (`contoso.com` takes `eu.contoso.com`).
-fn is_internal(domain: &str, internal: &[String]) -> bool {
+pub(crate) fn is_internal(domain: &str, internal: &[String]) -> bool {
     internal
         .iter()
         .any(|d| domain == d || domain.ends_with(&format!(".{d}")))
@@ -198,14 +216,110 @@ impl People {
     }
 }
 
+impl People {
+    fn sent_counts(&self, internal: &[String], (messages, with): (u64, u64)) -> SentRecipients {
+        let c = self.counts(internal, NotificationCounts::default());
+        SentRecipients {
+            messages,
+            with_recipients: with,
+            recipients: c.correspondents,
+            internal_recipients: c.internal_correspondents,
+            external_recipients: c.external_correspondents,
+            domains: c.domains,
+        }
+    }
+}
+
+/// The recipients of the mail the attacker sent from `mb`, from the inventory: the messages
+/// sent and how many the inventory found, and the people they went to.
+fn attacker_sent(
+    mb: &mut MailboxScope,
+    own: &str,
+    by_id: &HashMap<&str, &MessageRef>,
+    messages: &[MessageRef],
+) -> (Option<(u64, u64)>, People) {
+    let mut people = People::default();
+    if mb.sent_messages.is_empty() {
+        return (None, people);
+    }
+    let from_mailbox: Vec<&MessageRef> =
+        messages.iter().filter(|m| m.sender == Some(own)).collect();
+    let mut with = 0;
+    for s in &mut mb.sent_messages {
+        let Some((m, how)) = find_sent(s, own, by_id, &from_mailbox) else {
+            continue;
+        };
+        with += 1;
+        s.recipients = m.recipients().map(str::to_string).collect();
+        s.recipients_from = Some(how.to_string());
+        s.source = Some(format!("{}:{}", m.source_file, m.source_line));
+        if s.subject.is_none() {
+            s.subject = m.subject.map(str::to_string);
+        }
+        if s.internet_message_id.is_none() {
+            s.internet_message_id = Some(m.internet_message_id.to_string());
+        }
+        people.add(m.internet_message_id, own, s.recipients.iter().cloned());
+    }
+    (Some((mb.sent_messages.len() as u64, with)), people)
+}
+
+/// Items of the attacker's actions (deletions above all) that the record names by item id
+/// only get their message id and subject from the inventory that lists that item.
+fn name_deleted_items(
+    mb: &mut MailboxScope,
+    by_item: &HashMap<&str, &MessageRef>,
+    source: &impl Fn(&MessageRef) -> String,
+) {
+    for item in mb.actions.iter_mut().flat_map(|a| a.items.iter_mut()) {
+        if item.internet_message_id.is_some() {
+            continue;
+        }
+        let Some(m) = item.item_id.as_deref().and_then(|i| by_item.get(i)) else {
+            continue;
+        };
+        item.internet_message_id = Some(m.internet_message_id.to_string());
+        if item.subject.is_none() {
+            item.subject = m.subject.map(str::to_string);
+        }
+        item.named_from = Some(source(m));
+    }
+}
+
 /// Join the inventories' messages to the mailboxes' findings; the summary for the report.
 /// `exposure_end` per mailbox bounds what its whole-mailbox exposure can have shown.
 pub fn join(
     mailboxes: &mut [MailboxScope],
+    tenant_forwarding: &mut [ForwardingWindow],
     messages: &[MessageRef],
     internal_domains: Vec<String>,
     internal_domains_from: &str,
 ) -> Notification {
+    let destinations: BTreeSet<String> = mailboxes
+        .iter()
+        .flat_map(|m| m.forwarding.iter())
+        .chain(tenant_forwarding.iter())
+        .flat_map(|w| w.destinations.iter().map(|d| d.address.clone()))
+        .collect();
+    let copies = Copies::new(messages, &destinations.iter().map(String::as_str).collect());
+    let last = messages.iter().filter_map(|m| m.received).max();
+    for w in mailboxes
+        .iter_mut()
+        .flat_map(|m| m.forwarding.iter_mut())
+        .chain(tenant_forwarding.iter_mut())
+    {
+        super::forwarding::mark_inventory_end(w, last);
+    }
+    for w in tenant_forwarding.iter_mut() {
+        let taken: Vec<&MessageRef> = messages.iter().filter(|m| takes(w, m, None)).collect();
+        w.forwarded_messages = Some(taken.len() as u64);
+        w.confirmed = Some(
+            taken
+                .iter()
+                .filter(|m| copies.confirmed(w, m, None))
+                .count() as u64,
+        );
+    }
     let by_id: HashMap<&str, &MessageRef> = messages
         .iter()
         .map(|m| (m.internet_message_id, m))
@@ -221,6 +335,8 @@ pub fn join(
     let mut overall = NotificationCounts::default();
     let mut without_metadata = BTreeSet::new();
     let mut per_mailbox = Vec::new();
+    let mut overall_sent: Option<(u64, u64)> = None;
+    let mut overall_sent_people = People::default();
     for mb in mailboxes.iter_mut() {
         let own = mb.mailbox.clone();
         let mut people = People::default();
@@ -269,22 +385,40 @@ pub fn join(
             .collect();
         let rules: Vec<&str> = mb.reasons.iter().map(|r| r.rule.as_str()).collect();
         let mut assumed = Vec::new();
+        let mut forwarded = vec![(0u64, 0u64); mb.forwarding.len()];
         for m in messages {
-            if named.contains(m.internet_message_id) || !m.concerns(&own) {
+            if !m.concerns(&own) {
                 continue;
             }
-            if let (Some(end), Some(t)) = (mb.exposure_end, m.received) {
-                if t >= end {
-                    continue;
+            let mut forwarded_by = Vec::new();
+            for (k, w) in mb.forwarding.iter().enumerate() {
+                if takes(w, m, Some(&own)) {
+                    let confirmed = copies.confirmed(w, m, Some(&own));
+                    forwarded[k].0 += 1;
+                    forwarded[k].1 += u64::from(confirmed);
+                    forwarded_by.push(ForwardedBy {
+                        window: k + 1,
+                        destinations: w.destinations.iter().map(|d| d.address.clone()).collect(),
+                        confirmed,
+                    });
                 }
             }
+            if named.contains(m.internet_message_id) {
+                continue;
+            }
+            let in_exposure = match (mb.exposure_end, m.received) {
+                (Some(end), Some(t)) => t < end,
+                _ => true,
+            };
             let folder = folders
                 .iter()
-                .find(|f| m.folders().any(|mf| folder_matches(mf, f)));
-            let why = match (folder, whole) {
-                (Some(f), _) => format!("folder {f}"),
-                (None, true) => format!("entire mailbox ({})", rules.join(", ")),
-                (None, false) => continue,
+                .find(|f| m.folders().any(|mf| folder_matches(mf, f)))
+                .filter(|_| in_exposure);
+            let why = match (folder, whole && in_exposure, forwarded_by.is_empty()) {
+                (Some(f), _, _) => format!("folder {f}"),
+                (None, true, _) => format!("entire mailbox ({})", rules.join(", ")),
+                (None, false, false) => "forwarded".to_string(),
+                (None, false, true) => continue,
             };
             people.add(
                 m.internet_message_id,
@@ -301,9 +435,23 @@ pub fn join(
                 recipients: m.recipients().map(str::to_string).collect(),
                 date: m.received.map(rfc3339),
                 why,
+                forwarded_by,
                 source: source(m),
             });
         }
+        for (w, (n, confirmed)) in mb.forwarding.iter_mut().zip(forwarded) {
+            w.forwarded_messages = Some(n);
+            w.confirmed = Some(confirmed);
+        }
+        let (sent, sent_people) = attacker_sent(mb, &own, &by_id, messages);
+        counts.attacker_sent = sent.map(|n| sent_people.sent_counts(&internal_domains, n));
+        if let Some((n, with)) = sent {
+            let total = overall_sent.get_or_insert((0, 0));
+            total.0 += n;
+            total.1 += with;
+        }
+        overall_sent_people.merge(&sent_people);
+        name_deleted_items(mb, &by_item, &source);
         assumed.sort_by(|a, b| {
             (&a.date, &a.internet_message_id).cmp(&(&b.date, &b.internet_message_id))
         });
@@ -319,6 +467,8 @@ pub fn join(
             counts: people.counts(&internal_domains, counts),
         });
     }
+    overall.attacker_sent =
+        overall_sent.map(|n| overall_sent_people.sent_counts(&internal_domains, n));
     Notification {
         overall: overall_people.counts(&internal_domains, overall),
         internal_domains,

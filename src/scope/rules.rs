@@ -111,6 +111,7 @@ impl<'a> Rows<'a> {
                     subject: items.subject.at(k).map(str::to_string),
                     item_id: items.item_id.at(k).map(str::to_string),
                     folder: items.folder_path.at(k).map(str::to_string),
+                    named_from: None,
                 })
                 .collect(),
             detail: v.detail.at(i).map(str::to_string),
