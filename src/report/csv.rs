@@ -64,6 +64,43 @@ fn action_rows(table: &mut Table, mailbox: &str, list: &[Action]) -> std::io::Re
     Ok(())
 }
 
+fn forwarding_row(mailbox: &str, w: &ForwardingWindow) -> Vec<String> {
+    let count = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+    vec![
+        mailbox.to_string(),
+        w.kind.as_str().to_string(),
+        o(&w.rule),
+        w.destinations
+            .iter()
+            .map(|d| d.address.as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
+        w.destinations
+            .iter()
+            .filter(|d| d.external == Some(true))
+            .map(|d| d.address.as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
+        w.start.clone(),
+        o(&w.end),
+        w.ended_by
+            .map(|e| e.as_str().to_string())
+            .unwrap_or_default(),
+        o(&w.end_record),
+        w.conditions
+            .iter()
+            .map(|c| format!("{}={}", c.name, c.values.join(",")))
+            .collect::<Vec<_>>()
+            .join("; "),
+        w.all_mail.to_string(),
+        w.attribution.to_string(),
+        w.records.join(" "),
+        count(w.forwarded_messages),
+        count(w.confirmed),
+        o(&w.unresolved_after),
+    ]
+}
+
 pub const FILES: &[&str] = &[
     "mailboxes.csv",
     "messages.csv",
@@ -72,6 +109,8 @@ pub const FILES: &[&str] = &[
     "actions.csv",
     "unresolved.csv",
     "notification.csv",
+    "forwarding.csv",
+    "sent.csv",
 ];
 
 /// Write the tables into `dir` (created if missing).
@@ -110,6 +149,45 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
             "sender",
             "recipients",
             "received",
+        ],
+    )?;
+    let mut forwarding = Table::create(
+        dir,
+        "forwarding.csv",
+        &[
+            "mailbox",
+            "kind",
+            "rule",
+            "destinations",
+            "external_destinations",
+            "start",
+            "end",
+            "ended_by",
+            "end_record",
+            "conditions",
+            "all_mail",
+            "attribution",
+            "records",
+            "forwarded_messages",
+            "confirmed",
+            "unresolved_after",
+        ],
+    )?;
+    let mut sent = Table::create(
+        dir,
+        "sent.csv",
+        &[
+            "mailbox",
+            "time",
+            "operation",
+            "internet_message_id",
+            "item_id",
+            "subject",
+            "attribution",
+            "record_id",
+            "recipients",
+            "recipients_from",
+            "source",
         ],
     )?;
     // One row per message × mailbox that must be notified about, with why.
@@ -275,7 +353,47 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
     }
     // Attacker actions that name no mailbox.
     action_rows(&mut actions, "", &r.tenant_actions)?;
-    for t in [mb, msgs, folders, windows, actions, unresolved, notify] {
+    let windows_of = r
+        .mailboxes
+        .iter()
+        .flat_map(|m| m.forwarding.iter().map(|w| (m.mailbox.as_str(), w)))
+        .chain(r.tenant_forwarding.iter().map(|w| ("", w)));
+    for (mailbox, w) in windows_of {
+        forwarding.row(forwarding_row(mailbox, w))?;
+    }
+    for m in &r.mailboxes {
+        for x in &m.sent_messages {
+            sent.row(vec![
+                m.mailbox.clone(),
+                x.time.clone(),
+                x.operation.clone(),
+                o(&x.internet_message_id),
+                o(&x.item_id),
+                o(&x.subject),
+                x.attribution.to_string(),
+                x.record_id.clone(),
+                x.recipients.join("; "),
+                o(&x.recipients_from),
+                o(&x.source),
+            ])?;
+            if !x.recipients.is_empty() {
+                notify.row(vec![
+                    m.mailbox.clone(),
+                    o(&x.internet_message_id),
+                    o(&x.subject),
+                    m.mailbox.clone(),
+                    x.recipients.join("; "),
+                    x.time.clone(),
+                    "sent by the attacker".to_string(),
+                    x.record_id.clone(),
+                    o(&x.source),
+                ])?;
+            }
+        }
+    }
+    for t in [
+        mb, msgs, folders, windows, actions, unresolved, notify, forwarding, sent,
+    ] {
         t.commit()?;
     }
     Ok(())

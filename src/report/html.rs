@@ -381,6 +381,23 @@ fn notification(o: &mut String, r: &Report) {
         );
     }
     o.push_str("</table>\n");
+    let sent = std::iter::once((
+        super::view::Prose::from("Recipients of mail the attacker sent, overall"),
+        &n.overall,
+    ))
+    .chain(n.mailboxes.iter().map(|m| {
+        (
+            super::view::Prose::from("Recipients of mail the attacker sent from ")
+                .evidence(&m.mailbox),
+            &m.counts,
+        )
+    }))
+    .filter_map(|(label, c)| {
+        c.attacker_sent
+            .as_ref()
+            .map(|s| super::outbound::sent_recipients(label, s))
+    });
+    prose_list(o, "", sent);
     if !n.without_metadata.is_empty() {
         let _ = writeln!(
             o,
@@ -391,12 +408,52 @@ fn notification(o: &mut String, r: &Report) {
     o.push_str("</section>\n");
 }
 
+/// Report text built once for every format (`view::Prose`), escaped for HTML.
+fn prose(p: &super::view::Prose) -> String {
+    p.render(esc, esc)
+}
+
+/// A heading and a list of lines, or nothing for no lines.
+fn prose_list(o: &mut String, heading: &str, lines: impl Iterator<Item = super::view::Prose>) {
+    let items: Vec<String> = lines.map(|p| format!("<li>{}</li>", prose(&p))).collect();
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "{heading}<ul>{}</ul>", items.concat());
+}
+
+/// What left the mailbox: forwarding windows and the mail the attacker sent.
+fn outbound_sections(o: &mut String, m: &MailboxScope) {
+    prose_list(
+        o,
+        "<h3>Forwarding windows</h3><p class=\"muted\">Mail delivered while one was in place left the mailbox.</p>",
+        m.forwarding
+            .iter()
+            .map(|w| super::outbound::window(w, Some(&m.mailbox))),
+    );
+    prose_list(
+        o,
+        &format!(
+            "<h3>Mail the attacker sent ({})</h3>",
+            m.sent_messages.len()
+        ),
+        m.sent_messages.iter().map(super::outbound::sent),
+    );
+}
+
 fn tenant(o: &mut String, r: &Report) {
-    if r.tenant_actions.is_empty() {
+    if r.tenant_actions.is_empty() && r.tenant_forwarding.is_empty() {
         return;
     }
     o.push_str("<section><h2>Attacker actions outside any mailbox</h2><p class=\"muted\">Organization-wide changes made from the attacker's contexts (transport rules, audit configuration, consents …).</p>");
     actions_table(o, &r.tenant_actions);
+    prose_list(
+        o,
+        "<h3>Transport rules the attacker set</h3><p class=\"muted\">The organization's mail copied or redirected while one was in place.</p>",
+        r.tenant_forwarding
+            .iter()
+            .map(|w| super::outbound::window(w, None)),
+    );
     o.push_str("</section>\n");
 }
 
@@ -517,6 +574,7 @@ fn mailbox(o: &mut String, m: &MailboxScope, r: &Report) {
         }
         o.push_str("</table>\n");
     }
+    outbound_sections(o, m);
     if !m.actions.is_empty() {
         o.push_str("<h3>Attacker actions</h3>");
         actions_table(o, &m.actions);

@@ -6,6 +6,7 @@ pub mod contexts;
 pub mod csv;
 pub mod html;
 pub mod index;
+pub mod outbound;
 
 pub mod text;
 pub mod timesketch;
@@ -39,6 +40,9 @@ pub struct Report {
     pub mailboxes: Vec<MailboxScope>,
     /// Attacker actions outside any mailbox (organization-wide cmdlets, consents …).
     pub tenant_actions: Vec<Action>,
+    /// Transport rules the attacker set to copy or redirect the organization's mail.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tenant_forwarding: Vec<crate::scope::findings::ForwardingWindow>,
     /// Mailboxes seen in the window with no attacker activity (not listed).
     pub mailboxes_without_attacker_activity: u64,
     pub caveats: Vec<view::Prose>,
@@ -388,6 +392,7 @@ pub fn build_report(
         records: counts,
         mailboxes: scope.mailboxes,
         tenant_actions: scope.tenant_actions,
+        tenant_forwarding: scope.tenant_forwarding,
         mailboxes_without_attacker_activity: scope.mailboxes_without_attacker_activity,
         caveats,
         warnings,
@@ -426,6 +431,7 @@ impl Report {
         for m in &mut self.mailboxes {
             m.messages.iter_mut().for_each(|x| x.subject = None);
             m.assumed_messages.iter_mut().for_each(|x| x.subject = None);
+            m.sent_messages.iter_mut().for_each(|x| x.subject = None);
         }
     }
 }

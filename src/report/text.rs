@@ -1,5 +1,7 @@
 //! Text (terminal) and Markdown renderings of the report. For people; JSON is the stable format.
 
+use super::outbound;
+use super::view::Prose;
 use super::*;
 use crate::escape;
 use crate::zone::{self, DisplayZone};
@@ -355,6 +357,25 @@ fn notification(o: &mut String, r: &Report, style: &Style) {
     for m in &n.mailboxes {
         line(o, &cell(&m.mailbox, style), &m.counts, ind);
     }
+    let sent = std::iter::once((
+        Prose::from("Recipients of mail the attacker sent, overall"),
+        &n.overall,
+    ))
+    .chain(n.mailboxes.iter().map(|m| {
+        (
+            Prose::from("Recipients of mail the attacker sent from ").evidence(&m.mailbox),
+            &m.counts,
+        )
+    }));
+    for (label, counts) in sent {
+        if let Some(s) = &counts.attacker_sent {
+            let _ = writeln!(
+                o,
+                "{ind}{}",
+                prose(&outbound::sent_recipients(label, s), style)
+            );
+        }
+    }
     if !n.without_metadata.is_empty() {
         let shown: Vec<String> = n
             .without_metadata
@@ -541,6 +562,7 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
             );
         }
     }
+    outbound_sections(o, m, style, &sub, item);
     if !m.unresolved.is_empty() {
         sub(o, "Unresolved binds (messages not named)");
         for u in m.unresolved.iter().take(style.list_limit) {
@@ -580,6 +602,47 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
         if m.access_auditing { "yes" } else { "NO" }
     );
     o.push('\n');
+}
+
+/// Report text built once for every format (`view::Prose`), written for this one.
+fn prose(p: &Prose, style: &Style) -> String {
+    p.render_times(str::to_string, |e| cell(e, style), |t| show(t, style))
+}
+
+/// What left the mailbox: forwarding windows, then the mail the attacker sent.
+fn outbound_sections(
+    o: &mut String,
+    m: &MailboxScope,
+    style: &Style,
+    sub: &dyn Fn(&mut String, &str),
+    item: &str,
+) {
+    if !m.forwarding.is_empty() {
+        sub(
+            o,
+            "Forwarding windows (mail delivered while one was in place left the mailbox)",
+        );
+        for w in &m.forwarding {
+            let line = prose(&outbound::window(w, Some(&m.mailbox)), style);
+            let _ = writeln!(o, "{item}{line}");
+        }
+    }
+    if !m.sent_messages.is_empty() {
+        sub(
+            o,
+            &format!("Mail the attacker sent ({})", m.sent_messages.len()),
+        );
+        for s in m.sent_messages.iter().take(style.list_limit) {
+            let _ = writeln!(o, "{item}{}", prose(&outbound::sent(s), style));
+        }
+        if m.sent_messages.len() > style.list_limit {
+            let _ = writeln!(
+                o,
+                "{item}… and {} more (see --format json or csv)",
+                m.sent_messages.len() - style.list_limit
+            );
+        }
+    }
 }
 
 /// Actions, one a line with the record behind it, up to the list limit.
@@ -622,16 +685,28 @@ fn actions(o: &mut String, list: &[Action], style: &Style, item: &str) {
 
 /// Attacker records that name no mailbox: organization-wide changes the attacker made.
 fn tenant(o: &mut String, r: &Report, style: &Style) {
-    if r.tenant_actions.is_empty() {
+    if r.tenant_actions.is_empty() && r.tenant_forwarding.is_empty() {
         return;
     }
     let title = "Attacker actions outside any mailbox";
-    if style.markdown {
+    let item = if style.markdown {
         let _ = writeln!(o, "## {title}\n");
-        actions(o, &r.tenant_actions, style, "- ");
+        "- "
     } else {
         let _ = writeln!(o, "{title}\n{}", "-".repeat(title.len()));
-        actions(o, &r.tenant_actions, style, "  ");
+        "  "
+    };
+    actions(o, &r.tenant_actions, style, item);
+    if !r.tenant_forwarding.is_empty() {
+        let _ = writeln!(
+            o,
+            "{}Transport rules the attacker set (the organization's mail copied or redirected):{}",
+            if style.markdown { "\n" } else { "  " },
+            if style.markdown { "\n" } else { "" }
+        );
+        for w in &r.tenant_forwarding {
+            let _ = writeln!(o, "{item}{}", prose(&outbound::window(w, None), style));
+        }
     }
     o.push('\n');
 }

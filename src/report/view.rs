@@ -12,6 +12,8 @@ pub enum Piece {
     Tool(String),
     /// From the evidence or the command line: untrusted in every format.
     Evidence(String),
+    /// An RFC 3339 time, shown in the report's time zone (tool text).
+    Time(String),
 }
 
 /// A sentence of the report: tool text with evidence text in it.
@@ -27,6 +29,21 @@ impl Prose {
     pub fn evidence(mut self, text: impl Into<String>) -> Prose {
         self.0.push(Piece::Evidence(text.into()));
         self
+    }
+
+    pub fn time(mut self, t: impl Into<String>) -> Prose {
+        self.0.push(Piece::Time(t.into()));
+        self
+    }
+
+    /// Another sentence's pieces, in place.
+    pub fn then(mut self, other: Prose) -> Prose {
+        self.0.extend(other.0);
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// Evidence values separated by `separator` (tool text).
@@ -55,11 +72,22 @@ impl Prose {
         tool: impl Fn(&str) -> String,
         evidence: impl Fn(&str) -> String,
     ) -> String {
+        self.render_times(&tool, evidence, &tool)
+    }
+
+    /// `render`, with times written by `time` (a renderer's time zone).
+    pub fn render_times(
+        &self,
+        tool: impl Fn(&str) -> String,
+        evidence: impl Fn(&str) -> String,
+        time: impl Fn(&str) -> String,
+    ) -> String {
         self.0
             .iter()
             .map(|p| match p {
                 Piece::Tool(t) => tool(t),
                 Piece::Evidence(e) => evidence(e),
+                Piece::Time(t) => time(t),
             })
             .collect()
     }
