@@ -290,7 +290,8 @@ fn verify_says_a_fresh_case_holds_what_its_evidence_gives_wherever_the_evidence_
     let (code, said) = verify(&case, std::slice::from_ref(&moved));
     assert_eq!(code, 0, "{said}");
     // The committed cases, of the samples, against the samples.
-    let (code, said) = verify(&fixture("case/samples_v2.parquet"), &[sample("")]);
+    let before = samples_before_outbound_mail(&work.root);
+    let (code, said) = verify(&fixture("case/samples_v2.parquet"), &[before]);
     assert_eq!(code, 0, "{said}");
     // The v1 case was written before copies of a record were merged field by field: it holds
     // the PowerShell copy of a1c0a002 where this build keeps the Purview copy with both listed.

@@ -75,7 +75,19 @@ fn the_sample_incident_shows_every_verdict() {
     assert_eq!(dave["caveats"].as_array().unwrap().len(), 2);
     assert!(j["inputs"][0]["sha256"].as_str().unwrap().len() == 64);
     let erin = &j["mailboxes"][4];
-    assert_eq!(erin["reasons"][0]["rule"], "unauditable");
+    let rules: Vec<&str> = erin["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["forwarded", "unauditable"]);
+    // The linked session's Set-Mailbox forwarding is a window still open at the end.
+    assert_eq!(
+        erin["forwarding"][0]["destinations"][0]["address"],
+        "erin.backup@outlook-mail.example"
+    );
+    assert_eq!(erin["forwarding"][0]["attribution"], "linked");
     assert!(erin["actions"].as_array().unwrap().iter().any(|a| {
         a["operation"] == "Set-Mailbox"
             && a["detail"]
@@ -232,11 +244,11 @@ fn export_writes_parquet_csv_and_json_lines() {
             "csv" => {
                 let text = String::from_utf8(bytes).unwrap();
                 assert!(text.starts_with("time,time_source,record_id,source_file,source_line"));
-                assert_eq!(text.lines().count(), 1 + 23);
+                assert_eq!(text.lines().count(), 1 + 25);
             }
             _ => {
                 let text = String::from_utf8(bytes).unwrap();
-                assert_eq!(text.lines().count(), 23);
+                assert_eq!(text.lines().count(), 25);
                 let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
                 assert!(first.get("record_id").is_some());
             }
@@ -269,7 +281,7 @@ fn inspect_reports_formats_counts_and_histogram() {
             "sentinel-officeactivity-csv"
         ]
     );
-    assert_eq!(j["totals"]["records"], 23);
+    assert_eq!(j["totals"]["records"], 25);
     assert_eq!(j["mail_items_accessed"]["sync"], 2);
     assert_eq!(j["mail_items_accessed"]["throttled"], 1);
     assert_eq!(j["operations"]["MailItemsAccessed"], 14);
@@ -334,7 +346,7 @@ fn timeline_is_a_timesketch_csv_with_attribution() {
         ("message", "datetime", "timestamp_desc")
     );
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
-    assert_eq!(rows.len(), 23);
+    assert_eq!(rows.len(), 25);
     let col = |name: &str| h.iter().position(|c| c == name).unwrap();
     let linked: Vec<&csv::StringRecord> = rows
         .iter()

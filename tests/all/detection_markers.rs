@@ -418,7 +418,7 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
             if name != "case" && name != "fuzz" && name != "workbook" {
                 files_under(&path, out);
             }
-        } else if !name.ends_with(".py") {
+        } else if !name.ends_with(".py") && !name.ends_with(".md") {
             out.push(path);
         }
     }

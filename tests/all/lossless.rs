@@ -567,15 +567,15 @@ fn json_without_audit_records_is_skipped_and_formats_have_one_name() {
 fn an_export_missing_search_results_is_flagged_in_warnings_and_caveats() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(sample("Search-UnifiedAuditLog_export.csv")).unwrap();
-    // The sample's three results, ResultIndex 1-3 of 3; keep the header and result 1 only, and
+    // The sample's five results, ResultIndex 1-5 of 5; keep the header and result 1 only, and
     // say the query had 7 results (a session cut short).
     let mut lines: Vec<&str> = text.lines().collect();
     let data = lines.split_off(2);
     let first = data
         .iter()
-        .find(|l| l.contains(r#","1","3","#))
+        .find(|l| l.contains(r#","1","5","#))
         .unwrap()
-        .replace(r#","1","3","#, r#","1","7","#);
+        .replace(r#","1","5","#, r#","1","7","#);
     let cut = dir.path().join("cut.csv");
     std::fs::write(&cut, format!("{}\r\n{first}\r\n", lines.join("\r\n"))).unwrap();
     let out = bin()

@@ -10,6 +10,7 @@ mod copies;
 mod detection_markers;
 mod evidence_safety;
 mod formats;
+mod forwarding;
 mod golden;
 mod hostile_evidence;
 mod html;

@@ -102,3 +102,31 @@ pub fn purview_export(records: &[serde_json::Value]) -> String {
     }
     String::from_utf8(w.into_inner().unwrap()).unwrap()
 }
+
+/// The sample folder as the committed v1 and v2 cases read it: before the attacker's forwarding
+/// rule and sent message joined the PowerShell export (its two last results; the others said
+/// "of 3"). Byte for byte what those cases hash, in a folder of `dir`.
+pub fn samples_before_outbound_mail(dir: &Path) -> PathBuf {
+    let out = dir.join("samples");
+    std::fs::create_dir_all(&out).unwrap();
+    for e in std::fs::read_dir(sample("")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), out.join(e.file_name())).unwrap();
+    }
+    let name = "Search-UnifiedAuditLog_export.csv";
+    let text = std::fs::read_to_string(sample(name)).unwrap();
+    let kept: Vec<String> = text
+        .split("\r\n")
+        .filter(|l| {
+            !l.contains("a1c0a0f2-0000-4000-8000-0000000000f2\",")
+                && !l.contains("b0b0b0f1-0000-4000-8000-0000000000f1\",")
+        })
+        .map(|l| {
+            (1..=3).fold(l.to_string(), |l, n| {
+                l.replace(&format!(",\"{n}\",\"5\","), &format!(",\"{n}\",\"3\","))
+            })
+        })
+        .collect();
+    std::fs::write(out.join(name), kept.join("\r\n")).unwrap();
+    out
+}
