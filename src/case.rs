@@ -173,6 +173,9 @@ pub struct Case {
     pub inputs: Vec<FileSummary>,
     pub skipped: Vec<SkippedOut>,
     pub messages: Vec<messages::Message>,
+    /// Written before forwarding changes were read (no `forwarding` column): its records open
+    /// no forwarding window.
+    pub without_forwarding: bool,
     /// The records and items, in the shape of `columns`, `source_file` the original input's.
     pub frame: Frame,
 }
@@ -487,6 +490,7 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
     // before records were merged from copies, `forward_to` and `forwarding` before they were
     // derived).
     let written = reader.schema().map_err(unreadable)?;
+    let without_forwarding = !written.contains(col::FORWARDING);
     let absent: Vec<String> = [col::FORWARD_TO, col::FORWARDING, col::COPIES]
         .into_iter()
         .filter(|name| !written.contains(name))
@@ -607,6 +611,7 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
             .collect(),
         skipped: provenance.skipped,
         messages: case_messages,
+        without_forwarding,
         frame,
     })
 }

@@ -903,6 +903,16 @@ fn read_case(
             line: None,
         });
     }
+    if case.without_forwarding {
+        warnings.push(Warning {
+            code: WarningCode::CaseWithoutForwarding,
+            message: format!(
+                "{display} was written by an earlier build, before forwarding changes were read: its inbox-rule, mailbox-forwarding and transport-rule records open no forwarding window, so mail that left the mailbox is not scoped from it; scope the evidence itself, or export the case again"
+            ),
+            path: Some(display.clone()),
+            line: None,
+        });
+    }
     FileResult::Case {
         file: SavedCaseInput {
             input_paths: inputs.iter().map(|(s, _)| s.path.clone()).collect(),

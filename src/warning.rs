@@ -73,6 +73,7 @@ warning_codes! {
     CopiesDifferUnkept = "copies-differ-unkept",
     CaseConflict = "case-conflict",
     CaseV1 = "case-v1",
+    CaseWithoutForwarding = "case-without-forwarding",
     // What the scope could not see.
     NoAttackerActivity = "no-attacker-activity",
     NoAccessAuditing = "no-access-auditing",

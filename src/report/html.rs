@@ -172,6 +172,28 @@ fn secs(t: &str) -> Option<i64> {
 
 /// Stacked bars per time bucket, by attribution; throttled windows and the investigation
 /// window shaded.
+/// Forwarding windows on the timeline: a band along the top, to the plot's end when still open.
+fn forwarding_bands(o: &mut String, m: &MailboxScope, x: &dyn Fn(i64) -> f64, t1: i64, top: f64) {
+    for fw in &m.forwarding {
+        let Some(s) = secs(&fw.start) else { continue };
+        let e = fw.end.as_deref().and_then(secs).unwrap_or(t1);
+        let _ = writeln!(
+            o,
+            "<rect x=\"{:.1}\" y=\"{top}\" width=\"{:.1}\" height=\"6\" fill=\"#f79009\"><title>forwarding to {} from {} to {}</title></rect>",
+            x(s),
+            (x(e) - x(s)).max(1.0),
+            esc(&fw
+                .destinations
+                .iter()
+                .map(|d| d.address.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")),
+            esc(&fw.start),
+            esc(fw.end.as_deref().unwrap_or("the end of the evidence"))
+        );
+    }
+}
+
 fn timeline_svg(o: &mut String, m: &MailboxScope, r: &Report) {
     let tl = &m.timeline;
     let Some(t0) = secs(&tl.start) else { return };
@@ -224,6 +246,7 @@ fn timeline_svg(o: &mut String, m: &MailboxScope, r: &Report) {
             );
         }
     }
+    forwarding_bands(o, m, &x, t1, top);
     let bw = (w - left - 4.0) / n;
     for (k, b) in tl.buckets.iter().enumerate() {
         let mut y = h - bottom;
@@ -284,7 +307,7 @@ fn timeline_svg(o: &mut String, m: &MailboxScope, r: &Report) {
     }
     let _ = writeln!(
         o,
-        "<span><i class=\"sw\" style=\"background:#e9d7fe\"></i>throttled window</span><span><i class=\"sw\" style=\"background:#eaecf0\"></i>outside the investigation window</span> · one bar = {} min</div>",
+        "<span><i class=\"sw\" style=\"background:#e9d7fe\"></i>throttled window</span><span><i class=\"sw\" style=\"background:#f79009\"></i>forwarding window</span><span><i class=\"sw\" style=\"background:#eaecf0\"></i>outside the investigation window</span> · one bar = {} min</div>",
         tl.bucket_seconds / 60
     );
 }

@@ -487,6 +487,16 @@ fn a_v2_case_with_its_messages_in_the_metadata_gives_the_findings_of_the_samples
     }
     assert_eq!(from_case["notification"]["inventory_messages"], 16);
     assert!(from_case["mailboxes"].to_string().contains("FY2024 budget"));
+    // What it cannot hold, it says.
+    assert!(
+        from_case["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["code"] == "case-without-forwarding"),
+        "{}",
+        from_case["warnings"]
+    );
 }
 
 #[test]
