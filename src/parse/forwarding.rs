@@ -41,9 +41,11 @@ pub struct ForwardingChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed: Option<String>,
     pub change: Change,
-    /// Where the rule sends mail, when the record says: `Some(empty)` clears it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to: Option<Vec<String>>,
+    /// Where the rule sends mail, by the parameter the record gives it in (`ForwardTo`,
+    /// `RedirectTo` … ; Outlook's `RuleActions`); an empty list clears that parameter, one not
+    /// given is left as it was.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub to: BTreeMap<String, Vec<String>>,
     /// Conditions the record sets, by the cmdlet's parameter name (Outlook's condition types
     /// mapped to them), each with its values; an exception is `ExceptIf…`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -52,7 +54,8 @@ pub struct ForwardingChange {
     /// is no JSON): every message counts as matching.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub conditions_unreadable: bool,
-    /// The record gives the rule's whole condition set (Outlook), not only what changed.
+    /// The record gives the rule's whole condition set and actions (Outlook), not only what
+    /// changed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub replaces_conditions: bool,
 }
@@ -65,8 +68,16 @@ const TRANSPORT_RULE_TO: &[&str] = &[
     "RedirectMessageTo",
     "AddToRecipients",
     "CopyTo",
-    "AddManagerAsRecipientType",
+    // The moderator and the incident report's recipient get the message too; a connector
+    // (named, no address) can route it anywhere.
+    "ModerateMessageByUser",
+    "GenerateIncidentReport",
+    "RouteMessageOutboundConnector",
 ];
+
+/// A transport-rule parameter that sends mail to someone it does not name by address.
+const TRANSPORT_RULE_TO_UNNAMED: &[(&str, &str)] =
+    &[("AddManagerAsRecipientType", "(the sender's manager)")];
 
 /// Conditions the engine can decide from a message inventory (subject, sender, recipients);
 /// the others are named in the report and count as matching.
@@ -119,6 +130,29 @@ fn named<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// Every value a parameter is given in the record (a parameter written twice gives both:
+/// nothing is dropped).
+fn all_named<'a>(params: &'a [(String, String)], name: &'a str) -> impl Iterator<Item = &'a str> {
+    params
+        .iter()
+        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// The destinations each forwarding parameter of `names` is given, by parameter.
+fn destinations(params: &[(String, String)], names: &[&str]) -> BTreeMap<String, Vec<String>> {
+    let mut to: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in names {
+        for v in all_named(params, p) {
+            let list = to.entry(p.to_string()).or_default();
+            list.extend(addresses(v));
+            list.sort();
+            list.dedup();
+        }
+    }
+    to
+}
+
 /// A rule's name as records name it: `alice@contoso.com\Rule`, `…/alias\Rule` → `rule`.
 fn rule_name(identity: &str) -> Option<String> {
     let name = identity.rsplit('\\').next().unwrap_or(identity).trim();
@@ -141,8 +175,11 @@ fn words(value: &str, exception: bool) -> Vec<String> {
     out
 }
 
+/// The addresses of a recipient parameter, each `;`-separated part on its own: a part with no
+/// address (a display name, a contact) is kept whole, so a condition that names one cannot be
+/// decided from addresses (`scope::forwarding`).
 fn addresses(value: &str) -> Vec<String> {
-    let mut all = recipient_addresses(value);
+    let mut all: Vec<String> = value.split(';').flat_map(recipient_addresses).collect();
     all.sort();
     all.dedup();
     all
@@ -182,17 +219,19 @@ pub fn forwarding_change<'p>(
         _ => (identity, name),
     };
     let renamed = renamed.filter(|n| Some(n) != rule.as_ref());
-    let mut to: Option<Vec<String>> = None;
-    for p in to_params {
-        if let Some(v) = named(params, p) {
-            to.get_or_insert_with(Vec::new).extend(addresses(v));
+    let mut to = destinations(params, to_params);
+    if kind == ForwardingKind::TransportRule {
+        for (p, who) in TRANSPORT_RULE_TO_UNNAMED {
+            if let Some(v) = named(params, p) {
+                let given = !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("none");
+                to.insert(
+                    p.to_string(),
+                    if given { vec![who.to_string()] } else { vec![] },
+                );
+            }
         }
     }
-    if let Some(t) = to.as_mut() {
-        t.sort();
-        t.dedup();
-    }
-    let mut conditions = BTreeMap::new();
+    let mut conditions: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (n, v) in params {
         let base = n.strip_prefix("ExceptIf").unwrap_or(n);
         let exception = base.len() != n.len();
@@ -211,7 +250,11 @@ pub fn forwarding_change<'p>(
         } else {
             canonical.to_string()
         };
-        conditions.insert(key, values);
+        // A parameter written twice: both values count.
+        let list = conditions.entry(key).or_default();
+        list.extend(values);
+        list.sort();
+        list.dedup();
     }
     // A `New-` without forwarding and without a later `Set-` adding it never forwards; the
     // change is still kept so a later `Set-` knows the rule's conditions.
@@ -228,21 +271,17 @@ pub fn forwarding_change<'p>(
 }
 
 fn mailbox_forwarding(params: &[(String, String)]) -> Option<ForwardingChange> {
-    // The SMTP address wins over the recipient object while both are set; one setting here,
-    // so clearing either given one ends the window only when nothing given still forwards.
-    let given: Vec<&str> = MAILBOX_TO.iter().filter_map(|p| named(params, p)).collect();
-    if given.is_empty() {
+    // Two settings, each its own destination: clearing one leaves the other forwarding.
+    let to = destinations(params, MAILBOX_TO);
+    if to.is_empty() {
         return None;
     }
-    let mut to: Vec<String> = given.iter().flat_map(|v| addresses(v)).collect();
-    to.sort();
-    to.dedup();
     Some(ForwardingChange {
         kind: ForwardingKind::Mailbox,
         rule: Some("mailbox forwarding".into()),
         renamed: None,
         change: Change::Set,
-        to: Some(to),
+        to,
         conditions: BTreeMap::new(),
         conditions_unreadable: false,
         replaces_conditions: false,
@@ -266,12 +305,15 @@ fn outlook_rule<'p>(property: &impl Fn(&str) -> Option<&'p str>) -> Option<Forwa
         Change::Set
     };
     let actions = property("RuleActions").or_else(|| property("Actions"));
-    let to = actions.map(|a| {
-        let mut t = rule_action_recipients(a);
-        t.sort();
-        t.dedup();
-        t
-    });
+    let to: BTreeMap<String, Vec<String>> = actions
+        .map(|a| {
+            let mut t = rule_action_recipients(a);
+            t.sort();
+            t.dedup();
+            ("RuleActions".to_string(), t)
+        })
+        .into_iter()
+        .collect();
     let mut conditions = BTreeMap::new();
     let mut conditions_unreadable = false;
     if let Some(text) = property("RuleCondition").or_else(|| property("Conditions")) {
@@ -280,7 +322,7 @@ fn outlook_rule<'p>(property: &impl Fn(&str) -> Option<&'p str>) -> Option<Forwa
             Err(_) => conditions_unreadable = !text.trim().is_empty(),
         }
     }
-    if change != Change::Remove && to.is_none() && rule.is_none() {
+    if change != Change::Remove && to.is_empty() && rule.is_none() {
         return None;
     }
     Some(ForwardingChange {
@@ -417,8 +459,8 @@ mod tests {
         assert_eq!(c.rule.as_deref(), Some("sync; sentto=nobody@x.example"));
         assert_eq!(c.change, Change::Set);
         assert_eq!(
-            c.to,
-            Some(vec!["b@y.example".to_string(), "eve@evil.example".into()])
+            c.to["RedirectTo"],
+            vec!["b@y.example".to_string(), "eve@evil.example".into()]
         );
         assert_eq!(
             c.conditions["SubjectContainsWords"],
@@ -440,7 +482,7 @@ mod tests {
             (r.rule.as_deref(), r.change),
             (Some("sync"), Change::Remove)
         );
-        assert_eq!(r.to, None);
+        assert!(r.to.is_empty());
     }
 
     #[test]
@@ -455,13 +497,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(set.kind, ForwardingKind::Mailbox);
-        assert_eq!(set.to, Some(vec!["h@drop.example".to_string()]));
+        assert_eq!(
+            set.to["ForwardingSmtpAddress"],
+            vec!["h@drop.example".to_string()]
+        );
         let cleared =
             forwarding_change("Set-Mailbox", &p(&[("ForwardingSmtpAddress", "")]), |_| {
                 None
             })
             .unwrap();
-        assert_eq!(cleared.to, Some(vec![]));
+        assert_eq!(cleared.to["ForwardingSmtpAddress"], Vec::<String>::new());
         assert!(forwarding_change("Set-Mailbox", &p(&[("Identity", "x")]), |_| None).is_none());
     }
 
@@ -481,7 +526,7 @@ mod tests {
         };
         let c = forwarding_change("UpdateInboxRules", &[], props).unwrap();
         assert_eq!(c.rule.as_deref(), Some("invoices"));
-        assert_eq!(c.to, Some(vec!["a@x.example".to_string()]));
+        assert_eq!(c.to["RuleActions"], vec!["a@x.example".to_string()]);
         assert_eq!(c.conditions["From"], vec!["boss@contoso.com"]);
         assert!(c.conditions.contains_key("HasAttachmentCondition"));
         let back = from_column(&to_column(&c)).unwrap();

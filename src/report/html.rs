@@ -179,7 +179,7 @@ fn forwarding_bands(o: &mut String, m: &MailboxScope, x: &dyn Fn(i64) -> f64, t1
         let e = fw.end.as_deref().and_then(secs).unwrap_or(t1);
         let _ = writeln!(
             o,
-            "<rect x=\"{:.1}\" y=\"{top}\" width=\"{:.1}\" height=\"6\" fill=\"#f79009\"><title>forwarding to {} from {} to {}</title></rect>",
+            "<rect x=\"{:.1}\" y=\"{top}\" width=\"{:.1}\" height=\"6\" fill=\"#0e9384\"><title>forwarding to {} from {} to {}</title></rect>",
             x(s),
             (x(e) - x(s)).max(1.0),
             esc(&fw
@@ -307,7 +307,7 @@ fn timeline_svg(o: &mut String, m: &MailboxScope, r: &Report) {
     }
     let _ = writeln!(
         o,
-        "<span><i class=\"sw\" style=\"background:#e9d7fe\"></i>throttled window</span><span><i class=\"sw\" style=\"background:#f79009\"></i>forwarding window</span><span><i class=\"sw\" style=\"background:#eaecf0\"></i>outside the investigation window</span> · one bar = {} min</div>",
+        "<span><i class=\"sw\" style=\"background:#e9d7fe\"></i>throttled window</span><span><i class=\"sw\" style=\"background:#0e9384\"></i>forwarding window</span><span><i class=\"sw\" style=\"background:#eaecf0\"></i>outside the investigation window</span> · one bar = {} min</div>",
         tl.bucket_seconds / 60
     );
 }

@@ -72,7 +72,7 @@ pub fn window(w: &ForwardingWindow, mailbox: Option<&str>) -> Prose {
         )),
         _ => match mailbox {
             Some(mb) => p
-                .tool("; unresolved: no message inventory; a message trace of the mail delivered to ")
+                .tool("; unresolved: no message inventory holds mail of this mailbox; a message trace of the mail delivered to ")
                 .evidence(mb)
                 .tool(" in this window would name the forwarded messages"),
             None => p.tool(

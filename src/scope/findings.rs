@@ -337,8 +337,8 @@ pub struct AssumedMessage {
     pub date: Option<String>,
     /// `entire-mailbox (…rules)`, `folder \X` or `forwarded`.
     pub why: String,
-    /// The forwarding windows (by their place in the mailbox's `forwarding`, from 1) that sent
-    /// it on, with whether the inventory shows the copy arriving.
+    /// The forwardings (the mailbox's windows, and transport rules) that sent it on, with
+    /// whether the inventory shows the copy arriving.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub forwarded_by: Vec<ForwardedBy>,
     /// The inventory row that lists it (`file:line`).
@@ -347,7 +347,10 @@ pub struct AssumedMessage {
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ForwardedBy {
-    pub window: usize,
+    pub kind: ForwardingKind,
+    pub rule: Option<String>,
+    /// The record that set the forwarding up.
+    pub record: String,
     pub destinations: Vec<String>,
     /// The inventory shows a copy reaching a destination (the same message, or a forward of it
     /// sent from the mailbox within minutes).
@@ -420,6 +423,10 @@ pub struct ForwardingWindow {
     pub forwarded_messages: Option<u64>,
     /// Of those, the ones whose copy the inventory shows arriving.
     pub confirmed: Option<u64>,
+    /// A transport rule's matched messages per internal address (sender or recipient): whose
+    /// mail it took.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mailboxes: Vec<MailboxMessages>,
     /// The inventories' last message is before the window's end (or the window never
     /// ended): mail delivered after this time is not named, though it was forwarded too.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -428,6 +435,12 @@ pub struct ForwardingWindow {
     pub start_micros: crate::model::Micros,
     #[serde(skip)]
     pub end_micros: Option<crate::model::Micros>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MailboxMessages {
+    pub mailbox: String,
+    pub messages: u64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

@@ -6,63 +6,107 @@
 //! delivered inside it and not excluded by a condition the inventory can decide.
 
 use super::findings::{
-    Destination, ForwardingKind, ForwardingWindow, Party, RuleCondition, SentMessage, WindowEnd,
+    Destination, ForwardedBy, ForwardingKind, ForwardingWindow, Party, RuleCondition, SentMessage,
+    WindowEnd,
 };
 use super::rules::Rows;
 use crate::frame::messages::MessageRef;
 use crate::model::Micros;
 use crate::parse::forwarding::{Change, DECIDABLE, ForwardingChange, from_column};
 use crate::time::rfc3339;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// What the evidence says of one rule so far.
 #[derive(Default, Clone)]
 struct RuleState {
-    to: Vec<String>,
+    /// Destinations by the parameter that gives them.
+    to: BTreeMap<String, Vec<String>>,
     conditions: BTreeMap<String, Vec<String>>,
     unreadable: bool,
     enabled: bool,
-    /// The attacker's records that made it forward (for `Enable` after a `Disable`).
-    attacker_set: Vec<String>,
-    attacker_party: Option<Party>,
+    /// The destinations the attacker chose that the rule still sends to.
+    attacker_to: Vec<String>,
+    /// The attacker's record that made it forward, and its attribution.
+    attacker_set: Option<(String, Party)>,
     /// The window open on it.
     open: Option<usize>,
+}
+
+impl RuleState {
+    /// Every destination the rule sends to now.
+    fn all_to(&self) -> Vec<String> {
+        let all: BTreeSet<&String> = self.to.values().flatten().collect();
+        all.into_iter().cloned().collect()
+    }
+
+    fn apply(&mut self, c: &ForwardingChange) {
+        // Outlook sends the whole rule; a cmdlet only what it changes.
+        if c.replaces_conditions {
+            self.to.clear();
+            self.conditions.clear();
+            self.unreadable = false;
+        }
+        for (param, list) in &c.to {
+            self.to.insert(param.clone(), list.clone());
+        }
+        for (k, v) in &c.conditions {
+            if v.is_empty() {
+                self.conditions.remove(k);
+            } else {
+                self.conditions.insert(k.clone(), v.clone());
+            }
+        }
+        self.unreadable |= c.conditions_unreadable;
+        self.enabled = true;
+    }
+}
+
+/// One change in replay order.
+struct Step<'v> {
+    t: Micros,
+    id: &'v str,
+    party: Party,
+    c: ForwardingChange,
 }
 
 /// The forwarding windows that `rows` (one mailbox's, or every transport-rule record) open,
 /// in the order they opened.
 pub fn windows(r: Rows, rows: &[usize], kinds: &[ForwardingKind]) -> Vec<ForwardingWindow> {
-    let mut changes: Vec<(Micros, &str, usize, ForwardingChange)> = rows
+    let mut steps: Vec<Step> = rows
         .iter()
         .filter_map(|&i| {
             let c = from_column(r.v.forwarding.at(i)?)?;
-            kinds
-                .contains(&c.kind)
-                .then(|| (r.v.time[i], r.v.record_id.text(i), i, c))
+            kinds.contains(&c.kind).then(|| Step {
+                t: r.v.time[i],
+                id: r.v.record_id.text(i),
+                party: r.attr[i].party(),
+                c,
+            })
         })
         .collect();
-    if changes.is_empty() {
-        return Vec::new();
-    }
     // Time, then record id: the same for every order of the inputs.
-    changes.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    steps.sort_by(|a, b| (a.t, a.id).cmp(&(b.t, b.id)));
     let mut states: HashMap<(ForwardingKind, String), RuleState> = HashMap::new();
     let mut out: Vec<ForwardingWindow> = Vec::new();
-    for (t, id, i, c) in changes {
-        let party = r.attr[i].party();
-        let attacker = party.is_attacker_activity();
+    for step in &steps {
+        let attacker = step.party.is_attacker_activity();
+        let c = &step.c;
         let Some(name) = c.rule.clone() else {
             // A record that does not say which rule it changes closes nothing; one that sets
             // forwarding opens a window no later record can match, so it stays open.
-            if attacker && c.change == Change::Set && c.to.as_ref().is_some_and(|t| !t.is_empty()) {
-                let st = RuleState {
-                    to: c.to.clone().unwrap_or_default(),
-                    conditions: c.conditions.clone(),
-                    unreadable: c.conditions_unreadable,
-                    enabled: true,
-                    ..RuleState::default()
-                };
-                out.push(open(&c, None, &st, t, party, vec![id.to_string()]));
+            let mut st = RuleState::default();
+            st.apply(c);
+            let to = st.all_to();
+            if attacker && c.change == Change::Set && !to.is_empty() {
+                out.push(open(
+                    c.kind,
+                    None,
+                    &st,
+                    to,
+                    step,
+                    step.party,
+                    vec![step.id.to_string()],
+                ));
             }
             continue;
         };
@@ -79,7 +123,7 @@ pub fn windows(r: Rows, rows: &[usize], kinds: &[ForwardingKind]) -> Vec<Forward
                     } else {
                         WindowEnd::Disabled
                     };
-                    close(&mut out[w], t, why, id);
+                    close(&mut out[w], step.t, why, step.id);
                 }
                 st.enabled = false;
                 if c.change == Change::Remove {
@@ -88,76 +132,20 @@ pub fn windows(r: Rows, rows: &[usize], kinds: &[ForwardingKind]) -> Vec<Forward
             }
             Change::Enable => {
                 st.enabled = true;
-                let owner = if attacker {
-                    Some(party)
+                let (to, owner) = if attacker && !st.all_to().is_empty() {
+                    (st.all_to(), Some((step.id.to_string(), step.party)))
                 } else {
-                    st.attacker_party
+                    (st.attacker_to.clone(), st.attacker_set.clone())
                 };
-                if let (None, Some(p), false) = (st.open, owner, st.to.is_empty()) {
-                    let mut records = st.attacker_set.clone();
-                    records.push(id.to_string());
+                if let (None, Some((first, party)), false) = (st.open, owner, to.is_empty()) {
+                    let mut records = vec![first];
+                    records.push(step.id.to_string());
+                    records.dedup();
                     st.open = Some(out.len());
-                    out.push(open(&c, Some(&key.1), st, t, p, records));
+                    out.push(open(c.kind, Some(&key.1), st, to, step, party, records));
                 }
             }
-            Change::Set => {
-                let before_to = st.to.clone();
-                let before_conditions = (st.conditions.clone(), st.unreadable);
-                if let Some(to) = &c.to {
-                    st.to = to.clone();
-                }
-                // Outlook sends the whole rule; a cmdlet only what it changes.
-                if c.replaces_conditions {
-                    st.conditions.clear();
-                    st.unreadable = false;
-                }
-                for (k, v) in &c.conditions {
-                    if v.is_empty() {
-                        st.conditions.remove(k);
-                    } else {
-                        st.conditions.insert(k.clone(), v.clone());
-                    }
-                }
-                st.unreadable |= c.conditions_unreadable;
-                st.enabled = true;
-                let conditions_changed =
-                    (st.conditions.clone(), st.unreadable) != before_conditions;
-                let forwards = !st.to.is_empty();
-                match st.open {
-                    Some(w) if !forwards => {
-                        close(&mut out[w], t, WindowEnd::Cleared, id);
-                        st.open = None;
-                    }
-                    Some(w) if st.to != before_to => {
-                        close(&mut out[w], t, WindowEnd::Overwritten, id);
-                        st.open = None;
-                    }
-                    Some(w) if conditions_changed => {
-                        // The rule takes other mail from now on: one window per set of
-                        // conditions, the forwarding still the one the attacker set.
-                        close(&mut out[w], t, WindowEnd::Changed, id);
-                        let mut records = out[w].records.clone();
-                        records.push(id.to_string());
-                        let party = out[w].attribution;
-                        st.open = Some(out.len());
-                        out.push(open(&c, Some(&key.1), st, t, party, records));
-                    }
-                    Some(w) if attacker => out[w].records.push(id.to_string()),
-                    Some(_) => {}
-                    None => {}
-                }
-                if attacker && forwards {
-                    st.attacker_set = vec![id.to_string()];
-                    st.attacker_party = Some(party);
-                } else if c.to.is_some() {
-                    st.attacker_party = None;
-                    st.attacker_set.clear();
-                }
-                if st.open.is_none() && forwards && attacker {
-                    st.open = Some(out.len());
-                    out.push(open(&c, Some(&key.1), st, t, party, vec![id.to_string()]));
-                }
-            }
+            Change::Set => set(st, &key.1, step, attacker, &mut out),
         }
         // A rename moves the rule (and its open window) to its new name.
         if let Some(new) = &c.renamed {
@@ -169,11 +157,97 @@ pub fn windows(r: Rows, rows: &[usize], kinds: &[ForwardingKind]) -> Vec<Forward
     out
 }
 
+/// A change that sets destinations or conditions: the open window goes on, ends, or gives way
+/// to one with the new destinations or conditions; an attacker's forwarding opens one.
+fn set(
+    st: &mut RuleState,
+    name: &str,
+    step: &Step,
+    attacker: bool,
+    out: &mut Vec<ForwardingWindow>,
+) {
+    let c = &step.c;
+    let before = (st.conditions.clone(), st.unreadable);
+    st.apply(c);
+    let conditions_changed = (st.conditions.clone(), st.unreadable) != before;
+    let all = st.all_to();
+    if attacker && !all.is_empty() {
+        st.attacker_to = all.clone();
+        st.attacker_set = Some((step.id.to_string(), step.party));
+    } else if !attacker {
+        // Another's change leaves the attacker's destinations that are still there.
+        st.attacker_to.retain(|d| all.contains(d));
+        if st.attacker_to.is_empty() {
+            st.attacker_set = None;
+        }
+    }
+    let remaining = if attacker {
+        all.clone()
+    } else {
+        st.attacker_to.clone()
+    };
+    if let Some(w) = st.open {
+        let same_to = out[w]
+            .destinations
+            .iter()
+            .map(|d| &d.address)
+            .eq(remaining.iter());
+        if remaining.is_empty() {
+            let why = if all.is_empty() {
+                WindowEnd::Cleared
+            } else {
+                WindowEnd::Overwritten
+            };
+            close(&mut out[w], step.t, why, step.id);
+            st.open = None;
+        } else if !same_to || conditions_changed {
+            let why = if same_to {
+                WindowEnd::Changed
+            } else {
+                WindowEnd::Overwritten
+            };
+            close(&mut out[w], step.t, why, step.id);
+            // The next window cites the record that set the forwarding up and this change.
+            let first = out[w].records[0].clone();
+            let party = if attacker {
+                step.party
+            } else {
+                out[w].attribution
+            };
+            let records = vec![first, step.id.to_string()];
+            st.open = Some(out.len());
+            out.push(open(
+                c.kind,
+                Some(name),
+                st,
+                remaining,
+                step,
+                party,
+                records,
+            ));
+        } else if attacker && out[w].records.last().map(String::as_str) != Some(step.id) {
+            out[w].records.push(step.id.to_string());
+        }
+    } else if attacker && !all.is_empty() && st.enabled {
+        st.open = Some(out.len());
+        out.push(open(
+            c.kind,
+            Some(name),
+            st,
+            all,
+            step,
+            step.party,
+            vec![step.id.to_string()],
+        ));
+    }
+}
+
 fn open(
-    c: &ForwardingChange,
+    kind: ForwardingKind,
     rule: Option<&str>,
     st: &RuleState,
-    t: Micros,
+    to: Vec<String>,
+    step: &Step,
     party: Party,
     records: Vec<String>,
 ) -> ForwardingWindow {
@@ -194,20 +268,19 @@ fn open(
         });
     }
     ForwardingWindow {
-        kind: c.kind,
-        rule: match c.kind {
+        kind,
+        rule: match kind {
             ForwardingKind::Mailbox => None,
             _ => rule.map(str::to_string),
         },
-        destinations: st
-            .to
-            .iter()
-            .map(|a| Destination {
-                address: a.clone(),
+        destinations: to
+            .into_iter()
+            .map(|address| Destination {
+                address,
                 external: None,
             })
             .collect(),
-        start: rfc3339(t),
+        start: rfc3339(step.t),
         end: None,
         ended_by: None,
         end_record: None,
@@ -218,7 +291,8 @@ fn open(
         forwarded_messages: None,
         confirmed: None,
         unresolved_after: None,
-        start_micros: t,
+        mailboxes: Vec::new(),
+        start_micros: step.t,
         end_micros: None,
     }
 }
@@ -228,6 +302,17 @@ fn close(w: &mut ForwardingWindow, t: Micros, why: WindowEnd, id: &str) {
     w.end_micros = Some(t);
     w.ended_by = Some(why);
     w.end_record = Some(id.to_string());
+}
+
+/// How a message that window `w` took says so.
+pub fn forwarded_by(w: &ForwardingWindow, confirmed: bool) -> ForwardedBy {
+    ForwardedBy {
+        kind: w.kind,
+        rule: w.rule.clone(),
+        record: w.records.first().cloned().unwrap_or_default(),
+        destinations: w.destinations.iter().map(|d| d.address.clone()).collect(),
+        confirmed,
+    }
 }
 
 /// Marks a window that runs past the inventories' last message (`last`).
@@ -251,43 +336,73 @@ pub fn mark_external(windows: &mut [ForwardingWindow], internal: &[String]) {
     }
 }
 
+/// Whether `word` occurs in `text` (both lowercased) as a whole word: not inside a longer one.
+fn has_word(text: &str, word: &str) -> bool {
+    let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    text.match_indices(word).any(|(at, w)| {
+        !is_word(text[..at].chars().next_back()) && !is_word(text[at + w.len()..].chars().next())
+    })
+}
+
+/// An envelope sender that is not the header From a rule sees: a bounce or VERP/SRS address
+/// of a mailing service (`bounces+123-judy=contoso.com@…`, `SRS0=…`, `prvs=…`).
+fn rewritten_sender(address: &str) -> bool {
+    let local = address.split('@').next().unwrap_or("");
+    local.contains('=') || local.contains('+') || local.starts_with("bounce")
+}
+
 /// A condition on a message: `Some(true)` met, `Some(false)` not met, `None` undecidable from
-/// the inventory's fields.
-fn condition(name: &str, values: &[String], m: &MessageRef) -> Option<bool> {
+/// the inventory's fields. `exception`: the condition of an `ExceptIf…`, which excludes mail
+/// only when surely met (whole words), where a condition includes mail when it may be met
+/// (any substring).
+///
+/// A message trace gives the envelope: the sender a bounce address may replace, the recipients
+/// after distribution lists were expanded, Bcc among them; the rule sees the headers. So a
+/// sender that does not match decides only when it is no rewritten address, and recipients
+/// never decide that an inbox rule's `SentTo` or recipient-words condition is not met (a
+/// transport rule's `SentTo` is about the envelope, and decides).
+fn condition(
+    name: &str,
+    values: &[String],
+    m: &MessageRef,
+    exception: bool,
+    transport: bool,
+) -> Option<bool> {
     if values.is_empty() {
         return None;
     }
     let contains_any = |text: &str| {
         let text = text.to_lowercase();
-        values.iter().any(|w| text.contains(w.as_str()))
+        values.iter().any(|w| {
+            if exception {
+                has_word(&text, w)
+            } else {
+                text.contains(w.as_str())
+            }
+        })
     };
     let is_any = |address: &str| values.iter().any(|v| v.eq_ignore_ascii_case(address));
     // A value with no address in it (a display name) cannot be compared.
     let all_addresses = values.iter().all(|v| v.contains('@'));
+    let met_or_unknown = |met: bool| if met { Some(true) } else { None };
     match name {
         "SubjectContainsWords" => m.subject.map(contains_any),
         // The body is not in an inventory: a subject that does not match decides nothing.
-        "SubjectOrBodyContainsWords" => m.subject.map(contains_any).filter(|&b| b),
+        "SubjectOrBodyContainsWords" => m.subject.map(contains_any).and_then(met_or_unknown),
         "From" => match m.sender {
             Some(s) if is_any(s) => Some(true),
-            Some(_) if all_addresses => Some(false),
+            Some(s) if all_addresses && !rewritten_sender(s) => Some(false),
             _ => None,
         },
-        "FromAddressContainsWords" => m.sender.map(contains_any),
-        "SentTo" => {
-            let mut recipients = m.recipients().peekable();
-            recipients.peek()?;
-            if m.recipients().any(is_any) {
-                Some(true)
-            } else {
-                all_addresses.then_some(false)
-            }
-        }
-        "RecipientAddressContainsWords" => {
-            let mut recipients = m.recipients().peekable();
-            recipients.peek()?;
-            Some(m.recipients().any(contains_any))
-        }
+        "FromAddressContainsWords" => match m.sender {
+            Some(s) if contains_any(s) => Some(true),
+            Some(s) if !rewritten_sender(s) => Some(false),
+            _ => None,
+        },
+        // A transport rule sees the envelope's recipients, as the trace does.
+        "SentTo" if transport && all_addresses => Some(m.recipients().any(is_any)),
+        "SentTo" => met_or_unknown(m.recipients().any(is_any)),
+        "RecipientAddressContainsWords" => met_or_unknown(m.recipients().any(contains_any)),
         _ => None,
     }
 }
@@ -311,12 +426,13 @@ pub fn takes(w: &ForwardingWindow, m: &MessageRef, mailbox: Option<&str>) -> boo
     if w.all_mail {
         return true;
     }
+    let transport = w.kind == ForwardingKind::TransportRule;
     w.conditions
         .iter()
         .filter(|c| c.decidable)
         .all(|c| match c.name.strip_prefix("ExceptIf") {
-            Some(base) => condition(base, &c.values, m) != Some(true),
-            None => condition(&c.name, &c.values, m) != Some(false),
+            Some(base) => condition(base, &c.values, m, true, transport) != Some(true),
+            None => condition(&c.name, &c.values, m, false, transport) != Some(false),
         })
 }
 
@@ -339,49 +455,62 @@ fn subject_core(s: &str) -> String {
 /// subject is the forwarded copy.
 const FORWARD_DELAY: Micros = 15 * 60 * 1_000_000;
 
-/// Messages of the inventory by recipient, to find forwarded copies.
-pub struct Copies<'m, 'a> {
-    by_recipient: HashMap<&'a str, Vec<&'m MessageRef<'a>>>,
+/// The inventory's messages to forwarding destinations, to find forwarded copies: by
+/// (message id, destination), and by (sender, destination, subject) with their times sorted,
+/// so that each check is a lookup, not a scan.
+pub struct Copies<'a> {
+    by_id: HashSet<(&'a str, &'a str)>,
+    by_subject: HashMap<(&'a str, &'a str, String), Vec<Micros>>,
 }
 
-impl<'m, 'a> Copies<'m, 'a> {
-    pub fn new(messages: &'m [MessageRef<'a>], destinations: &BTreeSet<&str>) -> Copies<'m, 'a> {
-        let mut by_recipient: HashMap<&'a str, Vec<&'m MessageRef<'a>>> = HashMap::new();
+impl<'a> Copies<'a> {
+    pub fn new(messages: &[MessageRef<'a>], destinations: &BTreeSet<&str>) -> Copies<'a> {
+        let mut by_id = HashSet::new();
+        let mut by_subject: HashMap<(&'a str, &'a str, String), Vec<Micros>> = HashMap::new();
         if !destinations.is_empty() {
             for m in messages {
                 for rcpt in m.recipients() {
-                    if destinations.contains(rcpt) {
-                        by_recipient.entry(rcpt).or_default().push(m);
+                    if !destinations.contains(rcpt) {
+                        continue;
+                    }
+                    by_id.insert((m.internet_message_id, rcpt));
+                    if let (Some(sender), Some(subject), Some(t)) =
+                        (m.sender, m.subject, m.received)
+                    {
+                        by_subject
+                            .entry((sender, rcpt, subject_core(subject)))
+                            .or_default()
+                            .push(t);
                     }
                 }
             }
         }
-        Copies { by_recipient }
+        for times in by_subject.values_mut() {
+            times.sort_unstable();
+        }
+        Copies { by_id, by_subject }
     }
 
     /// Whether the inventory shows `m` reaching one of `w`'s destinations: the same message
     /// (redirect, blind copy), or a message from `mailbox` with its subject soon after.
     pub fn confirmed(&self, w: &ForwardingWindow, m: &MessageRef, mailbox: Option<&str>) -> bool {
+        let core = match (mailbox, m.subject, m.received) {
+            (Some(_), Some(subject), Some(_)) => Some(subject_core(subject)),
+            _ => None,
+        };
         w.destinations.iter().any(|d| {
-            self.by_recipient
-                .get(d.address.as_str())
-                .into_iter()
-                .flatten()
-                .any(|c| {
-                    if c.internet_message_id == m.internet_message_id {
-                        return true;
-                    }
-                    let (Some(own), Some(sent), Some(got)) = (mailbox, c.received, m.received)
-                    else {
-                        return false;
-                    };
-                    c.sender == Some(own)
-                        && sent >= got
-                        && sent - got <= FORWARD_DELAY
-                        && match (c.subject, m.subject) {
-                            (Some(a), Some(b)) => subject_core(a) == subject_core(b),
-                            _ => false,
-                        }
+            let dest = d.address.as_str();
+            if self.by_id.contains(&(m.internet_message_id, dest)) {
+                return true;
+            }
+            let (Some(own), Some(core), Some(got)) = (mailbox, &core, m.received) else {
+                return false;
+            };
+            self.by_subject
+                .get(&(own, dest, core.clone()))
+                .is_some_and(|times| {
+                    let from = times.partition_point(|&t| t < got);
+                    times.get(from).is_some_and(|&t| t - got <= FORWARD_DELAY)
                 })
         })
     }

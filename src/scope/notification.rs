@@ -6,9 +6,9 @@
 //! internal and external.
 
 use super::findings::{
-    AssumedMessage, ForwardedBy, ForwardingWindow, MailboxScope, Metadata, Verdict,
+    AssumedMessage, ForwardingWindow, MailboxMessages, MailboxScope, Metadata, Verdict,
 };
-use super::forwarding::{Copies, find_sent, takes};
+use super::forwarding::{Copies, find_sent, forwarded_by as forwarded_by_window, takes};
 use crate::frame::messages::MessageRef;
 use crate::model::Micros;
 use crate::time::rfc3339;
@@ -319,6 +319,22 @@ pub fn join(
                 .filter(|m| copies.confirmed(w, m, None))
                 .count() as u64,
         );
+        let mut per: BTreeMap<&str, u64> = BTreeMap::new();
+        for m in &taken {
+            let parties: BTreeSet<&str> = m.sender.into_iter().chain(m.recipients()).collect();
+            for a in parties {
+                if domain_of(a).is_some_and(|d| is_internal(d, &internal_domains)) {
+                    *per.entry(a).or_default() += 1;
+                }
+            }
+        }
+        w.mailboxes = per
+            .into_iter()
+            .map(|(mailbox, messages)| MailboxMessages {
+                mailbox: mailbox.to_string(),
+                messages,
+            })
+            .collect();
     }
     let by_id: HashMap<&str, &MessageRef> = messages
         .iter()
@@ -386,21 +402,25 @@ pub fn join(
         let rules: Vec<&str> = mb.reasons.iter().map(|r| r.rule.as_str()).collect();
         let mut assumed = Vec::new();
         let mut forwarded = vec![(0u64, 0u64); mb.forwarding.len()];
+        let mut inventoried = false;
         for m in messages {
             if !m.concerns(&own) {
                 continue;
             }
+            inventoried = true;
             let mut forwarded_by = Vec::new();
             for (k, w) in mb.forwarding.iter().enumerate() {
                 if takes(w, m, Some(&own)) {
                     let confirmed = copies.confirmed(w, m, Some(&own));
                     forwarded[k].0 += 1;
                     forwarded[k].1 += u64::from(confirmed);
-                    forwarded_by.push(ForwardedBy {
-                        window: k + 1,
-                        destinations: w.destinations.iter().map(|d| d.address.clone()).collect(),
-                        confirmed,
-                    });
+                    forwarded_by.push(forwarded_by_window(w, confirmed));
+                }
+            }
+            // Transport rules take the organization's mail, sent or received.
+            for w in tenant_forwarding.iter() {
+                if takes(w, m, None) {
+                    forwarded_by.push(forwarded_by_window(w, copies.confirmed(w, m, None)));
                 }
             }
             if named.contains(m.internet_message_id) {
@@ -439,9 +459,14 @@ pub fn join(
                 source: source(m),
             });
         }
+        // An inventory with no mail of this mailbox at all names nothing: the windows stay
+        // unresolved rather than say "none forwarded".
         for (w, (n, confirmed)) in mb.forwarding.iter_mut().zip(forwarded) {
-            w.forwarded_messages = Some(n);
-            w.confirmed = Some(confirmed);
+            w.forwarded_messages = inventoried.then_some(n);
+            w.confirmed = inventoried.then_some(confirmed);
+            if !inventoried {
+                w.unresolved_after = None;
+            }
         }
         let (sent, sent_people) = attacker_sent(mb, &own, &by_id, messages);
         counts.attacker_sent = sent.map(|n| sent_people.sent_counts(&internal_domains, n));
