@@ -518,13 +518,25 @@ impl<'a> Copies<'a> {
 
 const SEND_OPERATIONS: &[&str] = &["Send", "SendAs", "SendOnBehalf"];
 
+/// Operations that put a message in a folder: one the attacker put in Sent Items was sent.
+const CREATE_OPERATIONS: &[&str] = &["Create", "Update"];
+
+fn in_sent_items(folder: Option<&str>) -> bool {
+    folder.is_some_and(|f| {
+        let f = f.trim_end_matches(['\\', '/']).to_lowercase();
+        f.ends_with("sent items") || f.ends_with("sentitems")
+    })
+}
+
 /// The mail the attacker sent from the mailbox: each `Send`, `SendAs` or `SendOnBehalf`
 /// record's message, in time order.
 pub fn sent_messages(r: Rows, attacker_rows: &[usize]) -> Vec<SentMessage> {
     let mut out = Vec::new();
     for &i in attacker_rows {
         let op = r.v.operation.text(i);
-        if !SEND_OPERATIONS.iter().any(|s| s.eq_ignore_ascii_case(op)) {
+        let send = SEND_OPERATIONS.iter().any(|s| s.eq_ignore_ascii_case(op));
+        let create = CREATE_OPERATIONS.iter().any(|s| s.eq_ignore_ascii_case(op));
+        if !send && !create {
             continue;
         }
         let base = |mid: Option<&str>, item: Option<&str>, subject: Option<&str>| SentMessage {
@@ -541,6 +553,10 @@ pub fn sent_messages(r: Rows, attacker_rows: &[usize]) -> Vec<SentMessage> {
         };
         let mut any = false;
         for k in r.items_of.of(i) {
+            let folder = r.items.folder_path.at(k).or(r.v.folder_path.at(i));
+            if create && !in_sent_items(folder) {
+                continue;
+            }
             any = true;
             out.push(base(
                 r.items.internet_message_id.at(k),
@@ -549,11 +565,33 @@ pub fn sent_messages(r: Rows, attacker_rows: &[usize]) -> Vec<SentMessage> {
             ));
         }
         // A send record that lost its item is still a message sent.
-        if !any {
+        if send && !any {
             out.push(base(None, None, None));
         }
     }
     out.sort_by(|a, b| (&a.time, &a.record_id).cmp(&(&b.time, &b.record_id)));
+    // A message both sent and created in Sent Items is one message: the send record's line
+    // stays (send operations sort before Create/Update by the rank below).
+    let rank = |s: &SentMessage| {
+        let send = SEND_OPERATIONS
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(&s.operation));
+        (!send, s.time.clone(), s.record_id.clone())
+    };
+    let mut seen: BTreeMap<String, (bool, String, String)> = BTreeMap::new();
+    for s in &out {
+        if let Some(id) = &s.internet_message_id {
+            let r = rank(s);
+            let e = seen.entry(id.clone()).or_insert_with(|| r.clone());
+            if r < *e {
+                *e = r;
+            }
+        }
+    }
+    out.retain(|s| match &s.internet_message_id {
+        Some(id) => seen.get(id) == Some(&rank(s)),
+        None => true,
+    });
     out
 }
 

@@ -264,25 +264,47 @@ fn attacker_sent(
     (Some((mb.sent_messages.len() as u64, with)), people)
 }
 
-/// Items of the attacker's actions (deletions above all) that the record names by item id
-/// only get their message id and subject from the inventory that lists that item.
+/// Items of the attacker's actions (deletions above all) that the record names without a
+/// message id get it from the inventory: by the item id an inventory lists, else by the
+/// subject of the one message of the mailbox with that subject delivered before the action
+/// (marked `by subject`).
 fn name_deleted_items(
     mb: &mut MailboxScope,
     by_item: &HashMap<&str, &MessageRef>,
+    messages: &[MessageRef],
     source: &impl Fn(&MessageRef) -> String,
 ) {
-    for item in mb.actions.iter_mut().flat_map(|a| a.items.iter_mut()) {
-        if item.internet_message_id.is_some() {
-            continue;
+    let own = mb.mailbox.clone();
+    for action in mb.actions.iter_mut() {
+        let at = crate::time::parse_iso(&action.time);
+        for item in action.items.iter_mut() {
+            if item.internet_message_id.is_some() {
+                continue;
+            }
+            if let Some(m) = item.item_id.as_deref().and_then(|i| by_item.get(i)) {
+                item.internet_message_id = Some(m.internet_message_id.to_string());
+                if item.subject.is_none() {
+                    item.subject = m.subject.map(str::to_string);
+                }
+                item.named_from = Some(source(m));
+                continue;
+            }
+            let Some(subject) = item.subject.as_deref() else {
+                continue;
+            };
+            let mut same = messages.iter().filter(|m| {
+                m.subject.is_some_and(|s| s.eq_ignore_ascii_case(subject))
+                    && m.concerns(&own)
+                    && match (m.received, at) {
+                        (Some(r), Some(t)) => r <= t,
+                        _ => true,
+                    }
+            });
+            if let (Some(m), None) = (same.next(), same.next()) {
+                item.internet_message_id = Some(m.internet_message_id.to_string());
+                item.named_from = Some(format!("{} (by subject)", source(m)));
+            }
         }
-        let Some(m) = item.item_id.as_deref().and_then(|i| by_item.get(i)) else {
-            continue;
-        };
-        item.internet_message_id = Some(m.internet_message_id.to_string());
-        if item.subject.is_none() {
-            item.subject = m.subject.map(str::to_string);
-        }
-        item.named_from = Some(source(m));
     }
 }
 
@@ -476,7 +498,7 @@ pub fn join(
             total.1 += with;
         }
         overall_sent_people.merge(&sent_people);
-        name_deleted_items(mb, &by_item, &source);
+        name_deleted_items(mb, &by_item, messages, &source);
         assumed.sort_by(|a, b| {
             (&a.date, &a.internet_message_id).cmp(&(&b.date, &b.internet_message_id))
         });

@@ -466,3 +466,121 @@ fn transport_rules_that_copy_mail_without_an_address_open_a_window_too() {
     let kim = windows(mailbox(&r, "kim@contoso.com"));
     assert_eq!(kim[0]["destinations"][0]["address"], "c@drop.example");
 }
+
+/// A mailbox-audit record (RecordType 2/3, ExchangeItem / ExchangeItemGroup) of the attacker.
+fn item_record(n: u32, time: &str, op: &str, mailbox: &str, items: Value) -> Value {
+    let mut r = serde_json::json!({
+        "CreationTime": time,
+        "Id": format!("17e40000-0000-4000-8000-{n:012}"),
+        "Operation": op,
+        "OrganizationId": "4f1c2a9e-0000-4000-8000-00000000c0de",
+        "RecordType": if op == "Create" { 2 } else { 3 },
+        "ResultStatus": "Succeeded",
+        "UserKey": "1003BFFD0000F00D",
+        "UserType": 0,
+        "Version": 1,
+        "Workload": "Exchange",
+        "UserId": mailbox,
+        "ClientIPAddress": ATTACKER_IP,
+        "ClientInfoString": "Client=OWA;Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
+        "ExternalAccess": false,
+        "InternalLogonType": 0,
+        "LogonType": 0,
+        "MailboxGuid": "71eb72c7-3869-4aae-8f7e-a9a1f0f95000",
+        "MailboxOwnerUPN": mailbox,
+        "OrganizationName": "contoso.onmicrosoft.com",
+        "OriginatingServer": "AM0PR01MB1234 (15.20.7409.012)\r\n",
+        "SessionId": "77777777-0000-4777-8777-attacker0077",
+        "CrossMailboxOperation": false,
+    });
+    let key = if op == "Create" {
+        "Item"
+    } else {
+        "AffectedItems"
+    };
+    r[key] = items;
+    r
+}
+
+#[test]
+fn a_message_created_in_sent_items_is_sent_and_a_deleted_alert_is_named_by_subject() {
+    let mb = "kim@contoso.com";
+    let r = scope_of(
+        &[
+            item_record(
+                1,
+                "2024-03-12T03:00:00",
+                "Create",
+                mb,
+                serde_json::json!({
+                    "Id": "RgAAAABrQsWN1X22SKsI3ZybZGsPBwAosCmlAAAB",
+                    "InternetMessageId": "<sent-1@mail.example>",
+                    "ParentFolder": {"Id": "LgAAAABrQsWN1X22SKsI3ZybZGsPAQAosCml", "Path": "\\Sent Items"},
+                    "Subject": "Updated remittance details",
+                    "SizeInBytes": 4096
+                }),
+            ),
+            item_record(
+                2,
+                "2024-03-12T03:05:00",
+                "Create",
+                mb,
+                serde_json::json!({
+                    "Id": "RgAAAABrQsWN1X22SKsI3ZybZGsPBwAosCmlAAAC",
+                    "InternetMessageId": "<draft-1@mail.example>",
+                    "ParentFolder": {"Id": "LgAAAABrQsWN1X22SKsI3ZybZGsPAQAosCmm", "Path": "\\Drafts"},
+                    "Subject": "note to self"
+                }),
+            ),
+            // The alert deleted without its message id: the trace has one with that subject.
+            item_record(
+                3,
+                "2024-03-12T03:10:00",
+                "HardDelete",
+                mb,
+                serde_json::json!([{
+                    "Id": "RgAAAABrQsWN1X22SKsI3ZybZGsPBwAosCmlAAAD",
+                    "ParentFolder": {"Id": "LgAAAABrQsWN1X22SKsI3ZybZGsPAQAosCml", "Path": "\\Inbox"},
+                    "Subject": "Security alert: new sign-in"
+                }]),
+            ),
+        ],
+        &[
+            (
+                "sent-1",
+                "3/12/2024 3:00:02 AM",
+                mb,
+                "payments@fabrikam.example",
+                "Updated remittance details",
+            ),
+            (
+                "alert-1",
+                "3/12/2024 2:55:00 AM",
+                "no-reply@accountprotection.example",
+                mb,
+                "Security alert: new sign-in",
+            ),
+        ],
+    );
+    let kim = mailbox(&r, mb);
+    let sent = kim["sent_messages"].as_array().unwrap();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["operation"], "Create");
+    assert_eq!(sent[0]["recipients"][0], "payments@fabrikam.example");
+    let deleted = kim["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["operation"] == "HardDelete")
+        .unwrap();
+    assert_eq!(
+        deleted["items"][0]["internet_message_id"],
+        "alert-1@mail.example"
+    );
+    assert!(
+        deleted["items"][0]["named_from"]
+            .as_str()
+            .unwrap()
+            .ends_with("(by subject)")
+    );
+}
