@@ -1,7 +1,7 @@
 //! Copies of one record from several sources (#21): merged field by field, never narrower than
 //! any copy, and the same report whatever the order or names of the files.
 
-use crate::util::{assert_success, bin, fixture, sample, scope_report};
+use crate::util::{assert_success, bin, fixture, mailbox, sample, scope_report};
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -19,15 +19,6 @@ fn folder(files: &[(&Path, &str)]) -> tempfile::TempDir {
         std::fs::copy(from, dir.path().join(name)).unwrap();
     }
     dir
-}
-
-fn mailbox<'r>(report: &'r Value, name: &str) -> &'r Value {
-    report["mailboxes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["mailbox"] == name)
-        .unwrap_or_else(|| panic!("{name} is not in the report"))
 }
 
 fn warning_codes(report: &Value) -> Vec<String> {

@@ -3,7 +3,7 @@
 //! and the mail the attacker sent with its recipients from the trace. The fixture's scenario is
 //! `tests/fixtures/forwarding/EXPECTED.md`.
 
-use crate::util::{fixture, scope_report};
+use crate::util::{fixture, mailbox, scope_report};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -13,15 +13,6 @@ fn audit() -> PathBuf {
 
 fn trace_fixture() -> PathBuf {
     fixture("forwarding/message_trace.csv")
-}
-
-fn mailbox<'r>(report: &'r Value, name: &str) -> &'r Value {
-    report["mailboxes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["mailbox"] == name)
-        .unwrap_or_else(|| panic!("{name} not in the report"))
 }
 
 /// The messages of a mailbox in scope as forwarded, by id (the part before `@`).

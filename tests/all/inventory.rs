@@ -2,7 +2,7 @@
 //! carries a message trace (`samples/message_trace.csv`); `tests/fixtures/inventory/` holds the
 //! same messages in every other inventory shape (written by `make_fixtures.py`).
 
-use crate::util::{assert_success, bin, fixture, sample, scope_report};
+use crate::util::{assert_success, bin, fixture, mailbox, sample, scope_report};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -21,15 +21,6 @@ fn audit_samples() -> Vec<PathBuf> {
     .iter()
     .map(|n| sample(n))
     .collect()
-}
-
-fn mailbox<'r>(report: &'r Value, name: &str) -> &'r Value {
-    report["mailboxes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["mailbox"] == name)
-        .unwrap_or_else(|| panic!("{name} not in the report"))
 }
 
 fn message<'m>(mb: &'m Value, id: &str) -> &'m Value {

@@ -2,7 +2,7 @@
 //! and every report, forwarding recipients have a column of their own (`forward_to`), and a
 //! rule's `mailbox\rule name` identity or a short alias belongs to the mailbox it names.
 
-use crate::util::{assert_success, bin, fixture, sample, scope_report};
+use crate::util::{assert_success, bin, fixture, mailbox, sample, scope_report};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -41,15 +41,6 @@ fn action_ids(actions: &Value) -> Vec<&str> {
         .iter()
         .map(|a| a["record_id"].as_str().unwrap())
         .collect()
-}
-
-fn mailbox<'r>(report: &'r Value, name: &str) -> &'r Value {
-    report["mailboxes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["mailbox"] == name)
-        .unwrap_or_else(|| panic!("{name} not in the report"))
 }
 
 const ALICE_RULE: &str = "a1c0f001-0000-4000-8000-000000000001";

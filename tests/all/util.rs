@@ -130,3 +130,13 @@ pub fn samples_before_outbound_mail(dir: &Path) -> PathBuf {
     std::fs::write(out.join(name), kept.join("\r\n")).unwrap();
     out
 }
+
+/// One mailbox of a JSON scope report, by name.
+pub fn mailbox<'r>(report: &'r serde_json::Value, name: &str) -> &'r serde_json::Value {
+    report["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["mailbox"] == name)
+        .unwrap_or_else(|| panic!("{name} is not in the report"))
+}
