@@ -24,9 +24,10 @@ struct RuleState {
     conditions: BTreeMap<String, Vec<String>>,
     unreadable: bool,
     enabled: bool,
-    /// The destinations the attacker chose that the rule still sends to.
-    attacker_to: Vec<String>,
-    /// The attacker's record that made it forward, and its attribution.
+    /// Every destination the attacker set on the rule: known to be the attacker's whoever
+    /// points the rule at it again.
+    attacker_dests: BTreeSet<String>,
+    /// The attacker's last record that made it forward, and its attribution.
     attacker_set: Option<(String, Party)>,
     /// The window open on it.
     open: Option<usize>,
@@ -39,10 +40,21 @@ impl RuleState {
         all.into_iter().cloned().collect()
     }
 
+    /// The destinations the rule sends to now that the attacker set.
+    fn attackers_now(&self) -> Vec<String> {
+        self.all_to()
+            .into_iter()
+            .filter(|d| self.attacker_dests.contains(d))
+            .collect()
+    }
+
     fn apply(&mut self, c: &ForwardingChange) {
-        // Outlook sends the whole rule; a cmdlet only what it changes.
+        // Outlook sends the whole rule; a cmdlet only what it changes. A record without the
+        // rule's actions leaves its destinations as they were.
         if c.replaces_conditions {
-            self.to.clear();
+            if !c.to.is_empty() {
+                self.to.clear();
+            }
             self.conditions.clear();
             self.unreadable = false;
         }
@@ -135,7 +147,7 @@ pub fn windows(r: Rows, rows: &[usize], kinds: &[ForwardingKind]) -> Vec<Forward
                 let (to, owner) = if attacker && !st.all_to().is_empty() {
                     (st.all_to(), Some((step.id.to_string(), step.party)))
                 } else {
-                    (st.attacker_to.clone(), st.attacker_set.clone())
+                    (st.attackers_now(), st.attacker_set.clone())
                 };
                 if let (None, Some((first, party)), false) = (st.open, owner, to.is_empty()) {
                     let mut records = vec![first];
@@ -172,19 +184,15 @@ fn set(
     let conditions_changed = (st.conditions.clone(), st.unreadable) != before;
     let all = st.all_to();
     if attacker && !all.is_empty() {
-        st.attacker_to = all.clone();
+        st.attacker_dests.extend(all.iter().cloned());
         st.attacker_set = Some((step.id.to_string(), step.party));
-    } else if !attacker {
-        // Another's change leaves the attacker's destinations that are still there.
-        st.attacker_to.retain(|d| all.contains(d));
-        if st.attacker_to.is_empty() {
-            st.attacker_set = None;
-        }
     }
+    // Another's change leaves forwarding to the attacker's destinations that are still there
+    // (or that it points the rule at again).
     let remaining = if attacker {
         all.clone()
     } else {
-        st.attacker_to.clone()
+        st.attackers_now()
     };
     if let Some(w) = st.open {
         let same_to = out[w]
@@ -228,16 +236,22 @@ fn set(
         } else if attacker && out[w].records.last().map(String::as_str) != Some(step.id) {
             out[w].records.push(step.id.to_string());
         }
-    } else if attacker && !all.is_empty() && st.enabled {
+    } else if !remaining.is_empty() && st.enabled {
+        // The attacker's forwarding, set now, or re-enabled or pointed at the attacker's
+        // destination again by another record.
+        let (party, records) = match (&st.attacker_set, attacker) {
+            (Some((first, party)), false) => (*party, vec![first.clone(), step.id.to_string()]),
+            _ => (step.party, vec![step.id.to_string()]),
+        };
         st.open = Some(out.len());
         out.push(open(
             c.kind,
             Some(name),
             st,
-            all,
+            remaining,
             step,
-            step.party,
-            vec![step.id.to_string()],
+            party,
+            records,
         ));
     }
 }
@@ -399,8 +413,11 @@ fn condition(
             Some(s) if !rewritten_sender(s) => Some(false),
             _ => None,
         },
-        // A transport rule sees the envelope's recipients, as the trace does.
+        // A transport rule sees the envelope's recipients, as the trace does; an inbox rule
+        // sees the headers, which the trace's recipients decide neither way (an exception
+        // met on them could be a Bcc or a list member).
         "SentTo" if transport && all_addresses => Some(m.recipients().any(is_any)),
+        "SentTo" | "RecipientAddressContainsWords" if exception && !transport => None,
         "SentTo" => met_or_unknown(m.recipients().any(is_any)),
         "RecipientAddressContainsWords" => met_or_unknown(m.recipients().any(contains_any)),
         _ => None,
@@ -518,13 +535,38 @@ impl<'a> Copies<'a> {
 
 const SEND_OPERATIONS: &[&str] = &["Send", "SendAs", "SendOnBehalf"];
 
-/// Operations that put a message in a folder: one the attacker put in Sent Items was sent.
-const CREATE_OPERATIONS: &[&str] = &["Create", "Update"];
+/// The operation that puts a new message in a folder: one the attacker created in Sent Items
+/// was sent (an `Update` changes a message that was already there).
+const CREATE_OPERATIONS: &[&str] = &["Create"];
 
-fn in_sent_items(folder: Option<&str>) -> bool {
+/// The Sent Items folder's path in the mailbox languages most often met: a top-level folder
+/// of that name (a folder the user made under another is not it).
+const SENT_ITEMS: &[&str] = &[
+    "sent items",
+    "sentitems",
+    "gesendete elemente",
+    "éléments envoyés",
+    "elementos enviados",
+    "posta inviata",
+    "verzonden items",
+    "skickat",
+    "sendte elementer",
+    "sendt post",
+    "lähetetyt",
+    "itens enviados",
+    "wysłane elementy",
+    "odeslaná pošta",
+    "elküldött elemek",
+    "отправленные",
+    "送信済みアイテム",
+    "已发送邮件",
+    "보낸 편지함",
+];
+
+pub(crate) fn in_sent_items(folder: Option<&str>) -> bool {
     folder.is_some_and(|f| {
-        let f = f.trim_end_matches(['\\', '/']).to_lowercase();
-        f.ends_with("sent items") || f.ends_with("sentitems")
+        let top = f.trim_matches(['\\', '/']).to_lowercase();
+        SENT_ITEMS.contains(&top.as_str())
     })
 }
 
@@ -578,18 +620,25 @@ pub fn sent_messages(r: Rows, attacker_rows: &[usize]) -> Vec<SentMessage> {
             .any(|o| o.eq_ignore_ascii_case(&s.operation));
         (!send, s.time.clone(), s.record_id.clone())
     };
+    // One message: the same message id, else the same store item id.
+    let key = |s: &SentMessage| {
+        s.internet_message_id
+            .as_ref()
+            .map(|id| format!("id {id}"))
+            .or_else(|| s.item_id.as_ref().map(|i| format!("item {i}")))
+    };
     let mut seen: BTreeMap<String, (bool, String, String)> = BTreeMap::new();
     for s in &out {
-        if let Some(id) = &s.internet_message_id {
+        if let Some(k) = key(s) {
             let r = rank(s);
-            let e = seen.entry(id.clone()).or_insert_with(|| r.clone());
+            let e = seen.entry(k).or_insert_with(|| r.clone());
             if r < *e {
                 *e = r;
             }
         }
     }
-    out.retain(|s| match &s.internet_message_id {
-        Some(id) => seen.get(id) == Some(&rank(s)),
+    out.retain(|s| match key(s) {
+        Some(k) => seen.get(&k) == Some(&rank(s)),
         None => true,
     });
     out

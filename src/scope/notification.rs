@@ -264,14 +264,48 @@ fn attacker_sent(
     (Some((mb.sent_messages.len() as u64, with)), people)
 }
 
+/// Inventory messages by lowercased subject, for the subjects of the attacker's action items
+/// that no id names (built only when there are such items: one pass, then lookups).
+fn by_subject<'m, 'a>(
+    mailboxes: &[MailboxScope],
+    by_item: &HashMap<&str, &MessageRef>,
+    messages: &'m [MessageRef<'a>],
+) -> HashMap<String, Vec<&'m MessageRef<'a>>> {
+    let wanted: BTreeSet<String> = mailboxes
+        .iter()
+        .flat_map(|m| m.actions.iter())
+        .flat_map(|a| a.items.iter())
+        .filter(|i| {
+            i.internet_message_id.is_none()
+                && i.item_id
+                    .as_deref()
+                    .is_none_or(|id| !by_item.contains_key(id))
+        })
+        .filter_map(|i| i.subject.as_deref().map(str::to_lowercase))
+        .collect();
+    let mut out: HashMap<String, Vec<&MessageRef>> = HashMap::new();
+    if wanted.is_empty() {
+        return out;
+    }
+    for m in messages {
+        if let Some(subject) = m.subject {
+            let lower = subject.to_lowercase();
+            if wanted.contains(&lower) {
+                out.entry(lower).or_default().push(m);
+            }
+        }
+    }
+    out
+}
+
 /// Items of the attacker's actions (deletions above all) that the record names without a
 /// message id get it from the inventory: by the item id an inventory lists, else by the
-/// subject of the one message of the mailbox with that subject delivered before the action
-/// (marked `by subject`).
+/// subject of the one message with that subject the mailbox received (sent, for an item in
+/// Sent Items) before the action (marked `by subject`).
 fn name_deleted_items(
     mb: &mut MailboxScope,
     by_item: &HashMap<&str, &MessageRef>,
-    messages: &[MessageRef],
+    by_subject: &HashMap<String, Vec<&MessageRef>>,
     source: &impl Fn(&MessageRef) -> String,
 ) {
     let own = mb.mailbox.clone();
@@ -292,14 +326,23 @@ fn name_deleted_items(
             let Some(subject) = item.subject.as_deref() else {
                 continue;
             };
-            let mut same = messages.iter().filter(|m| {
-                m.subject.is_some_and(|s| s.eq_ignore_ascii_case(subject))
-                    && m.concerns(&own)
-                    && match (m.received, at) {
+            let sent = super::forwarding::in_sent_items(item.folder.as_deref());
+            let mut same = by_subject
+                .get(&subject.to_lowercase())
+                .into_iter()
+                .flatten()
+                .filter(|m| {
+                    let ours = if sent {
+                        m.sender == Some(own.as_str())
+                    } else {
+                        m.recipients().any(|r| r == own)
+                            || (m.sender != Some(own.as_str()) && m.mailboxes().any(|x| x == own))
+                    };
+                    ours && match (m.received, at) {
                         (Some(r), Some(t)) => r <= t,
                         _ => true,
                     }
-            });
+                });
             if let (Some(m), None) = (same.next(), same.next()) {
                 item.internet_message_id = Some(m.internet_message_id.to_string());
                 item.named_from = Some(format!("{} (by subject)", source(m)));
@@ -369,6 +412,7 @@ pub fn join(
         }
     }
     let source = |m: &MessageRef| format!("{}:{}", m.source_file, m.source_line);
+    let subjects = by_subject(mailboxes, &by_item, messages);
     let mut overall_people = People::default();
     let mut overall = NotificationCounts::default();
     let mut without_metadata = BTreeSet::new();
@@ -498,7 +542,7 @@ pub fn join(
             total.1 += with;
         }
         overall_sent_people.merge(&sent_people);
-        name_deleted_items(mb, &by_item, messages, &source);
+        name_deleted_items(mb, &by_item, &subjects, &source);
         assumed.sort_by(|a, b| {
             (&a.date, &a.internet_message_id).cmp(&(&b.date, &b.internet_message_id))
         });

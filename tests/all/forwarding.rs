@@ -575,3 +575,219 @@ fn a_message_created_in_sent_items_is_sent_and_a_deleted_alert_is_named_by_subje
             .ends_with("(by subject)")
     );
 }
+
+/// Outlook's rule change (`UpdateInboxRules`, RecordType 2) by `ip`.
+fn outlook_rule(n: u32, time: &str, mailbox: &str, ip: &str, props: &[(&str, &str)]) -> Value {
+    let mut r = item_record(n, time, "UpdateInboxRules", mailbox, Value::Null);
+    r.as_object_mut().unwrap().remove("AffectedItems");
+    r["RecordType"] = Value::from(2);
+    r["ClientIPAddress"] = Value::from(ip);
+    if ip != ATTACKER_IP {
+        r["SessionId"] = Value::from("0ff1ce00-0000-4000-8000-000000000078");
+    }
+    r["OperationProperties"] = props
+        .iter()
+        .map(|(k, v)| serde_json::json!({"Name": k, "Value": v}))
+        .collect();
+    r
+}
+
+#[test]
+fn the_victims_own_changes_never_end_forwarding_they_did_not_stop() {
+    let mb = "kim@contoso.com";
+    let redirect = r#"[{"ActionType":"Redirect","Recipients":["x@drop.example"]}]"#;
+    let rule = |state: &'static str, actions: Option<&'static str>| {
+        let mut p = vec![
+            ("RuleName", "Notes"),
+            ("RuleOperation", "ModifyMailboxRule"),
+            ("RuleState", state),
+        ];
+        if let Some(a) = actions {
+            p.push(("RuleActions", a));
+        }
+        p
+    };
+    let r = scope_of(
+        &[
+            outlook_rule(1, "2024-03-12T03:00:00", mb, ATTACKER_IP, &{
+                let mut p = rule("Enabled", Some(redirect));
+                p[1] = ("RuleOperation", "AddMailboxRule");
+                p
+            }),
+            // Disabled and enabled again in Outlook by the victim: forwarding again.
+            outlook_rule(
+                2,
+                "2024-03-12T04:00:00",
+                mb,
+                OFFICE_IP,
+                &rule("Disabled", Some(redirect)),
+            ),
+            outlook_rule(
+                3,
+                "2024-03-12T05:00:00",
+                mb,
+                OFFICE_IP,
+                &rule("Enabled", Some(redirect)),
+            ),
+            // A change that carries no actions leaves the destinations as they were.
+            outlook_rule(
+                4,
+                "2024-03-12T05:30:00",
+                mb,
+                OFFICE_IP,
+                &rule("Enabled", None),
+            ),
+            // Lee's forwarding cleared by an admin and set again to the attacker's address.
+            cmdlet(
+                5,
+                "2024-03-12T03:00:00",
+                "Set-Mailbox",
+                "lee@contoso.com",
+                ATTACKER_IP,
+                &[
+                    ("Identity", "lee@contoso.com"),
+                    ("ForwardingSmtpAddress", "smtp:lee.copy@drop.example"),
+                ],
+            ),
+            cmdlet(
+                6,
+                "2024-03-12T04:00:00",
+                "Set-Mailbox",
+                "lee@contoso.com",
+                OFFICE_IP,
+                &[
+                    ("Identity", "lee@contoso.com"),
+                    ("ForwardingSmtpAddress", ""),
+                ],
+            ),
+            cmdlet(
+                7,
+                "2024-03-12T05:00:00",
+                "Set-Mailbox",
+                "lee@contoso.com",
+                OFFICE_IP,
+                &[
+                    ("Identity", "lee@contoso.com"),
+                    ("ForwardingSmtpAddress", "lee.copy@drop.example"),
+                ],
+            ),
+            // An exception on recipients: the trace's recipients cannot decide it.
+            cmdlet(
+                8,
+                "2024-03-12T03:00:00",
+                "New-InboxRule",
+                "max@contoso.com",
+                ATTACKER_IP,
+                &[
+                    ("Name", "m"),
+                    ("ExceptIfSentTo", "ceo@contoso.com"),
+                    ("ForwardTo", "m@drop.example"),
+                ],
+            ),
+        ],
+        &[
+            (
+                "kim-6",
+                "3/12/2024 6:00:00 AM",
+                "cfo@contoso.com",
+                mb,
+                "Budget",
+            ),
+            (
+                "lee-6",
+                "3/12/2024 6:00:00 AM",
+                "cfo@contoso.com",
+                "lee@contoso.com",
+                "Budget",
+            ),
+            (
+                "max-6",
+                "3/12/2024 6:00:00 AM",
+                "cfo@contoso.com",
+                "max@contoso.com",
+                "Budget",
+            ),
+            (
+                "max-6",
+                "3/12/2024 6:00:00 AM",
+                "cfo@contoso.com",
+                "ceo@contoso.com",
+                "Budget",
+            ),
+        ],
+    );
+    let kim = windows(mailbox(&r, mb));
+    assert_eq!(kim.len(), 2, "{kim:?}");
+    assert_eq!(kim[0]["ended_by"], "disabled");
+    assert_eq!(
+        (&kim[1]["start"], &kim[1]["end"]),
+        (&Value::from("2024-03-12T05:00:00Z"), &Value::Null)
+    );
+    assert_eq!(kim[1]["attribution"], "attacker");
+    assert_eq!(forwarded(mailbox(&r, mb)), vec!["kim-6"]);
+    let lee = windows(mailbox(&r, "lee@contoso.com"));
+    assert_eq!(lee.len(), 2, "{lee:?}");
+    assert_eq!(forwarded(mailbox(&r, "lee@contoso.com")), vec!["lee-6"]);
+    assert_eq!(forwarded(mailbox(&r, "max@contoso.com")), vec!["max-6"]);
+}
+
+#[test]
+fn only_new_messages_in_the_top_sent_items_folder_are_sent_and_subjects_name_received_mail() {
+    let mb = "kim@contoso.com";
+    let item = |id: &str, folder: &str, subject: &str| {
+        serde_json::json!({
+            "Id": id,
+            "ParentFolder": {"Id": "LgAAAABrQsWN1X22SKsI3ZybZGsPAQAosCml", "Path": folder},
+            "Subject": subject
+        })
+    };
+    let r = scope_of(
+        &[
+            item_record(
+                1,
+                "2024-03-12T03:00:00",
+                "Create",
+                mb,
+                item("ITEM1", "\\Gesendete Elemente", "Neue Bankverbindung"),
+            ),
+            item_record(
+                2,
+                "2024-03-12T03:01:00",
+                "Create",
+                mb,
+                item("ITEM2", "\\Inbox\\Not Sent Items", "x"),
+            ),
+            item_record(
+                3,
+                "2024-03-12T03:02:00",
+                "Update",
+                mb,
+                item("ITEM3", "\\Sent Items", "Lunch?"),
+            ),
+            item_record(
+                4,
+                "2024-03-12T03:10:00",
+                "SoftDelete",
+                mb,
+                serde_json::json!([item("ITEM4", "\\Inbox", "Invoice")]),
+            ),
+        ],
+        // The only "Invoice" of the trace is one kim sent: no Inbox item of hers.
+        &[(
+            "sent-invoice",
+            "3/12/2024 2:00:00 AM",
+            mb,
+            "ap@vendor.example",
+            "Invoice",
+        )],
+    );
+    let kim = mailbox(&r, mb);
+    let sent: Vec<&str> = kim["sent_messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["item_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(sent, ["ITEM1"]);
+    assert!(!kim["actions"].to_string().contains("named_from"));
+}
