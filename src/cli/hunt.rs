@@ -20,7 +20,9 @@ pub fn run(a: HuntArgs, quiet: bool) -> Result<(), Failure> {
     for o in &outputs {
         evidence.check_file(o, a.force)?;
     }
+    mailscope::timing::start();
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
+    mailscope::timing::phase("read, parse and frame");
     let evidence = read_evidence(evidence, &ing);
     for o in &outputs {
         evidence.check_file(o, a.force)?;

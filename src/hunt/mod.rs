@@ -11,11 +11,12 @@ pub mod render;
 pub mod signals;
 
 use crate::frame::{Frame, RecordsView};
-use crate::model::{Micros, is_mail_items_accessed};
+use crate::model::{Micros, is_mail_items_accessed, lowercased};
 use crate::time::rfc3339;
 use baseline::{Baseline, Dim};
 use serde::Serialize;
 use signals::Signal;
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 type FastHash = foldhash::fast::FixedState;
@@ -94,24 +95,38 @@ struct Hit<'a> {
     detail: BTreeSet<String>,
 }
 
+/// A suspect while the records are read. Most suspects (a token id per record) have one record
+/// and no signal: nothing is allocated for them but this.
 struct Acc<'a> {
     kind: Kind,
     value: &'a str,
     first: Micros,
     last: Micros,
     records: u64,
-    mailboxes: HashSet<&'a str, FastHash>,
+    mailboxes: u32,
+    /// The mailbox of the suspect's last record: runs of one mailbox are counted once.
+    last_mailbox: &'a str,
     unfamiliar_mailboxes: BTreeSet<&'a str>,
-    hits: Vec<Option<Hit<'a>>>,
+    hits: Vec<(Signal, Hit<'a>)>,
     ordinary: bool,
 }
 
 impl<'a> Acc<'a> {
     fn hit(&mut self, s: Signal, record: &'a str, detail: Option<&str>) {
-        let h = self.hits[s.index()].get_or_insert_with(|| Hit {
-            records: Vec::new(),
-            detail: BTreeSet::new(),
-        });
+        let k = match self.hits.iter().position(|(x, _)| *x == s) {
+            Some(k) => k,
+            None => {
+                self.hits.push((
+                    s,
+                    Hit {
+                        records: Vec::new(),
+                        detail: BTreeSet::new(),
+                    },
+                ));
+                self.hits.len() - 1
+            }
+        };
+        let h = &mut self.hits[k].1;
         if h.records.len() < signals::MAX_RECORDS && h.records.last() != Some(&record) {
             h.records.push(record);
         }
@@ -121,14 +136,18 @@ impl<'a> Acc<'a> {
             }
         }
     }
+
+    fn get(&self, s: Signal) -> Option<&Hit<'a>> {
+        self.hits.iter().find(|(x, _)| *x == s).map(|(_, h)| h)
+    }
 }
 
 fn non_empty(s: Option<&str>) -> Option<&str> {
     s.map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// The suspects of record `i` (each once).
-fn keys_of<'a>(v: &'a RecordsView, nets: &'a [Option<String>], i: usize) -> Vec<(Kind, &'a str)> {
+/// The suspects of record `i` (each once), given its network.
+fn keys_of<'a>(v: &'a RecordsView, net: Option<&'a str>, i: usize) -> Vec<(Kind, &'a str)> {
     let mut out: Vec<(Kind, &str)> = Vec::with_capacity(9);
     let mut push = |k: Kind, s: Option<&'a str>| {
         if let Some(s) = non_empty(s) {
@@ -138,7 +157,7 @@ fn keys_of<'a>(v: &'a RecordsView, nets: &'a [Option<String>], i: usize) -> Vec<
         }
     };
     push(Kind::Ip, v.client_ip.at(i));
-    push(Kind::Network, nets[i].as_deref());
+    push(Kind::Network, net);
     push(Kind::Session, v.session_id.at(i));
     push(Kind::Session, v.aad_session_id.at(i));
     push(Kind::Session, v.token_id.at(i));
@@ -172,17 +191,30 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
         )
     };
     order.sort_by(|&a, &b| sort_key(a).cmp(&sort_key(b)));
+    crate::timing::phase("hunt: records ordered");
     // Baselines are per acting account (a service reading every mailbox has its own), else
     // per mailbox.
-    let users: Vec<Option<String>> = (0..n)
-        .map(|i| non_empty(v.actor.at(i).or(v.mailbox.at(i))).map(str::to_lowercase))
+    let users: Vec<Option<Cow<str>>> = (0..n)
+        .map(|i| non_empty(v.actor.at(i).or(v.mailbox.at(i))).map(|u| lowercased(Cow::Borrowed(u))))
         .collect();
-    let nets: Vec<Option<String>> = (0..n)
-        .map(|i| v.client_ip.at(i).and_then(signals::network_of))
+    // Each address's network, computed once per distinct address.
+    let mut net_names: Vec<String> = Vec::new();
+    let mut net_of_ip: HashMap<&str, Option<u32>, FastHash> = HashMap::default();
+    let net_ids: Vec<Option<u32>> = (0..n)
+        .map(|i| {
+            let ip = v.client_ip.at(i)?;
+            *net_of_ip.entry(ip).or_insert_with(|| {
+                let net = signals::network_of(ip)?;
+                net_names.push(net);
+                Some(net_names.len() as u32 - 1)
+            })
+        })
         .collect();
+    drop(net_of_ip);
+    let net_of = |i: usize| net_ids[i].map(|k| net_names[k as usize].as_str());
     let dims_of = |i: usize| -> Vec<(Dim, &str)> {
         let mut d = Vec::with_capacity(5);
-        if let Some(x) = nets[i].as_deref() {
+        if let Some(x) = net_of(i) {
             d.push((Dim::Network, x));
         }
         if let Some(x) = non_empty(v.client_info.at(i)) {
@@ -202,16 +234,24 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
     let mut index: HashMap<(Kind, &str), usize, FastHash> = HashMap::default();
     let mut accs: Vec<Acc> = Vec::new();
     let mut all_mailboxes: HashSet<&str, FastHash> = HashSet::default();
+    let mut suspect_mailboxes: HashSet<(u32, &str), FastHash> = HashSet::default();
+    // A session's first network, and all its networks once it has two.
+    let mut session_first: HashMap<&str, &str, FastHash> = HashMap::default();
     let mut session_nets: HashMap<&str, BTreeSet<&str>, FastHash> = HashMap::default();
-    let mut keys: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for &i in &order {
+    // The suspects of each record, flat: those of record i at key_starts[i]..key_starts[i + 1].
+    let mut key_rows: Vec<u32> = Vec::with_capacity(n * 6);
+    let mut key_starts: Vec<usize> = vec![0; n + 1];
+    let mut rank_of: Vec<usize> = vec![0; n];
+    for (r, &i) in order.iter().enumerate() {
+        rank_of[i] = r;
         let u = users[i].as_deref();
         base.learn(u, &dims_of(i));
         let mailbox = non_empty(v.mailbox.at(i));
         if let Some(m) = mailbox {
             all_mailboxes.insert(m);
         }
-        for (k, x) in keys_of(v, &nets, i) {
+        let net = net_of(i);
+        for (k, x) in keys_of(v, net, i) {
             let s = *index.entry((k, x)).or_insert_with(|| {
                 accs.push(Acc {
                     kind: k,
@@ -219,9 +259,10 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
                     first: v.time[i],
                     last: v.time[i],
                     records: 0,
-                    mailboxes: HashSet::default(),
+                    mailboxes: 0,
+                    last_mailbox: "",
                     unfamiliar_mailboxes: BTreeSet::new(),
-                    hits: (0..signals::ALL.len()).map(|_| None).collect(),
+                    hits: Vec::new(),
                     ordinary: false,
                 });
                 accs.len() - 1
@@ -229,18 +270,28 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
             let a = &mut accs[s];
             a.last = a.last.max(v.time[i]);
             a.records += 1;
-            if let Some(m) = mailbox {
-                a.mailboxes.insert(m);
+            if let Some(m) = mailbox.filter(|m| *m != a.last_mailbox) {
+                a.last_mailbox = m;
+                if suspect_mailboxes.insert((s as u32, m)) {
+                    a.mailboxes += 1;
+                }
             }
-            keys[i].push(s);
+            key_rows.push(s as u32);
             if k == Kind::Session {
-                if let Some(net) = nets[i].as_deref() {
-                    session_nets.entry(x).or_default().insert(net);
+                if let Some(net) = net {
+                    let first = *session_first.entry(x).or_insert(net);
+                    if first != net {
+                        let nets = session_nets.entry(x).or_default();
+                        nets.insert(first);
+                        nets.insert(net);
+                    }
                 }
             }
         }
+        key_starts[r + 1] = key_rows.len();
     }
-    // A user's REST use from a familiar context (before which REST elsewhere is new).
+    drop(session_first);
+    crate::timing::phase("hunt: baselines learnt"); // A user's REST use from a familiar context (before which REST elsewhere is new).
     let mut rest_familiar: HashMap<&str, Micros, FastHash> = HashMap::default();
     for &i in &order {
         let Some(u) = users[i].as_deref() else {
@@ -261,7 +312,7 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
     let early = start + ((end - start) / 10).max(3_600_000_000);
     let need = ((all_mailboxes.len() as f64 * ORDINARY_SHARE).ceil() as usize).max(3);
     for a in &mut accs {
-        a.ordinary = a.mailboxes.len() >= need && a.first <= early;
+        a.ordinary = a.mailboxes as usize >= need && a.first <= early;
     }
     let ordinary_set: HashSet<(Kind, &str), FastHash> = accs
         .iter()
@@ -278,14 +329,14 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
     let is_new = |d: Dim, u: Option<&str>, x: &str| {
         base.new_to_user(d, u, x) && !dim_kind(d).is_some_and(|k| ordinary(k, x))
     };
-    let ordinary_flags: Vec<bool> = accs.iter().map(|a| a.ordinary).collect();
 
+    crate::timing::phase("hunt: ordinary values found");
     // Pass 2: each record's signals, to each of its suspects.
     let mut burst: HashMap<(usize, i64), u64, FastHash> = HashMap::default();
     for &i in &order {
         let u = users[i].as_deref();
         let id = v.record_id.text(i);
-        let net = nets[i].as_deref();
+        let net = net_of(i);
         let client = non_empty(v.client_info.at(i));
         let apps = apps_of(v, i);
         let new_net = net.is_some_and(|x| is_new(Dim::Network, u, x));
@@ -314,14 +365,16 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
         let replayed: Vec<&str> = [v.session_id.at(i), v.aad_session_id.at(i), v.token_id.at(i)]
             .into_iter()
             .filter_map(non_empty)
-            .filter(|s| session_nets.get(s).is_some_and(|n| n.len() >= 2))
+            .filter(|s| session_nets.contains_key(s))
             .collect();
         let mailbox = non_empty(v.mailbox.at(i));
-        for &s in &keys[i] {
-            if ordinary_flags[s] {
+        let r = rank_of[i];
+        for &s in &key_rows[key_starts[r]..key_starts[r + 1]] {
+            let s = s as usize;
+            let a = &mut accs[s];
+            if a.ordinary {
                 continue;
             }
-            let a = &mut accs[s];
             let anomalous = match a.kind {
                 Kind::Network | Kind::Ip | Kind::Session => new_net,
                 Kind::Client => new_client,
@@ -337,11 +390,11 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
             if !anomalous {
                 continue;
             }
-            let who = u.map(|u| format!("new to {u}"));
+            let who = u;
             match a.kind {
                 Kind::Network | Kind::Ip | Kind::Session | Kind::User => {
                     if new_net {
-                        a.hit(Signal::NewNetworkUser, id, who.as_deref());
+                        a.hit(Signal::NewNetworkUser, id, who);
                         if tenant_net {
                             a.hit(Signal::NewNetworkTenant, id, None);
                         }
@@ -359,12 +412,12 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
                     }
                 }
                 Kind::Client => {
-                    a.hit(Signal::NewClientUser, id, who.as_deref());
+                    a.hit(Signal::NewClientUser, id, who);
                     if tenant_client {
                         a.hit(Signal::NewClientTenant, id, None);
                     }
                 }
-                Kind::App => a.hit(Signal::NewAppUser, id, who.as_deref()),
+                Kind::App => a.hit(Signal::NewAppUser, id, who),
             }
             if !replayed.is_empty() && a.kind != Kind::Session {
                 a.hit(Signal::SessionReplay, id, Some(replayed[0]));
@@ -399,7 +452,10 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
                     let b = burst.entry((s, hour)).or_insert(0);
                     *b += items;
                     if *b >= signals::BURST_ITEMS_PER_HOUR {
-                        a.hit(Signal::BindBurst, id, Some(&rfc3339(hour * 3_600_000_000)));
+                        // The hour is named once, when its burst is reached.
+                        let hour_text = (*b - items < signals::BURST_ITEMS_PER_HOUR)
+                            .then(|| rfc3339(hour * 3_600_000_000));
+                        a.hit(Signal::BindBurst, id, hour_text.as_deref());
                     }
                 }
                 if let Some(m) = mailbox {
@@ -409,39 +465,54 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
         }
     }
 
+    crate::timing::phase("hunt: records scored");
+    // Mailboxes of the suspects that are listed.
+    let mut listed_mailboxes: HashMap<u32, Vec<&str>, FastHash> = HashMap::default();
+    for &(s, m) in &suspect_mailboxes {
+        let a = &accs[s as usize];
+        if !a.ordinary && !a.hits.is_empty() {
+            listed_mailboxes.entry(s).or_default().push(m);
+        }
+    }
+    drop(suspect_mailboxes);
     let mut suspects = Vec::new();
     let mut ordinary_out = Vec::new();
-    for a in accs {
+    for (k, mut a) in accs.into_iter().enumerate() {
         if a.ordinary {
             if matches!(a.kind, Kind::Ip | Kind::Network | Kind::App | Kind::Client) {
                 ordinary_out.push(Ordinary {
                     kind: a.kind,
                     value: a.value.to_string(),
-                    mailboxes: a.mailboxes.len() as u64,
+                    mailboxes: u64::from(a.mailboxes),
                     first_seen: rfc3339(a.first),
                 });
             }
             continue;
         }
-        let mut a = a;
+        if a.hits.is_empty() {
+            continue;
+        }
         if a.unfamiliar_mailboxes.len() >= 2 {
             let list: Vec<&str> = a.unfamiliar_mailboxes.iter().copied().collect();
-            let first = a.hits[Signal::MailRead.index()]
-                .as_ref()
-                .or(a.hits[Signal::SyncNew.index()].as_ref())
+            let first = a
+                .get(Signal::MailRead)
+                .or(a.get(Signal::SyncNew))
                 .map(|h| h.records.clone())
                 .unwrap_or_default();
-            a.hits[Signal::ManyMailboxes.index()] = Some(Hit {
-                records: first,
-                detail: [format!("{} mailboxes: {}", list.len(), list.join(", "))]
-                    .into_iter()
-                    .collect(),
-            });
+            a.hits.push((
+                Signal::ManyMailboxes,
+                Hit {
+                    records: first,
+                    detail: [format!("{} mailboxes: {}", list.len(), list.join(", "))]
+                        .into_iter()
+                        .collect(),
+                },
+            ));
         }
         let reasons: Vec<Reason> = signals::ALL
             .iter()
             .filter_map(|&s| {
-                let h = a.hits[s.index()].as_ref()?;
+                let h = a.get(s)?;
                 let mut text = s.text().to_string();
                 if !h.detail.is_empty() {
                     let shown: Vec<&str> = h
@@ -466,10 +537,12 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
             })
             .collect();
         let score: u32 = reasons.iter().map(|r| r.weight).sum();
-        if score == 0 {
-            continue;
-        }
-        let mut mailboxes: Vec<String> = a.mailboxes.iter().map(|m| m.to_string()).collect();
+        let mut mailboxes: Vec<String> = listed_mailboxes
+            .remove(&(k as u32))
+            .unwrap_or_default()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         mailboxes.sort();
         suspects.push(Suspect {
             kind: a.kind,

@@ -122,10 +122,10 @@ impl Signal {
             Signal::ForeignApp => "an app that is not first-party and new to the user",
             Signal::Throttled => "MailItemsAccessed throttled (more than 1,000 records in 24 h)",
             Signal::NewNetworkTenant => "a network no user of the tenant showed before",
-            Signal::NewNetworkUser => "a network new to the user",
+            Signal::NewNetworkUser => "a network new to these users",
             Signal::NewClientTenant => "a client no user of the tenant showed before",
-            Signal::NewClientUser => "a client new to the user",
-            Signal::NewAppUser => "an app new to the user",
+            Signal::NewClientUser => "a client new to these users",
+            Signal::NewAppUser => "an app new to these users",
             Signal::NewLogonType => "a logon type new to the user",
             Signal::RestNew => {
                 "REST/Graph access from a context, by a user who never used REST before it"
