@@ -163,9 +163,23 @@ fn indicator_key(s: &Suspect) -> Option<&'static str> {
     }
 }
 
-/// A TOML string: quoted and escaped by the toml crate.
+/// A TOML basic string holding exactly `s`: quotes and backslashes escaped, and every control
+/// or bidi character as a `\u` escape, so that the file shows the value as it is.
 fn toml_str(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if escape::terminal(c.encode_utf8(&mut [0; 4])) != c.to_string() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A comment line: evidence text on one line, controls shown as escapes.
@@ -225,4 +239,22 @@ pub fn suggest(h: &Hunt) -> (String, usize) {
         let _ = writeln!(out, "]");
     }
     (out, n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_strings_round_trip_and_show_controls() {
+        for v in ["plain", "a\"b\\c", "x\u{1b}[2J\u{202e}y\nz\u{7f}", "ü — ok"] {
+            let line = format!("attacker_client = [{}]", toml_str(v));
+            assert!(
+                !line.contains(['\u{1b}', '\u{202e}', '\n', '\u{7f}']),
+                "{line}"
+            );
+            let f = crate::scope::indicators::IndicatorFile::parse(&line, false).unwrap();
+            assert_eq!(f.indicators.attacker_client, vec![v.to_string()]);
+        }
+    }
 }

@@ -485,6 +485,29 @@ fn hunt_text_and_csv_escape_the_evidence() {
         2,
         "{text}"
     );
+    // The suggestion file keeps the value exactly (a TOML string) and comments stay comments.
+    let suggest = dir.path().join("suspects.toml");
+    let out = bin()
+        .arg("hunt")
+        .arg(&evidence)
+        .args(["-q", "--format", "json", "--top", "3", "--suggest"])
+        .arg(&suggest)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let top: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(top["suspects"].as_array().unwrap().len(), 3);
+    let text = std::fs::read_to_string(&suggest).unwrap();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+        "{text}"
+    );
+    let parsed = mailscope::scope::indicators::IndicatorFile::parse(&text, false).unwrap();
+    assert!(
+        parsed.indicators.attacker_client
+            == vec!["=HYPERLINK(\"x\")\u{1b}[2J\u{202e}python-requests/2.31.0".to_string()],
+        "{text}"
+    );
     let csv_out = bin()
         .arg("hunt")
         .arg(&evidence)
