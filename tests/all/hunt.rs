@@ -801,3 +801,29 @@ fn hunt_fixture_is_the_generated_tenant() {
         "tests/fixtures/hunt/purview_tenant.csv differs from tenant(): MAILSCOPE_BLESS=1 cargo test --release hunt"
     );
 }
+
+#[test]
+fn hunt_signal_new_client_and_logon_type() {
+    let mut delegate = R::read("l1", "2024-03-03T09:00:00", "alice@x.com", "203.0.113.5")
+        .client("Client=WebServices;Mozilla/5.0 (X11; Linux x86_64) Firefox/123.0;");
+    delegate.0.logon_type = Some("Delegate".into());
+    let mut h = with_history(vec![delegate]);
+    let client = reasons_of(
+        &h,
+        Kind::Client,
+        "Client=WebServices;Mozilla/5.0 (X11; Linux x86_64) Firefox/123.0;",
+    );
+    assert!(
+        client.contains(&"new-client-user") && client.contains(&"new-client-tenant"),
+        "{client:?}"
+    );
+    assert!(reasons_of(&h, Kind::Ip, "203.0.113.5").contains(&"new-logon-type"));
+    // Reasons carry their record ids; suspects their mailboxes.
+    let s = h.suspects.remove(0);
+    assert!(
+        s.reasons
+            .iter()
+            .all(|r| r.records == vec!["l1".to_string()])
+    );
+    assert_eq!(s.mailboxes, vec!["alice@x.com".to_string()]);
+}
