@@ -229,6 +229,7 @@ pub struct HuntArgs {
     /// each with its reasons as comments.
     #[arg(long, value_name = "FILE")]
     pub suggest: Option<PathBuf>,
+    /// Write over an existing --output or --suggest file.
     #[arg(long)]
     pub force: bool,
 }
