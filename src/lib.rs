@@ -11,6 +11,7 @@ pub mod copies;
 pub mod detect;
 pub mod escape;
 pub mod frame;
+pub mod hunt;
 pub mod ingest;
 pub mod input;
 pub mod inspect;

@@ -35,6 +35,9 @@ pub enum Command {
     Timeline(TimelineArgs),
     /// Access contexts per mailbox (IP, session, client, app, actor, logon type), to pick indicators.
     Contexts(ContextsArgs),
+    /// With no indicator: rank the suspects (IPs, networks, sessions, apps, clients, accounts)
+    /// by how strongly the records say "compromise", each with its reasons (docs/hunting.md).
+    Hunt(HuntArgs),
     /// Whether a saved case holds exactly what the evidence gives: exit 0 if so, 1 with the
     /// first differences if not, 2 when it cannot be told.
     Verify(VerifyArgs),
@@ -200,6 +203,35 @@ pub struct ContextsArgs {
     pub force: bool,
     #[command(flatten)]
     pub zone: ZoneArgs,
+}
+
+#[derive(Args)]
+#[command(after_help = "\
+A starting point for the analyst, never a verdict: review the suspects and their records, then
+scope with the ones that are the attacker.
+
+Example:
+  mailscope hunt evidence/ --suggest suspects.toml
+  (review and edit suspects.toml)
+  mailscope scope evidence/ --indicators suspects.toml")]
+pub struct HuntArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[arg(long, value_enum, default_value_t = ContextsFmt::Text)]
+    pub format: ContextsFmt,
+    /// How many suspects to show (default: 20 for text, all for json and csv).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Also write an indicator file (`scope --indicators`) of the suspects scoring 50 or more,
+    /// each with its reasons as comments.
+    #[arg(long, value_name = "FILE")]
+    pub suggest: Option<PathBuf>,
+    /// Write over an existing --output or --suggest file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args)]

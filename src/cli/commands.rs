@@ -23,12 +23,17 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Scope(a) => scope(a, quiet),
         Command::Timeline(a) => timeline(a, quiet),
         Command::Contexts(a) => contexts(a, quiet),
+        Command::Hunt(a) => super::hunt::run(a, quiet),
         Command::Verify(a) => verify(a, quiet),
         Command::Batch(a) => super::batch::run(a, quiet),
     }
 }
 
-fn read_inputs(input: &InputArgs, quiet: bool, columns: Columns) -> Result<Ingest, Failure> {
+pub(super) fn read_inputs(
+    input: &InputArgs,
+    quiet: bool,
+    columns: Columns,
+) -> Result<Ingest, Failure> {
     let ing = ingest_inputs(input, quiet, columns);
     if ing.files.is_empty() {
         let why = ing

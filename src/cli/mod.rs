@@ -5,6 +5,7 @@ pub mod args;
 mod bar;
 mod batch;
 pub mod commands;
+mod hunt;
 pub mod memstats;
 mod output;
 

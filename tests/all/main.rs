@@ -14,6 +14,7 @@ mod forwarding;
 mod golden;
 mod hostile_evidence;
 mod html;
+mod hunt;
 mod inventory;
 mod lossless;
 mod props;

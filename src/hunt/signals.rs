@@ -1,0 +1,293 @@
+//! The signals `hunt` scores, each with its weight (docs/hunting.md says why), and the tests on
+//! one record's fields that they rest on.
+
+/// One kind of evidence against a suspect. A suspect scores each signal once, whatever the
+/// number of records behind it (those are listed, up to `MAX_RECORDS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Signal {
+    SessionReplay,
+    ScriptingClient,
+    MailRule,
+    PermissionGrant,
+    ForeignApp,
+    Throttled,
+    NewNetworkTenant,
+    NewNetworkUser,
+    NewClientTenant,
+    NewClientUser,
+    NewAppUser,
+    NewLogonType,
+    RestNew,
+    SyncNew,
+    BindBurst,
+    ManyMailboxes,
+    MailRead,
+    MailDeleted,
+}
+
+/// Every signal, in the order reasons are listed (strongest first).
+pub const ALL: [Signal; 18] = [
+    Signal::SessionReplay,
+    Signal::ScriptingClient,
+    Signal::MailRule,
+    Signal::PermissionGrant,
+    Signal::ForeignApp,
+    Signal::Throttled,
+    Signal::NewNetworkTenant,
+    Signal::NewNetworkUser,
+    Signal::NewClientTenant,
+    Signal::NewClientUser,
+    Signal::NewAppUser,
+    Signal::NewLogonType,
+    Signal::RestNew,
+    Signal::SyncNew,
+    Signal::BindBurst,
+    Signal::ManyMailboxes,
+    Signal::MailRead,
+    Signal::MailDeleted,
+];
+
+/// Record ids kept per reason.
+pub const MAX_RECORDS: usize = 5;
+
+/// Mail items accessed in one clock hour, by unfamiliar records of one suspect, that make a burst.
+pub const BURST_ITEMS_PER_HOUR: u64 = 50;
+
+impl Signal {
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Signal::SessionReplay => "session-replay",
+            Signal::ScriptingClient => "scripting-client",
+            Signal::MailRule => "mail-rule",
+            Signal::PermissionGrant => "permission-grant",
+            Signal::ForeignApp => "foreign-app",
+            Signal::Throttled => "throttled",
+            Signal::NewNetworkTenant => "new-network-tenant",
+            Signal::NewNetworkUser => "new-network-user",
+            Signal::NewClientTenant => "new-client-tenant",
+            Signal::NewClientUser => "new-client-user",
+            Signal::NewAppUser => "new-app-user",
+            Signal::NewLogonType => "new-logon-type",
+            Signal::RestNew => "rest-new",
+            Signal::SyncNew => "sync-new",
+            Signal::BindBurst => "bind-burst",
+            Signal::ManyMailboxes => "many-mailboxes",
+            Signal::MailRead => "mail-read",
+            Signal::MailDeleted => "mail-deleted",
+        }
+    }
+
+    /// The weight: docs/hunting.md gives the reasoning for each.
+    pub fn weight(self) -> u32 {
+        match self {
+            Signal::SessionReplay => 40,
+            Signal::ScriptingClient => 30,
+            Signal::MailRule => 30,
+            Signal::PermissionGrant => 25,
+            Signal::ForeignApp => 20,
+            Signal::Throttled => 20,
+            Signal::NewNetworkTenant => 10,
+            Signal::NewNetworkUser => 10,
+            Signal::NewClientTenant => 10,
+            Signal::NewClientUser => 5,
+            Signal::NewAppUser => 5,
+            Signal::NewLogonType => 5,
+            Signal::RestNew => 10,
+            Signal::SyncNew => 15,
+            Signal::BindBurst => 15,
+            Signal::ManyMailboxes => 15,
+            Signal::MailRead => 10,
+            Signal::MailDeleted => 10,
+        }
+    }
+
+    pub fn text(self) -> &'static str {
+        match self {
+            Signal::SessionReplay => {
+                "one session or token id seen from two or more networks (token theft, AiTM)"
+            }
+            Signal::ScriptingClient => {
+                "a scripting user agent (python-requests, curl, axios, Go-http-client, PowerShell …)"
+            }
+            Signal::MailRule => {
+                "an inbox rule or forwarding change from a network, client or app new to the user"
+            }
+            Signal::PermissionGrant => {
+                "a mailbox, folder or SendAs permission granted from an unfamiliar context"
+            }
+            Signal::ForeignApp => "an app that is not first-party and new to the user",
+            Signal::Throttled => "MailItemsAccessed throttled (more than 1,000 records in 24 h)",
+            Signal::NewNetworkTenant => "a network no user of the tenant showed before",
+            Signal::NewNetworkUser => "a network new to these users",
+            Signal::NewClientTenant => "a client no user of the tenant showed before",
+            Signal::NewClientUser => "a client new to these users",
+            Signal::NewAppUser => "an app new to these users",
+            Signal::NewLogonType => "a logon type new to the user",
+            Signal::RestNew => {
+                "REST/Graph access from a context, by a user who never used REST before it"
+            }
+            Signal::SyncNew => "MailItemsAccessed Sync (whole folders) from an unfamiliar context",
+            Signal::BindBurst => "a burst of mail read: 50 or more items in one hour",
+            Signal::ManyMailboxes => "an unfamiliar context reading two or more mailboxes",
+            Signal::MailRead => "mail read (MailItemsAccessed) from an unfamiliar context",
+            Signal::MailDeleted => {
+                "mail deleted (HardDelete, SoftDelete, MoveToDeletedItems) from an unfamiliar context"
+            }
+        }
+    }
+}
+
+/// Microsoft first-party application ids that mail is commonly read through (from
+/// merill/microsoft-info `_info/MicrosoftApps.csv`): not foreign, never suggested.
+pub const FIRST_PARTY_APPS: &[&str] = &[
+    "00000002-0000-0ff1-ce00-000000000000", // Office 365 Exchange Online
+    "00000003-0000-0000-c000-000000000000", // Microsoft Graph
+    "00000003-0000-0ff1-ce00-000000000000", // Office 365 SharePoint Online
+    "00000006-0000-0ff1-ce00-000000000000", // Microsoft Office 365 Portal
+    "27922004-5251-4030-b22d-91ecd9a37ea4", // Outlook Mobile
+    "d3590ed6-52b3-4102-aeff-aad2292ab01c", // Microsoft Office
+    "1fec8e78-bce4-4aaf-ab1b-5451cc387264", // Microsoft Teams
+    "5e3ce6c0-2b1f-4285-8d4b-75ee78787346", // Microsoft Teams Web Client
+    "00000004-0000-0ff1-ce00-000000000000", // Skype for Business Online
+    "c44b4083-3bb0-49c1-b47d-974e53cbdf3c", // Azure Portal
+    "1b730954-1685-4b74-9bfd-dac224a7b894", // Azure Active Directory PowerShell
+    "fb78d390-0c51-40cd-8e17-fdbfab77341b", // Microsoft Exchange REST API Based Powershell
+    "a0c73c16-a7e3-4564-9a95-2bdf47383716", // Microsoft Exchange Online Remote PowerShell
+    "9199bf20-a13f-4107-85dc-02114787ef48", // One Outlook Web
+    "5d661950-3475-41cd-a2c3-d671a3162bc1", // Outlook (new) for Windows
+    "bc59ab01-8403-45c6-8796-ac3ef710b3e3", // Outlook Online Add-in App
+    "82d8ab62-be52-a567-14ea-1616c4ee06c4", // Outlook web (OWA) client
+    "00b41c95-dab0-4487-9791-b9d2c32c80f2", // Office 365 Management
+    "4765445b-32c6-49b0-83e6-1d93765276ca", // OfficeHome
+];
+
+pub const GRAPH_APP: &str = "00000003-0000-0000-c000-000000000000";
+
+pub fn is_first_party(app: &str) -> bool {
+    FIRST_PARTY_APPS
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(app.trim()))
+}
+
+/// Scripting and HTTP-library user agents: attacker tooling far more often than people.
+const SCRIPTING: &[&str] = &[
+    "python-requests",
+    "python-urllib",
+    "python/",
+    "aiohttp",
+    "httpx",
+    "axios",
+    "curl/",
+    "wget/",
+    "go-http-client",
+    "postmanruntime",
+    "windowspowershell",
+    "powershell/",
+    "node-fetch",
+    "okhttp",
+    "libwww-perl",
+    "java/",
+    "ruby",
+];
+
+pub fn is_scripting_client(client: &str) -> bool {
+    let l = client.to_ascii_lowercase();
+    SCRIPTING.iter().any(|s| l.contains(s))
+}
+
+/// REST or Graph access: `Client=REST` in ClientInfoString, or Microsoft Graph as the app.
+pub fn is_rest(client: Option<&str>, apps: [Option<&str>; 2]) -> bool {
+    client.is_some_and(|c| c.to_ascii_lowercase().contains("client=rest"))
+        || apps
+            .iter()
+            .flatten()
+            .any(|a| a.eq_ignore_ascii_case(GRAPH_APP))
+}
+
+/// Operations that make an inbox rule or change where mail goes.
+pub fn is_rule_change(op: &str, forwarding: Option<&str>) -> bool {
+    forwarding.is_some()
+        || [
+            "New-InboxRule",
+            "Set-InboxRule",
+            "Enable-InboxRule",
+            "UpdateInboxRules",
+            "Set-Mailbox",
+            "New-TransportRule",
+            "Set-TransportRule",
+        ]
+        .iter()
+        .any(|o| o.eq_ignore_ascii_case(op))
+}
+
+pub fn is_permission_grant(op: &str) -> bool {
+    [
+        "Add-MailboxPermission",
+        "Add-RecipientPermission",
+        "Add-MailboxFolderPermission",
+        "Set-MailboxFolderPermission",
+        "Add-ADPermission",
+    ]
+    .iter()
+    .any(|o| o.eq_ignore_ascii_case(op))
+}
+
+pub fn is_deletion(op: &str) -> bool {
+    ["HardDelete", "SoftDelete", "MoveToDeletedItems"]
+        .iter()
+        .any(|o| o.eq_ignore_ascii_case(op))
+}
+
+/// The network of a normalized IP: IPv4 /24, IPv6 /48; `None` for a host name.
+pub fn network_of(ip: &str) -> Option<String> {
+    match ip.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(v4) => {
+            let o = v4.octets();
+            Some(format!("{}.{}.{}.0/24", o[0], o[1], o[2]))
+        }
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0);
+            Some(format!("{net}/48"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks() {
+        assert_eq!(
+            network_of("203.0.113.66").as_deref(),
+            Some("203.0.113.0/24")
+        );
+        assert_eq!(
+            network_of("2001:db8:1:2::5").as_deref(),
+            Some("2001:db8:1::/48")
+        );
+        assert_eq!(network_of("exch-fe01"), None);
+    }
+
+    #[test]
+    fn tooling_and_apps() {
+        assert!(is_scripting_client("Client=REST;python-requests/2.31.0"));
+        assert!(is_scripting_client(
+            "Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1"
+        ));
+        assert!(!is_scripting_client("Client=OWA;Action=ViaProxy"));
+        assert!(is_first_party("00000002-0000-0FF1-CE00-000000000000"));
+        assert!(!is_first_party("6b1f2a3c-0000-4000-8000-00000000dead"));
+        assert!(is_rule_change("New-InboxRule", None));
+        assert!(is_rule_change("Update", Some("x@y")));
+        assert!(is_deletion("HardDelete"));
+        for (i, s) in ALL.iter().enumerate() {
+            assert_eq!(s.index(), i);
+        }
+    }
+}
