@@ -111,6 +111,7 @@ pub const FILES: &[&str] = &[
     "notification.csv",
     "forwarding.csv",
     "sent.csv",
+    "gaps.csv",
 ];
 
 /// Write the tables into `dir` (created if missing).
@@ -173,6 +174,32 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
             "unresolved_after",
         ],
     )?;
+    let mut gaps = Table::create(
+        dir,
+        "gaps.csv",
+        &[
+            "signal",
+            "value",
+            "records",
+            "record_ids",
+            "mailboxes",
+            "client_ips",
+            "first_seen",
+            "last_seen",
+        ],
+    )?;
+    for g in &r.indicator_gaps {
+        gaps.row(vec![
+            g.signal.to_string(),
+            g.value.clone(),
+            g.records.to_string(),
+            g.record_ids.join(" "),
+            g.mailboxes.join("; "),
+            g.client_ips.join("; "),
+            g.first_seen.clone(),
+            g.last_seen.clone(),
+        ])?;
+    }
     let mut sent = Table::create(
         dir,
         "sent.csv",
@@ -392,7 +419,7 @@ pub fn write_folder(r: &Report, dir: &Path) -> std::io::Result<()> {
         }
     }
     for t in [
-        mb, msgs, folders, windows, actions, unresolved, notify, forwarding, sent,
+        mb, msgs, folders, windows, actions, unresolved, notify, forwarding, sent, gaps,
     ] {
         t.commit()?;
     }

@@ -58,6 +58,14 @@ pub fn render(r: &Report, generated_at: &str) -> String {
         mailbox(&mut o, m, r);
     }
     tenant(&mut o, r);
+    prose_list(
+        &mut o,
+        &format!("<section><h2>{}</h2>", esc(super::gaps::TITLE)),
+        r.indicator_gaps.iter().map(super::gaps::line),
+    );
+    if !r.indicator_gaps.is_empty() {
+        o.push_str("</section>\n");
+    }
     notification(&mut o, r);
     provenance(&mut o, r, generated_at);
     o.push_str("</main></body></html>\n");

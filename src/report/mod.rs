@@ -4,6 +4,7 @@
 
 pub mod contexts;
 pub mod csv;
+pub mod gaps;
 pub mod html;
 pub mod index;
 pub mod outbound;
@@ -43,6 +44,10 @@ pub struct Report {
     /// Transport rules the attacker set to copy or redirect the organization's mail.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tenant_forwarding: Vec<crate::scope::findings::ForwardingWindow>,
+    /// Records left `other` that share a strong signal with the attacker's: the indicators
+    /// may be incomplete.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub indicator_gaps: Vec<crate::scope::findings::IndicatorGap>,
     /// Mailboxes seen in the window with no attacker activity (not listed).
     pub mailboxes_without_attacker_activity: u64,
     pub caveats: Vec<view::Prose>,
@@ -313,6 +318,12 @@ pub fn build_report(
     warnings.sort();
     warnings.dedup();
     let mut caveats = vec![view::Prose::from(LOWER_BOUND_CAVEAT)];
+    if !scope.indicator_gaps.is_empty() {
+        let records: u64 = scope.indicator_gaps.iter().map(|g| g.records).sum();
+        caveats.push(view::Prose::from(format!(
+            "The indicators may be incomplete: {records} record(s) not attributed to the attacker share a session, an app, a scripting client or a new network with the attacker's records (see 'Indicator gaps'); review them, with `mailscope hunt`, and scope again with the ones that are the attacker's."
+        )));
+    }
     let incomplete: Vec<&str> = warnings
         .iter()
         .filter(|w| {
@@ -393,6 +404,7 @@ pub fn build_report(
         mailboxes: scope.mailboxes,
         tenant_actions: scope.tenant_actions,
         tenant_forwarding: scope.tenant_forwarding,
+        indicator_gaps: scope.indicator_gaps,
         mailboxes_without_attacker_activity: scope.mailboxes_without_attacker_activity,
         caveats,
         warnings,

@@ -157,6 +157,7 @@ pub fn render(r: &Report, style: &Style) -> String {
         mailbox(&mut o, m, style);
     }
     tenant(&mut o, r, style);
+    indicator_gaps(&mut o, r, style);
     notification(&mut o, r, style);
 
     if style.markdown {
@@ -681,6 +682,26 @@ fn actions(o: &mut String, list: &[Action], style: &Style, item: &str) {
     if list.len() > style.list_limit {
         let _ = writeln!(o, "{item}… and {} more", list.len() - style.list_limit);
     }
+}
+
+/// Records the indicators may have missed, one line each up to the list limit.
+fn indicator_gaps(o: &mut String, r: &Report, style: &Style) {
+    if r.indicator_gaps.is_empty() {
+        return;
+    }
+    heading(o, super::gaps::TITLE, style);
+    let item = if style.markdown { "- " } else { "  " };
+    for g in r.indicator_gaps.iter().take(style.list_limit) {
+        let _ = writeln!(o, "{item}{}", prose(&super::gaps::line(g), style));
+    }
+    if r.indicator_gaps.len() > style.list_limit {
+        let _ = writeln!(
+            o,
+            "{item}… and {} more (see --format json or csv)",
+            r.indicator_gaps.len() - style.list_limit
+        );
+    }
+    o.push('\n');
 }
 
 /// Attacker records that name no mailbox: organization-wide changes the attacker made.

@@ -481,6 +481,24 @@ pub struct SentMessage {
     pub source: Option<String>,
 }
 
+/// Records the indicators left `other` that share a strong signal with the attacker's
+/// (`scope::gaps`): the indicators may be incomplete.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct IndicatorGap {
+    /// `same-session`, `same-app`, `same-scripting-client` or `new-network`.
+    pub signal: &'static str,
+    /// The session id, app id, client string or network shared.
+    pub value: String,
+    pub records: u64,
+    /// The first records (up to 5).
+    pub record_ids: Vec<String>,
+    pub mailboxes: Vec<String>,
+    /// Their client IPs (up to 5).
+    pub client_ips: Vec<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
 /// What a message inventory says about a message (`MessageHit::metadata`).
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Metadata {

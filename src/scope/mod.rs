@@ -9,6 +9,7 @@ mod caveats;
 mod contexts;
 pub mod findings;
 mod forwarding;
+mod gaps;
 pub mod indicators;
 pub mod notification;
 pub mod rules;
@@ -52,6 +53,8 @@ pub struct Scope {
     pub tenant_actions: Vec<Action>,
     /// Transport rules the attacker set to copy or redirect the organization's mail.
     pub tenant_forwarding: Vec<ForwardingWindow>,
+    /// Records left `other` that share a strong signal with the attacker's.
+    pub indicator_gaps: Vec<IndicatorGap>,
     pub counts: RecordCounts,
     pub mailboxes_without_attacker_activity: u64,
     pub warnings: Vec<Warning>,
@@ -343,6 +346,7 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
         .filter(|&i| attr[i].is_attacker_activity() && names.of(&v, i).is_none())
         .collect();
     let tenant_actions = rules::tenant_actions(r, &tenant_rows);
+    let indicator_gaps = gaps::indicator_gaps(&v, &attr, &names);
     let transport_rows: Vec<usize> = (0..n)
         .filter(|&i| attr[i] != Attribution::OutOfWindow && v.forwarding.at(i).is_some())
         .collect();
@@ -387,6 +391,7 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
         mailboxes,
         tenant_actions,
         tenant_forwarding,
+        indicator_gaps,
         counts,
         mailboxes_without_attacker_activity: without,
         warnings,

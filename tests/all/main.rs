@@ -11,6 +11,7 @@ mod detection_markers;
 mod evidence_safety;
 mod formats;
 mod forwarding;
+mod gaps;
 mod golden;
 mod hostile_evidence;
 mod html;

@@ -1,0 +1,136 @@
+//! Indicator gaps: records the indicators left `other` that share a strong signal with the
+//! attacker's records, so that a scope built on an incomplete list of indicators says so
+//! instead of quietly stopping short. One pass over the records, lookups only:
+//! - the same session or token id as an attacker record (when session linking is off, or the
+//!   id is one linking does not follow);
+//! - the same app as an attacker record, when it is no Microsoft first-party app;
+//! - the same scripting client (`python-requests`, `curl` …) as an attacker record;
+//! - a network first seen in the evidence after the attacker's first record, on a mailbox the
+//!   attacker touched, between the attacker's first and last record.
+
+use super::MailboxNames;
+use super::attribution::Attribution;
+use super::findings::IndicatorGap;
+use crate::frame::RecordsView;
+use crate::hunt::signals::{is_first_party, is_scripting_client, network_of};
+use crate::model::Micros;
+use crate::time::rfc3339;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// How many record ids a gap cites.
+const CITED: usize = 5;
+
+#[derive(Default)]
+struct Gap {
+    records: u64,
+    ids: BTreeSet<String>,
+    mailboxes: BTreeSet<String>,
+    ips: BTreeSet<String>,
+    first: Option<Micros>,
+    last: Option<Micros>,
+}
+
+/// The gaps of a run, by signal then value.
+pub fn indicator_gaps(
+    v: &RecordsView,
+    attr: &[Attribution],
+    names: &MailboxNames,
+) -> Vec<IndicatorGap> {
+    let n = v.time.len();
+    let attacker: Vec<usize> = (0..n).filter(|&i| attr[i].is_attacker_activity()).collect();
+    let times = attacker.iter().map(|&i| v.time[i]);
+    let (Some(start), Some(end)) = (times.clone().min(), times.max()) else {
+        return Vec::new();
+    };
+    let mut sessions: HashSet<&str> = HashSet::new();
+    let mut apps: HashSet<&str> = HashSet::new();
+    let mut clients: HashSet<&str> = HashSet::new();
+    let mut attacked: HashSet<&str> = HashSet::new();
+    for &i in &attacker {
+        sessions.extend(
+            [v.session_id.at(i), v.aad_session_id.at(i), v.token_id.at(i)]
+                .into_iter()
+                .flatten(),
+        );
+        apps.extend(
+            [v.app_id.at(i), v.client_app_id.at(i)]
+                .into_iter()
+                .flatten()
+                .filter(|a| !a.is_empty() && !is_first_party(a)),
+        );
+        clients.extend(v.client_info.at(i).filter(|c| is_scripting_client(c)));
+        attacked.extend(names.of(v, i));
+    }
+    // When each network first appears in the evidence (any record, any attribution).
+    let mut first_seen: HashMap<String, Micros> = HashMap::new();
+    for i in 0..n {
+        if let Some(net) = v.client_ip.at(i).and_then(network_of) {
+            let t = v.time[i];
+            first_seen
+                .entry(net)
+                .and_modify(|f| *f = (*f).min(t))
+                .or_insert(t);
+        }
+    }
+    let mut gaps: BTreeMap<(&'static str, String), Gap> = BTreeMap::new();
+    for (i, a) in attr.iter().enumerate() {
+        if *a != Attribution::Other {
+            continue;
+        }
+        let mut hits: Vec<(&'static str, String)> = Vec::new();
+        for s in [v.session_id.at(i), v.aad_session_id.at(i), v.token_id.at(i)]
+            .into_iter()
+            .flatten()
+        {
+            if sessions.contains(s) {
+                hits.push(("same-session", s.to_string()));
+            }
+        }
+        for a in [v.app_id.at(i), v.client_app_id.at(i)]
+            .into_iter()
+            .flatten()
+        {
+            if apps.contains(a) {
+                hits.push(("same-app", a.to_string()));
+            }
+        }
+        if let Some(c) = v.client_info.at(i).filter(|c| clients.contains(c)) {
+            hits.push(("same-scripting-client", c.to_string()));
+        }
+        let mailbox = names.of(v, i);
+        let t = v.time[i];
+        if let (Some(mb), Some(net)) = (mailbox, v.client_ip.at(i).and_then(network_of)) {
+            let new = first_seen.get(&net).is_some_and(|&f| f >= start);
+            if attacked.contains(mb) && (start..=end).contains(&t) && new {
+                hits.push(("new-network", net));
+            }
+        }
+        hits.sort();
+        hits.dedup();
+        for key in hits {
+            let g = gaps.entry(key).or_default();
+            g.records += 1;
+            if g.ids.len() < CITED {
+                g.ids.insert(v.record_id.text(i).to_string());
+            }
+            g.mailboxes.extend(mailbox.map(str::to_string));
+            if g.ips.len() < CITED {
+                g.ips.extend(v.client_ip.at(i).map(str::to_string));
+            }
+            g.first = Some(g.first.map_or(t, |f| f.min(t)));
+            g.last = Some(g.last.map_or(t, |l| l.max(t)));
+        }
+    }
+    gaps.into_iter()
+        .map(|((signal, value), g)| IndicatorGap {
+            signal,
+            value,
+            records: g.records,
+            record_ids: g.ids.into_iter().collect(),
+            mailboxes: g.mailboxes.into_iter().collect(),
+            client_ips: g.ips.into_iter().collect(),
+            first_seen: g.first.map(rfc3339).unwrap_or_default(),
+            last_seen: g.last.map(rfc3339).unwrap_or_default(),
+        })
+        .collect()
+}
