@@ -61,11 +61,21 @@ pub fn indicator_gaps(
         clients.extend(v.client_info.at(i).filter(|c| is_scripting_client(c)));
         attacked.extend(names.of(v, i));
     }
-    // When each network first appears in the evidence (any record, any attribution).
-    let mut first_seen: HashMap<String, Micros> = HashMap::new();
+    // When each network first appears in the evidence (any record, any attribution): by
+    // address first (few distinct ones), then by network.
+    let mut ip_first: HashMap<&str, Micros> = HashMap::new();
     for i in 0..n {
-        if let Some(net) = v.client_ip.at(i).and_then(network_of) {
+        if let Some(ip) = v.client_ip.at(i) {
             let t = v.time[i];
+            ip_first
+                .entry(ip)
+                .and_modify(|f| *f = (*f).min(t))
+                .or_insert(t);
+        }
+    }
+    let mut first_seen: HashMap<String, Micros> = HashMap::new();
+    for (ip, t) in ip_first {
+        if let Some(net) = network_of(ip) {
             first_seen
                 .entry(net)
                 .and_modify(|f| *f = (*f).min(t))
@@ -99,9 +109,9 @@ pub fn indicator_gaps(
         }
         let mailbox = names.of(v, i);
         let t = v.time[i];
-        if let (Some(mb), Some(net)) = (mailbox, v.client_ip.at(i).and_then(network_of)) {
-            let new = first_seen.get(&net).is_some_and(|&f| f >= start);
-            if attacked.contains(mb) && (start..=end).contains(&t) && new {
+        let during = mailbox.is_some_and(|mb| attacked.contains(mb)) && (start..=end).contains(&t);
+        if let Some(net) = v.client_ip.at(i).filter(|_| during).and_then(network_of) {
+            if first_seen.get(&net).is_some_and(|&f| f >= start) {
                 hits.push(("new-network", net));
             }
         }
