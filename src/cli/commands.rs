@@ -412,6 +412,7 @@ fn timeline(a: TimelineArgs, quiet: bool) -> Result<(), Failure> {
 fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
     let cfg = scope_config(&a.ind, &a.filter)?;
     let tz = display_zone(&a.zone)?;
+    let ipdb = a.ip_db.open()?;
     let evidence = Evidence::of(&a.input.paths);
     if let Some(o) = &a.output {
         evidence.check_file(o, a.force)?;
@@ -421,12 +422,16 @@ fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
         read_evidence(evidence, &ing).check_file(o, a.force)?;
     }
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());
-    let all = mailscope::scope::all_contexts(&frame, &cfg).map_err(|e| anyhow!(e))?;
+    let mut all = mailscope::scope::all_contexts(&frame, &cfg).map_err(|e| anyhow!(e))?;
+    if let Some(db) = &ipdb {
+        mailscope::scope::enrich(&mut all, db);
+    }
     let text = mailscope::report::contexts::render(
         &all,
         a.format.to_string().as_str(),
         !cfg.indicators.is_empty(),
         tz,
+        ipdb.is_some(),
     )
     .map_err(|e| anyhow!(e))?;
     match a.format {
