@@ -185,6 +185,8 @@ pub struct TimelineArgs {
     pub output: PathBuf,
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub ip_db: IpDbArgs,
 }
 
 #[derive(Args)]

@@ -392,6 +392,7 @@ pub(super) fn write_scope_report(
 
 fn timeline(a: TimelineArgs, quiet: bool) -> Result<(), Failure> {
     let cfg = scope_config(&a.ind, &a.filter)?;
+    let ipdb = a.ip_db.open()?;
     let evidence = Evidence::of(&a.input.paths);
     evidence.check_file(&a.output, a.force)?;
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
@@ -399,8 +400,8 @@ fn timeline(a: TimelineArgs, quiet: bool) -> Result<(), Failure> {
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());
     let mut rows = 0;
     write_file(&a.output, |w| {
-        rows =
-            mailscope::report::timesketch::write(&frame, &cfg, w).map_err(std::io::Error::other)?;
+        rows = mailscope::report::timesketch::write(&frame, &cfg, ipdb.as_ref(), w)
+            .map_err(std::io::Error::other)?;
         Ok(())
     })?;
     if !quiet {

@@ -263,3 +263,45 @@ fn ipdb_hunt_is_unchanged_without_it() {
     let b = serde_json::to_string(&mailscope::hunt::hunt_view_with(&v, None)).unwrap();
     assert_eq!(a, b);
 }
+
+#[test]
+fn ipdb_timeline_rows_carry_asn_org_and_country() {
+    let dir = tempfile::tempdir().unwrap();
+    let (asn, city) = maxmind_dbs(dir.path());
+    let t = tenant();
+    let out = dir.path().join("timeline.csv");
+    let plain = dir.path().join("plain.csv");
+    let (t, asn, city) = (
+        t.to_str().unwrap(),
+        asn.to_str().unwrap(),
+        city.to_str().unwrap(),
+    );
+    stdout(&run(&[
+        "timeline",
+        t,
+        "--output",
+        out.to_str().unwrap(),
+        "--ip-db",
+        asn,
+        "--ip-db",
+        city,
+    ]));
+    stdout(&run(&["timeline", t, "--output", plain.to_str().unwrap()]));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let plain = std::fs::read_to_string(&plain).unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",asn,as_org,country"));
+    assert!(plain.lines().next().unwrap().ends_with(",source_line"));
+    assert_eq!(csv.lines().count(), plain.lines().count());
+    let attacker = csv
+        .lines()
+        .find(|l| l.contains(",203.0.113.77,"))
+        .expect("an attacker row");
+    assert!(
+        attacker.ends_with(",AS64666,Bulletproof Hosting,BR"),
+        "{attacker}"
+    );
+    // Each row is the plain row with the three cells added.
+    for (a, b) in csv.lines().zip(plain.lines()).skip(1) {
+        assert!(a.starts_with(b), "{a}\n{b}");
+    }
+}
