@@ -136,6 +136,8 @@ pub struct ScopeArgs {
     /// widely).
     #[arg(long)]
     pub no_subjects: bool,
+    #[command(flatten)]
+    pub ip_db: IpDbArgs,
 }
 
 #[derive(Args)]

@@ -302,6 +302,7 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
         .filter(|d| !d.is_empty())
         .collect();
     cfg.no_subjects = a.no_subjects;
+    let ipdb = a.ip_db.open()?;
     if cfg.indicators.is_empty() {
         return Err(Failure::Usage(anyhow!(
             "no attacker indicator given (--attacker-ip, --attacker-session, --attacker-client, --attacker-app, --attacker-user or --indicators FILE).\n\
@@ -341,7 +342,16 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
     if std::env::var_os("MAILSCOPE_MEMSTATS").is_some() {
         super::memstats::print_frame(&frame);
     }
-    let scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;
+    let mut scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;
+    if let Some(db) = &ipdb {
+        mailscope::scope::enrich(
+            scope
+                .mailboxes
+                .iter_mut()
+                .flat_map(|m| m.contexts.iter_mut()),
+            db,
+        );
+    }
     // The report needs the findings, not the columns: their pages go back before the
     // report is rendered.
     drop(frame);
@@ -425,7 +435,7 @@ fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());
     let mut all = mailscope::scope::all_contexts(&frame, &cfg).map_err(|e| anyhow!(e))?;
     if let Some(db) = &ipdb {
-        mailscope::scope::enrich(&mut all, db);
+        mailscope::scope::enrich(all.iter_mut().flat_map(|(_, cs)| cs.iter_mut()), db);
     }
     let text = mailscope::report::contexts::render(
         &all,

@@ -162,9 +162,12 @@ pub fn contexts_of<'v>(
 }
 
 /// Add what the `--ip-db` databases say of each context's IP (each address looked up once).
-pub fn enrich(all: &mut [(String, Vec<AccessContext>)], db: &crate::ipdb::IpDbs) {
+pub fn enrich<'c>(
+    contexts: impl IntoIterator<Item = &'c mut AccessContext>,
+    db: &crate::ipdb::IpDbs,
+) {
     let mut seen: HashMap<Arc<str>, Option<crate::ipdb::IpInfo>, FastHash> = HashMap::default();
-    for c in all.iter_mut().flat_map(|(_, cs)| cs.iter_mut()) {
+    for c in contexts {
         if let Some(ip) = &c.client_ip {
             c.ip_info = seen
                 .entry(ip.clone())

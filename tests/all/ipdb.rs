@@ -305,3 +305,40 @@ fn ipdb_timeline_rows_carry_asn_org_and_country() {
         assert!(a.starts_with(b), "{a}\n{b}");
     }
 }
+
+#[test]
+fn ipdb_scope_contexts_carry_asn_org_and_country() {
+    let dir = tempfile::tempdir().unwrap();
+    let (asn, city) = maxmind_dbs(dir.path());
+    let t = tenant();
+    let (asn, city) = (asn.to_str().unwrap(), city.to_str().unwrap());
+    let report = scope_report(std::slice::from_ref(&t), &["--ip-db", asn, "--ip-db", city]);
+    let alice = mailbox(&report, "alice@contoso.com");
+    let attacker = alice["contexts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["client_ip"] == "203.0.113.66")
+        .expect("the attacker's context");
+    assert_eq!(attacker["ip_info"]["asn"], 64666);
+    assert_eq!(attacker["ip_info"]["country"], "BR");
+    let plain = scope_report(std::slice::from_ref(&t), &[]);
+    assert!(!plain.to_string().contains("ip_info"));
+    let html = dir.path().join("scope.html");
+    stdout(&run(&[
+        "scope",
+        t.to_str().unwrap(),
+        "--attacker-ip",
+        "203.0.113.66",
+        "--format",
+        "html",
+        "--output",
+        html.to_str().unwrap(),
+        "--ip-db",
+        asn,
+        "--ip-db",
+        city,
+    ]));
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(html.contains("203.0.113.66 (AS64666 Bulletproof Hosting, BR)"));
+}
