@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod input;
 pub mod inspect;
 pub mod ip;
+pub mod ipdb;
 pub mod mapguard;
 pub mod model;
 pub mod outfile;

@@ -136,6 +136,8 @@ pub struct ScopeArgs {
     /// widely).
     #[arg(long)]
     pub no_subjects: bool,
+    #[command(flatten)]
+    pub ip_db: IpDbArgs,
 }
 
 #[derive(Args)]
@@ -185,6 +187,8 @@ pub struct TimelineArgs {
     pub output: PathBuf,
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub ip_db: IpDbArgs,
 }
 
 #[derive(Args)]
@@ -203,6 +207,30 @@ pub struct ContextsArgs {
     pub force: bool,
     #[command(flatten)]
     pub zone: ZoneArgs,
+    #[command(flatten)]
+    pub ip_db: IpDbArgs,
+}
+
+/// Offline IP enrichment (docs/hunting.md, "IP databases").
+#[derive(Args)]
+pub struct IpDbArgs {
+    /// A MaxMind GeoLite2/GeoIP2 (ASN, City, Country) or ipinfo lite database in MMDB format:
+    /// adds ASN, organisation and country to IPs (repeatable; each field from the first
+    /// database that has it). Read offline, never a network call.
+    #[arg(long = "ip-db", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+impl IpDbArgs {
+    /// The databases, opened; `None` when none is given.
+    pub fn open(&self) -> anyhow::Result<Option<mailscope::ipdb::IpDbs>> {
+        if self.files.is_empty() {
+            return Ok(None);
+        }
+        mailscope::ipdb::IpDbs::open(&self.files)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!(e))
+    }
 }
 
 #[derive(Args)]
@@ -232,6 +260,8 @@ pub struct HuntArgs {
     /// Write over an existing --output or --suggest file.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub ip_db: IpDbArgs,
 }
 
 #[derive(Args)]

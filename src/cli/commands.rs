@@ -302,6 +302,7 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
         .filter(|d| !d.is_empty())
         .collect();
     cfg.no_subjects = a.no_subjects;
+    let ipdb = a.ip_db.open()?;
     if cfg.indicators.is_empty() {
         return Err(Failure::Usage(anyhow!(
             "no attacker indicator given (--attacker-ip, --attacker-session, --attacker-client, --attacker-app, --attacker-user or --indicators FILE).\n\
@@ -341,7 +342,16 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
     if std::env::var_os("MAILSCOPE_MEMSTATS").is_some() {
         super::memstats::print_frame(&frame);
     }
-    let scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;
+    let mut scope = mailscope::scope::compute(&frame, &cfg).map_err(|e| anyhow!(e))?;
+    if let Some(db) = &ipdb {
+        mailscope::scope::enrich(
+            scope
+                .mailboxes
+                .iter_mut()
+                .flat_map(|m| m.contexts.iter_mut()),
+            db,
+        );
+    }
     // The report needs the findings, not the columns: their pages go back before the
     // report is rendered.
     drop(frame);
@@ -392,6 +402,7 @@ pub(super) fn write_scope_report(
 
 fn timeline(a: TimelineArgs, quiet: bool) -> Result<(), Failure> {
     let cfg = scope_config(&a.ind, &a.filter)?;
+    let ipdb = a.ip_db.open()?;
     let evidence = Evidence::of(&a.input.paths);
     evidence.check_file(&a.output, a.force)?;
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
@@ -399,8 +410,8 @@ fn timeline(a: TimelineArgs, quiet: bool) -> Result<(), Failure> {
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());
     let mut rows = 0;
     write_file(&a.output, |w| {
-        rows =
-            mailscope::report::timesketch::write(&frame, &cfg, w).map_err(std::io::Error::other)?;
+        rows = mailscope::report::timesketch::write(&frame, &cfg, ipdb.as_ref(), w)
+            .map_err(std::io::Error::other)?;
         Ok(())
     })?;
     if !quiet {
@@ -412,6 +423,7 @@ fn timeline(a: TimelineArgs, quiet: bool) -> Result<(), Failure> {
 fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
     let cfg = scope_config(&a.ind, &a.filter)?;
     let tz = display_zone(&a.zone)?;
+    let ipdb = a.ip_db.open()?;
     let evidence = Evidence::of(&a.input.paths);
     if let Some(o) = &a.output {
         evidence.check_file(o, a.force)?;
@@ -421,12 +433,16 @@ fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
         read_evidence(evidence, &ing).check_file(o, a.force)?;
     }
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());
-    let all = mailscope::scope::all_contexts(&frame, &cfg).map_err(|e| anyhow!(e))?;
+    let mut all = mailscope::scope::all_contexts(&frame, &cfg).map_err(|e| anyhow!(e))?;
+    if let Some(db) = &ipdb {
+        mailscope::scope::enrich(all.iter_mut().flat_map(|(_, cs)| cs.iter_mut()), db);
+    }
     let text = mailscope::report::contexts::render(
         &all,
         a.format.to_string().as_str(),
         !cfg.indicators.is_empty(),
         tz,
+        ipdb.is_some(),
     )
     .map_err(|e| anyhow!(e))?;
     match a.format {

@@ -20,6 +20,7 @@ pub fn run(a: HuntArgs, quiet: bool) -> Result<(), Failure> {
     for o in &outputs {
         evidence.check_file(o, a.force)?;
     }
+    let ipdb = a.ip_db.open()?;
     mailscope::timing::start();
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
     mailscope::timing::phase("read, parse and frame");
@@ -28,7 +29,7 @@ pub fn run(a: HuntArgs, quiet: bool) -> Result<(), Failure> {
         evidence.check_file(o, a.force)?;
     }
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());
-    let found = hunt::hunt(&frame).map_err(|e| anyhow!(e))?;
+    let found = hunt::hunt_with(&frame, ipdb.as_ref()).map_err(|e| anyhow!(e))?;
     drop(frame);
     match a.format {
         ContextsFmt::Text => write_text(&a.output, &render::text(&found, a.top.unwrap_or(20)))?,

@@ -15,6 +15,9 @@ pub enum Dim {
     App,
     LogonType,
     Rest,
+    /// From `--ip-db`.
+    Country,
+    Asn,
 }
 
 #[derive(Default)]

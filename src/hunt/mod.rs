@@ -11,6 +11,7 @@ pub mod render;
 pub mod signals;
 
 use crate::frame::{Frame, RecordsView};
+use crate::ipdb::{IpDbs, IpInfo, distance_km};
 use crate::model::{Micros, is_mail_items_accessed, lowercased};
 use crate::time::rfc3339;
 use baseline::{Baseline, Dim};
@@ -65,6 +66,9 @@ pub struct Suspect {
     pub first_seen: String,
     pub last_seen: String,
     pub records: u64,
+    /// ASN, organisation and country of an IP or network suspect, from `--ip-db`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_info: Option<IpInfo>,
 }
 
 /// A value seen for (nearly) every mailbox since the start of the evidence: a backup,
@@ -83,6 +87,9 @@ pub struct Hunt {
     pub suspects: Vec<Suspect>,
     /// Values discounted as ordinary everywhere since the start.
     pub ordinary: Vec<Ordinary>,
+    /// Whether `--ip-db` databases were given (the CSV then has their columns).
+    #[serde(skip)]
+    pub ip_db: bool,
 }
 
 /// Share of all mailboxes a value must touch, from the start of the evidence, to be ordinary.
@@ -174,11 +181,26 @@ fn apps_of(v: &RecordsView, i: usize) -> [Option<&str>; 2] {
 
 /// Rank the suspects of a frame.
 pub fn hunt(frame: &Frame) -> Result<Hunt, String> {
+    hunt_with(frame, None)
+}
+
+/// Rank the suspects of a frame, with the `--ip-db` databases if any.
+pub fn hunt_with(frame: &Frame, ipdb: Option<&IpDbs>) -> Result<Hunt, String> {
     let v = frame.records_view().map_err(|e| e.to_string())?;
-    Ok(hunt_view(&v))
+    Ok(hunt_view_with(&v, ipdb))
 }
 
 pub fn hunt_view(v: &RecordsView) -> Hunt {
+    hunt_view_with(v, None)
+}
+
+/// An address's `--ip-db` record, with its ASN as the baseline's value (`AS64500`).
+struct Geo {
+    info: IpInfo,
+    asn: Option<String>,
+}
+
+pub fn hunt_view_with(v: &RecordsView, ipdb: Option<&IpDbs>) -> Hunt {
     let n = v.time.len();
     // Time order, then content: the same evidence in any order gives the same ranking.
     let mut order: Vec<usize> = (0..n).collect();
@@ -212,6 +234,38 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
         .collect();
     drop(net_of_ip);
     let net_of = |i: usize| net_ids[i].map(|k| net_names[k as usize].as_str());
+    // Each address's --ip-db record, looked up once per distinct address.
+    let mut geo: Vec<Geo> = Vec::new();
+    let geo_ids: Vec<Option<u32>> = match ipdb {
+        None => Vec::new(),
+        Some(db) => {
+            let mut of_ip: HashMap<&str, Option<u32>, FastHash> = HashMap::default();
+            (0..n)
+                .map(|i| {
+                    let ip = v.client_ip.at(i)?;
+                    *of_ip.entry(ip).or_insert_with(|| {
+                        let info = db.lookup(ip)?;
+                        let asn = info.asn.map(|n| format!("AS{n}"));
+                        geo.push(Geo { info, asn });
+                        Some(geo.len() as u32 - 1)
+                    })
+                })
+                .collect()
+        }
+    };
+    let geo_of = |i: usize| geo_ids.get(i).copied().flatten().map(|k| &geo[k as usize]);
+    let geo_dims = |i: usize| -> Vec<(Dim, &str)> {
+        let mut d = Vec::new();
+        if let Some(g) = geo_of(i) {
+            if let Some(c) = g.info.country.as_deref() {
+                d.push((Dim::Country, c));
+            }
+            if let Some(a) = g.asn.as_deref() {
+                d.push((Dim::Asn, a));
+            }
+        }
+        d
+    };
     let dims_of = |i: usize| -> Vec<(Dim, &str)> {
         let mut d = Vec::with_capacity(5);
         if let Some(x) = net_of(i) {
@@ -245,7 +299,9 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
     for (r, &i) in order.iter().enumerate() {
         rank_of[i] = r;
         let u = users[i].as_deref();
-        base.learn(u, &dims_of(i));
+        let mut dims = dims_of(i);
+        dims.extend(geo_dims(i));
+        base.learn(u, &dims);
         let mailbox = non_empty(v.mailbox.at(i));
         if let Some(m) = mailbox {
             all_mailboxes.insert(m);
@@ -333,6 +389,8 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
     crate::timing::phase("hunt: ordinary values found");
     // Pass 2: each record's signals, to each of its suspects.
     let mut burst: HashMap<(usize, i64), u64, FastHash> = HashMap::default();
+    // Each user's last place (--ip-db City coordinates): time, coordinates, address.
+    let mut last_place: HashMap<&str, (Micros, (f64, f64), &str), FastHash> = HashMap::default();
     for &i in &order {
         let u = users[i].as_deref();
         let id = v.record_id.text(i);
@@ -368,6 +426,34 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
             .filter(|s| session_nets.contains_key(s))
             .collect();
         let mailbox = non_empty(v.mailbox.at(i));
+        let g = geo_of(i);
+        let new_country = g
+            .and_then(|g| g.info.country.as_deref())
+            .filter(|&c| base.new_to_user(Dim::Country, u, c))
+            .map(|c| format!("{c} for {}", u.unwrap_or("-")));
+        let new_asn = g
+            .and_then(|g| g.asn.as_deref())
+            .filter(|&x| base.new_to_user(Dim::Asn, u, x))
+            .map(|x| format!("{x} for {}", u.unwrap_or("-")));
+        // Impossible travel: from the user's last place to this one faster than TRAVEL_KMH,
+        // arriving on a network new to the user (the way back home is not a signal).
+        let here = g.and_then(|g| g.info.location());
+        let travel = match (u, here, non_empty(v.client_ip.at(i))) {
+            (Some(u), Some(here), Some(ip)) => last_place
+                .insert(u, (v.time[i], here, ip))
+                .and_then(|(t, there, from)| {
+                    let km = distance_km(there, here);
+                    let hours = (v.time[i] - t) as f64 / 3.6e9;
+                    (new_net && km > signals::TRAVEL_MIN_KM && km > signals::TRAVEL_KMH * hours)
+                        .then(|| {
+                            format!(
+                                "{u}: {from} to {ip}, {km:.0} km in {} min",
+                                (v.time[i] - t) / 60_000_000
+                            )
+                        })
+                }),
+            _ => None,
+        };
         let r = rank_of[i];
         for &s in &key_rows[key_starts[r]..key_starts[r + 1]] {
             let s = s as usize;
@@ -386,6 +472,17 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
             if a.kind == Kind::Session && replayed.contains(&a.value) {
                 let nets = session_nets[a.value].iter().copied().collect::<Vec<_>>();
                 a.hit(Signal::SessionReplay, id, Some(&nets.join(", ")));
+            }
+            if matches!(a.kind, Kind::Ip | Kind::Network) {
+                if let Some(c) = &new_country {
+                    a.hit(Signal::NewCountryUser, id, Some(c));
+                }
+                if let Some(x) = &new_asn {
+                    a.hit(Signal::NewAsnUser, id, Some(x));
+                }
+                if let Some(t) = &travel {
+                    a.hit(Signal::ImpossibleTravel, id, Some(t));
+                }
             }
             if !anomalous {
                 continue;
@@ -553,6 +650,11 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
             first_seen: rfc3339(a.first),
             last_seen: rfc3339(a.last),
             records: a.records,
+            ip_info: match (ipdb, a.kind) {
+                (Some(db), Kind::Ip) => db.lookup(a.value),
+                (Some(db), Kind::Network) => db.lookup_network(a.value),
+                _ => None,
+            },
         });
     }
     suspects.sort_by(|a, b| {
@@ -565,5 +667,6 @@ pub fn hunt_view(v: &RecordsView) -> Hunt {
     Hunt {
         suspects,
         ordinary: ordinary_out,
+        ip_db: ipdb.is_some(),
     }
 }

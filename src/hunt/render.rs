@@ -65,6 +65,9 @@ pub fn text(h: &Hunt, top: usize) -> String {
                 String::new()
             }
         );
+        if let Some(info) = &s.ip_info {
+            let _ = writeln!(out, "    ip-db: {}", e(&info.summary()));
+        }
         for r in &s.reasons {
             let _ = writeln!(
                 out,
@@ -112,7 +115,12 @@ pub const CSV_HEADER: [&str; 10] = [
 /// One row per suspect (the first `top`), every cell neutralized for spreadsheets.
 pub fn csv(h: &Hunt, top: usize) -> std::io::Result<String> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
-    w.write_record(CSV_HEADER)?;
+    // With --ip-db, three more columns: asn, as_org, country.
+    let mut header: Vec<&str> = CSV_HEADER.to_vec();
+    if h.ip_db {
+        header.extend(["asn", "as_org", "country"]);
+    }
+    w.write_record(header)?;
     for (n, s) in h.suspects.iter().take(top).enumerate() {
         let mut ids: Vec<&str> = s
             .reasons
@@ -121,7 +129,7 @@ pub fn csv(h: &Hunt, top: usize) -> std::io::Result<String> {
             .collect();
         ids.sort();
         ids.dedup();
-        let cells = [
+        let mut cells = vec![
             (n + 1).to_string(),
             s.kind.as_str().to_string(),
             s.value.clone(),
@@ -137,6 +145,12 @@ pub fn csv(h: &Hunt, top: usize) -> std::io::Result<String> {
             s.mailboxes.join(";"),
             ids.join(";"),
         ];
+        if h.ip_db {
+            let info = s.ip_info.clone().unwrap_or_default();
+            cells.push(info.asn.map(|n| format!("AS{n}")).unwrap_or_default());
+            cells.push(info.as_org.unwrap_or_default());
+            cells.push(info.country.unwrap_or_default());
+        }
         w.write_record(cells.iter().map(|c| escape::csv(c)))?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;

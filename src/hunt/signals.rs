@@ -7,10 +7,13 @@
 pub enum Signal {
     SessionReplay,
     ScriptingClient,
+    ImpossibleTravel,
     MailRule,
     PermissionGrant,
     ForeignApp,
     Throttled,
+    NewCountryUser,
+    NewAsnUser,
     NewNetworkTenant,
     NewNetworkUser,
     NewClientTenant,
@@ -26,13 +29,16 @@ pub enum Signal {
 }
 
 /// Every signal, in the order reasons are listed (strongest first).
-pub const ALL: [Signal; 18] = [
+pub const ALL: [Signal; 21] = [
     Signal::SessionReplay,
     Signal::ScriptingClient,
+    Signal::ImpossibleTravel,
     Signal::MailRule,
     Signal::PermissionGrant,
     Signal::ForeignApp,
     Signal::Throttled,
+    Signal::NewCountryUser,
+    Signal::NewAsnUser,
     Signal::NewNetworkTenant,
     Signal::NewNetworkUser,
     Signal::NewClientTenant,
@@ -50,6 +56,11 @@ pub const ALL: [Signal; 18] = [
 /// Record ids kept per reason.
 pub const MAX_RECORDS: usize = 5;
 
+/// Impossible travel: faster than this between two places of one user …
+pub const TRAVEL_KMH: f64 = 1000.0;
+/// … and farther apart than this (City coordinates are often a region's or a country's centre).
+pub const TRAVEL_MIN_KM: f64 = 200.0;
+
 /// Mail items accessed in one clock hour, by unfamiliar records of one suspect, that make a burst.
 pub const BURST_ITEMS_PER_HOUR: u64 = 50;
 
@@ -62,6 +73,9 @@ impl Signal {
         match self {
             Signal::SessionReplay => "session-replay",
             Signal::ScriptingClient => "scripting-client",
+            Signal::ImpossibleTravel => "impossible-travel",
+            Signal::NewCountryUser => "new-country-user",
+            Signal::NewAsnUser => "new-asn-user",
             Signal::MailRule => "mail-rule",
             Signal::PermissionGrant => "permission-grant",
             Signal::ForeignApp => "foreign-app",
@@ -86,6 +100,9 @@ impl Signal {
         match self {
             Signal::SessionReplay => 40,
             Signal::ScriptingClient => 30,
+            Signal::ImpossibleTravel => 30,
+            Signal::NewCountryUser => 15,
+            Signal::NewAsnUser => 10,
             Signal::MailRule => 30,
             Signal::PermissionGrant => 25,
             Signal::ForeignApp => 20,
@@ -113,6 +130,11 @@ impl Signal {
             Signal::ScriptingClient => {
                 "a scripting user agent (python-requests, curl, axios, Go-http-client, PowerShell …)"
             }
+            Signal::ImpossibleTravel => {
+                "impossible travel (--ip-db City coordinates): the user seen from two places more than 1000 km/h apart"
+            }
+            Signal::NewCountryUser => "a country (--ip-db) new to these users",
+            Signal::NewAsnUser => "an ASN (--ip-db) new to these users",
             Signal::MailRule => {
                 "an inbox rule or forwarding change from a network, client or app new to the user"
             }

@@ -18,6 +18,7 @@ pub fn render(
     format: &str,
     with_attribution: bool,
     tz: Option<DisplayZone>,
+    ip_db: bool,
 ) -> Result<String, String> {
     match format {
         "json" => {
@@ -36,7 +37,7 @@ pub fn render(
         }
         "csv" => {
             let mut w = ::csv::Writer::from_writer(Vec::new());
-            let header = [
+            let mut header = vec![
                 "mailbox",
                 "client_ip",
                 "session_id",
@@ -54,10 +55,14 @@ pub fn render(
                 "messages",
                 "folders",
             ];
+            // With --ip-db, three more columns.
+            if ip_db {
+                header.extend(["asn", "as_org", "country"]);
+            }
             w.write_record(header).map_err(|e| e.to_string())?;
             for (mb, cs) in all {
                 for c in cs {
-                    let row = [
+                    let mut row = vec![
                         mb.clone(),
                         o(&c.client_ip),
                         o(&c.session_id),
@@ -75,6 +80,12 @@ pub fn render(
                         c.messages.to_string(),
                         c.folders.to_string(),
                     ];
+                    if ip_db {
+                        let info = c.ip_info.clone().unwrap_or_default();
+                        row.push(info.asn.map(|n| format!("AS{n}")).unwrap_or_default());
+                        row.push(info.as_org.unwrap_or_default());
+                        row.push(info.country.unwrap_or_default());
+                    }
                     w.write_record(row.iter().map(|c| escape::csv(c)))
                         .map_err(|e| e.to_string())?;
                 }
@@ -104,9 +115,14 @@ pub fn render(
                     } else {
                         "-"
                     };
+                    let net = c
+                        .ip_info
+                        .as_ref()
+                        .map(|i| format!("  [{}]", clean(&i.summary())))
+                        .unwrap_or_default();
                     let _ = writeln!(
                         o,
-                        "  {:<20} {:<9} {:>7} {:>6} {:>6} {:>6} {:>7}  {:<26} {:<36} {} / {} / {}",
+                        "  {:<20} {:<9} {:>7} {:>6} {:>6} {:>6} {:>7}  {:<26} {:<36} {} / {} / {}{}",
                         show(&c.first_seen, tz),
                         attribution,
                         c.records,
@@ -119,6 +135,7 @@ pub fn render(
                         clean(c.client_info.as_deref().unwrap_or("-")),
                         clean(c.actor.as_deref().unwrap_or("-")),
                         clean(c.logon_type.as_deref().unwrap_or("-")),
+                        net,
                     );
                 }
                 o.push('\n');

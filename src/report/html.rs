@@ -638,7 +638,11 @@ fn mailbox(o: &mut String, m: &MailboxScope, r: &Report) {
             o,
             "<tr><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             c.attribution.as_str(),
-            opt(&c.client_ip),
+            match &c.ip_info {
+                // With --ip-db: the IP's ASN, organisation and country after it.
+                Some(i) => format!("{} ({})", opt(&c.client_ip), esc(&i.summary())),
+                None => opt(&c.client_ip),
+            },
             opt(&c.session_id),
             opt(&c.client_info),
             opt(&c.actor),

@@ -3,6 +3,7 @@
 
 use crate::escape;
 use crate::frame::Frame;
+use crate::ipdb::{IpDbs, IpInfo};
 use crate::scope::{Attributed, ScopeConfig, attributed};
 use std::io::Write;
 
@@ -30,8 +31,17 @@ pub const HEADER: &[&str] = &[
     "source_line",
 ];
 
+/// Columns added after `HEADER` with `--ip-db`.
+pub const IP_DB_HEADER: &[&str] = &["asn", "as_org", "country"];
+
 /// Write the timeline; returns the number of rows written. Out-of-window records are left out.
-pub fn write(frame: &Frame, cfg: &ScopeConfig, out: impl Write) -> Result<u64, String> {
+/// With `--ip-db` databases each row also has the ASN, organisation and country of its IP.
+pub fn write(
+    frame: &Frame,
+    cfg: &ScopeConfig,
+    ipdb: Option<&IpDbs>,
+    out: impl Write,
+) -> Result<u64, String> {
     let Attributed {
         v,
         items,
@@ -39,7 +49,13 @@ pub fn write(frame: &Frame, cfg: &ScopeConfig, out: impl Write) -> Result<u64, S
         items_of,
     } = attributed(frame, cfg)?;
     let mut w = ::csv::Writer::from_writer(out);
-    w.write_record(HEADER).map_err(|e| e.to_string())?;
+    let mut header = HEADER.to_vec();
+    if ipdb.is_some() {
+        header.extend(IP_DB_HEADER);
+    }
+    w.write_record(header).map_err(|e| e.to_string())?;
+    // Each address looked up once.
+    let mut seen: std::collections::HashMap<&str, Option<IpInfo>> = Default::default();
     let mut n = 0u64;
     for (i, a) in attr.iter().enumerate() {
         if a.label() == "out-of-window" {
@@ -79,7 +95,7 @@ pub fn write(frame: &Frame, cfg: &ScopeConfig, out: impl Write) -> Result<u64, S
             }
         );
         let dt = crate::time::rfc3339(v.time[i]);
-        let row = [
+        let mut row = vec![
             message,
             dt,
             format!("{} (audit record)", v.operation.text(i)),
@@ -104,6 +120,16 @@ pub fn write(frame: &Frame, cfg: &ScopeConfig, out: impl Write) -> Result<u64, S
             o(v.source_file.at(i)),
             v.source_line[i].to_string(),
         ];
+        if let Some(db) = ipdb {
+            let info = v
+                .client_ip
+                .at(i)
+                .and_then(|ip| seen.entry(ip).or_insert_with(|| db.lookup(ip)).clone())
+                .unwrap_or_default();
+            row.push(info.asn.map(|n| format!("AS{n}")).unwrap_or_default());
+            row.push(info.as_org.unwrap_or_default());
+            row.push(info.country.unwrap_or_default());
+        }
         w.write_record(row.iter().map(|c| escape::csv(c)))
             .map_err(|e| e.to_string())?;
         n += 1;

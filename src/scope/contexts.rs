@@ -132,6 +132,7 @@ pub fn contexts_of<'v>(
                 syncs: a.syncs,
                 messages: a.messages.len() as u64,
                 folders: a.folders.len() as u64,
+                ip_info: None,
             }
         })
         .collect();
@@ -158,6 +159,22 @@ pub fn contexts_of<'v>(
             ))
     });
     out
+}
+
+/// Add what the `--ip-db` databases say of each context's IP (each address looked up once).
+pub fn enrich<'c>(
+    contexts: impl IntoIterator<Item = &'c mut AccessContext>,
+    db: &crate::ipdb::IpDbs,
+) {
+    let mut seen: HashMap<Arc<str>, Option<crate::ipdb::IpInfo>, FastHash> = HashMap::default();
+    for c in contexts {
+        if let Some(ip) = &c.client_ip {
+            c.ip_info = seen
+                .entry(ip.clone())
+                .or_insert_with(|| db.lookup(ip))
+                .clone();
+        }
+    }
 }
 
 /// Contexts of every mailbox (for `mailscope contexts`).

@@ -324,6 +324,9 @@ pub struct AccessContext {
     pub syncs: u64,
     pub messages: u64,
     pub folders: u64,
+    /// ASN, organisation and country of the IP, from `--ip-db` (`contexts` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_info: Option<crate::ipdb::IpInfo>,
 }
 
 /// A message of the inventory that must be assumed compromised although no audit record names

@@ -16,7 +16,7 @@ pub mod rules;
 mod timeline;
 
 pub use attribution::{Attribution, attribute};
-pub use contexts::{all_contexts, contexts_of};
+pub use contexts::{all_contexts, contexts_of, enrich};
 
 use crate::frame::{Frame, ItemsOf, ItemsView, RecordsView};
 use crate::model::Micros;
