@@ -7,6 +7,7 @@
 
 pub mod alloc;
 pub mod case;
+pub mod context;
 pub mod copies;
 pub mod detect;
 pub mod escape;

@@ -153,8 +153,7 @@ pub fn windows(r: Rows, rows: &[usize], kinds: &[ForwardingKind]) -> Vec<Forward
                     let mut records = vec![first];
                     records.push(step.id.to_string());
                     records.dedup();
-                    st.open = Some(out.len());
-                    out.push(open(c.kind, Some(&key.1), st, to, step, party, records));
+                    open_on(st, &mut out, c.kind, &key.1, to, step, party, records);
                 }
             }
             Change::Set => set(st, &key.1, step, attacker, &mut out),
@@ -223,16 +222,7 @@ fn set(
                 out[w].attribution
             };
             let records = vec![first, step.id.to_string()];
-            st.open = Some(out.len());
-            out.push(open(
-                c.kind,
-                Some(name),
-                st,
-                remaining,
-                step,
-                party,
-                records,
-            ));
+            open_on(st, out, c.kind, name, remaining, step, party, records);
         } else if attacker && out[w].records.last().map(String::as_str) != Some(step.id) {
             out[w].records.push(step.id.to_string());
         }
@@ -243,17 +233,24 @@ fn set(
             (Some((first, party)), false) => (*party, vec![first.clone(), step.id.to_string()]),
             _ => (step.party, vec![step.id.to_string()]),
         };
-        st.open = Some(out.len());
-        out.push(open(
-            c.kind,
-            Some(name),
-            st,
-            remaining,
-            step,
-            party,
-            records,
-        ));
+        open_on(st, out, c.kind, name, remaining, step, party, records);
     }
+}
+
+/// Opens a window on the rule: the rule's open window from now on.
+#[allow(clippy::too_many_arguments)]
+fn open_on(
+    st: &mut RuleState,
+    out: &mut Vec<ForwardingWindow>,
+    kind: ForwardingKind,
+    rule: &str,
+    to: Vec<String>,
+    step: &Step,
+    party: Party,
+    records: Vec<String>,
+) {
+    st.open = Some(out.len());
+    out.push(open(kind, Some(rule), st, to, step, party, records));
 }
 
 fn open(

@@ -11,8 +11,8 @@
 use super::MailboxNames;
 use super::attribution::Attribution;
 use super::findings::IndicatorGap;
+use crate::context::{is_first_party, is_scripting_client, network_of};
 use crate::frame::RecordsView;
-use crate::hunt::signals::{is_first_party, is_scripting_client, network_of};
 use crate::model::Micros;
 use crate::time::rfc3339;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
