@@ -176,6 +176,9 @@ pub struct Case {
     /// Written before forwarding changes were read (no `forwarding` column): its records open
     /// no forwarding window.
     pub without_forwarding: bool,
+    /// Written before content searches, grants and search texts were read (no `exposure`
+    /// column): its records assemble no search and link no grantee.
+    pub without_exposure: bool,
     /// The records and items, in the shape of `columns`, `source_file` the original input's.
     pub frame: Frame,
 }
@@ -491,7 +494,8 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
     // derived).
     let written = reader.schema().map_err(unreadable)?;
     let without_forwarding = !written.contains(col::FORWARDING);
-    let absent: Vec<String> = [col::FORWARD_TO, col::FORWARDING, col::COPIES]
+    let without_exposure = !written.contains(col::EXPOSURE);
+    let absent: Vec<String> = [col::FORWARD_TO, col::FORWARDING, col::EXPOSURE, col::COPIES]
         .into_iter()
         .filter(|name| !written.contains(name))
         .map(str::to_string)
@@ -612,6 +616,7 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
         skipped: provenance.skipped,
         messages: case_messages,
         without_forwarding,
+        without_exposure,
         frame,
     })
 }

@@ -41,8 +41,11 @@ const FIELDS: &[(Field, &[&str])] = &[
     (Field::Access, &[col::MAIL_ACCESS_TYPE, col::IS_THROTTLED]),
     (Field::OperationCount, &[col::OPERATION_COUNT]),
     (Field::FolderPath, &[col::FOLDER_PATH]),
-    // The forwarding change is read from the same parameters as the detail.
-    (Field::Detail, &[col::DETAIL, col::FORWARDING]),
+    // The forwarding change and the exposure are read from the same fields as the detail.
+    (
+        Field::Detail,
+        &[col::DETAIL, col::FORWARDING, col::EXPOSURE],
+    ),
 ];
 
 /// Columns only a full frame (`export`) holds: filled from the first copy that has them, never

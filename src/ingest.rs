@@ -913,6 +913,16 @@ fn read_case(
             line: None,
         });
     }
+    if case.without_exposure && !case.without_forwarding {
+        warnings.push(Warning {
+            code: WarningCode::CaseWithoutExposure,
+            message: format!(
+                "{display} was written by an earlier build, before content searches, grants and search texts were read: its eDiscovery, permission and consent records expose no mailbox and link no grantee; scope the evidence itself, or export the case again"
+            ),
+            path: Some(display.clone()),
+            line: None,
+        });
+    }
     FileResult::Case {
         file: SavedCaseInput {
             input_paths: inputs.iter().map(|(s, _)| s.path.clone()).collect(),

@@ -299,6 +299,8 @@ pub struct Record<'a> {
     pub forward_to: Option<Cow<'a, str>>,
     /// What the record changes about forwarding (`parse::forwarding`), as JSON.
     pub forwarding: Option<Cow<'a, str>>,
+    /// A content-search step, a grant or a search text (`parse::exposure`), as JSON.
+    pub exposure: Option<Cow<'a, str>>,
     pub items: Vec<Item<'a>>,
     /// What the parser had to make of a damaged or re-shaped field (`flag::…` bits). Counted
     /// per file into warnings (`parse::Flagged`); not a column of the frame.
@@ -471,6 +473,7 @@ impl<'a> Record<'a> {
             detail: owned(self.detail),
             forward_to: owned(self.forward_to),
             forwarding: owned(self.forwarding),
+            exposure: owned(self.exposure),
             items: self.items.into_iter().map(Item::into_owned).collect(),
             flags: self.flags,
         }

@@ -395,6 +395,10 @@ fn compare_records(
         .records
         .column(col::FORWARDING)
         .is_ok_and(|c| c.null_count() < c.len());
+    let case_has_exposure = case
+        .records
+        .column(col::EXPOSURE)
+        .is_ok_and(|c| c.null_count() < c.len());
     let columns = |df: &DataFrame, names: &[PlSmallStr]| -> PolarsResult<Vec<Column>> {
         names
             .iter()
@@ -469,6 +473,8 @@ fn compare_records(
                         && !case_has_forwarding
                     {
                         // A case written before the column cannot hold it (read as null).
+                        true
+                    } else if name.as_str() == col::EXPOSURE && a.is_null() && !case_has_exposure {
                         true
                     } else {
                         a == b

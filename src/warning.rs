@@ -74,7 +74,9 @@ warning_codes! {
     CaseConflict = "case-conflict",
     CaseV1 = "case-v1",
     CaseWithoutForwarding = "case-without-forwarding",
+    CaseWithoutExposure = "case-without-exposure",
     // What the scope could not see.
+    AttackerPurgedSearch = "attacker-purged-search",
     NoAttackerActivity = "no-attacker-activity",
     NoAccessAuditing = "no-access-auditing",
     ThrottledNoAttacker = "throttled-no-attacker",

@@ -136,6 +136,10 @@ pub struct ScopeArgs {
     /// widely).
     #[arg(long)]
     pub no_subjects: bool,
+    /// Leave the text of the attacker's mailbox and SharePoint searches out of the report
+    /// (`--no-subjects` keeps it).
+    #[arg(long)]
+    pub no_search_text: bool,
     #[command(flatten)]
     pub ip_db: IpDbArgs,
 }
@@ -172,6 +176,9 @@ pub struct BatchArgs {
     /// Leave message subjects out of every report.
     #[arg(long)]
     pub no_subjects: bool,
+    /// Leave the attacker's search texts out of every report.
+    #[arg(long)]
+    pub no_search_text: bool,
 }
 
 #[derive(Args)]
@@ -327,6 +334,10 @@ pub struct IndicatorArgs {
     /// Do not link records to the attacker through shared sessions.
     #[arg(long)]
     pub no_session_link: bool,
+    /// Do not link the grantees of the attacker's grants (FullAccess, folder permissions,
+    /// SendAs, impersonation, consent to a mail app) to the attacker.
+    #[arg(long)]
+    pub no_grant_link: bool,
 }
 
 #[derive(Args)]

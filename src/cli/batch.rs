@@ -398,7 +398,7 @@ fn scope_set_into(
         return Ok(());
     };
     entry.indicators_from = Some(from);
-    let mut cfg = scope_config_of(indicators, start, end, &a.filter, !a.ind.no_session_link)?;
+    let mut cfg = scope_config_of(indicators, start, end, &a.filter, &a.ind)?;
     cfg.internal_domains = a
         .internal_domain
         .iter()
@@ -406,6 +406,7 @@ fn scope_set_into(
         .filter(|d| !d.is_empty())
         .collect();
     cfg.no_subjects = a.no_subjects;
+    cfg.no_search_text = a.no_search_text;
     let out = a.output_dir.join(&set.output);
     // The set's saved cases name folders of their own evidence: no report goes there either.
     let evidence = read_evidence(shared.evidence.clone(), &ing);

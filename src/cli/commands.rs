@@ -82,7 +82,7 @@ pub(super) fn read_evidence(evidence: Evidence, ing: &Ingest) -> Evidence {
 
 fn scope_config(ind: &IndicatorArgs, filter: &FilterArgs) -> Result<ScopeConfig> {
     let (indicators, start, end) = command_line_indicators(ind, filter)?;
-    scope_config_of(indicators, start, end, filter, !ind.no_session_link)
+    scope_config_of(indicators, start, end, filter, ind)
 }
 
 /// The indicators and window of the command line: its options, and its `--indicators` file
@@ -124,7 +124,7 @@ pub(super) fn scope_config_of(
     start: Option<String>,
     end: Option<String>,
     filter: &FilterArgs,
-    session_link: bool,
+    links: &IndicatorArgs,
 ) -> Result<ScopeConfig> {
     indicators.compile().map_err(|e| anyhow!(e))?;
     let bound = |s: &Option<String>, flag: &str| -> Result<Option<i64>> {
@@ -144,9 +144,11 @@ pub(super) fn scope_config_of(
             .iter()
             .map(|m| m.trim().to_lowercase())
             .collect(),
-        session_link,
+        session_link: !links.no_session_link,
+        grant_link: !links.no_grant_link,
         internal_domains: Vec::new(),
         no_subjects: false,
+        no_search_text: false,
     };
     if let (Some(s), Some(e)) = (cfg.start, cfg.end) {
         if s >= e {
@@ -302,6 +304,7 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
         .filter(|d| !d.is_empty())
         .collect();
     cfg.no_subjects = a.no_subjects;
+    cfg.no_search_text = a.no_search_text;
     let ipdb = a.ip_db.open()?;
     if cfg.indicators.is_empty() {
         return Err(Failure::Usage(anyhow!(

@@ -330,6 +330,7 @@ const RECORD_STRS: &[(&str, Repeats)] = &[
     (col::DETAIL, Repeats::Few),
     (col::FORWARD_TO, Repeats::Few),
     (col::FORWARDING, Repeats::Few),
+    (col::EXPOSURE, Repeats::Rare),
     (col::COPIES, Repeats::Rare),
 ];
 
@@ -383,7 +384,7 @@ impl<'f> FrameBuilder<'f> {
             r.time_source.is_empty() || crate::model::TIME_SOURCES.contains(&r.time_source)
         );
         let source = self.files.get(r.file as usize).map(String::as_str);
-        let values: [Option<&str>; 27] = [
+        let values: [Option<&str>; 28] = [
             Some(r.time_source),
             Some(&r.record_id),
             source,
@@ -410,6 +411,7 @@ impl<'f> FrameBuilder<'f> {
             r.detail.as_deref(),
             r.forward_to.as_deref(),
             r.forwarding.as_deref(),
+            r.exposure.as_deref(),
             // Copies are merged after parsing (`copies`).
             None,
         ];
@@ -462,8 +464,8 @@ impl<'f> FrameBuilder<'f> {
             col::OPERATION_COUNT.into(),
             self.operation_count,
         )));
-        // result_status, folder_path, detail, forward_to, forwarding, copies
-        columns.extend((0..6).map(|_| next()));
+        // result_status, folder_path, detail, forward_to, forwarding, exposure, copies
+        columns.extend((0..7).map(|_| next()));
         let records = DataFrame::new(height, columns.into_iter().flatten().collect())?;
 
         let item_height = self.record_row.len();

@@ -28,6 +28,7 @@
 //! | detail | str | cmdlet parameters and other detail, summarized |
 //! | forward_to | str | where the record sends mail: recipients an inbox rule forwards or redirects to (`RuleActions` of `UpdateInboxRules`, `ForwardTo` / `RedirectTo` / `ForwardAsAttachmentTo` of `New-`/`Set-InboxRule`), a mailbox's `ForwardingSmtpAddress` / `ForwardingAddress`; lowercased, sorted, joined by `; `; null when none (and in cases written before the column) |
 //! | forwarding | str | what the record changes about where mail goes (`parse::forwarding`): an inbox rule, a mailbox's forwarding or a transport rule set, enabled, disabled or removed, with its destinations and conditions; JSON; null when none (and in cases written before the column, which the scope says) |
+//! | exposure | str | what the record does that exposes mail beyond the mailbox it names (`parse::exposure`): a content search's step (created, changed, started, exported, downloaded, previewed, purged …, with its locations and query), a grant that opens mailboxes to an account or app or its removal, or the text of a search (`SearchQueryInitiated…`); JSON; null when none (and in cases written before the column, which the scope says) |
 //! | copies | str | for a record merged from several copies (files, SIEMs, cases): every copy's place, a JSON array of `path:line`, sorted; null for a record read once |
 //!
 //! `items` columns: record_row (u32 row in `records`), record_id, folder_path, folder_id,
@@ -86,6 +87,7 @@ pub mod col {
     pub const DETAIL: &str = "detail";
     pub const FORWARD_TO: &str = "forward_to";
     pub const FORWARDING: &str = "forwarding";
+    pub const EXPOSURE: &str = "exposure";
     pub const COPIES: &str = "copies";
     // items
     pub const RECORD_ROW: &str = "record_row";
@@ -419,6 +421,7 @@ pub struct RecordsView {
     pub folder_path: Strs,
     pub detail: Strs,
     pub forwarding: Strs,
+    pub exposure: Strs,
     pub source_file: Strs,
     pub source_line: Vec<u64>,
     /// The source shape of each record (`Format::as_str`): what it could not carry.
@@ -509,6 +512,7 @@ impl Frame {
             folder_path: strs(col::FOLDER_PATH)?,
             detail: strs(col::DETAIL)?,
             forwarding: strs(col::FORWARDING)?,
+            exposure: strs(col::EXPOSURE)?,
             source_file: strs(col::SOURCE_FILE)?,
             format: strs(col::FORMAT)?,
             source_line: df

@@ -53,6 +53,7 @@ impl Frame {
         // Cases written before the column read it as null.
         let forward_to = s(col::FORWARD_TO)?;
         let forwarding = s(col::FORWARDING)?;
+        let exposure = s(col::EXPOSURE)?;
         let source_line: Vec<Option<u64>> = df.column(col::SOURCE_LINE)?.u64()?.iter().collect();
         let client_port: Vec<Option<u32>> = df.column(col::CLIENT_PORT)?.u32()?.iter().collect();
         let is_throttled: Vec<Option<bool>> =
@@ -95,6 +96,7 @@ impl Frame {
                 detail: owned(detail[i]),
                 forward_to: owned(forward_to[i]),
                 forwarding: owned(forwarding[i]),
+                exposure: owned(exposure[i]),
                 items: Vec::new(),
                 // Counted into the file's warnings when read; not kept in the frame.
                 flags: 0,

@@ -193,6 +193,46 @@ pub(crate) struct AuditData<'a> {
     user_agent: Flex<'a>,
     #[serde(rename = "CreationDate", borrow)]
     creation_date: Flex<'a>,
+    /// Search text (`SearchQueryInitiated…`, unified eDiscovery).
+    #[serde(rename = "QueryText", borrow)]
+    query_text: Flex<'a>,
+    /// An eDiscovery activity's search query.
+    #[serde(rename = "Query", borrow)]
+    query: Flex<'a>,
+    #[serde(rename = "Case", borrow)]
+    case: Flex<'a>,
+    #[serde(rename = "Object1Name", borrow)]
+    object1_name: Flex<'a>,
+    #[serde(rename = "ExchangeLocations")]
+    exchange_locations: RawJson<'a>,
+    #[serde(rename = "DataSources")]
+    data_sources: RawJson<'a>,
+    #[serde(rename = "ModifiedProperties")]
+    modified_properties: RawJson<'a>,
+    #[serde(rename = "Target")]
+    target: RawJson<'a>,
+}
+
+/// A field kept as its JSON text, read only by the records that need it (`parse::exposure`):
+/// whatever its shape, it never makes a record unreadable or damaged.
+#[derive(Default)]
+pub(crate) struct RawJson<'a>(Option<Cow<'a, str>>);
+
+impl<'de, 'a> Deserialize<'de> for RawJson<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        Ok(RawJson((!v.is_null()).then(|| Cow::Owned(v.to_string()))))
+    }
+}
+
+impl<'a> RawJson<'a> {
+    fn get(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
+    fn borrowed(text: Option<&'a str>) -> RawJson<'a> {
+        RawJson(text.map(Cow::Borrowed))
+    }
 }
 
 /// A record from AuditData with the values the caller may need to fill in from other columns.
@@ -519,6 +559,44 @@ fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {
         value_of(&ad.operation_properties, name)
     })
     .map(|c| Cow::Owned(crate::parse::forwarding::to_column(&c)));
+    let parent = ad.item.as_ref().and_then(|i| i.parent.as_ref());
+    let member = parent
+        .and_then(|f| f.member_upn.get().map(|m| (m, f.member_rights.get())))
+        .or_else(|| {
+            let f = ad.folder.as_ref()?;
+            Some((f.member_upn.get()?, f.member_rights.get()))
+        });
+    r.exposure = crate::parse::exposure::exposure(&crate::parse::exposure::Fields {
+        operation: &r.operation,
+        params: &params,
+        object_id: ad.object_id.get(),
+        mailbox: r.mailbox.as_deref(),
+        query_text: ad.query_text.get(),
+        query: ad.query.get(),
+        case: ad.case.get(),
+        object_name: ad.object1_name.get(),
+        exchange_locations: ad.exchange_locations.get(),
+        data_sources: ad.data_sources.get(),
+        modified_properties: ad.modified_properties.get(),
+        target: ad.target.get(),
+        member,
+        folder: parent
+            .and_then(|f| f.path.get())
+            .or_else(|| ad.folder.as_ref().and_then(|f| f.path.get())),
+    })
+    .map(|e| {
+        // The search text is the action's detail (the report hides it with --no-search-text).
+        if let crate::parse::exposure::Exposure::SearchText(t) = &e {
+            if !t.text.is_empty() {
+                let q = format!("QueryText={}", t.text);
+                r.detail = Some(Cow::Owned(match r.detail.take() {
+                    Some(d) => format!("{d}; {q}"),
+                    None => q,
+                }));
+            }
+        }
+        Cow::Owned(crate::parse::exposure::to_column(&e))
+    });
 
     // The items' count is known: one vector of the right size, not a few regrown ones.
     let item_count = ad

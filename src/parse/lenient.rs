@@ -164,6 +164,14 @@ fn values_of_text(text: &str) -> Vec<Value> {
         damaged(flag::FLATTENED_FIELDS);
         return vec![v];
     }
+    // Security & Compliance cmdlet records write their parameters as PowerShell argument text:
+    // their native shape, so nothing was lost or re-shaped.
+    if let Some(args) = super::pwsh::arguments(t) {
+        return args
+            .into_iter()
+            .map(|(name, value)| serde_json::json!({"Name": name, "Value": value}))
+            .collect();
+    }
     // A type name (System.Object[]) or text that is neither JSON nor a hashtable: what it held
     // cannot be read, so it counts as lost (and is scoped as such), never as decoded.
     damaged(flag::CONTENT_LOST);

@@ -4,12 +4,14 @@
 pub mod auditdata;
 pub mod csv;
 pub mod csv_reader;
+pub mod exposure;
 pub mod flex;
 pub mod forwarding;
 pub mod inventory;
 pub mod json;
 pub mod lenient;
 pub mod mailbox;
+pub mod pwsh;
 pub mod siem;
 pub mod xml;
 

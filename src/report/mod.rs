@@ -4,6 +4,7 @@
 
 pub mod contexts;
 pub mod csv;
+pub mod exposure;
 pub mod gaps;
 pub mod html;
 pub mod index;
@@ -32,6 +33,7 @@ pub struct Report {
     pub window: Window,
     pub indicators: Indicators,
     pub session_linking: bool,
+    pub grant_linking: bool,
     pub inputs: Vec<Input>,
     /// Saved cases read instead of the evidence (`inputs` are the cases' original inputs).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -44,6 +46,16 @@ pub struct Report {
     /// Transport rules the attacker set to copy or redirect the organization's mail.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tenant_forwarding: Vec<crate::scope::findings::ForwardingWindow>,
+    /// Content searches of the evidence: what they covered and whether the attacker took
+    /// their results.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub content_searches: Vec<crate::scope::findings::ContentSearch>,
+    /// Grants attacker records made, and what their grantees did while they held them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<crate::scope::findings::GrantLink>,
+    /// The attacker's search texts in records that name no mailbox (SharePoint).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub searched_for: Vec<crate::scope::findings::SearchedFor>,
     /// Records left `other` that share a strong signal with the attacker's: the indicators
     /// may be incomplete.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -364,6 +376,18 @@ pub fn build_report(
         }
         caveats.push(view::Prose::from("Messages assumed compromised with their mailbox are listed only as far as the inventories reach (see each inventory's coverage): mail outside them may be exposed too."));
     }
+    for c in scope
+        .content_searches
+        .iter()
+        .filter(|c| c.exposed && c.all_mailboxes)
+    {
+        caveats.push(
+            view::Prose::default()
+                .tool("The attacker took the results of content search '")
+                .evidence(&c.search)
+                .tool("', which covered every mailbox: mailboxes outside the evidence and the inventories are exposed too, and are not listed here."),
+        );
+    }
     let mut counts = scope.counts;
     counts.read = provenance.rows();
     counts.duplicates = provenance.duplicates();
@@ -379,6 +403,7 @@ pub fn build_report(
         },
         indicators: cfg.indicators.clone(),
         session_linking: cfg.session_link,
+        grant_linking: cfg.grant_link,
         inputs: provenance
             .files
             .iter()
@@ -404,6 +429,9 @@ pub fn build_report(
         mailboxes: scope.mailboxes,
         tenant_actions: scope.tenant_actions,
         tenant_forwarding: scope.tenant_forwarding,
+        content_searches: scope.content_searches,
+        grants: scope.grants,
+        searched_for: scope.searched_for,
         indicator_gaps: scope.indicator_gaps,
         mailboxes_without_attacker_activity: scope.mailboxes_without_attacker_activity,
         caveats,

@@ -94,18 +94,34 @@ pub fn attribute(v: &RecordsView, cfg: &ScopeConfig, m: &Matcher) -> Vec<Attribu
             }
         })
         .collect();
-    if !cfg.session_link {
-        return out;
+    let keys: Vec<[Option<Cow<str>>; 3]> = if cfg.session_link {
+        (0..n)
+            .into_par_iter()
+            .map(|i| sessions_of(v, i).map(|s| s.map(|s| lowercased(Cow::Borrowed(s)))))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // Sessions and grants link in turn until neither links more: a grantee's session is the
+    // attacker's too, and a linked record's grant hands over access like the attacker's own.
+    loop {
+        if cfg.session_link {
+            link_sessions(v, &mut out, &keys);
+        }
+        if !cfg.grant_link || !super::grants::link(v, &mut out) {
+            break;
+        }
     }
-    // Linking is transitive over sessions only: grow the attacker session set to a fixed point.
-    // Session ids compare case-insensitively; each is lowercased once, here.
-    let keys: Vec<[Option<Cow<str>>; 3]> = (0..n)
-        .into_par_iter()
-        .map(|i| sessions_of(v, i).map(|s| s.map(|s| lowercased(Cow::Borrowed(s)))))
-        .collect();
+    out
+}
+
+/// Linking is transitive over sessions only: grow the attacker session set to a fixed point.
+/// Session ids compare case-insensitively; `keys` holds each lowercased once.
+fn link_sessions(v: &RecordsView, out: &mut [Attribution], keys: &[[Option<Cow<str>>; 3]]) {
+    let n = out.len();
     let mut sessions: HashMap<&str, &str, FastHash> = HashMap::default();
     for i in 0..n {
-        if let Attribution::Attacker(_) = out[i] {
+        if out[i].is_attacker_activity() {
             for k in keys[i].iter().flatten() {
                 sessions.entry(k).or_insert(v.record_id.text(i));
             }
@@ -135,5 +151,4 @@ pub fn attribute(v: &RecordsView, cfg: &ScopeConfig, m: &Matcher) -> Vec<Attribu
             break;
         }
     }
-    out
 }

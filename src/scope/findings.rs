@@ -76,10 +76,14 @@ rules! {
     Throttled = "throttled" => EntireMailbox,
     AttackerSync = "attacker-sync" => EntireMailbox,
     Unauditable = "unauditable" => EntireMailbox,
+    // One rule id, two verdicts: a search whose query selects all mail exposed the whole
+    // mailbox; any other query, the messages it can match.
+    ContentSearchExportAllMail = "content-search-export" => EntireMailbox,
     FolderBind = "folder-bind" => Folders,
     UnresolvedBind = "unresolved-bind" => Folders,
     Bind = "bind" => Messages,
     Forwarded = "forwarded" => Messages,
+    ContentSearchExport = "content-search-export" => Messages,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -193,9 +197,112 @@ pub struct MailboxScope {
     /// Mail the attacker sent from this mailbox.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sent_messages: Vec<SentMessage>,
+    /// Content searches over this mailbox whose results the attacker exported, downloaded or
+    /// previewed (`scope::searches`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub content_searches: Vec<SearchExposure>,
+    /// What the attacker searched this mailbox for (`SearchQueryInitiated…`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub searched_for: Vec<SearchedFor>,
     /// When the exposure ended (last attacker activity or unaudited window).
     #[serde(skip)]
     pub exposure_end: Option<crate::model::Micros>,
+}
+
+/// A content search the attacker took the results of, as it concerns one mailbox.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SearchExposure {
+    /// The search's name as the records write it.
+    pub search: String,
+    /// What the attacker did with the results: `exported`, `downloaded`, `previewed` …
+    pub steps: Vec<String>,
+    /// The first time the attacker took the results: mail that arrived later was not in them.
+    pub time: String,
+    /// The query the results were found with; `None` when no record gives it (taken as all
+    /// mail).
+    pub query: Option<String>,
+    /// The query selects all mail (empty, `*`, or not recorded): the entire mailbox.
+    pub all_mail: bool,
+    /// The mailbox is in the search by `All` locations (or locations no record gives).
+    pub by_all_locations: bool,
+    pub records: Vec<String>,
+    /// Inventory messages of the mailbox, up to `time`, that the query can match (with an
+    /// inventory that has mail of the mailbox).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched_messages: Option<u64>,
+    /// No inventory shows the mailbox's mail: every message matching the query is exposed,
+    /// unlisted.
+    pub unresolved: bool,
+    /// The last time the attacker took the results: the mail the results can hold.
+    #[serde(skip)]
+    pub until: crate::model::Micros,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SearchedFor {
+    pub time: String,
+    /// `exchange` (Outlook) or `sharepoint`.
+    pub source: String,
+    /// `None` with `--no-search-text`.
+    pub text: Option<String>,
+    pub record_id: String,
+    pub attribution: Party,
+}
+
+/// A content search as its records show it (run level).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ContentSearch {
+    pub search: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+    /// Locations as last recorded; `None` when no record gives them.
+    pub locations: Option<Vec<String>>,
+    /// Locations that name no mailbox of the evidence or the inventories (a group, a site, an
+    /// unknown address): exposed too, but not listed as mailboxes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unresolved_locations: Vec<String>,
+    pub query: Option<String>,
+    pub steps: Vec<SearchStepSeen>,
+    /// The attacker exported, downloaded or previewed its results.
+    pub exposed: bool,
+    /// Every mailbox: `All` locations (or none recorded): mailboxes outside the evidence too.
+    pub all_mailboxes: bool,
+    /// Mailboxes of the report this search exposed.
+    pub mailboxes: Vec<String>,
+    /// The attacker purged what it found: evidence destroyed.
+    pub purged: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SearchStepSeen {
+    pub step: String,
+    pub time: String,
+    pub record_id: String,
+    pub attribution: Party,
+    pub source: String,
+}
+
+/// A grant an attacker record made that opened mailboxes to an account or app, and what its
+/// grantee did while it held it (run level).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct GrantLink {
+    pub kind: String,
+    pub grantee: String,
+    /// The mailbox opened; `None` for every mailbox (impersonation, an app's permission).
+    pub mailbox: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
+    pub rights: Vec<String>,
+    pub time: String,
+    pub record_id: String,
+    pub attribution: Party,
+    /// When and by which record the grant was taken away; `None`: held to the end of the
+    /// evidence.
+    pub removed: Option<String>,
+    pub removed_by: Option<String>,
+    /// Records of the grantee attributed `linked` by this grant, and their mailboxes.
+    pub linked_records: u64,
+    pub mailboxes: Vec<String>,
 }
 
 /// Counts of a mailbox's records in equal time buckets, split by attribution.

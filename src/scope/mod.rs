@@ -10,9 +10,12 @@ mod contexts;
 pub mod findings;
 mod forwarding;
 mod gaps;
+pub mod grants;
 pub mod indicators;
+pub mod kql;
 pub mod notification;
 pub mod rules;
+pub mod searches;
 mod timeline;
 
 pub use attribution::{Attribution, attribute};
@@ -40,6 +43,10 @@ pub struct ScopeConfig {
     /// Limit the report to these mailboxes (lowercased); empty = all.
     pub mailboxes: Vec<String>,
     pub session_link: bool,
+    /// Grantees of the attacker's grants are linked (`grants`).
+    pub grant_link: bool,
+    /// Leave the attacker's search texts out of the report.
+    pub no_search_text: bool,
     /// The organization's mail domains (lowercased); empty = those of the evidence's mailboxes.
     pub internal_domains: Vec<String>,
     /// Leave message subjects out of the report.
@@ -60,6 +67,12 @@ pub struct Scope {
     pub warnings: Vec<Warning>,
     /// The message inventories joined to the findings, when any was given.
     pub notification: Option<notification::Notification>,
+    /// Content searches of the evidence (`searches`), exposed by the attacker or not.
+    pub content_searches: Vec<ContentSearch>,
+    /// Grants attacker records made, and what their grantees did (`grants`).
+    pub grants: Vec<GrantLink>,
+    /// The attacker's search texts in records that name no mailbox (SharePoint searches).
+    pub searched_for: Vec<SearchedFor>,
 }
 
 /// Mailbox names as the records give them, resolved to one identity: admin cmdlets name a
@@ -121,6 +134,12 @@ impl<'v> MailboxNames<'v> {
             return None;
         }
         let alias = indicators::last_element(actor).to_lowercase();
+        self.by_alias.get(alias.as_str()).copied()
+    }
+
+    /// The one mailbox of the inputs whose alias (or AD path's last element) `name` is.
+    pub(crate) fn upn_of_alias(&self, name: &str) -> Option<&'v str> {
+        let alias = indicators::last_element(name).to_lowercase();
         self.by_alias.get(alias.as_str()).copied()
     }
 
@@ -257,7 +276,20 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
             last_audited = mb;
         }
     }
-    let groups = rows_by_mailbox(&v, &attr, cfg, &names);
+    let messages = crate::frame::messages::view(&frame.messages).map_err(|e| e.to_string())?;
+    let found = searches::assemble(&v, &attr, &known_mailboxes(&v, &names, &messages));
+    let mut groups = rows_by_mailbox(&v, &attr, cfg, &names);
+    // Mailboxes a search exposed need no record of their own.
+    let keep = |mb: &str| cfg.mailboxes.is_empty() || cfg.mailboxes.iter().any(|m| m == mb);
+    let grouped: HashSet<&str> = groups.iter().map(|(mb, _)| *mb).collect();
+    let extra: Vec<&str> = found
+        .by_mailbox
+        .keys()
+        .map(String::as_str)
+        .filter(|mb| keep(mb) && !grouped.contains(mb))
+        .collect();
+    groups.extend(extra.into_iter().map(|mb| (mb, Vec::new())));
+    groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
 
     crate::timing::phase("mailboxes grouped");
     let axis = timeline_axis(&v, cfg);
@@ -274,7 +306,8 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
                 .filter(|i| attr[*i].is_attacker_activity())
                 .collect();
             let throttled = rules::throttled_rows(r, rows);
-            if attacker_rows.is_empty() {
+            let exposures = found.by_mailbox.get(*mb).cloned().unwrap_or_default();
+            if attacker_rows.is_empty() && exposures.is_empty() {
                 let warning = (!throttled.is_empty()).then(|| Warning {
                     code: WarningCode::ThrottledNoAttacker,
                     message: format!(
@@ -294,16 +327,24 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
                 &throttled,
                 audited.contains(mb),
                 axis,
+                exposures,
             );
+            scope.searched_for = searches::searched_for(&v, &attr, rows, cfg.no_search_text);
+            if cfg.no_search_text {
+                hide_search_text(&mut scope.actions);
+            }
             scope.exposure_end = notification::exposure_end(
-                attacker_rows.iter().map(|&i| v.time[i]),
+                attacker_rows
+                    .iter()
+                    .map(|&i| v.time[i])
+                    .chain(scope.content_searches.iter().map(|e| e.until)),
                 scope
                     .throttled_windows
                     .iter()
                     .filter_map(|w| crate::time::parse_iso(&w.end)),
                 cfg.end,
             );
-            let warning = (!scope.access_auditing).then(|| Warning {
+            let warning = (!scope.access_auditing && !attacker_rows.is_empty()).then(|| Warning {
                 code: WarningCode::NoAccessAuditing,
                 message: format!(
                     "{mb}: attacker activity but no MailItemsAccessed or FolderBind/MessageBind records at all: access cannot be scoped from audit data (licence or audit configuration); assume the entire mailbox"
@@ -345,14 +386,29 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
     let tenant_rows: Vec<usize> = (0..n)
         .filter(|&i| attr[i].is_attacker_activity() && names.of(&v, i).is_none())
         .collect();
-    let tenant_actions = rules::tenant_actions(r, &tenant_rows);
+    let mut tenant_actions = rules::tenant_actions(r, &tenant_rows);
+    let searched_for = searches::searched_for(&v, &attr, &tenant_rows, cfg.no_search_text);
+    if cfg.no_search_text {
+        hide_search_text(&mut tenant_actions);
+    }
+    for (search, records) in &found.purged {
+        warnings.push(Warning {
+            code: WarningCode::AttackerPurgedSearch,
+            message: format!(
+                "the attacker purged the items content search '{search}' found (record {}): mail was deleted from the searched mailboxes, and with it evidence; recover the purged items before relying on the inventories",
+                records.join(", ")
+            ),
+            path: None,
+            line: None,
+        });
+    }
+    let grants = grants::report(&v, &attr, &names);
     let indicator_gaps = gaps::indicator_gaps(&v, &attr, &names);
     let transport_rows: Vec<usize> = (0..n)
         .filter(|&i| attr[i] != Attribution::OutOfWindow && v.forwarding.at(i).is_some())
         .collect();
     let mut tenant_forwarding =
         forwarding::windows(r, &transport_rows, &[ForwardingKind::TransportRule]);
-    let messages = crate::frame::messages::view(&frame.messages).map_err(|e| e.to_string())?;
     let any_forwarding =
         !tenant_forwarding.is_empty() || mailboxes.iter().any(|m| !m.forwarding.is_empty());
     let internal = (any_forwarding || !messages.is_empty()).then(|| {
@@ -396,7 +452,44 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
         mailboxes_without_attacker_activity: without,
         warnings,
         notification,
+        content_searches: found.searches,
+        grants,
+        searched_for,
     })
+}
+
+/// Every mailbox of the evidence (records' resolved mailboxes) and of the inventories: what
+/// `All` locations cover.
+fn known_mailboxes(
+    v: &RecordsView,
+    names: &MailboxNames,
+    messages: &[crate::frame::messages::MessageRef],
+) -> BTreeSet<String> {
+    let mut known = BTreeSet::new();
+    let mut last = None;
+    for i in 0..v.time.len() {
+        let mb = v.mailbox.at(i);
+        if mb != last {
+            known.extend(mb.map(|m| names.resolve(m).to_string()));
+            last = mb;
+        }
+    }
+    for m in messages {
+        known.extend(m.mailboxes().map(str::to_lowercase));
+    }
+    known
+}
+
+/// `--no-search-text`: the detail of the attacker's searches says it was left out.
+fn hide_search_text(actions: &mut [Action]) {
+    for a in actions {
+        if a.operation
+            .to_ascii_lowercase()
+            .starts_with("searchqueryinitiated")
+        {
+            a.detail = Some("(search text left out: --no-search-text)".into());
+        }
+    }
 }
 
 /// One mailbox's scope: the rules of scope-rules.md in the doc's order, then the widest verdict.
@@ -408,6 +501,7 @@ fn mailbox_scope(
     throttled: &[usize],
     access_auditing: bool,
     axis: Option<(Micros, Micros)>,
+    content_searches: Vec<SearchExposure>,
 ) -> MailboxScope {
     let (throttled_windows, throttling) = rules::throttling(r, throttled);
     let sync = rules::attacker_sync(r, attacker_rows);
@@ -417,7 +511,11 @@ fn mailbox_scope(
     let message_binds = rules::legacy_message_bind(r, attacker_rows);
     let attachments = rules::attachment_access(r, attacker_rows);
     let actions = rules::legacy_actions(r, attacker_rows);
-    let unauditable = rules::unauditable(r, attacker_rows, access_auditing);
+    // A mailbox only a content search exposed was not accessed: nothing to audit.
+    let unauditable = (!attacker_rows.is_empty())
+        .then(|| rules::unauditable(r, attacker_rows, access_auditing))
+        .flatten();
+    let searched = searches::reason(&content_searches);
     let forwarding = forwarding::windows(
         r,
         mailbox_rows,
@@ -444,6 +542,7 @@ fn mailbox_scope(
         unresolved_folders.reason,
         named,
         forwarded,
+        searched,
         unauditable,
     ]
     .into_iter()
@@ -467,6 +566,8 @@ fn mailbox_scope(
         assumed_messages: Vec::new(),
         forwarding,
         sent_messages,
+        content_searches,
+        searched_for: Vec::new(),
         exposure_end: None,
     }
 }

@@ -468,6 +468,17 @@ pub fn join(
         let rules: Vec<&str> = mb.reasons.iter().map(|r| r.rule.as_str()).collect();
         let mut assumed = Vec::new();
         let mut forwarded = vec![(0u64, 0u64); mb.forwarding.len()];
+        // Searches whose query picks messages (one that takes all mail made the verdict the
+        // entire mailbox): each inventory message up to the search's last taking that the
+        // query does not certainly exclude.
+        let queries: Vec<Option<super::kql::Query>> = mb
+            .content_searches
+            .iter()
+            .map(|e| {
+                (!e.all_mail).then(|| super::kql::Query::parse(e.query.as_deref().unwrap_or("")))
+            })
+            .collect();
+        let mut searched = vec![0u64; mb.content_searches.len()];
         let mut inventoried = false;
         for m in messages {
             if !m.concerns(&own) {
@@ -489,6 +500,22 @@ pub fn join(
                     forwarded_by.push(forwarded_by_window(w, copies.confirmed(w, m, None)));
                 }
             }
+            let mut by_search: Vec<&str> = Vec::new();
+            for (k, (e, q)) in mb.content_searches.iter().zip(&queries).enumerate() {
+                let Some(q) = q else { continue };
+                let before = m.received.is_none_or(|t| t <= e.until);
+                let recipients: Vec<&str> = m.recipients().collect();
+                let fields = super::kql::Fields {
+                    subject: m.subject,
+                    sender: m.sender,
+                    recipients: &recipients,
+                    date: m.received,
+                };
+                if before && q.may_match(&fields) {
+                    searched[k] += 1;
+                    by_search.push(e.search.as_str());
+                }
+            }
             if named.contains(m.internet_message_id) {
                 continue;
             }
@@ -503,6 +530,9 @@ pub fn join(
             let why = match (folder, whole && in_exposure, forwarded_by.is_empty()) {
                 (Some(f), _, _) => format!("folder {f}"),
                 (None, true, _) => format!("entire mailbox ({})", rules.join(", ")),
+                (None, false, _) if !by_search.is_empty() => {
+                    format!("content-search-export ({})", by_search.join(", "))
+                }
                 (None, false, false) => "forwarded".to_string(),
                 (None, false, true) => continue,
             };
@@ -524,6 +554,12 @@ pub fn join(
                 forwarded_by,
                 source: source(m),
             });
+        }
+        for (e, n) in mb.content_searches.iter_mut().zip(searched) {
+            if inventoried {
+                e.unresolved = false;
+                e.matched_messages = (!e.all_mail).then_some(n);
+            }
         }
         // An inventory with no mail of this mailbox at all names nothing: the windows stay
         // unresolved rather than say "none forwarded".

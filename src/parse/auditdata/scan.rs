@@ -9,7 +9,9 @@
 //! uses the serde reader, which decides and words any error. So the two readers never disagree
 //! on a record; the tests compare them.
 
-use super::{AggFolder, AppAccessContext, AuditData, ExFolder, ExItem, FolderItem, NameValue};
+use super::{
+    AggFolder, AppAccessContext, AuditData, ExFolder, ExItem, FolderItem, NameValue, RawJson,
+};
 use crate::parse::flex::Flex;
 use std::borrow::Cow;
 
@@ -416,6 +418,19 @@ impl<'a, const Q: usize> Scan<'a, Q> {
         Some(nv)
     }
 
+    /// A value kept as its JSON text (`RawJson`); in doubled-quote text (a CSV cell read in
+    /// place) it is no JSON as it lies, so serde reads the record.
+    fn raw_json(&mut self) -> Option<RawJson<'a>> {
+        if Q != 1 {
+            return None;
+        }
+        self.ws();
+        let start = self.at;
+        self.skip()?;
+        let text = self.text.get(start..self.at)?;
+        Some(RawJson::borrowed((text != "null").then_some(text)))
+    }
+
     fn name_values(&mut self) -> Option<Option<Vec<NameValue<'a>>>> {
         self.list(|s| s.name_value())
     }
@@ -538,6 +553,14 @@ impl<'a, const Q: usize> Scan<'a, Q> {
                 "Identity" => set(seen, 32, &mut ad.identity, s.flex()?),
                 "CreationDate" => set(seen, 33, &mut ad.creation_date, s.flex()?),
                 "UserAgent" => set(seen, 34, &mut ad.user_agent, s.flex()?),
+                "QueryText" => set(seen, 35, &mut ad.query_text, s.flex()?),
+                "Query" => set(seen, 36, &mut ad.query, s.flex()?),
+                "Case" => set(seen, 37, &mut ad.case, s.flex()?),
+                "Object1Name" => set(seen, 38, &mut ad.object1_name, s.flex()?),
+                "ExchangeLocations" => set(seen, 39, &mut ad.exchange_locations, s.raw_json()?),
+                "DataSources" => set(seen, 40, &mut ad.data_sources, s.raw_json()?),
+                "ModifiedProperties" => set(seen, 41, &mut ad.modified_properties, s.raw_json()?),
+                "Target" => set(seen, 42, &mut ad.target, s.raw_json()?),
                 // A collector's wrapper: the serde reader unwraps it.
                 "AuditData" => None,
                 // AttachmentAccess's messages: rare, read by serde.
