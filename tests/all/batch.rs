@@ -144,7 +144,7 @@ fn every_set_is_scoped_as_scope_alone_would_and_the_index_lists_them_all() {
     }
     assert!(out.join("acme/scope.md").is_file() && out.join("acme/csv/mailboxes.csv").is_file());
     // Inputs are listed with their hashes for the chain of custody.
-    assert_eq!(acme["inputs"].as_array().unwrap().len(), 5);
+    assert_eq!(acme["inputs"].as_array().unwrap().len(), 6);
 
     let generated = set(&index, "generated");
     assert_eq!(generated["status"], "done");

@@ -166,6 +166,7 @@ fn cases_of_shares_of_the_evidence_give_the_findings_of_one_run() {
     export_case(
         &[
             sample("purview_audit_export.csv"),
+            sample("purview_ediscovery_export.csv"),
             sample("SearchResult.xml"),
         ],
         &first,

@@ -63,8 +63,8 @@ fn the_sample_incident_shows_every_verdict() {
     );
     // The Sentinel export repeats two Purview records: one record each, across shapes.
     assert_eq!(r["duplicates"], 3);
-    // Four audit exports and a message trace.
-    assert_eq!(j["inputs"].as_array().unwrap().len(), 5);
+    // Five audit exports (one of eDiscovery activity) and a message trace.
+    assert_eq!(j["inputs"].as_array().unwrap().len(), 6);
     // dave's attacker bind came from Sentinel: its message is in scope, and what the table
     // could not carry is said.
     let dave = &j["mailboxes"][3];
@@ -244,11 +244,11 @@ fn export_writes_parquet_csv_and_json_lines() {
             "csv" => {
                 let text = String::from_utf8(bytes).unwrap();
                 assert!(text.starts_with("time,time_source,record_id,source_file,source_line"));
-                assert_eq!(text.lines().count(), 1 + 25);
+                assert_eq!(text.lines().count(), 1 + 28);
             }
             _ => {
                 let text = String::from_utf8(bytes).unwrap();
-                assert_eq!(text.lines().count(), 25);
+                assert_eq!(text.lines().count(), 28);
                 let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
                 assert!(first.get("record_id").is_some());
             }
@@ -278,10 +278,11 @@ fn inspect_reports_formats_counts_and_histogram() {
             "mailbox-audit-xml",
             "message-trace-csv",
             "purview-csv",
+            "purview-csv",
             "sentinel-officeactivity-csv"
         ]
     );
-    assert_eq!(j["totals"]["records"], 25);
+    assert_eq!(j["totals"]["records"], 28);
     assert_eq!(j["mail_items_accessed"]["sync"], 2);
     assert_eq!(j["mail_items_accessed"]["throttled"], 1);
     assert_eq!(j["operations"]["MailItemsAccessed"], 14);
@@ -346,7 +347,7 @@ fn timeline_is_a_timesketch_csv_with_attribution() {
         ("message", "datetime", "timestamp_desc")
     );
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
-    assert_eq!(rows.len(), 25);
+    assert_eq!(rows.len(), 28);
     let col = |name: &str| h.iter().position(|c| c == name).unwrap();
     let linked: Vec<&csv::StringRecord> = rows
         .iter()

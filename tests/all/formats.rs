@@ -311,8 +311,9 @@ fn damaged_rows_are_rejected_with_line_and_reason_and_the_rest_is_read() {
 #[test]
 fn duplicates_across_files_are_kept_once() {
     let ing = read(&[sample("")]);
-    // Four audit exports and a message trace (its rows are no audit rows).
-    assert_eq!(ing.files.len(), 5);
+    // Five audit exports (one of eDiscovery activity) and a message trace (its rows are no
+    // audit rows).
+    assert_eq!(ing.files.len(), 6);
     // One within the exports of the incident, two that Sentinel repeats from Purview.
     assert_eq!(ing.duplicates(), 3);
     let records = ing.records();

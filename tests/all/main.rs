@@ -1,5 +1,6 @@
 //! One integration-test binary (one link of polars): formats, scope rules, command line, real data.
 
+mod admin_exposure;
 mod batch;
 mod broken_files;
 mod case;
