@@ -131,7 +131,11 @@ fn summary(o: &mut String, r: &Report) {
     );
     let _ = writeln!(o, "<h3>Caveats</h3>");
     for cav in &r.caveats {
-        let _ = writeln!(o, "<div class=\"caveat\">{}</div>", cav.render(esc, esc));
+        let _ = writeln!(
+            o,
+            "<div class=\"caveat\">{}</div>",
+            cav.to(&super::view::Html)
+        );
     }
     let throttled: Vec<&str> = r
         .mailboxes
@@ -441,7 +445,7 @@ fn notification(o: &mut String, r: &Report) {
 
 /// Report text built once for every format (`view::Prose`), escaped for HTML.
 fn prose(p: &super::view::Prose) -> String {
-    p.render(esc, esc)
+    p.to(&super::view::Html)
 }
 
 /// A heading and a list of lines, or nothing for no lines.

@@ -238,7 +238,7 @@ pub fn render(r: &Report, style: &Style) -> String {
     }
     o.push('\n');
     for c in &r.caveats {
-        let c = c.render(str::to_string, |e| cell(e, style));
+        let c = prose(c, style);
         let _ = writeln!(o, "{}Note: {c}", if style.markdown { "> " } else { "" });
     }
     o
@@ -607,7 +607,11 @@ fn mailbox(o: &mut String, m: &MailboxScope, style: &Style) {
 
 /// Report text built once for every format (`view::Prose`), written for this one.
 fn prose(p: &Prose, style: &Style) -> String {
-    p.render_times(str::to_string, |e| cell(e, style), |t| show(t, style))
+    if style.markdown {
+        p.to(&super::view::Markdown(style.tz))
+    } else {
+        p.to(&super::view::Text(style.tz))
+    }
 }
 
 /// What left the mailbox: forwarding windows, then the mail the attacker sent.
