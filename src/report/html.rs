@@ -114,7 +114,7 @@ fn summary(o: &mut String, r: &Report) {
          <tr><th>Attribution</th><td>{} attacker · {} linked by session · {} trusted · {} other</td></tr>\
          <tr><th>Other mailboxes</th><td>{} mailbox(es) in the window without attacker activity (not listed)</td></tr></table>",
         esc(&window),
-        esc(&super::text::indicator_line(
+        esc(&super::sections::indicator_line(
             &r.indicators,
             r.session_linking
         )),

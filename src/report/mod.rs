@@ -8,6 +8,7 @@ pub mod gaps;
 pub mod html;
 pub mod index;
 pub mod outbound;
+pub mod sections;
 pub mod tables;
 
 pub mod text;

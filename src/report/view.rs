@@ -24,6 +24,8 @@ pub enum Cell {
     Count(u64),
     /// A word of the tool's vocabulary (verdict, attribution, access, reason).
     Label(&'static str),
+    /// Record ids behind a finding: every one in a document, the first `shown` in text.
+    Records(Vec<String>, usize),
 }
 
 impl Cell {
@@ -33,6 +35,7 @@ impl Cell {
             Cell::Tool(s) | Cell::Evidence(s) | Cell::Id(s) | Cell::Time(s) => s.clone(),
             Cell::Count(n) => n.to_string(),
             Cell::Label(s) => s.to_string(),
+            Cell::Records(ids, _) => ids.join(", "),
         }
     }
 }
@@ -50,7 +53,14 @@ pub trait Target {
             Cell::Evidence(s) | Cell::Id(s) => self.evidence(s),
             Cell::Time(t) => self.time(t),
             Cell::Count(n) => n.to_string(),
+            Cell::Records(ids, shown) => self.records(ids, *shown),
         }
+    }
+
+    /// Record ids: all of them, each escaped as evidence.
+    fn records(&self, ids: &[String], _shown: usize) -> String {
+        let all: Vec<String> = ids.iter().map(|i| self.evidence(i)).collect();
+        all.join(", ")
     }
 }
 
@@ -70,6 +80,15 @@ impl Target for Text {
     }
     fn time(&self, t: &str) -> String {
         zone::show(t, self.0)
+    }
+    /// A line of text shows the first few.
+    fn records(&self, ids: &[String], shown: usize) -> String {
+        let first: Vec<String> = ids.iter().take(shown).map(|i| self.evidence(i)).collect();
+        if ids.len() <= shown {
+            first.join(", ")
+        } else {
+            format!("{}, … (+{} more)", first.join(", "), ids.len() - shown)
+        }
     }
 }
 
@@ -129,6 +148,11 @@ impl Prose {
 
     pub fn label(self, word: &'static str) -> Prose {
         self.push(Cell::Label(word))
+    }
+
+    /// Record ids, the first `shown` of them where a line must stay short.
+    pub fn records(self, ids: &[String], shown: usize) -> Prose {
+        self.push(Cell::Records(ids.to_vec(), shown))
     }
 
     /// Another sentence's cells, in place.
@@ -232,6 +256,8 @@ pub enum Block {
     Remark(Prose),
     /// A closing line of a part (set apart by a blank line in Markdown).
     Closing(Prose),
+    /// A line introducing the list after it, within a part.
+    Intro(Prose),
     /// A note on the whole report.
     Note(Prose),
     /// A table with typed columns (rows of cells; a cell may be several).
