@@ -542,7 +542,7 @@ fn skipped_line(s: &crate::provenance::SkippedOut) -> Prose {
 
 /// The inputs: a table in Markdown, a line each in text (with the hash shortened).
 fn inputs(r: &Report) -> Section {
-    let columns = vec![
+    let columns = [
         "file",
         "format",
         "encoding",
@@ -553,7 +553,9 @@ fn inputs(r: &Report) -> Section {
         "first",
         "last",
         "sha256",
-    ];
+    ]
+    .map(super::view::Column::text)
+    .to_vec();
     let time = |t: &Option<String>| {
         t.as_ref()
             .map_or(Prose::default(), |t| Prose::default().time(t))

@@ -120,7 +120,8 @@ impl Writer<'_> {
     /// A Markdown table (in text, a line per row).
     fn table(&mut self, table: &Table) {
         if self.md() {
-            let _ = writeln!(self.o, "| {} |", table.columns.join(" | "));
+            let names: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+            let _ = writeln!(self.o, "| {} |", names.join(" | "));
             let _ = writeln!(self.o, "|{}", "---|".repeat(table.columns.len()));
         }
         let (open, sep, close) = if self.md() {

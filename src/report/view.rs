@@ -26,6 +26,9 @@ pub enum Cell {
     Label(&'static str),
     /// Record ids behind a finding: every one in a document, the first `shown` in text.
     Records(Vec<String>, usize),
+    /// The renderer's own markup (a line break, a muted span): HTML only, nothing elsewhere.
+    /// `&'static`: written in the code, so no evidence can be markup.
+    Markup(&'static str),
 }
 
 impl Cell {
@@ -36,6 +39,7 @@ impl Cell {
             Cell::Count(n) => n.to_string(),
             Cell::Label(s) => s.to_string(),
             Cell::Records(ids, _) => ids.join(", "),
+            Cell::Markup(_) => String::new(),
         }
     }
 }
@@ -54,7 +58,13 @@ pub trait Target {
             Cell::Time(t) => self.time(t),
             Cell::Count(n) => n.to_string(),
             Cell::Records(ids, shown) => self.records(ids, *shown),
+            Cell::Markup(m) => self.markup(m),
         }
+    }
+
+    /// Markup is the HTML renderer's alone.
+    fn markup(&self, _markup: &'static str) -> String {
+        String::new()
     }
 
     /// Record ids: all of them, each escaped as evidence.
@@ -114,6 +124,14 @@ impl Target for Html {
     fn time(&self, t: &str) -> String {
         escape::html(t)
     }
+    /// Every id, in monospace.
+    fn records(&self, ids: &[String], _shown: usize) -> String {
+        let ids: Vec<String> = ids.iter().map(|i| self.evidence(i)).collect();
+        format!("<span class=\"mono\">{}</span>", ids.join(" "))
+    }
+    fn markup(&self, markup: &'static str) -> String {
+        markup.to_string()
+    }
 }
 
 /// A sentence of the report: tool text with evidence text in it.
@@ -148,6 +166,27 @@ impl Prose {
 
     pub fn label(self, word: &'static str) -> Prose {
         self.push(Cell::Label(word))
+    }
+
+    /// The HTML renderer's own markup (see `Cell::Markup`).
+    pub fn markup(self, markup: &'static str) -> Prose {
+        self.push(Cell::Markup(markup))
+    }
+
+    /// An optional evidence value: nothing when absent.
+    pub fn maybe(self, text: &Option<impl AsRef<str>>) -> Prose {
+        match text {
+            Some(t) => self.evidence(t.as_ref()),
+            None => self,
+        }
+    }
+
+    /// An optional time: nothing when absent.
+    pub fn maybe_time(self, t: &Option<impl AsRef<str>>) -> Prose {
+        match t {
+            Some(t) => self.time(t.as_ref()),
+            None => self,
+        }
     }
 
     /// Record ids, the first `shown` of them where a line must stay short.
@@ -298,11 +337,59 @@ impl Section {
     }
 }
 
-/// A table: its columns' names and rows of prose.
+/// A table: its typed columns and rows of prose (one per column).
 #[derive(Debug, Clone, Default)]
 pub struct Table {
-    pub columns: Vec<&'static str>,
+    pub columns: Vec<Column>,
     pub rows: Vec<Vec<Prose>>,
+}
+
+/// How a column's values read: as text, as identifiers (monospace), as numbers (aligned).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Text,
+    Id,
+    Number,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub name: &'static str,
+    pub kind: ColumnKind,
+}
+
+impl Column {
+    pub fn text(name: &'static str) -> Column {
+        Column {
+            name,
+            kind: ColumnKind::Text,
+        }
+    }
+    pub fn id(name: &'static str) -> Column {
+        Column {
+            name,
+            kind: ColumnKind::Id,
+        }
+    }
+    pub fn number(name: &'static str) -> Column {
+        Column {
+            name,
+            kind: ColumnKind::Number,
+        }
+    }
+}
+
+impl Table {
+    pub fn new(columns: Vec<Column>) -> Table {
+        Table {
+            columns,
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<Prose>) {
+        self.rows.push(cells);
+    }
 }
 
 #[cfg(test)]
