@@ -159,24 +159,43 @@ fn mailbox(m: &MailboxScope, limit: usize) -> Section {
         m.actions.len()
     ));
     let mut s = Section::new(Level::Part, head).with(Block::List(reasons(m)));
+    findings(&mut s, m, limit);
+    for caveat in &m.caveats {
+        s.push(Block::Remark(Prose::from("caveat: ").evidence(caveat)));
+    }
+    let attacker_contexts = m
+        .contexts
+        .iter()
+        .filter(|c| c.attribution.is_attacker_activity())
+        .count();
+    s.with(Block::Closing(Prose::from(format!(
+        "{} access context(s), {} of them attacker/linked; access auditing present: {}",
+        m.contexts.len(),
+        attacker_contexts,
+        if m.access_auditing { "yes" } else { "NO" }
+    ))))
+}
+
+/// Each kind of finding of a mailbox, as a subsection of its part.
+fn findings(s: &mut Section, m: &MailboxScope, limit: usize) {
     let all = usize::MAX;
     sub(
-        &mut s,
+        s,
         "Throttled windows (access not audited)",
         limited(&m.throttled_windows, all, throttled_line, ""),
     );
     sub(
-        &mut s,
+        s,
         "Synced folders",
         limited(&m.synced_folders, all, |f| folder_line(f, false), ""),
     );
     sub(
-        &mut s,
+        s,
         "Folders in scope",
         limited(&m.folders, all, |f| folder_line(f, true), ""),
     );
     sub(
-        &mut s,
+        s,
         "Messages in scope",
         limited(&m.messages, limit, message_line, SEE_OTHER_FORMATS),
     );
@@ -185,19 +204,19 @@ fn mailbox(m: &MailboxScope, limit: usize) -> Section {
         m.assumed_messages.len()
     );
     sub(
-        &mut s,
+        s,
         assumed,
         limited(&m.assumed_messages, limit, assumed_line, SEE_OTHER_FORMATS),
     );
     let forwarding = |w: &ForwardingWindow| super::outbound::window(w, Some(&m.mailbox));
     sub(
-        &mut s,
+        s,
         "Forwarding windows (mail delivered while one was in place left the mailbox)",
         limited(&m.forwarding, all, forwarding, ""),
     );
     let sent = format!("Mail the attacker sent ({})", m.sent_messages.len());
     sub(
-        &mut s,
+        s,
         sent,
         limited(
             &m.sent_messages,
@@ -213,29 +232,15 @@ fn mailbox(m: &MailboxScope, limit: usize) -> Section {
         .map(unresolved_line)
         .collect();
     sub(
-        &mut s,
+        s,
         "Unresolved binds (messages not named)",
         Block::List(unresolved),
     );
     sub(
-        &mut s,
+        s,
         "Attacker actions",
         limited(&m.actions, limit, action_line, ""),
     );
-    for caveat in &m.caveats {
-        s.push(Block::Remark(Prose::from("caveat: ").evidence(caveat)));
-    }
-    let attacker_contexts = m
-        .contexts
-        .iter()
-        .filter(|c| c.attribution.is_attacker_activity())
-        .count();
-    s.with(Block::Closing(Prose::from(format!(
-        "{} access context(s), {} of them attacker/linked; access auditing present: {}",
-        m.contexts.len(),
-        attacker_contexts,
-        if m.access_auditing { "yes" } else { "NO" }
-    ))))
 }
 
 fn reasons(m: &MailboxScope) -> Vec<Prose> {

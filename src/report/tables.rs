@@ -55,118 +55,19 @@ impl TableKind {
         }
     }
 
+    /// The table's header.
     pub fn columns(self) -> &'static [&'static str] {
         match self {
-            TableKind::Mailboxes => &[
-                "mailbox",
-                "verdict",
-                "reasons",
-                "messages",
-                "folders",
-                "synced_folders",
-                "throttled_windows",
-                "unresolved",
-                "actions",
-                "access_auditing",
-                "caveats",
-            ],
-            TableKind::Messages => &[
-                "mailbox",
-                "internet_message_id",
-                "folder",
-                "subject",
-                "first_seen",
-                "last_seen",
-                "access",
-                "attribution",
-                "records",
-                "sender",
-                "recipients",
-                "received",
-            ],
-            TableKind::Folders => &[
-                "mailbox",
-                "path",
-                "reason",
-                "first_seen",
-                "last_seen",
-                "records",
-            ],
-            TableKind::Windows => &["mailbox", "start", "end", "record_id", "records"],
-            TableKind::Actions => &[
-                "mailbox",
-                "time",
-                "operation",
-                "record_id",
-                "attribution",
-                "client_ip",
-                "session_id",
-                "folder",
-                "items",
-                "detail",
-                "source",
-            ],
-            TableKind::Unresolved => &[
-                "mailbox",
-                "record_id",
-                "time",
-                "folders",
-                "operation_count",
-                "message_ids_listed",
-                "reason",
-            ],
-            TableKind::Notification => &[
-                "mailbox",
-                "internet_message_id",
-                "subject",
-                "sender",
-                "recipients",
-                "received",
-                "in_scope_because",
-                "evidence",
-                "metadata",
-            ],
-            TableKind::Forwarding => &[
-                "mailbox",
-                "kind",
-                "rule",
-                "destinations",
-                "external_destinations",
-                "start",
-                "end",
-                "ended_by",
-                "end_record",
-                "conditions",
-                "all_mail",
-                "attribution",
-                "records",
-                "forwarded_messages",
-                "confirmed",
-                "unresolved_after",
-            ],
-            TableKind::Sent => &[
-                "mailbox",
-                "time",
-                "operation",
-                "internet_message_id",
-                "item_id",
-                "subject",
-                "attribution",
-                "record_id",
-                "recipients",
-                "recipients_from",
-                "source",
-            ],
-            TableKind::Gaps => &[
-                "signal",
-                "value",
-                "records",
-                "record_ids",
-                "mailboxes",
-                "client_ips",
-                "first_seen",
-                "last_seen",
-            ],
+            TableKind::Mailboxes => MAILBOXES,
+            TableKind::Messages => MESSAGES,
+            TableKind::Folders => FOLDERS,
+            TableKind::Windows => WINDOWS,
+            TableKind::Actions => ACTIONS,
+            TableKind::Unresolved => UNRESOLVED,
+            TableKind::Notification => NOTIFICATION,
+            TableKind::Forwarding => FORWARDING,
+            TableKind::Sent => SENT,
+            TableKind::Gaps => GAPS,
         }
     }
 
@@ -186,6 +87,127 @@ impl TableKind {
         }
     }
 }
+
+// Each table's columns, in order.
+const MAILBOXES: &[&str] = &[
+    "mailbox",
+    "verdict",
+    "reasons",
+    "messages",
+    "folders",
+    "synced_folders",
+    "throttled_windows",
+    "unresolved",
+    "actions",
+    "access_auditing",
+    "caveats",
+];
+
+const MESSAGES: &[&str] = &[
+    "mailbox",
+    "internet_message_id",
+    "folder",
+    "subject",
+    "first_seen",
+    "last_seen",
+    "access",
+    "attribution",
+    "records",
+    "sender",
+    "recipients",
+    "received",
+];
+
+const FOLDERS: &[&str] = &[
+    "mailbox",
+    "path",
+    "reason",
+    "first_seen",
+    "last_seen",
+    "records",
+];
+
+const WINDOWS: &[&str] = &["mailbox", "start", "end", "record_id", "records"];
+
+const ACTIONS: &[&str] = &[
+    "mailbox",
+    "time",
+    "operation",
+    "record_id",
+    "attribution",
+    "client_ip",
+    "session_id",
+    "folder",
+    "items",
+    "detail",
+    "source",
+];
+
+const UNRESOLVED: &[&str] = &[
+    "mailbox",
+    "record_id",
+    "time",
+    "folders",
+    "operation_count",
+    "message_ids_listed",
+    "reason",
+];
+
+const NOTIFICATION: &[&str] = &[
+    "mailbox",
+    "internet_message_id",
+    "subject",
+    "sender",
+    "recipients",
+    "received",
+    "in_scope_because",
+    "evidence",
+    "metadata",
+];
+
+const FORWARDING: &[&str] = &[
+    "mailbox",
+    "kind",
+    "rule",
+    "destinations",
+    "external_destinations",
+    "start",
+    "end",
+    "ended_by",
+    "end_record",
+    "conditions",
+    "all_mail",
+    "attribution",
+    "records",
+    "forwarded_messages",
+    "confirmed",
+    "unresolved_after",
+];
+
+const SENT: &[&str] = &[
+    "mailbox",
+    "time",
+    "operation",
+    "internet_message_id",
+    "item_id",
+    "subject",
+    "attribution",
+    "record_id",
+    "recipients",
+    "recipients_from",
+    "source",
+];
+
+const GAPS: &[&str] = &[
+    "signal",
+    "value",
+    "records",
+    "record_ids",
+    "mailboxes",
+    "client_ips",
+    "first_seen",
+    "last_seen",
+];
 
 fn ev(s: &str) -> Cell {
     Cell::Evidence(s.to_string())
