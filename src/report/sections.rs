@@ -437,7 +437,9 @@ fn notification(r: &Report, limit: usize) -> Option<Section> {
     lines.push(
         Prose::from("Internal domains: ")
             .evidence(n.internal_domains.join(", "))
-            .tool(format!(" ({})", n.internal_domains_from)),
+            .tool(" (")
+            .evidence(&n.internal_domains_from)
+            .tool(")"),
     );
     lines.push(counts_line(Prose::from("Overall"), &n.overall));
     let mut s = Section::new(Level::Section, "Notification summary").with(Block::List(lines));

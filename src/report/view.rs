@@ -74,6 +74,14 @@ pub trait Target {
     }
 }
 
+/// A time as the display zone shows it; `None` for text that is no RFC 3339 time (a renderer
+/// then writes it as evidence: a time cell cannot carry markup or control characters either).
+fn shown_time(t: &str, tz: Option<DisplayZone>) -> Option<String> {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .is_ok()
+        .then(|| zone::show(t, tz))
+}
+
 /// Plain text for a terminal or a file; times in the display zone.
 pub struct Text(pub Option<DisplayZone>);
 /// Markdown: evidence with its active punctuation escaped; times in the display zone.
@@ -89,7 +97,7 @@ impl Target for Text {
         escape::terminal(s).into_owned()
     }
     fn time(&self, t: &str) -> String {
-        zone::show(t, self.0)
+        shown_time(t, self.0).unwrap_or_else(|| self.evidence(t))
     }
     /// A line of text shows the first few.
     fn records(&self, ids: &[String], shown: usize) -> String {
@@ -110,7 +118,7 @@ impl Target for Markdown {
         escape::markdown(s)
     }
     fn time(&self, t: &str) -> String {
-        zone::show(t, self.0)
+        shown_time(t, self.0).unwrap_or_else(|| self.evidence(t))
     }
 }
 
@@ -414,5 +422,21 @@ mod tests {
         assert_eq!(Html.cell(&Cell::Id("<x>".into())), "&lt;x&gt;");
         assert_eq!(Markdown(None).cell(&Cell::Id("a_b".into())), "a\\_b");
         assert_eq!(Text(None).cell(&Cell::Count(7)), "7");
+    }
+
+    #[test]
+    fn a_time_cell_that_is_no_time_is_escaped_as_evidence() {
+        let t = Cell::Time("2024-03-12T09:45:12Z".into());
+        assert_eq!(Markdown(None).cell(&t), "2024-03-12T09:45:12Z");
+        let forged = Cell::Time("[x](https://evil.example)\n# y".into());
+        assert_eq!(
+            Text(None).cell(&forged),
+            "[x](https://evil.example)\\x0a# y"
+        );
+        assert!(
+            Markdown(None)
+                .cell(&forged)
+                .starts_with("\\[x\\](https\\://")
+        );
     }
 }
