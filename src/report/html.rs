@@ -2,7 +2,7 @@
 //! script, nothing fetched). Renders the same `Report` the JSON serializes. Every text that comes
 //! from the evidence is escaped.
 
-use super::view::{Column, ColumnKind, Html, Prose, Table};
+use super::view::{Column, ColumnKind, FindingKind, Html, Prose, Table};
 use super::*;
 // Every evidence text goes through the one HTML escaping function, mostly as `Prose` cells.
 use crate::escape::html as esc;
@@ -593,25 +593,6 @@ fn prose_list(o: &mut String, heading: &str, lines: impl Iterator<Item = Prose>)
     let _ = writeln!(o, "{heading}<ul>{}</ul>", items.concat());
 }
 
-/// What left the mailbox: forwarding windows and the mail the attacker sent.
-fn outbound_sections(o: &mut String, m: &MailboxScope) {
-    prose_list(
-        o,
-        "<h3>Forwarding windows</h3><p class=\"muted\">Mail delivered while one was in place left the mailbox.</p>",
-        m.forwarding
-            .iter()
-            .map(|w| super::outbound::window(w, Some(&m.mailbox))),
-    );
-    prose_list(
-        o,
-        &format!(
-            "<h3>Mail the attacker sent ({})</h3>",
-            m.sent_messages.len()
-        ),
-        m.sent_messages.iter().map(super::outbound::sent),
-    );
-}
-
 fn tenant(o: &mut String, r: &Report) {
     if r.tenant_actions.is_empty() && r.tenant_forwarding.is_empty() {
         return;
@@ -640,39 +621,8 @@ fn mailbox(o: &mut String, m: &MailboxScope, r: &Report) {
     let _ = writeln!(o, "<section class=\"mb\"><h2>{}</h2>", html(&head));
     timeline_svg(o, m, r);
     why(o, m);
-    if !m.throttled_windows.is_empty() {
-        o.push_str("<h3>Throttled windows</h3>");
-        table(o, &throttled_table(m));
-    }
-    for (title, list) in [
-        ("Synced folders", &m.synced_folders),
-        ("Folders in scope", &m.folders),
-    ] {
-        if !list.is_empty() {
-            let _ = write!(o, "<h3>{title}</h3>");
-            table(o, &folders_table(list));
-        }
-    }
-    if !m.messages.is_empty() {
-        let _ = write!(o, "<h3>Messages in scope ({})</h3>", m.messages.len());
-        table(o, &messages_table(m));
-    }
-    if !m.assumed_messages.is_empty() {
-        let _ = write!(
-            o,
-            "<h3>Assumed compromised from the message inventory ({})</h3><p class=\"muted\">No audit record names these messages; the mailbox's exposure covers them.</p>",
-            m.assumed_messages.len()
-        );
-        table(o, &assumed_table(m));
-    }
-    outbound_sections(o, m);
-    if !m.actions.is_empty() {
-        o.push_str("<h3>Attacker actions</h3>");
-        actions_table(o, &m.actions);
-    }
-    if !m.unresolved.is_empty() {
-        o.push_str("<h3>Unresolved binds</h3>");
-        table(o, &unresolved_table(m));
+    for kind in FindingKind::HTML_ORDER {
+        finding(o, m, kind);
     }
     o.push_str("<h3>Access contexts</h3>");
     table_rows(o, &contexts_table(m));
@@ -689,6 +639,74 @@ fn mailbox(o: &mut String, m: &MailboxScope, r: &Report) {
             "<b>no</b>"
         }
     );
+}
+
+/// One kind of finding of a mailbox: a table, or a list of the lines text shows too (nothing
+/// when the mailbox has none).
+fn finding(o: &mut String, m: &MailboxScope, kind: FindingKind) {
+    match kind {
+        FindingKind::Throttled => {
+            if !m.throttled_windows.is_empty() {
+                o.push_str("<h3>Throttled windows</h3>");
+                table(o, &throttled_table(m));
+            }
+        }
+        FindingKind::SyncedFolders => {
+            if !m.synced_folders.is_empty() {
+                o.push_str("<h3>Synced folders</h3>");
+                table(o, &folders_table(&m.synced_folders));
+            }
+        }
+        FindingKind::Folders => {
+            if !m.folders.is_empty() {
+                o.push_str("<h3>Folders in scope</h3>");
+                table(o, &folders_table(&m.folders));
+            }
+        }
+        FindingKind::Messages => {
+            if !m.messages.is_empty() {
+                let _ = write!(o, "<h3>Messages in scope ({})</h3>", m.messages.len());
+                table(o, &messages_table(m));
+            }
+        }
+        FindingKind::Assumed => {
+            if !m.assumed_messages.is_empty() {
+                let _ = write!(
+                    o,
+                    "<h3>Assumed compromised from the message inventory ({})</h3><p class=\"muted\">No audit record names these messages; the mailbox's exposure covers them.</p>",
+                    m.assumed_messages.len()
+                );
+                table(o, &assumed_table(m));
+            }
+        }
+        FindingKind::Forwarding => prose_list(
+            o,
+            "<h3>Forwarding windows</h3><p class=\"muted\">Mail delivered while one was in place left the mailbox.</p>",
+            m.forwarding
+                .iter()
+                .map(|w| super::outbound::window(w, Some(&m.mailbox))),
+        ),
+        FindingKind::Sent => prose_list(
+            o,
+            &format!(
+                "<h3>Mail the attacker sent ({})</h3>",
+                m.sent_messages.len()
+            ),
+            m.sent_messages.iter().map(super::outbound::sent),
+        ),
+        FindingKind::Actions => {
+            if !m.actions.is_empty() {
+                o.push_str("<h3>Attacker actions</h3>");
+                actions_table(o, &m.actions);
+            }
+        }
+        FindingKind::Unresolved => {
+            if !m.unresolved.is_empty() {
+                o.push_str("<h3>Unresolved binds</h3>");
+                table(o, &unresolved_table(m));
+            }
+        }
+    }
 }
 
 fn why(o: &mut String, m: &MailboxScope) {

@@ -2,7 +2,8 @@
 //! the run summary, one part per mailbox, then the tenant, the indicator gaps, the
 //! notification summary and the provenance. A renderer is a loop over them (`text::render`).
 
-use super::view::{Block, Format, Level, Prose, Section, Table};
+use super::outbound;
+use super::view::{Block, FindingKind, Format, Level, Prose, Section, Table};
 use super::*;
 use std::collections::BTreeMap;
 
@@ -178,69 +179,69 @@ fn mailbox(m: &MailboxScope, limit: usize) -> Section {
 
 /// Each kind of finding of a mailbox, as a subsection of its part.
 fn findings(s: &mut Section, m: &MailboxScope, limit: usize) {
+    for kind in FindingKind::TEXT_ORDER {
+        finding(s, m, limit, kind);
+    }
+}
+
+/// One kind of finding's subsection (nothing when the mailbox has none).
+fn finding(s: &mut Section, m: &MailboxScope, limit: usize, kind: FindingKind) {
     let all = usize::MAX;
-    sub(
-        s,
-        "Throttled windows (access not audited)",
-        limited(&m.throttled_windows, all, throttled_line, ""),
-    );
-    sub(
-        s,
-        "Synced folders",
-        limited(&m.synced_folders, all, |f| folder_line(f, false), ""),
-    );
-    sub(
-        s,
-        "Folders in scope",
-        limited(&m.folders, all, |f| folder_line(f, true), ""),
-    );
-    sub(
-        s,
-        "Messages in scope",
-        limited(&m.messages, limit, message_line, SEE_OTHER_FORMATS),
-    );
-    let assumed = format!(
-        "Assumed compromised from the message inventory ({}; no audit record names them)",
-        m.assumed_messages.len()
-    );
-    sub(
-        s,
-        assumed,
-        limited(&m.assumed_messages, limit, assumed_line, SEE_OTHER_FORMATS),
-    );
-    let forwarding = |w: &ForwardingWindow| super::outbound::window(w, Some(&m.mailbox));
-    sub(
-        s,
-        "Forwarding windows (mail delivered while one was in place left the mailbox)",
-        limited(&m.forwarding, all, forwarding, ""),
-    );
-    let sent = format!("Mail the attacker sent ({})", m.sent_messages.len());
-    sub(
-        s,
-        sent,
-        limited(
-            &m.sent_messages,
-            limit,
-            super::outbound::sent,
-            SEE_OTHER_FORMATS,
+    let (title, lines): (Prose, Block) = match kind {
+        FindingKind::Throttled => (
+            "Throttled windows (access not audited)".into(),
+            limited(&m.throttled_windows, all, throttled_line, ""),
         ),
-    );
-    let unresolved: Vec<Prose> = m
-        .unresolved
-        .iter()
-        .take(limit)
-        .map(unresolved_line)
-        .collect();
-    sub(
-        s,
-        "Unresolved binds (messages not named)",
-        Block::List(unresolved),
-    );
-    sub(
-        s,
-        "Attacker actions",
-        limited(&m.actions, limit, action_line, ""),
-    );
+        FindingKind::SyncedFolders => (
+            "Synced folders".into(),
+            limited(&m.synced_folders, all, |f| folder_line(f, false), ""),
+        ),
+        FindingKind::Folders => (
+            "Folders in scope".into(),
+            limited(&m.folders, all, |f| folder_line(f, true), ""),
+        ),
+        FindingKind::Messages => (
+            "Messages in scope".into(),
+            limited(&m.messages, limit, message_line, SEE_OTHER_FORMATS),
+        ),
+        FindingKind::Assumed => (
+            format!(
+                "Assumed compromised from the message inventory ({}; no audit record names them)",
+                m.assumed_messages.len()
+            )
+            .into(),
+            limited(&m.assumed_messages, limit, assumed_line, SEE_OTHER_FORMATS),
+        ),
+        FindingKind::Forwarding => (
+            "Forwarding windows (mail delivered while one was in place left the mailbox)".into(),
+            limited(
+                &m.forwarding,
+                all,
+                |w| outbound::window(w, Some(&m.mailbox)),
+                "",
+            ),
+        ),
+        FindingKind::Sent => (
+            format!("Mail the attacker sent ({})", m.sent_messages.len()).into(),
+            limited(&m.sent_messages, limit, outbound::sent, SEE_OTHER_FORMATS),
+        ),
+        // No "… and N more" line: the unresolved binds' count is in the heading of the part.
+        FindingKind::Unresolved => (
+            "Unresolved binds (messages not named)".into(),
+            Block::List(
+                m.unresolved
+                    .iter()
+                    .take(limit)
+                    .map(unresolved_line)
+                    .collect(),
+            ),
+        ),
+        FindingKind::Actions => (
+            "Attacker actions".into(),
+            limited(&m.actions, limit, action_line, ""),
+        ),
+    };
+    sub(s, title, lines);
 }
 
 fn reasons(m: &MailboxScope) -> Vec<Prose> {

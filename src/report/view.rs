@@ -281,6 +281,50 @@ pub enum Level {
     Sub,
 }
 
+/// The kinds of finding a mailbox's part lists: a subsection in text and Markdown
+/// (`sections::finding`), a table or list in HTML (`html::finding`). Both match on every kind,
+/// so a new one does not build until each format shows it. Each format keeps its own order
+/// (the golden outputs hold them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingKind {
+    Throttled,
+    SyncedFolders,
+    Folders,
+    Messages,
+    Assumed,
+    Forwarding,
+    Sent,
+    Unresolved,
+    Actions,
+}
+
+impl FindingKind {
+    /// Text and Markdown: what was read, then what left, then what is unresolved and done.
+    pub const TEXT_ORDER: [FindingKind; 9] = [
+        FindingKind::Throttled,
+        FindingKind::SyncedFolders,
+        FindingKind::Folders,
+        FindingKind::Messages,
+        FindingKind::Assumed,
+        FindingKind::Forwarding,
+        FindingKind::Sent,
+        FindingKind::Unresolved,
+        FindingKind::Actions,
+    ];
+    /// HTML: the attacker's actions before the unresolved binds.
+    pub const HTML_ORDER: [FindingKind; 9] = [
+        FindingKind::Throttled,
+        FindingKind::SyncedFolders,
+        FindingKind::Folders,
+        FindingKind::Messages,
+        FindingKind::Assumed,
+        FindingKind::Forwarding,
+        FindingKind::Sent,
+        FindingKind::Actions,
+        FindingKind::Unresolved,
+    ];
+}
+
 /// The text formats that share `Section`s; a block may be for one of them only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
