@@ -334,8 +334,8 @@ fn throttled_bands(o: &mut String, p: &Plot, m: &MailboxScope) {
                 "<rect x=\"{:.1}\" y=\"{top}\" width=\"{:.1}\" height=\"{plot_h}\" fill=\"#e9d7fe\" opacity=\"0.8\"><title>throttled: access not audited {} – {}</title></rect>",
                 p.x(s),
                 (p.x(e) - p.x(s)).max(1.0),
-                esc(&tw.start),
-                esc(&tw.end)
+                html(&Prose::default().time(&tw.start)),
+                html(&Prose::default().time(&tw.end))
             );
         }
     }
@@ -628,7 +628,8 @@ fn mailbox(o: &mut String, m: &MailboxScope, r: &Report) {
     table_rows(o, &contexts_table(m));
     o.push_str("</table>");
     for caveat in &m.caveats {
-        let _ = writeln!(o, "<div class=\"caveat\">{}</div>", esc(caveat));
+        let caveat = Prose::default().evidence(caveat);
+        let _ = writeln!(o, "<div class=\"caveat\">{}</div>", html(&caveat));
     }
     let _ = writeln!(
         o,

@@ -16,8 +16,6 @@ pub struct Style {
     pub list_limit: usize,
 }
 
-pub use super::sections::indicator_line;
-
 pub fn render(r: &Report, style: &Style) -> String {
     let (format, target): (Format, &dyn Target) = if style.markdown {
         (Format::Markdown, &Markdown(style.tz))

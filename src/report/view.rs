@@ -3,7 +3,8 @@
 //! record ids), times, counts. Each renderer is a `Target`: one function per cell kind makes a
 //! cell inert for that format, so evidence text cannot reach an output unescaped because one
 //! format forgot it. Cells make up `Prose` (a sentence), prose makes up `Section`s (a heading
-//! and its blocks), and the CSV folder is one `Table` per `TableKind`.
+//! and its blocks) and `Table`s (typed columns); the CSV folder is one file of rows of cells per
+//! `tables::TableKind`. See `docs/report-model.md`.
 
 use crate::escape;
 use crate::zone::{self, DisplayZone};
