@@ -247,31 +247,7 @@ impl BatchIndex {
              <th>Warnings</th><th>Report</th></tr>\n",
         );
         for s in &self.sets {
-            let report = s
-                .reports
-                .iter()
-                .find(|r| r.path.ends_with(".html"))
-                .or(s.reports.first())
-                .map(|r| format!("<a href=\"{}\">{}</a>", esc(&r.path), esc(&r.path)))
-                .unwrap_or_default();
-            let status = match &s.error {
-                Some(e) => format!("{}: {}", s.status.as_str(), esc(e)),
-                None => s.status.as_str().to_string(),
-            };
-            let _ = writeln!(
-                o,
-                "<tr class=\"{}\"><td>{}</td><td>{status}</td><td>{}</td><td>{}</td><td>{}</td>\
-                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{report}</td></tr>",
-                s.status.as_str(),
-                esc(&s.name),
-                s.verdicts.entire_mailbox,
-                s.verdicts.folders,
-                s.verdicts.messages,
-                s.verdicts.none,
-                s.messages_named,
-                s.rejected,
-                s.warnings,
-            );
+            set_row(&mut o, s);
         }
         o.push_str("</table>\n");
         if !self.ignored.is_empty() {
@@ -281,41 +257,77 @@ impl BatchIndex {
             }
         }
         for s in &self.sets {
-            let _ = writeln!(o, "<h2>{}</h2>", esc(&s.name));
-            let _ = writeln!(o, "<p class=\"mono\">{}</p>", esc(&s.path));
-            if !s.mailboxes_in_scope.is_empty() {
-                let _ = writeln!(
-                    o,
-                    "<p>Mailboxes in scope: {}</p>",
-                    esc(&s.mailboxes_in_scope.join(", "))
-                );
-            }
-            for c in &s.caveats {
-                let _ = writeln!(o, "<p>Caveat: {}</p>", esc(c));
-            }
-            for skipped in &s.skipped {
-                let _ = writeln!(o, "<p class=\"mono\">Not read: {}</p>", esc(skipped));
-            }
-            for (title, list) in [("Inputs", &s.inputs), ("Reports", &s.reports)] {
-                if list.is_empty() {
-                    continue;
-                }
-                let _ = writeln!(
-                    o,
-                    "<h3>{title}</h3><table><tr><th>File</th><th>SHA-256</th></tr>"
-                );
-                for f in list {
-                    let _ = writeln!(
-                        o,
-                        "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td></tr>",
-                        esc(&f.path),
-                        esc(&f.sha256)
-                    );
-                }
-                o.push_str("</table>\n");
-            }
+            set_details(&mut o, s);
         }
         o.push_str("</body></html>\n");
         o
+    }
+}
+
+/// A set's row in the index table: its verdict counts and a link to its report.
+fn set_row(o: &mut String, s: &SetEntry) {
+    let esc = escape::html;
+    let report = s
+        .reports
+        .iter()
+        .find(|r| r.path.ends_with(".html"))
+        .or(s.reports.first())
+        .map(|r| format!("<a href=\"{}\">{}</a>", esc(&r.path), esc(&r.path)))
+        .unwrap_or_default();
+    let status = match &s.error {
+        Some(e) => format!("{}: {}", s.status.as_str(), esc(e)),
+        None => s.status.as_str().to_string(),
+    };
+    let _ = writeln!(
+        o,
+        "<tr class=\"{}\"><td>{}</td><td>{status}</td><td>{}</td><td>{}</td><td>{}</td>\
+         <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{report}</td></tr>",
+        s.status.as_str(),
+        esc(&s.name),
+        s.verdicts.entire_mailbox,
+        s.verdicts.folders,
+        s.verdicts.messages,
+        s.verdicts.none,
+        s.messages_named,
+        s.rejected,
+        s.warnings,
+    );
+}
+
+/// A set's details: where it was, what is in scope, its inputs and reports with their hashes.
+fn set_details(o: &mut String, s: &SetEntry) {
+    let esc = escape::html;
+    let _ = writeln!(o, "<h2>{}</h2>", esc(&s.name));
+    let _ = writeln!(o, "<p class=\"mono\">{}</p>", esc(&s.path));
+    if !s.mailboxes_in_scope.is_empty() {
+        let _ = writeln!(
+            o,
+            "<p>Mailboxes in scope: {}</p>",
+            esc(&s.mailboxes_in_scope.join(", "))
+        );
+    }
+    for c in &s.caveats {
+        let _ = writeln!(o, "<p>Caveat: {}</p>", esc(c));
+    }
+    for skipped in &s.skipped {
+        let _ = writeln!(o, "<p class=\"mono\">Not read: {}</p>", esc(skipped));
+    }
+    for (title, list) in [("Inputs", &s.inputs), ("Reports", &s.reports)] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            o,
+            "<h3>{title}</h3><table><tr><th>File</th><th>SHA-256</th></tr>"
+        );
+        for f in list {
+            let _ = writeln!(
+                o,
+                "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td></tr>",
+                esc(&f.path),
+                esc(&f.sha256)
+            );
+        }
+        o.push_str("</table>\n");
     }
 }

@@ -9,6 +9,8 @@ pub mod gaps;
 pub mod html;
 pub mod index;
 pub mod outbound;
+pub mod sections;
+pub mod tables;
 
 pub mod text;
 pub mod timesketch;
@@ -296,98 +298,15 @@ pub fn build_report(
     use crate::time::rfc3339;
     let mut warnings = provenance.warnings.to_vec();
     warnings.extend(scope.warnings);
-    // Time coverage of the inputs against the window.
-    let first = provenance.files.iter().filter_map(|f| f.first_micros).min();
-    let last = provenance.files.iter().filter_map(|f| f.last_micros).max();
-    if let (Some(first), Some(last)) = (first, last) {
-        let uncovered_start = cfg.start.is_some_and(|s| s < first);
-        let uncovered_end = cfg.end.is_some_and(|e| e > last + 1);
-        let disjoint = cfg.start.is_some_and(|s| s > last) || cfg.end.is_some_and(|e| e <= first);
-        if disjoint {
-            warnings.push(Warning {
-                code: WarningCode::WindowNotCovered,
-                message: format!(
-                    "no input covers the window: the inputs span {} to {}",
-                    rfc3339(first),
-                    rfc3339(last)
-                ),
-                path: None,
-                line: None,
-            });
-        } else if uncovered_start || uncovered_end {
-            warnings.push(Warning {
-                code: WarningCode::WindowPartiallyCovered,
-                message: format!(
-                    "the inputs span {} to {}, which does not cover the whole window: activity outside that span is not in evidence",
-                    rfc3339(first),
-                    rfc3339(last)
-                ),
-                path: None,
-                line: None,
-            });
-        }
-    }
+    warnings.extend(window_coverage(provenance, cfg));
     warnings.sort();
     warnings.dedup();
-    let mut caveats = vec![view::Prose::from(LOWER_BOUND_CAVEAT)];
-    if !scope.indicator_gaps.is_empty() {
-        let records: u64 = scope.indicator_gaps.iter().map(|g| g.records).sum();
-        caveats.push(view::Prose::from(format!(
-            "The indicators may be incomplete: {records} record(s) not attributed to the attacker share a session, an app, a scripting client or a new network with the attacker's records (see 'Indicator gaps'); review them, with `mailscope hunt`, and scope again with the ones that are the attacker's."
-        )));
-    }
-    let incomplete: Vec<&str> = warnings
-        .iter()
-        .filter(|w| {
-            matches!(
-                w.code,
-                WarningCode::IncompleteExport | WarningCode::ProbablyTruncated
-            )
-        })
-        .filter_map(|w| w.path.as_deref())
-        .collect();
-    if !incomplete.is_empty() {
-        caveats.push(
-            view::Prose::default()
-                .tool("Incomplete exports (")
-                .evidence_list(incomplete, ", ")
-                .tool("): activity in the results they are missing is not in evidence, and the scope may be wider than reported."),
-        );
-    }
-    let local: Vec<&str> = warnings
-        .iter()
-        .filter(|w| w.code == WarningCode::LocalTime)
-        .filter_map(|w| w.path.as_deref())
-        .collect();
-    if !local.is_empty() {
-        caveats.push(
-            view::Prose::default()
-                .tool("Times in '[Local Time]' columns (")
-                .evidence_list(local, ", ")
-                .tool(") were read as UTC: they are off by the exporter's offset from UTC, which may move records into or out of the window and reorder them. Run again with --input-tz ZONE."),
-        );
-    }
-    if let Some(n) = &scope.notification {
-        if n.overall.without_metadata > 0 {
-            caveats.push(view::Prose::from(format!(
-                "{} message(s) in scope are in no message inventory given: their subject, sender and recipients are unknown (listed as without metadata).",
-                n.overall.without_metadata
-            )));
-        }
-        caveats.push(view::Prose::from("Messages assumed compromised with their mailbox are listed only as far as the inventories reach (see each inventory's coverage): mail outside them may be exposed too."));
-    }
-    for c in scope
-        .content_searches
-        .iter()
-        .filter(|c| c.exposed && c.all_mailboxes)
-    {
-        caveats.push(
-            view::Prose::default()
-                .tool("The attacker took the results of content search '")
-                .evidence(&c.search)
-                .tool("', which covered every mailbox: mailboxes outside the evidence and the inventories are exposed too, and are not listed here."),
-        );
-    }
+    let caveats = caveats(
+        &scope.indicator_gaps,
+        scope.notification.as_ref(),
+        &warnings,
+        &scope.content_searches,
+    );
     let mut counts = scope.counts;
     counts.read = provenance.rows();
     counts.duplicates = provenance.duplicates();
@@ -404,25 +323,7 @@ pub fn build_report(
         indicators: cfg.indicators.clone(),
         session_linking: cfg.session_link,
         grant_linking: cfg.grant_link,
-        inputs: provenance
-            .files
-            .iter()
-            .map(|f| Input {
-                path: f.path.clone(),
-                sha256: f.sha256.clone(),
-                format: f.format.as_str(),
-                encoding: f.encoding,
-                bytes: f.bytes,
-                rows: f.rows,
-                records: f.records,
-                duplicates: f.duplicates,
-                rejected: f.rejected,
-                not_mailbox_audit: f.not_mailbox_audit,
-                inventory_rows: f.inventory_rows,
-                first_time: f.first_time.clone(),
-                last_time: f.last_time.clone(),
-            })
-            .collect(),
+        inputs: provenance.files.iter().map(input_of).collect(),
         cases: provenance.cases.to_vec(),
         skipped: provenance.skipped.to_vec(),
         records: counts,
@@ -436,25 +337,160 @@ pub fn build_report(
         mailboxes_without_attacker_activity: scope.mailboxes_without_attacker_activity,
         caveats,
         warnings,
-        inventories: provenance
-            .files
-            .iter()
-            .filter(|f| f.format.is_inventory())
-            .map(|f| InventoryCoverage {
-                path: f.path.clone(),
-                format: f.format.as_str(),
-                rows: f.inventory_rows,
-                first_time: f.first_time.clone(),
-                last_time: f.last_time.clone(),
-                covers: coverage_of(f.format),
-            })
-            .collect(),
+        inventories: inventories_of(provenance),
         notification: scope.notification,
     };
     if cfg.no_subjects {
         report.leave_out_subjects();
     }
     report
+}
+
+fn input_of(f: &crate::provenance::FileSummary) -> Input {
+    Input {
+        path: f.path.clone(),
+        sha256: f.sha256.clone(),
+        format: f.format.as_str(),
+        encoding: f.encoding,
+        bytes: f.bytes,
+        rows: f.rows,
+        records: f.records,
+        duplicates: f.duplicates,
+        rejected: f.rejected,
+        not_mailbox_audit: f.not_mailbox_audit,
+        inventory_rows: f.inventory_rows,
+        first_time: f.first_time.clone(),
+        last_time: f.last_time.clone(),
+    }
+}
+
+fn inventories_of(provenance: Provenance) -> Vec<InventoryCoverage> {
+    provenance
+        .files
+        .iter()
+        .filter(|f| f.format.is_inventory())
+        .map(|f| InventoryCoverage {
+            path: f.path.clone(),
+            format: f.format.as_str(),
+            rows: f.inventory_rows,
+            first_time: f.first_time.clone(),
+            last_time: f.last_time.clone(),
+            covers: coverage_of(f.format),
+        })
+        .collect()
+}
+
+/// Time coverage of the inputs against the window: a warning when they miss part of it.
+fn window_coverage(provenance: Provenance, cfg: &crate::scope::ScopeConfig) -> Option<Warning> {
+    use crate::time::rfc3339;
+    let first = provenance
+        .files
+        .iter()
+        .filter_map(|f| f.first_micros)
+        .min()?;
+    let last = provenance
+        .files
+        .iter()
+        .filter_map(|f| f.last_micros)
+        .max()?;
+    let uncovered_start = cfg.start.is_some_and(|s| s < first);
+    let uncovered_end = cfg.end.is_some_and(|e| e > last + 1);
+    let disjoint = cfg.start.is_some_and(|s| s > last) || cfg.end.is_some_and(|e| e <= first);
+    let (code, message) = if disjoint {
+        (
+            WarningCode::WindowNotCovered,
+            format!(
+                "no input covers the window: the inputs span {} to {}",
+                rfc3339(first),
+                rfc3339(last)
+            ),
+        )
+    } else if uncovered_start || uncovered_end {
+        (
+            WarningCode::WindowPartiallyCovered,
+            format!(
+                "the inputs span {} to {}, which does not cover the whole window: activity outside that span is not in evidence",
+                rfc3339(first),
+                rfc3339(last)
+            ),
+        )
+    } else {
+        return None;
+    };
+    Some(Warning {
+        code,
+        message,
+        path: None,
+        line: None,
+    })
+}
+
+/// The paths of the warnings with one of `codes`.
+fn paths_warned<'a>(warnings: &'a [Warning], codes: &[WarningCode]) -> Vec<&'a str> {
+    warnings
+        .iter()
+        .filter(|w| codes.contains(&w.code))
+        .filter_map(|w| w.path.as_deref())
+        .collect()
+}
+
+/// The report's caveats: the lower bound always, then what the gaps, the warnings and the
+/// inventories say about its completeness. File names in them are evidence.
+fn caveats(
+    gaps: &[IndicatorGap],
+    notification: Option<&crate::scope::notification::Notification>,
+    warnings: &[Warning],
+    searches: &[crate::scope::findings::ContentSearch],
+) -> Vec<view::Prose> {
+    let mut caveats = vec![view::Prose::from(LOWER_BOUND_CAVEAT)];
+    if !gaps.is_empty() {
+        let records: u64 = gaps.iter().map(|g| g.records).sum();
+        caveats.push(view::Prose::from(format!(
+            "The indicators may be incomplete: {records} record(s) not attributed to the attacker share a session, an app, a scripting client or a new network with the attacker's records (see 'Indicator gaps'); review them, with `mailscope hunt`, and scope again with the ones that are the attacker's."
+        )));
+    }
+    let incomplete = paths_warned(
+        warnings,
+        &[
+            WarningCode::IncompleteExport,
+            WarningCode::ProbablyTruncated,
+        ],
+    );
+    if !incomplete.is_empty() {
+        caveats.push(
+            view::Prose::default()
+                .tool("Incomplete exports (")
+                .evidence_list(incomplete, ", ")
+                .tool("): activity in the results they are missing is not in evidence, and the scope may be wider than reported."),
+        );
+    }
+    let local = paths_warned(warnings, &[WarningCode::LocalTime]);
+    if !local.is_empty() {
+        caveats.push(
+            view::Prose::default()
+                .tool("Times in '[Local Time]' columns (")
+                .evidence_list(local, ", ")
+                .tool(") were read as UTC: they are off by the exporter's offset from UTC, which may move records into or out of the window and reorder them. Run again with --input-tz ZONE."),
+        );
+    }
+    if let Some(n) = notification {
+        if n.overall.without_metadata > 0 {
+            caveats.push(view::Prose::from(format!(
+                "{} message(s) in scope are in no message inventory given: their subject, sender and recipients are unknown (listed as without metadata).",
+                n.overall.without_metadata
+            )));
+        }
+        caveats.push(view::Prose::from("Messages assumed compromised with their mailbox are listed only as far as the inventories reach (see each inventory's coverage): mail outside them may be exposed too."));
+    }
+    for c in searches.iter().filter(|c| c.exposed && c.all_mailboxes) {
+        caveats.push(
+            view::Prose::default()
+                .tool("The attacker took the results of content search '")
+                .evidence(&c.search)
+                .tool("', which covered every mailbox: mailboxes outside the evidence and the inventories are exposed too, and are not listed here."),
+        );
+    }
+    caveats
 }
 
 impl Report {

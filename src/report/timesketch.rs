@@ -42,12 +42,7 @@ pub fn write(
     ipdb: Option<&IpDbs>,
     out: impl Write,
 ) -> Result<u64, String> {
-    let Attributed {
-        v,
-        items,
-        attr,
-        items_of,
-    } = attributed(frame, cfg)?;
+    let at = attributed(frame, cfg)?;
     let mut w = ::csv::Writer::from_writer(out);
     let mut header = HEADER.to_vec();
     if ipdb.is_some() {
@@ -57,75 +52,26 @@ pub fn write(
     // Each address looked up once.
     let mut seen: std::collections::HashMap<&str, Option<IpInfo>> = Default::default();
     let mut n = 0u64;
-    for (i, a) in attr.iter().enumerate() {
+    for (i, a) in at.attr.iter().enumerate() {
         if a.label() == "out-of-window" {
             continue;
         }
         if !cfg.mailboxes.is_empty()
-            && !v
+            && !at
+                .v
                 .mailbox
                 .at(i)
                 .is_some_and(|m| cfg.mailboxes.iter().any(|x| x == m))
         {
             continue;
         }
-        let o = |s: Option<&str>| s.unwrap_or("").to_string();
-        let mut folders: Vec<&str> = items_of
-            .of(i)
-            .filter_map(|k| items.folder_path.at(k))
-            .chain(v.folder_path.at(i))
-            .collect();
-        folders.sort_unstable();
-        folders.dedup();
-        let ids: Vec<&str> = items_of
-            .of(i)
-            .filter_map(|k| items.internet_message_id.at(k))
-            .collect();
-        let message = format!(
-            "{} on {} by {} from {} [{}]{}",
-            v.operation.text(i),
-            v.mailbox.at(i).unwrap_or("(no mailbox)"),
-            v.actor.at(i).unwrap_or("?"),
-            v.client_ip.at(i).unwrap_or("?"),
-            a.label(),
-            if ids.is_empty() {
-                String::new()
-            } else {
-                format!(" — {} message(s)", ids.len())
-            }
-        );
-        let dt = crate::time::rfc3339(v.time[i]);
-        let mut row = vec![
-            message,
-            dt,
-            format!("{} (audit record)", v.operation.text(i)),
-            o(v.mailbox.at(i)),
-            v.operation.text(i).to_string(),
-            a.label().to_string(),
-            o(a.why()),
-            o(v.actor.at(i)),
-            o(v.client_ip.at(i)),
-            o(v.session_id.at(i).or(v.aad_session_id.at(i))),
-            o(v.client_info.at(i)),
-            o(v.logon_type.at(i)),
-            o(v.app_id.at(i).or(v.client_app_id.at(i))),
-            o(v.mail_access_type.at(i)),
-            v.is_throttled[i].to_string(),
-            v.operation_count[i]
-                .map(|c| c.to_string())
-                .unwrap_or_default(),
-            folders.join(" | "),
-            ids.join(" "),
-            v.record_id.text(i).to_string(),
-            o(v.source_file.at(i)),
-            v.source_line[i].to_string(),
-        ];
+        let mut row = row(&at, i);
         if let Some(db) = ipdb {
-            let info = v
-                .client_ip
-                .at(i)
-                .and_then(|ip| seen.entry(ip).or_insert_with(|| db.lookup(ip)).clone())
-                .unwrap_or_default();
+            let info =
+                at.v.client_ip
+                    .at(i)
+                    .and_then(|ip| seen.entry(ip).or_insert_with(|| db.lookup(ip)).clone())
+                    .unwrap_or_default();
             row.push(info.asn.map(|n| format!("AS{n}")).unwrap_or_default());
             row.push(info.as_org.unwrap_or_default());
             row.push(info.country.unwrap_or_default());
@@ -136,4 +82,65 @@ pub fn write(
     }
     w.flush().map_err(|e| e.to_string())?;
     Ok(n)
+}
+
+/// Record `i`'s row, `HEADER`'s columns.
+fn row(at: &Attributed, i: usize) -> Vec<String> {
+    let Attributed {
+        v,
+        items,
+        attr,
+        items_of,
+    } = at;
+    let a = &attr[i];
+    let o = |s: Option<&str>| s.unwrap_or("").to_string();
+    let mut folders: Vec<&str> = items_of
+        .of(i)
+        .filter_map(|k| items.folder_path.at(k))
+        .chain(v.folder_path.at(i))
+        .collect();
+    folders.sort_unstable();
+    folders.dedup();
+    let ids: Vec<&str> = items_of
+        .of(i)
+        .filter_map(|k| items.internet_message_id.at(k))
+        .collect();
+    let message = format!(
+        "{} on {} by {} from {} [{}]{}",
+        v.operation.text(i),
+        v.mailbox.at(i).unwrap_or("(no mailbox)"),
+        v.actor.at(i).unwrap_or("?"),
+        v.client_ip.at(i).unwrap_or("?"),
+        a.label(),
+        if ids.is_empty() {
+            String::new()
+        } else {
+            format!(" — {} message(s)", ids.len())
+        }
+    );
+    vec![
+        message,
+        crate::time::rfc3339(v.time[i]),
+        format!("{} (audit record)", v.operation.text(i)),
+        o(v.mailbox.at(i)),
+        v.operation.text(i).to_string(),
+        a.label().to_string(),
+        o(a.why()),
+        o(v.actor.at(i)),
+        o(v.client_ip.at(i)),
+        o(v.session_id.at(i).or(v.aad_session_id.at(i))),
+        o(v.client_info.at(i)),
+        o(v.logon_type.at(i)),
+        o(v.app_id.at(i).or(v.client_app_id.at(i))),
+        o(v.mail_access_type.at(i)),
+        v.is_throttled[i].to_string(),
+        v.operation_count[i]
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+        folders.join(" | "),
+        ids.join(" "),
+        v.record_id.text(i).to_string(),
+        o(v.source_file.at(i)),
+        v.source_line[i].to_string(),
+    ]
 }

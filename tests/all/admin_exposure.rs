@@ -367,3 +367,22 @@ fn scope_text_format(paths: &[PathBuf], extra: &[&str], format: &str) -> String 
     crate::util::assert_success(&out);
     String::from_utf8(out.stdout).unwrap()
 }
+
+#[test]
+fn an_undecidable_query_matches_every_message_up_to_the_export() {
+    // A bare keyword may be in any body: every message of the mailbox up to the download counts,
+    // the May payroll (after it) does not.
+    let text = std::fs::read_to_string(audit()).unwrap();
+    let q = "(subject:payroll OR subject:wire) AND received>=2024-04-01";
+    assert!(text.contains(q));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.csv");
+    std::fs::write(&path, text.replace(q, "merger NEAR(5) heron")).unwrap();
+    let r = scope_report(&[path, trace()], &ADMIN);
+    let ceo = mailbox(&r, "ceo@contoso.com");
+    let mut ids: Vec<String> = assumed(ceo).into_iter().map(|(id, _)| id).collect();
+    ids.sort();
+    assert_eq!(ids, ["ceo-lunch", "ceo-payroll-apr", "ceo-wire-old"]);
+    assert_eq!(ceo["content_searches"][0]["matched_messages"], 4);
+    assert_eq!(ceo["verdict"], "messages");
+}
