@@ -41,11 +41,11 @@ const FIELDS: &[(Field, &[&str])] = &[
     (Field::Access, &[col::MAIL_ACCESS_TYPE, col::IS_THROTTLED]),
     (Field::OperationCount, &[col::OPERATION_COUNT]),
     (Field::FolderPath, &[col::FOLDER_PATH]),
-    // The forwarding change and the exposure are read from the same fields as the detail.
-    (
-        Field::Detail,
-        &[col::DETAIL, col::FORWARDING, col::EXPOSURE],
-    ),
+    // The forwarding change is read from the same parameters as the detail.
+    (Field::Detail, &[col::DETAIL, col::FORWARDING]),
+    // Not so the exposure: an eDiscovery record's locations and query, a consent's
+    // permissions are in no detail, and copies that differ there are two records.
+    (Field::Exposure, &[col::EXPOSURE]),
 ];
 
 /// Columns only a full frame (`export`) holds: filled from the first copy that has them, never
@@ -78,6 +78,7 @@ enum Field {
     OperationCount,
     FolderPath,
     Detail,
+    Exposure,
 }
 
 /// One field's value in one copy, `None` where the copy does not hold it.
@@ -130,6 +131,7 @@ impl<'v> Copy<'v> {
                 Field::OperationCount => v.operation_count[row].map(Value::Count),
                 Field::FolderPath => text(&v.folder_path, row),
                 Field::Detail => text(&v.detail, row),
+                Field::Exposure => text(&v.exposure, row),
             })
             .collect();
         let range = items_of.of(row);

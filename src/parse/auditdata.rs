@@ -583,6 +583,12 @@ fn convert<'a>(ad: &AuditData<'a>) -> Parsed<'a> {
         folder: parent
             .and_then(|f| f.path.get())
             .or_else(|| ad.folder.as_ref().and_then(|f| f.path.get())),
+        damaged: (r.flags | lenient::peek_damage()) & flag::CONTENT_LOST != 0,
+        failed: r.result_status.as_deref().is_some_and(|s| {
+            ["false", "failed", "failure"]
+                .iter()
+                .any(|f| s.trim().eq_ignore_ascii_case(f))
+        }),
     })
     .map(|e| {
         // The search text is the action's detail (the report hides it with --no-search-text).

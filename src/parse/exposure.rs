@@ -47,6 +47,9 @@ pub struct SearchStep {
     pub query: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case: Option<String>,
+    /// The record's parameters could not be read: the search may now cover anything.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unreadable: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Hash)]
@@ -154,6 +157,23 @@ pub struct Grant {
     /// The record takes the access away.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub removes: bool,
+    /// Further grantees of the same record (`GrantSendOnBehalfTo @{Add="a","b"}`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more: Vec<String>,
+    /// How an app holds its permission: removing a delegated grant leaves an app role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_channel: Option<AppChannel>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AppChannel {
+    /// Delegated permissions (consent, a delegated permission grant).
+    Delegated,
+    /// Application permissions (an app role assignment).
+    AppRole,
+    /// The service principal itself: removing it ends both.
+    ServicePrincipal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,6 +205,10 @@ pub struct Fields<'x> {
     /// A folder-permission member (`Item.ParentFolder.MemberUpn` / `MemberRights`).
     pub member: Option<(&'x str, Option<&'x str>)>,
     pub folder: Option<&'x str>,
+    /// Part of the record could not be read (`flag::CONTENT_LOST`).
+    pub damaged: bool,
+    /// `ResultStatus` says the operation failed.
+    pub failed: bool,
 }
 
 pub fn to_column(e: &Exposure) -> String {
@@ -203,6 +227,10 @@ pub fn exposure(f: &Fields) -> Option<Exposure> {
         return Some(Exposure::Search(step));
     }
     if let Some(g) = grant(op, f) {
+        // A removal that failed removed nothing (a failed grant still counts: it is the wider).
+        if g.removes && f.failed {
+            return None;
+        }
         return Some(Exposure::Grant(g));
     }
     let source = match op.to_ascii_lowercase().as_str() {
@@ -241,17 +269,21 @@ fn values(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The cmdlet's identity of a search or action, as the search's key: an AD-style path cut to
-/// its last element, and the `_Export` / `_Preview` / `_Purge` suffix of an action's name taken
-/// off (the service names a search's actions after it).
-fn search_key(name: &str) -> Option<String> {
-    let name = name.trim();
-    let name = name.rsplit(['\\', '/']).next().unwrap_or(name).trim();
-    let lower = name.to_lowercase();
-    let lower = ["_export", "_preview", "_purge", "_reportsonly", "_report"]
-        .iter()
-        .find_map(|s| lower.strip_suffix(s).map(str::to_string))
-        .unwrap_or(lower);
+const ACTION_SUFFIXES: [&str; 5] = ["_export", "_preview", "_purge", "_reportsonly", "_report"];
+
+/// A search's key: its name, lowercased. Only an action's own name (the `ObjectId` of an action
+/// record) loses its `_Export` / `_Preview` / `_Purge` suffix: the service names a search's
+/// actions after it, while a search's own name, however it ends, is the actor's choice.
+fn search_key(name: &str, action_object: bool) -> Option<String> {
+    let lower = name.trim().to_lowercase();
+    let lower = if action_object {
+        ACTION_SUFFIXES
+            .iter()
+            .find_map(|s| lower.strip_suffix(s).map(str::to_string))
+            .unwrap_or(lower)
+    } else {
+        lower
+    };
     (!lower.is_empty()).then_some(lower)
 }
 
@@ -282,13 +314,13 @@ fn json_strings(text: Option<&str>) -> Option<Vec<String>> {
 fn search_step(op: &str, f: &Fields) -> Option<SearchStep> {
     let p = f.params;
     let lower = op.to_ascii_lowercase();
-    let (step, name) = match lower.as_str() {
+    let (step, name, from_action_object) = match lower.as_str() {
         // Security & Compliance cmdlets (RecordType 18).
-        "new-compliancesearch" => (Step::Created, param(p, "Name").or(f.object_id)),
-        "set-compliancesearch" => (Step::Updated, param(p, "Identity").or(f.object_id)),
-        "start-compliancesearch" => (Step::Started, param(p, "Identity").or(f.object_id)),
-        "stop-compliancesearch" => (Step::Stopped, param(p, "Identity").or(f.object_id)),
-        "remove-compliancesearch" => (Step::Removed, param(p, "Identity").or(f.object_id)),
+        "new-compliancesearch" => (Step::Created, param(p, "Name").or(f.object_id), false),
+        "set-compliancesearch" => (Step::Updated, param(p, "Identity").or(f.object_id), false),
+        "start-compliancesearch" => (Step::Started, param(p, "Identity").or(f.object_id), false),
+        "stop-compliancesearch" => (Step::Stopped, param(p, "Identity").or(f.object_id), false),
+        "remove-compliancesearch" => (Step::Removed, param(p, "Identity").or(f.object_id), false),
         "new-compliancesearchaction" => {
             let on = |n: &str| param(p, n).is_some_and(|v| !v.eq_ignore_ascii_case("false"));
             let step = if on("Purge") {
@@ -303,35 +335,40 @@ fn search_step(op: &str, f: &Fields) -> Option<SearchStep> {
                 // Which action is not recorded: it may have been an export.
                 Step::Exported
             };
-            (step, param(p, "SearchName").or(f.object_id))
+            match param(p, "SearchName") {
+                Some(name) => (step, Some(name), false),
+                None => (step, f.object_id, true),
+            }
         }
         // eDiscovery activities (RecordType 24).
-        "searchcreated" => (Step::Created, f.object_id),
-        "searchupdated" => (Step::Updated, f.object_id),
-        "searchstarted" => (Step::Started, f.object_id),
-        "searchstopped" => (Step::Stopped, f.object_id),
-        "searchremoved" => (Step::Removed, f.object_id),
-        "searchexported" => (Step::Exported, f.object_id),
-        "searchexportdownloaded" => (Step::Downloaded, f.object_id),
+        "searchcreated" => (Step::Created, f.object_id, false),
+        "searchupdated" => (Step::Updated, f.object_id, false),
+        "searchstarted" => (Step::Started, f.object_id, false),
+        "searchstopped" => (Step::Stopped, f.object_id, false),
+        "searchremoved" => (Step::Removed, f.object_id, false),
+        "searchexported" => (Step::Exported, f.object_id, true),
+        "searchexportdownloaded" => (Step::Downloaded, f.object_id, true),
         "searchpreviewed" | "previewitemlisted" | "previewitemrendered" => {
-            (Step::Previewed, f.object_id)
+            (Step::Previewed, f.object_id, true)
         }
-        "previewitemdownloaded" => (Step::PreviewItemDownloaded, f.object_id),
-        "searchresultssenttozoom" => (Step::AddedToReviewSet, f.object_id),
-        "viewedsearchexported" => (Step::ExportViewed, f.object_id),
-        "searchreport" => (Step::Report, f.object_id),
-        "searchresultspurged" => (Step::Purged, f.object_id),
+        "previewitemdownloaded" => (Step::PreviewItemDownloaded, f.object_id, true),
+        "searchresultssenttozoom" => (Step::AddedToReviewSet, f.object_id, true),
+        "viewedsearchexported" => (Step::ExportViewed, f.object_id, true),
+        "searchreport" => (Step::Report, f.object_id, true),
+        "searchresultspurged" => (Step::Purged, f.object_id, true),
         // Unified eDiscovery (the experience after classic eDiscovery's retirement).
-        "purviewsearchadded" => (Step::Created, f.object_name.or(f.object_id)),
-        "purviewsearchupdated" => (Step::Updated, f.object_name.or(f.object_id)),
-        "purviewsearchdeleted" => (Step::Removed, f.object_name.or(f.object_id)),
-        "purviewsearchstatisticsjobsubmitted" => (Step::Started, f.object_name.or(f.object_id)),
-        "purviewsearchsamplejobsubmitted" | "sampleresultsviewed" => {
-            (Step::Previewed, f.object_name.or(f.object_id))
+        "purviewsearchadded" => (Step::Created, f.object_name.or(f.object_id), false),
+        "purviewsearchupdated" => (Step::Updated, f.object_name.or(f.object_id), false),
+        "purviewsearchdeleted" => (Step::Removed, f.object_name.or(f.object_id), false),
+        "purviewsearchstatisticsjobsubmitted" => {
+            (Step::Started, f.object_name.or(f.object_id), false)
         }
-        "purviewsearchexportjobsubmitted" => (Step::Exported, f.object_name.or(f.object_id)),
+        "purviewsearchsamplejobsubmitted" | "sampleresultsviewed" => {
+            (Step::Previewed, f.object_name.or(f.object_id), false)
+        }
+        "purviewsearchexportjobsubmitted" => (Step::Exported, f.object_name.or(f.object_id), false),
         "purviewsearchaddtoreviewsetjobsubmitted" => {
-            (Step::AddedToReviewSet, f.object_name.or(f.object_id))
+            (Step::AddedToReviewSet, f.object_name.or(f.object_id), false)
         }
         _ => return None,
     };
@@ -356,21 +393,38 @@ fn search_step(op: &str, f: &Fields) -> Option<SearchStep> {
                 .or_else(|| json_strings(f.data_sources).filter(|l| !l.is_empty())),
             Vec::new(),
             Vec::new(),
+            // A search created or changed without a query takes all mail.
             f.query
                 .or(f.query_text)
-                .filter(|q| !q.trim().is_empty())
+                .filter(|q| !q.trim().is_empty() || matches!(step, Step::Created | Step::Updated))
                 .map(str::to_string),
         )
     };
+    let display = name.map(|n| {
+        let n = n.trim();
+        // An action's name shown as its search's.
+        let cut = from_action_object
+            .then(|| {
+                ACTION_SUFFIXES.iter().find_map(|s| {
+                    let at = n.len().checked_sub(s.len())?;
+                    n.get(at..)
+                        .filter(|t| t.eq_ignore_ascii_case(s))
+                        .and_then(|_| n.get(..at))
+                })
+            })
+            .flatten();
+        cut.unwrap_or(n).to_string()
+    });
     Some(SearchStep {
-        search: name.and_then(search_key),
-        display: name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
+        search: name.and_then(|n| search_key(n, from_action_object)),
+        display: display.filter(|n| !n.is_empty()),
         step,
         locations,
         add_locations,
         remove_locations,
         query,
         case: f.case.map(str::to_string).filter(|c| !c.is_empty()),
+        unreadable: f.damaged && cmdlet,
     })
 }
 
@@ -399,6 +453,8 @@ fn grant(op: &str, f: &Fields) -> Option<Grant> {
             folder: None,
             rights,
             removes,
+            more: Vec::new(),
+            app_channel: None,
         })
     };
     match lower.as_str() {
@@ -432,6 +488,8 @@ fn grant(op: &str, f: &Fields) -> Option<Grant> {
             if !removes && r.is_empty() {
                 return None;
             }
+            // Rights set to none take every right away.
+            let r = if removes { Vec::new() } else { r };
             let identity = param(p, "Identity").unwrap_or_default();
             let (mailbox, folder) = match identity.split_once(":\\") {
                 Some((m, f)) => (Some(m), Some(format!("\\{f}"))),
@@ -453,12 +511,13 @@ fn grant(op: &str, f: &Fields) -> Option<Grant> {
             let reads_nothing = !r.is_empty()
                 && r.iter()
                     .all(|x| NO_READ_FOLDER_RIGHTS.contains(&x.to_ascii_lowercase().as_str()));
+            let removes = lower.starts_with("remove") || reads_nothing;
             let mut out = g(
                 GrantKind::FolderPermission,
                 Some(member),
                 f.mailbox,
-                r,
-                lower.starts_with("remove") || reads_nothing,
+                if removes { Vec::new() } else { r },
+                removes,
             )?;
             out.folder = f.folder.map(str::to_string);
             Some(out)
@@ -473,13 +532,15 @@ fn grant(op: &str, f: &Fields) -> Option<Grant> {
         "set-mailbox" => {
             let value = param(p, "GrantSendOnBehalfTo")?;
             let (removes, who) = send_on_behalf(value);
-            g(
+            let mut out = g(
                 GrantKind::SendOnBehalf,
-                who.as_deref(),
+                who.first().map(String::as_str),
                 param(p, "Identity"),
                 Vec::new(),
                 removes,
-            )
+            )?;
+            out.more = who.iter().skip(1).filter_map(|w| account(w)).collect();
+            Some(out)
         }
         "new-managementroleassignment" => {
             let role = param(p, "Role")?;
@@ -511,18 +572,19 @@ fn account_or_address(text: &str) -> Option<String> {
     account(text)
 }
 
-/// `GrantSendOnBehalfTo`: `x`, `@{Add="x"}`, `@{Remove="x"}` or `$null`/empty (cleared).
-fn send_on_behalf(value: &str) -> (bool, Option<String>) {
+/// `GrantSendOnBehalfTo`: `x`, `a,b`, `@{Add="a","b"}`, `@{Remove="x"}` or `$null`/empty
+/// (cleared: no grantee, so it matches no grant by name and closes nothing).
+fn send_on_behalf(value: &str) -> (bool, Vec<String>) {
     let v = value.trim();
     if v.is_empty() || v.eq_ignore_ascii_case("$null") {
-        return (true, None);
+        return (true, Vec::new());
     }
     if let Some(body) = v.strip_prefix("@{").and_then(|b| b.strip_suffix('}')) {
         let (key, who) = body.split_once('=').unwrap_or(("Add", body));
         let removes = key.trim().eq_ignore_ascii_case("remove");
-        return (removes, values(who).into_iter().next());
+        return (removes, values(who));
     }
-    (false, values(v).into_iter().next())
+    (false, values(v))
 }
 
 /// Permissions that read mail (Microsoft Graph, Exchange Web Services, IMAP, POP).
@@ -643,6 +705,12 @@ fn app_id(f: &Fields, m: &[(String, String, String)], from_target: bool) -> Opti
 fn app_grant(op: &str, f: &Fields) -> Option<Grant> {
     let m = modified(f);
     let removes = op.starts_with("remove");
+    let channel = match op {
+        "add app role assignment to service principal"
+        | "remove app role assignment from service principal" => AppChannel::AppRole,
+        "remove service principal" => AppChannel::ServicePrincipal,
+        _ => AppChannel::Delegated,
+    };
     let (granted, from_target): (Vec<String>, bool) = match op {
         "consent to application" => {
             let (_, new, old) = property(&m, "ConsentAction.Permissions")
@@ -696,6 +764,8 @@ fn app_grant(op: &str, f: &Fields) -> Option<Grant> {
         folder: None,
         rights,
         removes,
+        more: Vec::new(),
+        app_channel: Some(channel),
     })
 }
 

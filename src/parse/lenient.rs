@@ -28,6 +28,11 @@ pub fn take_damage() -> u8 {
     DAMAGE.with(|d| d.replace(0))
 }
 
+/// The damage recorded so far for the record being read, left in place.
+pub fn peek_damage() -> u8 {
+    DAMAGE.with(|d| d.get())
+}
+
 /// Python's `repr` of a dict or list (`{'Path': '\\Inbox', 'IsThrottled': False}`), as
 /// pandas and notebook exports write a dynamic column, read as JSON: strings in either quote
 /// with Python's escapes (the other quote stands unescaped inside), `True`/`False`/`None`,

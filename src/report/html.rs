@@ -55,6 +55,7 @@ pub fn render(r: &Report, generated_at: &str) -> String {
         mailbox(&mut o, m, r);
     }
     tenant(&mut o, r);
+    admin_exposure(&mut o, r);
     prose_list(
         &mut o,
         &format!("<section><h2>{}</h2>", esc(super::gaps::TITLE)),
@@ -593,6 +594,33 @@ fn prose_list(o: &mut String, heading: &str, lines: impl Iterator<Item = Prose>)
     let _ = writeln!(o, "{heading}<ul>{}</ul>", items.concat());
 }
 
+/// Content searches, the attacker's grants, and searches that name no mailbox (run level).
+fn admin_exposure(o: &mut String, r: &Report) {
+    if r.content_searches.is_empty() && r.grants.is_empty() && r.searched_for.is_empty() {
+        return;
+    }
+    o.push_str("<section><h2>Content searches, grants and searches</h2>");
+    prose_list(
+        o,
+        "<h3>Content searches in the evidence</h3>",
+        r.content_searches
+            .iter()
+            .map(super::exposure::content_search),
+    );
+    let heading = if r.grant_linking {
+        "<h3>Grants the attacker made</h3><p class=\"muted\">Their grantees' records, while they held the grant, are linked.</p>"
+    } else {
+        "<h3>Grants the attacker made</h3><p class=\"muted\">Grant linking is off: nothing linked.</p>"
+    };
+    prose_list(o, heading, r.grants.iter().map(super::exposure::grant));
+    prose_list(
+        o,
+        "<h3>What the attacker searched for outside any mailbox</h3>",
+        r.searched_for.iter().map(super::exposure::searched_for),
+    );
+    o.push_str("</section>");
+}
+
 fn tenant(o: &mut String, r: &Report) {
     if r.tenant_actions.is_empty() && r.tenant_forwarding.is_empty() {
         return;
@@ -694,6 +722,18 @@ fn finding(o: &mut String, m: &MailboxScope, kind: FindingKind) {
                 m.sent_messages.len()
             ),
             m.sent_messages.iter().map(super::outbound::sent),
+        ),
+        FindingKind::ContentSearches => prose_list(
+            o,
+            "<h3>Content searches the attacker took the results of</h3>",
+            m.content_searches
+                .iter()
+                .map(|e| super::exposure::search_exposure(e, &m.mailbox)),
+        ),
+        FindingKind::SearchedFor => prose_list(
+            o,
+            "<h3>What the attacker searched for</h3>",
+            m.searched_for.iter().map(super::exposure::searched_for),
         ),
         FindingKind::Actions => {
             if !m.actions.is_empty() {

@@ -2,9 +2,9 @@
 //! the run summary, one part per mailbox, then the tenant, the indicator gaps, the
 //! notification summary and the provenance. A renderer is a loop over them (`text::render`).
 
-use super::outbound;
 use super::view::{Block, FindingKind, Format, Level, Prose, Section, Table};
 use super::*;
+use super::{exposure, outbound};
 use std::collections::BTreeMap;
 
 /// Every section of the report in order; a mailbox's part is built when it is reached.
@@ -18,6 +18,7 @@ pub fn report(r: &Report, limit: usize) -> impl Iterator<Item = Section> + '_ {
 fn closing(r: &Report, limit: usize) -> Vec<Section> {
     [
         tenant(r, limit),
+        admin_exposure(r, limit),
         indicator_gaps(r, limit),
         notification(r, limit),
         Some(inputs(r)),
@@ -225,6 +226,19 @@ fn finding(s: &mut Section, m: &MailboxScope, limit: usize, kind: FindingKind) {
             format!("Mail the attacker sent ({})", m.sent_messages.len()).into(),
             limited(&m.sent_messages, limit, outbound::sent, SEE_OTHER_FORMATS),
         ),
+        FindingKind::ContentSearches => (
+            "Content searches the attacker took the results of".into(),
+            limited(
+                &m.content_searches,
+                all,
+                |e| exposure::search_exposure(e, &m.mailbox),
+                "",
+            ),
+        ),
+        FindingKind::SearchedFor => (
+            "What the attacker searched for".into(),
+            limited(&m.searched_for, limit, exposure::searched_for, ""),
+        ),
         // No "… and N more" line: the unresolved binds' count is in the heading of the part.
         FindingKind::Unresolved => (
             "Unresolved binds (messages not named)".into(),
@@ -413,6 +427,40 @@ fn tenant(r: &Report, limit: usize) -> Option<Section> {
             windows.map(|w| super::outbound::window(w, None)).collect(),
         ));
     }
+    Some(s)
+}
+
+/// Content searches, the attacker's grants and searches that name no mailbox (run level).
+fn admin_exposure(r: &Report, limit: usize) -> Option<Section> {
+    if r.content_searches.is_empty() && r.grants.is_empty() && r.searched_for.is_empty() {
+        return None;
+    }
+    let mut s = Section::new(Level::Part, "Content searches, grants and searches");
+    sub(
+        &mut s,
+        "Content searches in the evidence",
+        limited(
+            &r.content_searches,
+            limit,
+            exposure::content_search,
+            SEE_OTHER_FORMATS,
+        ),
+    );
+    let title = if r.grant_linking {
+        "Grants the attacker made (their grantees' records are linked)"
+    } else {
+        "Grants the attacker made (grant linking off: nothing linked)"
+    };
+    sub(
+        &mut s,
+        title,
+        limited(&r.grants, limit, exposure::grant, SEE_OTHER_FORMATS),
+    );
+    sub(
+        &mut s,
+        "What the attacker searched for outside any mailbox",
+        limited(&r.searched_for, limit, exposure::searched_for, ""),
+    );
     Some(s)
 }
 

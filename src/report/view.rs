@@ -295,13 +295,15 @@ pub enum FindingKind {
     Assumed,
     Forwarding,
     Sent,
+    ContentSearches,
+    SearchedFor,
     Unresolved,
     Actions,
 }
 
 impl FindingKind {
     /// Text and Markdown: what was read, then what left, then what is unresolved and done.
-    pub const TEXT_ORDER: [FindingKind; 9] = [
+    pub const TEXT_ORDER: [FindingKind; 11] = [
         FindingKind::Throttled,
         FindingKind::SyncedFolders,
         FindingKind::Folders,
@@ -309,11 +311,13 @@ impl FindingKind {
         FindingKind::Assumed,
         FindingKind::Forwarding,
         FindingKind::Sent,
+        FindingKind::ContentSearches,
+        FindingKind::SearchedFor,
         FindingKind::Unresolved,
         FindingKind::Actions,
     ];
     /// HTML: the attacker's actions before the unresolved binds.
-    pub const HTML_ORDER: [FindingKind; 9] = [
+    pub const HTML_ORDER: [FindingKind; 11] = [
         FindingKind::Throttled,
         FindingKind::SyncedFolders,
         FindingKind::Folders,
@@ -321,6 +325,8 @@ impl FindingKind {
         FindingKind::Assumed,
         FindingKind::Forwarding,
         FindingKind::Sent,
+        FindingKind::ContentSearches,
+        FindingKind::SearchedFor,
         FindingKind::Actions,
         FindingKind::Unresolved,
     ];

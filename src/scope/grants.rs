@@ -8,7 +8,7 @@ use super::attribution::Attribution;
 use super::findings::GrantLink;
 use crate::frame::RecordsView;
 use crate::model::Micros;
-use crate::parse::exposure::{Exposure, Grant, GrantKind};
+use crate::parse::exposure::{AppChannel, Exposure, Grant, GrantKind};
 use crate::time::rfc3339;
 use std::collections::BTreeSet;
 
@@ -48,26 +48,40 @@ pub fn same_account(grantee: &str, actor: &str) -> bool {
     }
 }
 
-/// The removal takes away what the grant gave.
-fn removes(grant: &Grant, removal: &Grant) -> bool {
-    let same_kind = match grant.kind {
-        // Removing the service principal or its grants ends an app's access either way.
-        GrantKind::AppConsent => removal.kind == GrantKind::AppConsent,
-        k => removal.kind == k,
+/// The removal takes away what the grant gave: the same kind (for an app, the same way of
+/// holding the permission, or the service principal itself), the same grantee and mailbox as
+/// far as the inputs can tell (`canonical`), the same folder, and every right that read.
+fn removes(grant: &Grant, removal: &Grant, canonical: &impl Fn(&str) -> String) -> bool {
+    let same_kind = match (grant.kind, removal.app_channel) {
+        (GrantKind::AppConsent, Some(AppChannel::ServicePrincipal)) => {
+            removal.kind == GrantKind::AppConsent
+        }
+        (GrantKind::AppConsent, channel) => {
+            removal.kind == GrantKind::AppConsent && channel == grant.app_channel
+        }
+        (k, _) => removal.kind == k,
     };
     let same_mailbox = match (&grant.mailbox, &removal.mailbox) {
-        (Some(a), Some(b)) => same_account(a, b),
+        (Some(a), Some(b)) => canonical(a) == canonical(b),
+        // A grant on every mailbox is removed only by a removal on every mailbox.
+        (None, Some(_)) => false,
         _ => true,
     };
-    let same_folder = match (&grant.folder, &removal.folder) {
-        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-        _ => true,
-    };
+    let folder = |f: &Option<String>| f.as_deref().map(str::to_lowercase);
+    let same_folder = folder(&grant.folder) == folder(&removal.folder);
+    // A removal without rights removes them all; else every right the grant gave must go.
+    let rights = removal.rights.is_empty()
+        || grant.rights.iter().all(|g| {
+            removal
+                .rights
+                .iter()
+                .any(|r| r.trim().eq_ignore_ascii_case(g.trim()))
+        });
     same_kind
         && same_mailbox
         && same_folder
-        && (same_account(&grant.grantee, &removal.grantee)
-            || grant.grantee.eq_ignore_ascii_case(&removal.grantee))
+        && rights
+        && canonical(&grant.grantee) == canonical(&removal.grantee)
 }
 
 /// The grants attacker or linked records made, each with the first later record (by anyone)
@@ -76,8 +90,39 @@ pub fn windows(v: &RecordsView, attr: &[Attribution]) -> Vec<Window> {
     let mut events: Vec<(Micros, &str, usize, Grant)> = (0..v.time.len())
         .filter(|&i| v.exposure.at(i).is_some())
         .filter_map(|i| Some((v.time[i], v.record_id.text(i), i, grant_of(v, i)?)))
+        // A record that names several grantees is one grant each.
+        .flat_map(|(t, id, i, g)| {
+            let more = g.more.clone();
+            let each = more.into_iter().map(move |grantee| Grant {
+                grantee,
+                more: Vec::new(),
+                ..g.clone()
+            });
+            let first = Grant {
+                more: Vec::new(),
+                ..grant_of(v, i).expect("read above")
+            };
+            std::iter::once(first)
+                .chain(each)
+                .map(move |g| (t, id, i, g))
+        })
         .collect();
-    events.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    if events.is_empty() {
+        return Vec::new();
+    }
+    events.sort_by(|a, b| (a.0, a.1, &a.3.grantee).cmp(&(b.0, b.1, &b.3.grantee)));
+    // An alias and a UPN are one account when the inputs have exactly one mailbox with that
+    // alias; otherwise names compare as written.
+    let names = super::MailboxNames::new(v);
+    let canonical = |name: &str| -> String {
+        let n = name.trim().to_lowercase();
+        let n = n.rsplit(['/', '\\']).next().unwrap_or(&n).to_string();
+        if n.contains('@') {
+            n
+        } else {
+            names.upn_of_alias(&n).map_or(n, str::to_string)
+        }
+    };
     let mut out = Vec::new();
     for (k, (t, _, i, g)) in events.iter().enumerate() {
         if g.removes || !attr[*i].is_attacker_activity() {
@@ -85,7 +130,7 @@ pub fn windows(v: &RecordsView, attr: &[Attribution]) -> Vec<Window> {
         }
         let end = events[k + 1..]
             .iter()
-            .find(|(_, _, _, r)| r.removes && removes(g, r))
+            .find(|(_, _, _, r)| r.removes && removes(g, r, &canonical))
             .map(|(rt, _, ri, _)| (*ri, *rt));
         out.push(Window {
             row: *i,

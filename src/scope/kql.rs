@@ -73,9 +73,14 @@ impl Query {
         if tokens.is_empty() {
             return Query(Node::All);
         }
-        let mut p = Parser { tokens, at: 0 };
+        let mut p = Parser {
+            tokens,
+            at: 0,
+            depth: 0,
+            too_deep: false,
+        };
         let node = p.or(None);
-        if p.at < p.tokens.len() {
+        if p.at < p.tokens.len() || p.too_deep {
             return Query(Node::Opaque);
         }
         Query(node)
@@ -200,7 +205,8 @@ fn tokenize(text: &str) -> Vec<Token> {
             "AND" if !negated => Token::And,
             "OR" if !negated => Token::Or,
             "NOT" if !negated => Token::Not,
-            w if w.starts_with("NEAR") || w.starts_with("ONEAR") => Token::And,
+            // Proximity is a narrower AND: `NEAR`, `NEAR(5)`, `ONEAR(2)`.
+            w if is_proximity(w) => Token::And,
             _ => Token::Word {
                 text: word,
                 quoted: false,
@@ -210,6 +216,18 @@ fn tokenize(text: &str) -> Vec<Token> {
         out.push(token);
     }
     out
+}
+
+fn is_proximity(word: &str) -> bool {
+    let op = word.strip_prefix('O').unwrap_or(word);
+    match op.strip_prefix("NEAR") {
+        Some("") => true,
+        Some(rest) => rest
+            .strip_prefix('(')
+            .and_then(|r| r.strip_suffix(')'))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
+        None => false,
+    }
 }
 
 /// The phrase of a `"…"` starting at `i`, and the index after its closing quote (or the end).
@@ -240,7 +258,13 @@ fn operator_at(chars: &[char], i: usize) -> Option<(Op, usize)> {
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    /// Nesting of groups and `NOT`s: past `MAX_DEPTH` the query is undecidable (a deep query
+    /// must not exhaust the stack).
+    depth: usize,
+    too_deep: bool,
 }
+
+const MAX_DEPTH: usize = 100;
 
 impl Parser {
     fn peek(&self) -> Option<&Token> {
@@ -282,11 +306,20 @@ impl Parser {
     }
 
     fn unary(&mut self, group: Option<&(String, Op)>) -> Node {
-        if self.peek() == Some(&Token::Not) {
-            self.at += 1;
-            return Node::Not(Box::new(self.unary(group)));
+        if self.depth >= MAX_DEPTH {
+            self.too_deep = true;
+            self.at = self.tokens.len();
+            return Node::Opaque;
         }
-        self.primary(group)
+        self.depth += 1;
+        let node = if self.peek() == Some(&Token::Not) {
+            self.at += 1;
+            Node::Not(Box::new(self.unary(group)))
+        } else {
+            self.primary(group)
+        };
+        self.depth -= 1;
+        node
     }
 
     fn primary(&mut self, group: Option<&(String, Op)>) -> Node {
@@ -351,7 +384,7 @@ fn eval(node: &Node, m: &Fields) -> Tri {
         Node::All => Tri::True,
         Node::Opaque => Tri::Unknown,
         Node::Term(t) => match m.subject {
-            Some(s) if contains(s, t) => Tri::True,
+            Some(s) if words_match(s, t) == Tri::True => Tri::True,
             // The body, attachments and names may still hold it.
             _ => Tri::Unknown,
         },
@@ -382,17 +415,56 @@ fn eval(node: &Node, m: &Fields) -> Tri {
     }
 }
 
-/// Case-insensitive containment; a trailing `*` (prefix search) is dropped first.
-fn contains(haystack: &str, needle: &str) -> bool {
-    let needle = needle.trim_end_matches('*').to_lowercase();
-    !needle.is_empty() && haystack.to_lowercase().contains(&needle)
+/// Words as search matches them: lowercased runs of letters and digits.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// A word or phrase in a text: `True` when its words stand in the text in order (the last a
+/// prefix with `*`), `False` only when one of its words is nowhere in the text even as part of
+/// a word (no stemming or tokenizing could find it then), else undecided.
+fn words_match(text: &str, value: &str) -> Tri {
+    let prefix = value.trim_end().ends_with('*');
+    let wanted = words(value);
+    if wanted.is_empty() {
+        return Tri::Unknown;
+    }
+    let have = words(text);
+    let n = wanted.len();
+    let hit = have.windows(n).any(|w| {
+        w.iter().zip(&wanted).enumerate().all(|(k, (h, v))| {
+            if prefix && k == n - 1 {
+                h.starts_with(v.as_str())
+            } else {
+                h == v
+            }
+        })
+    });
+    if hit {
+        return Tri::True;
+    }
+    let lower = text.to_lowercase();
+    if wanted.iter().any(|w| !lower.contains(w.as_str())) {
+        Tri::False
+    } else {
+        Tri::Unknown
+    }
 }
 
 fn property(name: &str, op: Op, value: &str, m: &Fields) -> Tri {
     match name {
-        "subject" | "subjecttitle" => text_property(op, value, m.subject.into_iter()),
+        "subject" | "subjecttitle" => text_property(op, value, m.subject),
         "from" | "senderauthor" | "sender" => address_property(op, value, m.sender.into_iter()),
-        "to" | "recipients" => address_property(op, value, m.recipients.iter().copied()),
+        "recipients" => address_property(op, value, m.recipients.iter().copied()),
+        // The inventory's recipients are the envelope's: whether one was To, Cc or Bcc is
+        // unknown, so being among them decides nothing, not being among them does.
+        "to" | "cc" | "bcc" => match address_property(op, value, m.recipients.iter().copied()) {
+            Tri::False => Tri::False,
+            _ => Tri::Unknown,
+        },
         "participants" => address_property(
             op,
             value,
@@ -407,30 +479,42 @@ fn property(name: &str, op: Op, value: &str, m: &Fields) -> Tri {
     }
 }
 
-fn text_property<'a>(op: Op, value: &str, field: impl Iterator<Item = &'a str> + Clone) -> Tri {
-    let hit = field.clone().any(|f| contains(f, value));
-    let known = field.count() > 0;
-    match (op, hit, known) {
-        (_, _, false) => Tri::Unknown,
-        (Op::Is, true, _) => Tri::True,
-        (Op::Is, false, _) => Tri::False,
-        (Op::NotEqual, true, _) => Tri::False,
-        (Op::NotEqual, false, _) => Tri::True,
+fn text_property(op: Op, value: &str, field: Option<&str>) -> Tri {
+    let Some(text) = field else {
+        return Tri::Unknown;
+    };
+    match op {
+        Op::Is => words_match(text, value),
+        Op::NotEqual => words_match(text, value).not(),
         _ => Tri::Unknown,
     }
 }
 
-/// An address matches by containment (`bob` finds `bob@contoso.com`); a value without `@` may
-/// be a display name, which the inventory does not have, so a miss decides nothing.
+/// An address value matches an address equal to it; a value without `@` is an alias (the
+/// local part) or a display name, which the inventory does not have, so only a hit decides.
 fn address_property<'a>(op: Op, value: &str, field: impl Iterator<Item = &'a str> + Clone) -> Tri {
-    let hit = field.clone().any(|f| contains(f, value));
+    let v = value.trim().trim_matches('"').to_lowercase();
+    if v.is_empty() || v.contains('*') {
+        return Tri::Unknown;
+    }
+    let by_address = v.contains('@');
+    let hit = field.clone().any(|f| {
+        let f = f.trim().to_lowercase();
+        if by_address {
+            f == v
+        } else {
+            f.split('@').next() == Some(v.as_str())
+        }
+    });
     let known = field.count() > 0;
-    let by_address = value.contains('@');
-    match (op, hit, known, by_address) {
-        (Op::Is, true, _, _) => Tri::True,
-        (Op::Is, false, true, true) => Tri::False,
-        (Op::NotEqual, true, _, _) => Tri::False,
-        (Op::NotEqual, false, true, true) => Tri::True,
+    let is = match (hit, known && by_address) {
+        (true, _) => Tri::True,
+        (false, true) => Tri::False,
+        (false, false) => Tri::Unknown,
+    };
+    match op {
+        Op::Is => is,
+        Op::NotEqual => is.not(),
         _ => Tri::Unknown,
     }
 }
@@ -483,9 +567,17 @@ fn date_property(op: Op, value: &str, date: Option<Micros>) -> Tri {
 /// The start of a day written `2024-01-31`, `2024-01-31T10:00:00Z` (its day) or `1/31/2024`.
 fn day(text: &str) -> Option<Micros> {
     let text = text.trim().trim_matches('"');
+    // Four-digit years only: `4/30/24` is no date the search and mailscope surely read alike.
+    let plausible = |d: &chrono::NaiveDate| (1900..=2999).contains(&chrono::Datelike::year(d));
     let date = chrono::NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d")
         .ok()
-        .or_else(|| chrono::NaiveDate::parse_from_str(text, "%m/%d/%Y").ok())?;
+        .or_else(|| {
+            let year = text.rsplit('/').next()?;
+            (year.len() == 4)
+                .then(|| chrono::NaiveDate::parse_from_str(text, "%m/%d/%Y").ok())
+                .flatten()
+        })
+        .filter(plausible)?;
     let t = date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_micros();
     Some(t)
 }
@@ -611,10 +703,48 @@ mod tests {
             "subject:(invoice",
             "AND OR",
             "hasattachment:true",
-            "cc:a@b.com",
+            "cc:someone",
             ")",
         ] {
             assert!(Query::parse(q).may_match(&m), "{q}");
         }
+    }
+
+    #[test]
+    fn words_not_substrings_decide_and_doubt_counts_as_a_match() {
+        let m = msg(
+            "Wire-transfer details: payroll",
+            "jimbob@contoso.com",
+            &["cc-person@contoso.com"],
+            "2024-03-10T10:00:00Z",
+        );
+        // Purview matches words: "pay" is not "payroll", so NOT subject:pay keeps it.
+        for q in [
+            "subject:\"wire transfer\"",
+            "NOT subject:pay",
+            "NOT from:bob@contoso.com",
+            "NOT to:cc-person@contoso.com",
+            "received<=4/30/24",
+            "NOT (payroll NEARLY wire)",
+            "subject:pay*",
+        ] {
+            assert!(Query::parse(q).may_match(&m), "{q}");
+        }
+        for q in [
+            "subject:\"wire payment\"",
+            "from:bob@contoso.com",
+            "NOT subject:payroll",
+        ] {
+            assert!(!Query::parse(q).may_match(&m), "{q}");
+        }
+    }
+
+    #[test]
+    fn a_query_nested_too_deep_is_undecidable_not_a_crash() {
+        let m = msg("x", "a@b.com", TO, "2024-03-10T10:00:00Z");
+        let deep = format!("{}subject:zzz{}", "(".repeat(20_000), ")".repeat(20_000));
+        assert!(Query::parse(&deep).may_match(&m));
+        let nots = format!("{}subject:zzz", "NOT ".repeat(200_000));
+        assert!(Query::parse(&nots).may_match(&m));
     }
 }

@@ -26,21 +26,51 @@ pub struct Found {
     pub purged: Vec<(String, Vec<String>)>,
 }
 
-/// A search's state while its records are replayed.
-#[derive(Default)]
+/// A search's state while its records are replayed: its locations and query (`None`: no
+/// record gives them, taken as all), and what its last export held.
+#[derive(Default, Clone)]
 struct State {
     display: Option<String>,
     case: Option<String>,
     locations: Option<Vec<String>>,
     query: Option<String>,
-    /// Created in the evidence: a query never set is the empty query (all mail), not unknown.
-    created: bool,
+    /// Locations and query when the results were last exported: a download takes those, even
+    /// after the search was changed.
+    exported: Option<(Option<Vec<String>>, Option<String>)>,
 }
 
 impl State {
     fn apply(&mut self, s: &SearchStep) {
         if s.display.is_some() && self.display.is_none() {
             self.display = s.display.clone();
+        }
+        match s.step {
+            // A search made (again) under this name: what an earlier one held is gone, and a
+            // query not given is the empty query, all mail.
+            Step::Created => {
+                let exported = self.exported.take();
+                *self = State {
+                    display: self.display.take(),
+                    query: Some(String::new()),
+                    exported,
+                    ..State::default()
+                };
+            }
+            Step::Removed => {
+                let exported = self.exported.take();
+                *self = State {
+                    display: self.display.take(),
+                    exported,
+                    ..State::default()
+                };
+            }
+            _ => {}
+        }
+        if s.unreadable {
+            // What the record changed cannot be read: the search may now cover anything.
+            self.locations = None;
+            self.query = None;
+            return;
         }
         if s.case.is_some() {
             self.case = s.case.clone();
@@ -55,16 +85,32 @@ impl State {
         if s.query.is_some() {
             self.query = s.query.clone();
         }
-        if s.step == Step::Created {
-            self.created = true;
+        if s.step == Step::Exported {
+            self.exported = Some((self.locations.clone(), self.query.clone()));
         }
+    }
+
+    /// What an exposing step took: the search as it stands, and for a download (or a look at
+    /// the exports) also what its last export held.
+    fn taken(&self, step: Step) -> Vec<(Option<Vec<String>>, Option<String>)> {
+        let mut out = vec![(self.locations.clone(), self.query.clone())];
+        if step == Step::Downloaded {
+            if let Some(e) = &self.exported {
+                if *e != out[0] {
+                    out.push(e.clone());
+                }
+            }
+        }
+        out
     }
 }
 
 /// The mailbox a location names: itself when the evidence or the inventories have it, else the
-/// one mailbox whose alias it is.
+/// one mailbox whose alias it is (an AD path by its last element, `SMTP:` taken off).
 fn resolve(location: &str, known: &BTreeSet<String>) -> Option<String> {
     let l = location.trim().to_lowercase();
+    let l = l.strip_prefix("smtp:").unwrap_or(&l);
+    let l = l.rsplit(['/', '\\']).next().unwrap_or(l).trim().to_string();
     if known.contains(&l) {
         return Some(l);
     }
@@ -153,59 +199,23 @@ fn assemble_one(
             continue;
         }
         exposed = true;
-        // A query never recorded (the search was made before the evidence) is taken as all
-        // mail; one made in the evidence without a query is all mail.
-        let query = state.query.clone().filter(|q| !q.trim().is_empty());
-        let all_mail = query
-            .as_deref()
-            .is_none_or(|q| Query::parse(q).matches_all());
-        let by_all = match &state.locations {
-            None => true,
-            Some(l) => l.iter().any(|x| x.trim().eq_ignore_ascii_case("all")),
-        };
-        let mut mailboxes: BTreeSet<String> = BTreeSet::new();
-        if by_all {
-            all_mailboxes = true;
-            mailboxes.extend(known.iter().cloned());
-        }
-        for l in state.locations.iter().flatten() {
-            if l.trim().eq_ignore_ascii_case("all") {
-                continue;
-            }
-            match resolve(l, known) {
-                Some(m) => {
-                    mailboxes.insert(m);
-                }
-                None => {
-                    unresolved_locations.insert(l.trim().to_string());
-                }
-            }
-        }
         let display = state.display.clone().unwrap_or_else(|| key.to_string());
-        for mb in mailboxes {
-            let e = exposures
-                .entry((mb, query.clone()))
-                .or_insert_with(|| SearchExposure {
-                    search: display.clone(),
-                    steps: Vec::new(),
-                    time: rfc3339(*t),
-                    query: query.clone(),
-                    all_mail,
-                    by_all_locations: by_all,
-                    records: Vec::new(),
-                    matched_messages: None,
-                    unresolved: true,
-                    until: *t,
-                });
-            let name = step.step.as_str().to_string();
-            if !e.steps.contains(&name) {
-                e.steps.push(name);
-            }
-            if !e.records.iter().any(|r| r == id) {
-                e.records.push(id.to_string());
-            }
-            e.by_all_locations |= by_all;
-            e.until = e.until.max(*t);
+        for (locations, query) in state.taken(step.step) {
+            let taking = Taking {
+                time: *t,
+                id,
+                step: step.step,
+                display: &display,
+            };
+            expose(
+                &taking,
+                locations.as_deref(),
+                query,
+                known,
+                &mut exposures,
+                &mut unresolved_locations,
+                &mut all_mailboxes,
+            );
         }
     }
     let display = state.display.clone().unwrap_or_else(|| key.to_string());
@@ -230,6 +240,80 @@ fn assemble_one(
         mailboxes: mailboxes.into_iter().collect(),
         purged: !purged.is_empty(),
     });
+}
+
+/// One exposing step of a search.
+struct Taking<'a> {
+    time: Micros,
+    id: &'a str,
+    step: Step,
+    display: &'a str,
+}
+
+/// The mailboxes one taking of a search's results exposed, as exposures keyed by mailbox and
+/// query.
+fn expose(
+    taking: &Taking,
+    locations: Option<&[String]>,
+    query: Option<String>,
+    known: &BTreeSet<String>,
+    exposures: &mut BTreeMap<(String, Option<String>), SearchExposure>,
+    unresolved_locations: &mut BTreeSet<String>,
+    all_mailboxes: &mut bool,
+) {
+    // A query never recorded (the search was made before the evidence) is taken as all mail;
+    // one made in the evidence without a query is all mail.
+    let query = query.filter(|q| !q.trim().is_empty());
+    let all_mail = query
+        .as_deref()
+        .is_none_or(|q| Query::parse(q).matches_all());
+    let by_all = match locations {
+        None => true,
+        Some(l) => l.iter().any(|x| x.trim().eq_ignore_ascii_case("all")),
+    };
+    let mut mailboxes: BTreeSet<String> = BTreeSet::new();
+    if by_all {
+        *all_mailboxes = true;
+        mailboxes.extend(known.iter().cloned());
+    }
+    for l in locations.into_iter().flatten() {
+        if l.trim().eq_ignore_ascii_case("all") {
+            continue;
+        }
+        match resolve(l, known) {
+            Some(m) => {
+                mailboxes.insert(m);
+            }
+            None => {
+                unresolved_locations.insert(l.trim().to_string());
+            }
+        }
+    }
+    for mb in mailboxes {
+        let e = exposures
+            .entry((mb, query.clone()))
+            .or_insert_with(|| SearchExposure {
+                search: taking.display.to_string(),
+                steps: Vec::new(),
+                time: rfc3339(taking.time),
+                query: query.clone(),
+                all_mail,
+                by_all_locations: by_all,
+                records: Vec::new(),
+                matched_messages: None,
+                unresolved: true,
+                until: taking.time,
+            });
+        let name = taking.step.as_str().to_string();
+        if !e.steps.contains(&name) {
+            e.steps.push(name);
+        }
+        if !e.records.iter().any(|r| r == taking.id) {
+            e.records.push(taking.id.to_string());
+        }
+        e.by_all_locations |= by_all;
+        e.until = e.until.max(taking.time);
+    }
 }
 
 /// The attacker's search texts among `rows`.
