@@ -333,3 +333,32 @@ fn fuzz_regressions() {
     }
     assert!(seen >= 1);
 }
+
+#[test]
+fn malformed_auditdata_is_placed_by_file_line_and_byte_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("audit.csv");
+    let good = purview_row("ok000001", "");
+    let bad = "bad00001,5/1/2024 10:00:00 AM,50,MailItemsAccessed,kim@x.com,\"{\"\"CreationTime\"\":\"\"2024-05-01T10:00:00\"\",\"\"Id\"\":\r\n";
+    let bad = bad.replace("\r\n", "\"\"}\",,\r\n");
+    std::fs::write(&p, format!("{PURVIEW_HEADER}{good}{bad}")).unwrap();
+    let ing = read_one(&p);
+    assert_eq!((ing.rows(), ing.records().len()), (2, 1));
+    let file = &ing.files[0];
+    let reject = &file.rejects[0];
+    assert_eq!(reject.kind, mailscope::parse::RejectKind::BadJson);
+    // The byte where the rejected row starts: after the header and the good row.
+    let offset = PURVIEW_HEADER.len() + good.len();
+    let shown = reject.to_error(&file.path).to_string();
+    assert!(
+        shown.starts_with(&format!("{}: line 3, byte offset {offset}: ", p.display())),
+        "{shown}"
+    );
+    assert!(shown.ends_with(&reject.reason), "{shown}");
+    // Reports keep their text: the reject serializes as line and reason, as before.
+    let json = serde_json::to_value(reject).unwrap();
+    assert_eq!(
+        json.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["line", "reason"]
+    );
+}
