@@ -302,36 +302,144 @@ pub struct FrameBuilder<'f> {
     item_strs: Vec<StrColumn>,
 }
 
-/// String columns of `records`, in frame order, each with how its values repeat.
-const RECORD_STRS: &[(&str, Repeats)] = &[
-    (col::TIME_SOURCE, Repeats::Interned),
-    (col::RECORD_ID, Repeats::Rare),
-    (col::SOURCE_FILE, Repeats::Interned),
-    (col::FORMAT, Repeats::Few),
-    (col::WORKLOAD, Repeats::Interned),
-    (col::OPERATION, Repeats::Few),
-    (col::RECORD_TYPE, Repeats::Interned),
-    (col::MAILBOX, Repeats::Few),
-    (col::MAILBOX_GUID, Repeats::Interned),
-    (col::ACTOR, Repeats::Few),
-    (col::ACTOR_SID, Repeats::Few),
-    (col::LOGON_TYPE, Repeats::Few),
-    (col::CLIENT_IP, Repeats::Few),
-    (col::CLIENT_HOST, Repeats::Few),
-    (col::CLIENT_INFO, Repeats::Few),
-    (col::SESSION_ID, Repeats::Interned),
-    (col::AAD_SESSION_ID, Repeats::Interned),
-    (col::TOKEN_ID, Repeats::Interned),
-    (col::APP_ID, Repeats::Few),
-    (col::CLIENT_APP_ID, Repeats::Few),
-    (col::MAIL_ACCESS_TYPE, Repeats::Few),
-    (col::RESULT_STATUS, Repeats::Interned),
-    (col::FOLDER_PATH, Repeats::Few),
-    (col::DETAIL, Repeats::Few),
-    (col::FORWARD_TO, Repeats::Few),
-    (col::FORWARDING, Repeats::Few),
-    (col::COPIES, Repeats::Rare),
+/// A string column's value in a record; the second argument is the record's source path.
+type Text = for<'r> fn(&'r Record<'_>, Option<&'r str>) -> Option<&'r str>;
+
+/// What a column of `records` holds, and where a record's value for it comes from.
+#[derive(Clone, Copy)]
+enum Kind {
+    Str(Repeats, Text),
+    Time,
+    SourceLine,
+    ClientPort,
+    IsThrottled,
+    OperationCount,
+}
+
+/// The columns of `records`, in frame order: the one place a column is declared. The builder,
+/// `finish` and `conform` follow it; a new string column is one line here (and its name in
+/// `col`).
+const RECORDS: &[(&str, Kind)] = &[
+    (col::TIME, Kind::Time),
+    (
+        col::TIME_SOURCE,
+        Kind::Str(Repeats::Interned, |r, _| Some(r.time_source)),
+    ),
+    (
+        col::RECORD_ID,
+        Kind::Str(Repeats::Rare, |r, _| Some(&r.record_id)),
+    ),
+    (
+        col::SOURCE_FILE,
+        Kind::Str(Repeats::Interned, |_, source| source),
+    ),
+    (col::SOURCE_LINE, Kind::SourceLine),
+    (
+        col::FORMAT,
+        Kind::Str(Repeats::Few, |r, _| r.format.map(|f| f.as_str())),
+    ),
+    (
+        col::WORKLOAD,
+        Kind::Str(Repeats::Interned, |r, _| r.workload.as_deref()),
+    ),
+    (
+        col::OPERATION,
+        Kind::Str(Repeats::Few, |r, _| Some(&r.operation)),
+    ),
+    (
+        col::RECORD_TYPE,
+        Kind::Str(Repeats::Interned, |r, _| r.record_type.as_deref()),
+    ),
+    (
+        col::MAILBOX,
+        Kind::Str(Repeats::Few, |r, _| r.mailbox.as_deref()),
+    ),
+    (
+        col::MAILBOX_GUID,
+        Kind::Str(Repeats::Interned, |r, _| r.mailbox_guid.as_deref()),
+    ),
+    (
+        col::ACTOR,
+        Kind::Str(Repeats::Few, |r, _| r.actor.as_deref()),
+    ),
+    (
+        col::ACTOR_SID,
+        Kind::Str(Repeats::Few, |r, _| r.actor_sid.as_deref()),
+    ),
+    (
+        col::LOGON_TYPE,
+        Kind::Str(Repeats::Few, |r, _| r.logon_type.as_deref()),
+    ),
+    (
+        col::CLIENT_IP,
+        Kind::Str(Repeats::Few, |r, _| r.client_ip.as_deref()),
+    ),
+    (col::CLIENT_PORT, Kind::ClientPort),
+    (
+        col::CLIENT_HOST,
+        Kind::Str(Repeats::Few, |r, _| r.client_host.as_deref()),
+    ),
+    (
+        col::CLIENT_INFO,
+        Kind::Str(Repeats::Few, |r, _| r.client_info.as_deref()),
+    ),
+    (
+        col::SESSION_ID,
+        Kind::Str(Repeats::Interned, |r, _| r.session_id.as_deref()),
+    ),
+    (
+        col::AAD_SESSION_ID,
+        Kind::Str(Repeats::Interned, |r, _| r.aad_session_id.as_deref()),
+    ),
+    (
+        col::TOKEN_ID,
+        Kind::Str(Repeats::Interned, |r, _| r.token_id.as_deref()),
+    ),
+    (
+        col::APP_ID,
+        Kind::Str(Repeats::Few, |r, _| r.app_id.as_deref()),
+    ),
+    (
+        col::CLIENT_APP_ID,
+        Kind::Str(Repeats::Few, |r, _| r.client_app_id.as_deref()),
+    ),
+    (
+        col::MAIL_ACCESS_TYPE,
+        Kind::Str(Repeats::Few, |r, _| r.mail_access_type.as_deref()),
+    ),
+    (col::IS_THROTTLED, Kind::IsThrottled),
+    (col::OPERATION_COUNT, Kind::OperationCount),
+    (
+        col::RESULT_STATUS,
+        Kind::Str(Repeats::Interned, |r, _| r.result_status.as_deref()),
+    ),
+    (
+        col::FOLDER_PATH,
+        Kind::Str(Repeats::Few, |r, _| r.folder_path.as_deref()),
+    ),
+    (
+        col::DETAIL,
+        Kind::Str(Repeats::Few, |r, _| r.detail.as_deref()),
+    ),
+    (
+        col::FORWARD_TO,
+        Kind::Str(Repeats::Few, |r, _| r.forward_to.as_deref()),
+    ),
+    (
+        col::FORWARDING,
+        Kind::Str(Repeats::Few, |r, _| r.forwarding.as_deref()),
+    ),
+    // Copies are merged after parsing (`copies`).
+    (col::COPIES, Kind::Str(Repeats::Rare, |_, _| None)),
 ];
+
+/// The string columns of `records`, in frame order, with how their values repeat and are read.
+fn record_strs() -> impl Iterator<Item = (&'static str, Repeats, Text)> {
+    RECORDS.iter().filter_map(|&(name, kind)| match kind {
+        Kind::Str(repeats, text) => Some((name, repeats, text)),
+        _ => None,
+    })
+}
 
 /// String columns of `items`, in frame order.
 const ITEM_STRS: &[(&str, Repeats)] = &[
@@ -360,9 +468,8 @@ impl<'f> FrameBuilder<'f> {
             client_port: Vec::with_capacity(capacity),
             is_throttled: Vec::with_capacity(capacity),
             operation_count: Vec::with_capacity(capacity),
-            strs: RECORD_STRS
-                .iter()
-                .map(|(n, r)| StrColumn::new(n, *r, capacity, columns, false))
+            strs: record_strs()
+                .map(|(n, r, _)| StrColumn::new(n, r, capacity, columns, false))
                 .collect(),
             record_row: Vec::with_capacity(items),
             size: Vec::with_capacity(items),
@@ -383,38 +490,8 @@ impl<'f> FrameBuilder<'f> {
             r.time_source.is_empty() || crate::model::TIME_SOURCES.contains(&r.time_source)
         );
         let source = self.files.get(r.file as usize).map(String::as_str);
-        let values: [Option<&str>; 27] = [
-            Some(r.time_source),
-            Some(&r.record_id),
-            source,
-            r.format.map(|f| f.as_str()),
-            r.workload.as_deref(),
-            Some(&r.operation),
-            r.record_type.as_deref(),
-            r.mailbox.as_deref(),
-            r.mailbox_guid.as_deref(),
-            r.actor.as_deref(),
-            r.actor_sid.as_deref(),
-            r.logon_type.as_deref(),
-            r.client_ip.as_deref(),
-            r.client_host.as_deref(),
-            r.client_info.as_deref(),
-            r.session_id.as_deref(),
-            r.aad_session_id.as_deref(),
-            r.token_id.as_deref(),
-            r.app_id.as_deref(),
-            r.client_app_id.as_deref(),
-            r.mail_access_type.as_deref(),
-            r.result_status.as_deref(),
-            r.folder_path.as_deref(),
-            r.detail.as_deref(),
-            r.forward_to.as_deref(),
-            r.forwarding.as_deref(),
-            // Copies are merged after parsing (`copies`).
-            None,
-        ];
-        for (c, v) in self.strs.iter_mut().zip(values) {
-            c.push(v);
+        for (c, (_, _, text)) in self.strs.iter_mut().zip(record_strs()) {
+            c.push(text(r, source));
         }
         for it in &r.items {
             self.push_item(self.rows, &r.record_id, it);
@@ -443,27 +520,35 @@ impl<'f> FrameBuilder<'f> {
         let height = self.rows as usize;
         // A column not built is left out where it would stand.
         let mut strs = self.strs.into_iter().map(StrColumn::finish);
-        let mut next = || strs.next().expect("one builder per string column");
-        let time = Int64Chunked::from_vec(col::TIME.into(), self.time)
-            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
-            .into_series()
-            .into_column();
-        // Frame order (documented in the module): strings interleave with typed columns.
-        let mut columns: Vec<Option<Column>> = vec![Some(time), next(), next(), next()];
-        columns.push(Some(Column::new(col::SOURCE_LINE.into(), self.source_line)));
-        columns.extend((0..10).map(|_| next())); // format … client_ip
-        columns.push(Some(Column::new(col::CLIENT_PORT.into(), self.client_port)));
-        columns.extend((0..8).map(|_| next())); // client_host, client_info … mail_access_type
-        columns.push(Some(Column::new(
-            col::IS_THROTTLED.into(),
-            self.is_throttled,
-        )));
-        columns.push(Some(Column::new(
-            col::OPERATION_COUNT.into(),
-            self.operation_count,
-        )));
-        // result_status, folder_path, detail, forward_to, forwarding, copies
-        columns.extend((0..6).map(|_| next()));
+        let (mut time, mut source_line, mut client_port) = (
+            Some(self.time),
+            Some(self.source_line),
+            Some(self.client_port),
+        );
+        let (mut is_throttled, mut operation_count) =
+            (Some(self.is_throttled), Some(self.operation_count));
+        let once = "each typed column once in RECORDS";
+        let columns: Vec<Option<Column>> = RECORDS
+            .iter()
+            .map(|&(name, kind)| match kind {
+                Kind::Str(..) => strs.next().expect("one builder per string column"),
+                Kind::Time => Some(
+                    Int64Chunked::from_vec(name.into(), time.take().expect(once))
+                        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                        .into_series()
+                        .into_column(),
+                ),
+                Kind::SourceLine => Some(Column::new(name.into(), source_line.take().expect(once))),
+                Kind::ClientPort => Some(Column::new(name.into(), client_port.take().expect(once))),
+                Kind::IsThrottled => {
+                    Some(Column::new(name.into(), is_throttled.take().expect(once)))
+                }
+                Kind::OperationCount => Some(Column::new(
+                    name.into(),
+                    operation_count.take().expect(once),
+                )),
+            })
+            .collect();
         let records = DataFrame::new(height, columns.into_iter().flatten().collect())?;
 
         let item_height = self.record_row.len();
@@ -483,8 +568,14 @@ impl<'f> FrameBuilder<'f> {
 /// `columns`: the columns `Columns::Views` leaves out dropped, those it holds as categoricals
 /// cast into polars' global mapping, so that it stacks with the blocks built from evidence.
 pub(super) fn conform(mut df: DataFrame, columns: Columns, items: bool) -> PolarsResult<DataFrame> {
-    let strs = if items { ITEM_STRS } else { RECORD_STRS };
-    for (name, repeats) in strs {
+    let strs: Vec<(&str, Repeats)> = if items {
+        ITEM_STRS.to_vec()
+    } else {
+        record_strs()
+            .map(|(name, repeats, _)| (name, repeats))
+            .collect()
+    };
+    for (name, repeats) in &strs {
         if !columns.keeps(name, items) {
             if df.get_column_index(name).is_some() {
                 df = df.drop(name)?;
