@@ -69,6 +69,8 @@ pub enum Error {
         kind: RejectKind,
         detail: String,
     },
+    /// A file that is not of the kind it was given as (an `--ip-db` that is no MMDB).
+    Invalid { path: String, detail: String },
     /// A saved case that cannot be trusted or read.
     Case { path: String, detail: String },
     /// A value given to the run (an option, an indicator file's entry) that cannot be used.
@@ -91,7 +93,9 @@ impl fmt::Display for Error {
                 Some(at) => write!(f, "{path}: line {line}, byte offset {at}: {detail}"),
                 None => write!(f, "{path}: line {line}: {detail}"),
             },
-            Error::Case { path, detail } => write!(f, "{path}: {detail}"),
+            Error::Invalid { path, detail } | Error::Case { path, detail } => {
+                write!(f, "{path}: {detail}")
+            }
             Error::Usage(detail) => f.write_str(detail),
         }
     }

@@ -229,7 +229,7 @@ impl IpDbArgs {
         }
         mailscope::ipdb::IpDbs::open(&self.files)
             .map(Some)
-            .map_err(|e| anyhow::anyhow!(e))
+            .map_err(|e| anyhow::anyhow!("--ip-db {e}"))
     }
 }
 
