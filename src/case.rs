@@ -491,8 +491,7 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
     // derived).
     let written = reader.schema().map_err(unreadable)?;
     let without_forwarding = !written.contains(col::FORWARDING);
-    let absent: Vec<String> = [col::FORWARD_TO, col::FORWARDING, col::COPIES]
-        .into_iter()
+    let absent: Vec<String> = crate::frame::late_columns()
         .filter(|name| !written.contains(name))
         .map(str::to_string)
         .collect();

@@ -8,17 +8,18 @@
 //! cell into polars' global mapping, which holds each value once for the run.
 
 use super::{Columns, Frame, col};
-use crate::model::{Item, Micros, Record};
+use crate::model::{Format, Item, Micros, Record, time_source_name};
 use hashbrown::HashTable;
 use polars::prelude::*;
 use polars_arrow::array::{Utf8ViewArray, View};
 use polars_arrow::bitmap::MutableBitmap;
 use polars_arrow::datatypes::ArrowDataType;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// How a string column stores repeats.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Repeats {
+pub(super) enum Repeats {
     /// Mostly distinct values (ids): stored as they come.
     Rare,
     /// Few distinct values: each stored once per block.
@@ -304,11 +305,14 @@ pub struct FrameBuilder<'f> {
 
 /// A string column's value in a record; the second argument is the record's source path.
 type Text = for<'r> fn(&'r Record<'_>, Option<&'r str>) -> Option<&'r str>;
+/// A string column's value put back into a record (`Frame::to_records`).
+pub(super) type SetText = fn(&mut Record<'static>, Option<&str>);
 
-/// What a column of `records` holds, and where a record's value for it comes from.
+/// What a column of `records` holds, and how a record's value goes in and comes back out.
 #[derive(Clone, Copy)]
 enum Kind {
-    Str(Repeats, Text),
+    /// `None` to set: the value is not the record's own (its source path, its merged copies).
+    Str(Repeats, Text, Option<SetText>),
     Time,
     SourceLine,
     ClientPort,
@@ -316,127 +320,135 @@ enum Kind {
     OperationCount,
 }
 
+/// One column of `records`.
+#[derive(Clone, Copy)]
+pub(super) struct Def {
+    pub name: &'static str,
+    kind: Kind,
+    /// Built in a `Columns::Views` frame (the scope engine's).
+    pub viewed: bool,
+    /// Added after cases of schema v2 were first written: an older case reads it as null.
+    pub late: bool,
+}
+
+impl Def {
+    const fn new(name: &'static str, kind: Kind) -> Def {
+        Def {
+            name,
+            kind,
+            viewed: true,
+            late: false,
+        }
+    }
+    const fn unviewed(mut self) -> Def {
+        self.viewed = false;
+        self
+    }
+    const fn late(mut self) -> Def {
+        self.late = true;
+        self
+    }
+}
+
+/// A string column read from and written back to an optional text field of `Record`.
+macro_rules! optional {
+    ($name:expr, $repeats:ident, $field:ident) => {
+        Def::new(
+            $name,
+            Kind::Str(
+                Repeats::$repeats,
+                |r, _| r.$field.as_deref(),
+                Some(|r, v| r.$field = v.map(|s| Cow::Owned(s.to_string()))),
+            ),
+        )
+    };
+}
+
 /// The columns of `records`, in frame order: the one place a column is declared. The builder,
-/// `finish` and `conform` follow it; a new string column is one line here (and its name in
-/// `col`).
-const RECORDS: &[(&str, Kind)] = &[
-    (col::TIME, Kind::Time),
-    (
+/// `finish`, `conform`, `Columns::Views`, a case's reader and `Frame::to_records` follow it; a
+/// new text column of `Record` is its name in `col` and one line here.
+pub(super) const RECORDS: &[Def] = &[
+    Def::new(col::TIME, Kind::Time),
+    Def::new(
         col::TIME_SOURCE,
-        Kind::Str(Repeats::Interned, |r, _| Some(r.time_source)),
-    ),
-    (
+        Kind::Str(
+            Repeats::Interned,
+            |r, _| Some(r.time_source),
+            Some(|r, v| r.time_source = time_source_name(v.unwrap_or(""))),
+        ),
+    )
+    .unviewed(),
+    Def::new(
         col::RECORD_ID,
-        Kind::Str(Repeats::Rare, |r, _| Some(&r.record_id)),
+        Kind::Str(
+            Repeats::Rare,
+            |r, _| Some(&r.record_id),
+            Some(|r, v| r.record_id = Cow::Owned(v.unwrap_or("").to_string())),
+        ),
     ),
-    (
+    Def::new(
         col::SOURCE_FILE,
-        Kind::Str(Repeats::Interned, |_, source| source),
+        Kind::Str(Repeats::Interned, |_, source| source, None),
     ),
-    (col::SOURCE_LINE, Kind::SourceLine),
-    (
+    Def::new(col::SOURCE_LINE, Kind::SourceLine),
+    Def::new(
         col::FORMAT,
-        Kind::Str(Repeats::Few, |r, _| r.format.map(|f| f.as_str())),
+        Kind::Str(
+            Repeats::Few,
+            |r, _| r.format.map(|f| f.as_str()),
+            Some(|r, v| r.format = v.and_then(Format::from_name)),
+        ),
     ),
-    (
-        col::WORKLOAD,
-        Kind::Str(Repeats::Interned, |r, _| r.workload.as_deref()),
-    ),
-    (
+    optional!(col::WORKLOAD, Interned, workload).unviewed(),
+    Def::new(
         col::OPERATION,
-        Kind::Str(Repeats::Few, |r, _| Some(&r.operation)),
+        Kind::Str(
+            Repeats::Few,
+            |r, _| Some(&r.operation),
+            Some(|r, v| r.operation = Cow::Owned(v.unwrap_or("").to_string())),
+        ),
     ),
-    (
-        col::RECORD_TYPE,
-        Kind::Str(Repeats::Interned, |r, _| r.record_type.as_deref()),
-    ),
-    (
-        col::MAILBOX,
-        Kind::Str(Repeats::Few, |r, _| r.mailbox.as_deref()),
-    ),
-    (
-        col::MAILBOX_GUID,
-        Kind::Str(Repeats::Interned, |r, _| r.mailbox_guid.as_deref()),
-    ),
-    (
-        col::ACTOR,
-        Kind::Str(Repeats::Few, |r, _| r.actor.as_deref()),
-    ),
-    (
-        col::ACTOR_SID,
-        Kind::Str(Repeats::Few, |r, _| r.actor_sid.as_deref()),
-    ),
-    (
-        col::LOGON_TYPE,
-        Kind::Str(Repeats::Few, |r, _| r.logon_type.as_deref()),
-    ),
-    (
-        col::CLIENT_IP,
-        Kind::Str(Repeats::Few, |r, _| r.client_ip.as_deref()),
-    ),
-    (col::CLIENT_PORT, Kind::ClientPort),
-    (
-        col::CLIENT_HOST,
-        Kind::Str(Repeats::Few, |r, _| r.client_host.as_deref()),
-    ),
-    (
-        col::CLIENT_INFO,
-        Kind::Str(Repeats::Few, |r, _| r.client_info.as_deref()),
-    ),
-    (
-        col::SESSION_ID,
-        Kind::Str(Repeats::Interned, |r, _| r.session_id.as_deref()),
-    ),
-    (
-        col::AAD_SESSION_ID,
-        Kind::Str(Repeats::Interned, |r, _| r.aad_session_id.as_deref()),
-    ),
-    (
-        col::TOKEN_ID,
-        Kind::Str(Repeats::Interned, |r, _| r.token_id.as_deref()),
-    ),
-    (
-        col::APP_ID,
-        Kind::Str(Repeats::Few, |r, _| r.app_id.as_deref()),
-    ),
-    (
-        col::CLIENT_APP_ID,
-        Kind::Str(Repeats::Few, |r, _| r.client_app_id.as_deref()),
-    ),
-    (
-        col::MAIL_ACCESS_TYPE,
-        Kind::Str(Repeats::Few, |r, _| r.mail_access_type.as_deref()),
-    ),
-    (col::IS_THROTTLED, Kind::IsThrottled),
-    (col::OPERATION_COUNT, Kind::OperationCount),
-    (
-        col::RESULT_STATUS,
-        Kind::Str(Repeats::Interned, |r, _| r.result_status.as_deref()),
-    ),
-    (
-        col::FOLDER_PATH,
-        Kind::Str(Repeats::Few, |r, _| r.folder_path.as_deref()),
-    ),
-    (
-        col::DETAIL,
-        Kind::Str(Repeats::Few, |r, _| r.detail.as_deref()),
-    ),
-    (
-        col::FORWARD_TO,
-        Kind::Str(Repeats::Few, |r, _| r.forward_to.as_deref()),
-    ),
-    (
-        col::FORWARDING,
-        Kind::Str(Repeats::Few, |r, _| r.forwarding.as_deref()),
-    ),
+    optional!(col::RECORD_TYPE, Interned, record_type).unviewed(),
+    optional!(col::MAILBOX, Few, mailbox),
+    optional!(col::MAILBOX_GUID, Interned, mailbox_guid).unviewed(),
+    optional!(col::ACTOR, Few, actor),
+    optional!(col::ACTOR_SID, Few, actor_sid),
+    optional!(col::LOGON_TYPE, Few, logon_type),
+    optional!(col::CLIENT_IP, Few, client_ip),
+    Def::new(col::CLIENT_PORT, Kind::ClientPort),
+    optional!(col::CLIENT_HOST, Few, client_host).unviewed(),
+    optional!(col::CLIENT_INFO, Few, client_info),
+    optional!(col::SESSION_ID, Interned, session_id),
+    optional!(col::AAD_SESSION_ID, Interned, aad_session_id),
+    optional!(col::TOKEN_ID, Interned, token_id),
+    optional!(col::APP_ID, Few, app_id),
+    optional!(col::CLIENT_APP_ID, Few, client_app_id),
+    optional!(col::MAIL_ACCESS_TYPE, Few, mail_access_type),
+    Def::new(col::IS_THROTTLED, Kind::IsThrottled),
+    Def::new(col::OPERATION_COUNT, Kind::OperationCount),
+    optional!(col::RESULT_STATUS, Interned, result_status).unviewed(),
+    optional!(col::FOLDER_PATH, Few, folder_path),
+    optional!(col::DETAIL, Few, detail),
+    optional!(col::FORWARD_TO, Few, forward_to)
+        .unviewed()
+        .late(),
+    optional!(col::FORWARDING, Few, forwarding).late(),
     // Copies are merged after parsing (`copies`).
-    (col::COPIES, Kind::Str(Repeats::Rare, |_, _| None)),
+    Def::new(col::COPIES, Kind::Str(Repeats::Rare, |_, _| None, None)).late(),
 ];
 
 /// The string columns of `records`, in frame order, with how their values repeat and are read.
 fn record_strs() -> impl Iterator<Item = (&'static str, Repeats, Text)> {
-    RECORDS.iter().filter_map(|&(name, kind)| match kind {
-        Kind::Str(repeats, text) => Some((name, repeats, text)),
+    RECORDS.iter().filter_map(|d| match d.kind {
+        Kind::Str(repeats, text, _) => Some((d.name, repeats, text)),
+        _ => None,
+    })
+}
+
+/// The string columns of `records` that a record's own text field is read back from.
+pub(super) fn record_setters() -> impl Iterator<Item = (&'static str, SetText)> {
+    RECORDS.iter().filter_map(|d| match d.kind {
+        Kind::Str(_, _, Some(set)) => Some((d.name, set)),
         _ => None,
     })
 }
@@ -530,7 +542,7 @@ impl<'f> FrameBuilder<'f> {
         let once = "each typed column once in RECORDS";
         let columns: Vec<Option<Column>> = RECORDS
             .iter()
-            .map(|&(name, kind)| match kind {
+            .map(|&Def { name, kind, .. }| match kind {
                 Kind::Str(..) => strs.next().expect("one builder per string column"),
                 Kind::Time => Some(
                     Int64Chunked::from_vec(name.into(), time.take().expect(once))

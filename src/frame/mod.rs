@@ -43,6 +43,11 @@ mod rows;
 
 pub use build::FrameBuilder;
 
+/// Columns of `records` that cases written before them lack (read as null).
+pub fn late_columns() -> impl Iterator<Item = &'static str> {
+    build::RECORDS.iter().filter(|d| d.late).map(|d| d.name)
+}
+
 /// See `build::conform`.
 pub fn conform(df: DataFrame, columns: Columns, items: bool) -> PolarsResult<DataFrame> {
     build::conform(df, columns, items)
@@ -111,17 +116,6 @@ pub enum Columns {
     Views,
 }
 
-/// String columns of `records` that `Columns::Views` leaves out.
-const NOT_VIEWED_RECORDS: &[&str] = &[
-    col::TIME_SOURCE,
-    col::WORKLOAD,
-    col::RECORD_TYPE,
-    col::MAILBOX_GUID,
-    col::RESULT_STATUS,
-    col::CLIENT_HOST,
-    col::FORWARD_TO,
-];
-
 /// String columns of `items` that `Columns::Views` leaves out (`record_row` links an item to
 /// its record).
 const NOT_VIEWED_ITEMS: &[&str] = &[col::RECORD_ID, col::FOLDER_ID, col::INTERNET_MESSAGE_ID_RAW];
@@ -132,7 +126,10 @@ impl Columns {
         match self {
             Columns::All => true,
             Columns::Views if items => !NOT_VIEWED_ITEMS.contains(&name),
-            Columns::Views => !NOT_VIEWED_RECORDS.contains(&name),
+            Columns::Views => build::RECORDS
+                .iter()
+                .find(|d| d.name == name)
+                .is_none_or(|d| d.viewed),
         }
     }
 }
