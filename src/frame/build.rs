@@ -453,15 +453,58 @@ pub(super) fn record_setters() -> impl Iterator<Item = (&'static str, SetText)> 
     })
 }
 
-/// String columns of `items`, in frame order.
-const ITEM_STRS: &[(&str, Repeats)] = &[
-    (col::RECORD_ID, Repeats::Runs),
-    (col::FOLDER_PATH, Repeats::Few),
-    (col::FOLDER_ID, Repeats::Interned),
-    (col::INTERNET_MESSAGE_ID, Repeats::Rare),
-    (col::INTERNET_MESSAGE_ID_RAW, Repeats::Rare),
-    (col::SUBJECT, Repeats::Few),
-    (col::ITEM_ID, Repeats::Rare),
+/// An `Item` text field: read, and written back (`Frame::to_records`).
+type ItemText = (
+    for<'r> fn(&'r Item<'_>) -> Option<&'r str>,
+    fn(&mut Item<'static>, Option<&str>),
+);
+
+/// A string column of `items`.
+pub(super) struct ItemDef {
+    pub name: &'static str,
+    repeats: Repeats,
+    /// Built in a `Columns::Views` frame.
+    pub viewed: bool,
+    /// `None` for `record_id`: the item's record's, not the item's own.
+    pub text: Option<ItemText>,
+}
+
+/// A string column read from and written back to an optional text field of `Item`.
+macro_rules! item_text {
+    ($name:expr, $repeats:ident, $field:ident, $viewed:expr) => {
+        ItemDef {
+            name: $name,
+            repeats: Repeats::$repeats,
+            viewed: $viewed,
+            text: Some((
+                |it| it.$field.as_deref(),
+                |it, v| it.$field = v.map(|s| Cow::Owned(s.to_string())),
+            )),
+        }
+    };
+}
+
+/// The string columns of `items`, in frame order, between `record_row` (first) and `size`
+/// (last): the one place they are declared (the builder, `conform`, `Columns::Views`, a case's
+/// item lists and `Frame::to_records` follow it).
+pub(super) const ITEM_STRS: &[ItemDef] = &[
+    ItemDef {
+        name: col::RECORD_ID,
+        repeats: Repeats::Runs,
+        viewed: false,
+        text: None,
+    },
+    item_text!(col::FOLDER_PATH, Few, folder_path, true),
+    item_text!(col::FOLDER_ID, Interned, folder_id, false),
+    item_text!(col::INTERNET_MESSAGE_ID, Rare, internet_message_id, true),
+    item_text!(
+        col::INTERNET_MESSAGE_ID_RAW,
+        Rare,
+        internet_message_id_raw,
+        false
+    ),
+    item_text!(col::SUBJECT, Few, subject, true),
+    item_text!(col::ITEM_ID, Rare, item_id, true),
 ];
 
 impl<'f> FrameBuilder<'f> {
@@ -487,7 +530,7 @@ impl<'f> FrameBuilder<'f> {
             size: Vec::with_capacity(items),
             item_strs: ITEM_STRS
                 .iter()
-                .map(|(n, r)| StrColumn::new(n, *r, items, columns, true))
+                .map(|d| StrColumn::new(d.name, d.repeats, items, columns, true))
                 .collect(),
         }
     }
@@ -514,17 +557,11 @@ impl<'f> FrameBuilder<'f> {
     fn push_item(&mut self, row: u32, record_id: &str, it: &Item) {
         self.record_row.push(row);
         self.size.push(it.size);
-        let values: [Option<&str>; 7] = [
-            Some(record_id),
-            it.folder_path.as_deref(),
-            it.folder_id.as_deref(),
-            it.internet_message_id.as_deref(),
-            it.internet_message_id_raw.as_deref(),
-            it.subject.as_deref(),
-            it.item_id.as_deref(),
-        ];
-        for (c, v) in self.item_strs.iter_mut().zip(values) {
-            c.push(v);
+        for (c, d) in self.item_strs.iter_mut().zip(ITEM_STRS) {
+            c.push(match d.text {
+                Some((text, _)) => text(it),
+                None => Some(record_id),
+            });
         }
     }
 
@@ -581,7 +618,7 @@ impl<'f> FrameBuilder<'f> {
 /// cast into polars' global mapping, so that it stacks with the blocks built from evidence.
 pub(super) fn conform(mut df: DataFrame, columns: Columns, items: bool) -> PolarsResult<DataFrame> {
     let strs: Vec<(&str, Repeats)> = if items {
-        ITEM_STRS.to_vec()
+        ITEM_STRS.iter().map(|d| (d.name, d.repeats)).collect()
     } else {
         record_strs()
             .map(|(name, repeats, _)| (name, repeats))

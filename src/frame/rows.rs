@@ -4,11 +4,6 @@
 use super::{Frame, build, col, str_col, time_col};
 use crate::model::{Item, Record};
 use polars::prelude::*;
-use std::borrow::Cow;
-
-fn owned(v: Option<&str>) -> Option<Cow<'static, str>> {
-    v.map(|s| Cow::Owned(s.to_string()))
-}
 
 impl Frame {
     /// Every row as a `Record` with its items; `files` maps `source_file` back to file indices.
@@ -46,29 +41,25 @@ impl Frame {
 
         let it = &self.items;
         let rows: Vec<Option<u32>> = it.column(col::RECORD_ROW)?.u32()?.iter().collect();
-        let si = |name| str_col(it, name);
-        let (folder_path, folder_id, imid, imid_raw, subject, item_id) = (
-            si(col::FOLDER_PATH)?,
-            si(col::FOLDER_ID)?,
-            si(col::INTERNET_MESSAGE_ID)?,
-            si(col::INTERNET_MESSAGE_ID_RAW)?,
-            si(col::SUBJECT)?,
-            si(col::ITEM_ID)?,
-        );
         let size: Vec<Option<i64>> = it.column(col::SIZE)?.i64()?.iter().collect();
-        for i in 0..it.height() {
-            let Some(r) = rows[i].and_then(|r| out.get_mut(r as usize)) else {
-                continue;
-            };
-            r.items.push(Item {
-                folder_path: owned(folder_path[i]),
-                folder_id: owned(folder_id[i]),
-                internet_message_id: owned(imid[i]),
-                internet_message_id_raw: owned(imid_raw[i]),
-                subject: owned(subject[i]),
-                item_id: owned(item_id[i]),
-                size: size[i],
-            });
+        let mut items: Vec<Item> = size
+            .into_iter()
+            .map(|size| Item {
+                size,
+                ..Item::default()
+            })
+            .collect();
+        for d in build::ITEM_STRS {
+            if let Some((_, set)) = d.text {
+                for (item, v) in items.iter_mut().zip(str_col(it, d.name)?) {
+                    set(item, v);
+                }
+            }
+        }
+        for (row, item) in rows.into_iter().zip(items) {
+            if let Some(r) = row.and_then(|r| out.get_mut(r as usize)) {
+                r.items.push(item);
+            }
         }
         Ok(out)
     }
