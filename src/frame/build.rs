@@ -637,3 +637,33 @@ pub(super) fn conform(mut df: DataFrame, columns: Columns, items: bool) -> Polar
     }
     Ok(df)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tables are the frame's layout: a frame built from them has their columns, in their
+    /// order, each once.
+    #[test]
+    fn a_frame_has_the_columns_of_the_tables_in_their_order() {
+        let frame = FrameBuilder::new(&[], 0, 0, Columns::All)
+            .finish()
+            .expect("consistent columns");
+        let records: Vec<&str> = RECORDS.iter().map(|d| d.name).collect();
+        let names = |df: &DataFrame| -> Vec<String> {
+            df.get_column_names()
+                .iter()
+                .map(|n| n.to_string())
+                .collect()
+        };
+        assert_eq!(names(&frame.records), records);
+        let mut items = vec![col::RECORD_ROW];
+        items.extend(ITEM_STRS.iter().map(|d| d.name));
+        items.push(col::SIZE);
+        assert_eq!(names(&frame.items), items);
+        let mut unique = records.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), records.len());
+    }
+}
