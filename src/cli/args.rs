@@ -323,11 +323,9 @@ pub struct InputArgs {
 }
 
 /// `--input-tz` as `--tz` reads it; UTC is a zone too here (the analyst's clock was UTC).
-fn parse_input_tz(text: &str) -> Result<mailscope::zone::DisplayZone, String> {
+fn parse_input_tz(text: &str) -> Result<mailscope::zone::DisplayZone, mailscope::error::Error> {
     let utc = mailscope::zone::DisplayZone::Fixed(chrono::FixedOffset::east_opt(0).expect("zero"));
-    mailscope::zone::parse_tz(text)
-        .map(|z| z.unwrap_or(utc))
-        .map_err(|e| e.replacen("--tz", "--input-tz", 1))
+    mailscope::zone::parse_zone("--input-tz", text).map(|z| z.unwrap_or(utc))
 }
 
 fn parse_inventory_map(text: &str) -> Result<mailscope::parse::inventory::InventoryMap, String> {
