@@ -312,7 +312,7 @@ pub struct InputArgs {
     /// `internet_message_id=Message-ID,subject=Subject,sender=From,recipients=To,recipients=Cc,received=Date`
     /// (fields: internet_message_id, subject, sender, recipients, received, size, direction,
     /// mailbox, folder, item_id).
-    #[arg(long, value_name = "FIELD=COLUMN,…", value_parser = parse_inventory_map)]
+    #[arg(long, value_name = "FIELD=COLUMN,…", value_parser = mailscope::parse::inventory::InventoryMap::parse)]
     pub inventory_map: Option<mailscope::parse::inventory::InventoryMap>,
     /// Zone of times an export wrote in local time (Sentinel `… [Local Time]` columns): UTC,
     /// +02:00, -05:00, or an IANA name like Europe/Berlin. Without it they are read as UTC,
@@ -326,10 +326,6 @@ pub struct InputArgs {
 fn parse_input_tz(text: &str) -> Result<mailscope::zone::DisplayZone, mailscope::error::Error> {
     let utc = mailscope::zone::DisplayZone::Fixed(chrono::FixedOffset::east_opt(0).expect("zero"));
     mailscope::zone::parse_zone("--input-tz", text).map(|z| z.unwrap_or(utc))
-}
-
-fn parse_inventory_map(text: &str) -> Result<mailscope::parse::inventory::InventoryMap, String> {
-    mailscope::parse::inventory::InventoryMap::parse(text)
 }
 
 #[derive(Args, Default)]

@@ -62,7 +62,12 @@ pub struct InventoryMap {
 }
 
 impl InventoryMap {
-    pub fn parse(text: &str) -> Result<InventoryMap, String> {
+    /// `--inventory-map`'s value; an error says which pair is wrong.
+    pub fn parse(text: &str) -> crate::error::Result<InventoryMap> {
+        Self::columns_of(text).map_err(crate::error::Error::Usage)
+    }
+
+    fn columns_of(text: &str) -> Result<InventoryMap, String> {
         let mut columns = Vec::new();
         for pair in text.split(',').filter(|p| !p.trim().is_empty()) {
             let (field, column) = pair
@@ -1141,11 +1146,17 @@ mod tests {
         assert!(InventoryMap::parse("subject=Subject").is_err());
         assert!(InventoryMap::parse("title=Subject,internet_message_id=Id").is_err());
         for empty in ["", " ", ",,", " , "] {
-            assert!(InventoryMap::parse(empty).unwrap_err().contains("empty"));
+            assert!(
+                InventoryMap::parse(empty)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("empty")
+            );
         }
         assert!(
             InventoryMap::parse("internet_message_id=Id,sender= ")
                 .unwrap_err()
+                .to_string()
                 .contains("'sender=' names no column")
         );
     }
