@@ -110,13 +110,6 @@ impl std::error::Error for Error {
     }
 }
 
-impl From<String> for Error {
-    /// The library's remaining text-only errors are about values the run was given.
-    fn from(detail: String) -> Self {
-        Error::Usage(detail)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
