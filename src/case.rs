@@ -55,17 +55,8 @@ const CHECKSUM_KEY: &str = "mailscope.case.checksum";
 const DATA_SHA256_KEY: &str = "mailscope.case.data_sha256";
 const CHECKSUM_PLACEHOLDER: &str =
     "0000000000000000000000000000000000000000000000000000000000000000";
+/// The `items` columns are carried as lists under this prefix (`frame::item_own_columns`).
 const ITEM_PREFIX: &str = "item.";
-/// The `items` columns carried as lists (record_row and record_id follow from the row).
-const ITEM_COLUMNS: &[&str] = &[
-    col::FOLDER_PATH,
-    col::FOLDER_ID,
-    col::INTERNET_MESSAGE_ID,
-    col::INTERNET_MESSAGE_ID_RAW,
-    col::SUBJECT,
-    col::ITEM_ID,
-    col::SIZE,
-];
 
 /// Whether bytes start like a Parquet file (a case, or some other Parquet file).
 pub fn is_parquet(head: &[u8]) -> bool {
@@ -217,7 +208,7 @@ pub fn write(
         offsets[i + 1] += offsets[i];
     }
     let offsets = OffsetsBuffer::try_from(offsets)?;
-    for name in ITEM_COLUMNS {
+    for name in crate::frame::item_own_columns() {
         let values = frame.items.column(name)?.as_materialized_series().rechunk();
         let values: Box<dyn Array> = match values.chunks().first() {
             Some(a) => a.clone(),
@@ -484,9 +475,7 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
     let expected = FrameBuilder::new(&[], 0, 0, columns)
         .finish()
         .map_err(unreadable)?;
-    let kept_items: Vec<&str> = ITEM_COLUMNS
-        .iter()
-        .copied()
+    let kept_items: Vec<&str> = crate::frame::item_own_columns()
         .filter(|name| columns.keeps(name, true))
         .collect();
     // Columns added after v2 was first written: older cases read them as null (`copies`
@@ -495,8 +484,7 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
     let written = reader.schema().map_err(unreadable)?;
     let without_forwarding = !written.contains(col::FORWARDING);
     let without_exposure = !written.contains(col::EXPOSURE);
-    let absent: Vec<String> = [col::FORWARD_TO, col::FORWARDING, col::EXPOSURE, col::COPIES]
-        .into_iter()
+    let absent: Vec<String> = crate::frame::late_columns()
         .filter(|name| !written.contains(name))
         .map(str::to_string)
         .collect();

@@ -103,7 +103,7 @@ fn info_of(v: &Value) -> IpInfo {
 impl IpDbs {
     /// Open each database (read into memory, read-only). A file that is no MMDB is an error
     /// naming it.
-    pub fn open(paths: &[PathBuf]) -> Result<IpDbs, String> {
+    pub fn open(paths: &[PathBuf]) -> crate::error::Result<IpDbs> {
         let mut readers = Vec::with_capacity(paths.len());
         for p in paths {
             readers.push((p.clone(), Self::open_one(p)?));
@@ -111,10 +111,17 @@ impl IpDbs {
         Ok(IpDbs { readers })
     }
 
-    fn open_one(p: &Path) -> Result<maxminddb::Reader<Vec<u8>>, String> {
-        let bytes = std::fs::read(p).map_err(|e| format!("--ip-db {}: {e}", p.display()))?;
-        maxminddb::Reader::from_source(bytes)
-            .map_err(|e| format!("--ip-db {}: not a MaxMind DB (MMDB) file: {e}", p.display()))
+    fn open_one(p: &Path) -> crate::error::Result<maxminddb::Reader<Vec<u8>>> {
+        use crate::error::Error;
+        let path = p.display().to_string();
+        let bytes = std::fs::read(p).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        maxminddb::Reader::from_source(bytes).map_err(|e| Error::Invalid {
+            path,
+            detail: format!("not a MaxMind DB (MMDB) file: {e}"),
+        })
     }
 
     pub fn is_empty(&self) -> bool {

@@ -10,6 +10,7 @@ pub mod case;
 pub mod context;
 pub mod copies;
 pub mod detect;
+pub mod error;
 pub mod escape;
 pub mod frame;
 pub mod hunt;

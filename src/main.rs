@@ -50,41 +50,41 @@ fn main() -> ExitCode {
             );
         }
     }
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Usage(e)) => {
-            if is_broken_pipe(&e) {
+    let failure = match result {
+        Ok(()) => return ExitCode::SUCCESS,
+        Err(f) => f,
+    };
+    // Messages can quote evidence (a path, a value): shown inert like every text.
+    match &failure {
+        Failure::Usage(e) => {
+            if is_broken_pipe(e) {
                 return ExitCode::SUCCESS;
             }
-            // Messages can quote evidence (a path, a value): shown inert like every text.
             let message = format!("{e:#}");
             eprintln!(
                 "mailscope: error: {}",
                 mailscope::escape::terminal_lines(&message)
             );
-            ExitCode::from(1)
         }
-        Err(Failure::Differs) => ExitCode::from(1),
-        Err(Failure::SetsFailed { failed, total }) => {
+        Failure::Differs => {}
+        Failure::SetsFailed { failed, total } => {
             eprintln!("mailscope: {failed} of {total} evidence set(s) failed: see the index");
-            ExitCode::from(3)
         }
-        Err(Failure::CannotTell(e)) => {
+        Failure::CannotTell(e) => {
             let message = format!("{e:#}");
             eprintln!(
                 "mailscope: cannot tell: {}",
                 mailscope::escape::terminal_lines(&message)
             );
-            ExitCode::from(2)
         }
-        Err(Failure::NothingRead(msg)) => {
+        Failure::NothingRead(msg) => {
             eprintln!(
                 "mailscope: nothing could be read: {}",
-                mailscope::escape::terminal_lines(&msg)
+                mailscope::escape::terminal_lines(msg)
             );
-            ExitCode::from(2)
         }
     }
+    ExitCode::from(failure.exit_code())
 }
 
 /// `mailscope … | head` is a success.

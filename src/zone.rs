@@ -11,7 +11,16 @@ pub enum DisplayZone {
 }
 
 /// Parse `--tz`: `UTC`, a fixed offset `+02:00` / `-0800`, or an IANA name (`Europe/Berlin`).
-pub fn parse_tz(s: &str) -> Result<Option<DisplayZone>, String> {
+pub fn parse_tz(s: &str) -> crate::error::Result<Option<DisplayZone>> {
+    parse_zone("--tz", s)
+}
+
+/// Parse the value of a zone option (`--tz`, `--input-tz`); an error names the option.
+pub fn parse_zone(flag: &str, s: &str) -> crate::error::Result<Option<DisplayZone>> {
+    zone_of(s).map_err(|why| crate::error::Error::Usage(format!("{flag} '{s}': {why}")))
+}
+
+fn zone_of(s: &str) -> Result<Option<DisplayZone>, &'static str> {
     let t = s.trim();
     if t.eq_ignore_ascii_case("utc") || t == "Z" {
         return Ok(None);
@@ -20,20 +29,21 @@ pub fn parse_tz(s: &str) -> Result<Option<DisplayZone>, String> {
         Some(b'+') => 1,
         Some(b'-') => -1,
         _ => {
-            return t.parse::<chrono_tz::Tz>().map(|z| Some(DisplayZone::Named(z))).map_err(|_| {
-                format!("--tz '{s}': use UTC, a fixed offset such as +02:00, or an IANA zone such as Europe/Berlin")
-            });
+            return t
+                .parse::<chrono_tz::Tz>()
+                .map(|z| Some(DisplayZone::Named(z)))
+                .map_err(|_| "use UTC, a fixed offset such as +02:00, or an IANA zone such as Europe/Berlin");
         }
     };
     let digits: String = t[1..].chars().filter(|c| *c != ':').collect();
     if digits.len() != 4 || !digits.bytes().all(|c| c.is_ascii_digit()) {
-        return Err(format!("--tz '{s}': expected ±HH:MM"));
+        return Err("expected ±HH:MM");
     }
     let secs =
         digits[..2].parse::<i32>().unwrap() * 3600 + digits[2..].parse::<i32>().unwrap() * 60;
     FixedOffset::east_opt(sign * secs)
         .map(|o| Some(DisplayZone::Fixed(o)))
-        .ok_or_else(|| format!("--tz '{s}': offset out of range"))
+        .ok_or("offset out of range")
 }
 
 /// An RFC 3339 UTC time as the analyst asked to see it (unchanged without a zone, or if it does not

@@ -53,25 +53,21 @@ pub struct InspectArgs {
     pub input: InputArgs,
     #[arg(long, value_enum, default_value_t = InspectFormat::Text)]
     pub format: InspectFormat,
-    /// Write here instead of standard output.
-    #[arg(long)]
-    pub output: Option<PathBuf>,
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
     #[command(flatten)]
     pub zone: ZoneArgs,
 }
 
 #[derive(Args)]
+#[command(mut_arg("output", |a| a.help(
+    "FILE.parquet, FILE.csv or FILE.jsonl; items go to FILE.items.<ext>. A case's SHA-256 is printed on standard output, as `sha256sum` prints it"
+)))]
 pub struct ExportArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// FILE.parquet, FILE.csv or FILE.jsonl; items go to FILE.items.<ext>. A case's SHA-256
-    /// is printed on standard output, as `sha256sum` prints it.
-    #[arg(long)]
-    pub output: PathBuf,
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub out: OutputFileArgs,
     /// Also write the case's SHA-256 beside it, in FILE.parquet.sha256 (`<hex>  <file name>`,
     /// which `sha256sum -c` checks in that folder).
     #[arg(long)]
@@ -112,6 +108,9 @@ pub struct VerifyArgs {
 }
 
 #[derive(Args)]
+#[command(mut_arg("output", |a| a.help(
+    "File (or folder for csv) to write; standard output when absent (not for csv)"
+)))]
 pub struct ScopeArgs {
     #[command(flatten)]
     pub input: InputArgs,
@@ -121,25 +120,12 @@ pub struct ScopeArgs {
     pub filter: FilterArgs,
     #[arg(long, value_enum, default_value_t = ScopeFormat::Text)]
     pub format: ScopeFormat,
-    /// File (or folder for csv) to write; standard output when absent (not for csv).
-    #[arg(long)]
-    pub output: Option<PathBuf>,
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
     #[command(flatten)]
     pub zone: ZoneArgs,
-    /// A domain of the organization (correspondents elsewhere are external); repeatable.
-    /// Default: the domains of the mailboxes in the evidence.
-    #[arg(long = "internal-domain", value_name = "DOMAIN", value_parser = mailscope::scope::notification::internal_domain)]
-    pub internal_domain: Vec<String>,
-    /// Leave message subjects out of every part of the report (for reports that circulate
-    /// widely).
-    #[arg(long)]
-    pub no_subjects: bool,
-    /// Leave the text of the attacker's mailbox and SharePoint searches out of the report
-    /// (`--no-subjects` keeps it).
-    #[arg(long)]
-    pub no_search_text: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
     #[command(flatten)]
     pub ip_db: IpDbArgs,
 }
@@ -149,7 +135,9 @@ pub struct ScopeArgs {
     after_help = "A set's indicator file is `mailscope.toml` in its folder (the format of \
 `scope --indicators`); its indicators and window replace the command line's for that set. \
 Outputs: DIR/<set>/scope.<format> (csv: DIR/<set>/csv/), DIR/index.html, index.json, index.csv.\n\n\
-Example:\n  mailscope batch tenants/ --output-dir reports/ --format html --format json"
+Example:\n  mailscope batch tenants/ --output-dir reports/ --format html --format json",
+    mut_arg("internal_domain", |a| a.help("A domain of the organization; repeatable (see `scope --internal-domain`)")),
+    mut_arg("no_subjects", |a| a.help("Leave message subjects out of every report"))
 )]
 pub struct BatchArgs {
     /// Folders whose subfolders are the evidence sets.
@@ -170,18 +158,12 @@ pub struct BatchArgs {
     pub force: bool,
     #[command(flatten)]
     pub zone: ZoneArgs,
-    /// A domain of the organization; repeatable (see `scope --internal-domain`).
-    #[arg(long = "internal-domain", value_name = "DOMAIN", value_parser = mailscope::scope::notification::internal_domain)]
-    pub internal_domain: Vec<String>,
-    /// Leave message subjects out of every report.
-    #[arg(long)]
-    pub no_subjects: bool,
-    /// Leave the attacker's search texts out of every report.
-    #[arg(long)]
-    pub no_search_text: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Args)]
+#[command(mut_arg("output", |a| a.help("The CSV to write")))]
 pub struct TimelineArgs {
     #[command(flatten)]
     pub input: InputArgs,
@@ -189,16 +171,14 @@ pub struct TimelineArgs {
     pub ind: IndicatorArgs,
     #[command(flatten)]
     pub filter: FilterArgs,
-    /// The CSV to write.
-    #[arg(long)]
-    pub output: PathBuf,
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub out: OutputFileArgs,
     #[command(flatten)]
     pub ip_db: IpDbArgs,
 }
 
 #[derive(Args)]
+#[command(mut_arg("output", |a| a.help(None::<&str>)))]
 pub struct ContextsArgs {
     #[command(flatten)]
     pub input: InputArgs,
@@ -208,14 +188,65 @@ pub struct ContextsArgs {
     pub filter: FilterArgs,
     #[arg(long, value_enum, default_value_t = ContextsFmt::Text)]
     pub format: ContextsFmt,
-    #[arg(long)]
-    pub output: Option<PathBuf>,
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
     #[command(flatten)]
     pub zone: ZoneArgs,
     #[command(flatten)]
     pub ip_db: IpDbArgs,
+}
+
+/// Where a report goes: a file instead of standard output, and whether an existing one may be
+/// replaced. A command whose `--output` means more says so with `mut_arg` on its own struct.
+#[derive(Args)]
+pub struct OutputArgs {
+    /// Write here instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The file a command must write (each command says what it is with `mut_arg`), and whether
+/// an existing one may be replaced.
+#[derive(Args)]
+pub struct OutputFileArgs {
+    #[arg(long)]
+    pub output: PathBuf,
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// What a scope report says of messages: which domains are the organization's, and whether
+/// subjects appear.
+#[derive(Args)]
+pub struct ReportArgs {
+    /// A domain of the organization (correspondents elsewhere are external); repeatable.
+    /// Default: the domains of the mailboxes in the evidence.
+    #[arg(long = "internal-domain", value_name = "DOMAIN", value_parser = mailscope::scope::notification::internal_domain)]
+    pub internal_domain: Vec<String>,
+    /// Leave message subjects out of every part of the report (for reports that circulate
+    /// widely).
+    #[arg(long)]
+    pub no_subjects: bool,
+    /// Leave the text of the attacker's mailbox and SharePoint searches out of the report
+    /// (`--no-subjects` keeps it).
+    #[arg(long)]
+    pub no_search_text: bool,
+}
+
+impl ReportArgs {
+    /// The scope's settings for these options.
+    pub fn apply(&self, cfg: &mut mailscope::scope::ScopeConfig) {
+        cfg.internal_domains = self
+            .internal_domain
+            .iter()
+            .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect();
+        cfg.no_subjects = self.no_subjects;
+        cfg.no_search_text = self.no_search_text;
+    }
 }
 
 /// Offline IP enrichment (docs/hunting.md, "IP databases").
@@ -236,7 +267,7 @@ impl IpDbArgs {
         }
         mailscope::ipdb::IpDbs::open(&self.files)
             .map(Some)
-            .map_err(|e| anyhow::anyhow!(e))
+            .map_err(|e| anyhow::anyhow!("--ip-db {e}"))
     }
 }
 
@@ -286,7 +317,7 @@ pub struct InputArgs {
     /// `internet_message_id=Message-ID,subject=Subject,sender=From,recipients=To,recipients=Cc,received=Date`
     /// (fields: internet_message_id, subject, sender, recipients, received, size, direction,
     /// mailbox, folder, item_id).
-    #[arg(long, value_name = "FIELD=COLUMN,…", value_parser = parse_inventory_map)]
+    #[arg(long, value_name = "FIELD=COLUMN,…", value_parser = mailscope::parse::inventory::InventoryMap::parse)]
     pub inventory_map: Option<mailscope::parse::inventory::InventoryMap>,
     /// Zone of times an export wrote in local time (Sentinel `… [Local Time]` columns): UTC,
     /// +02:00, -05:00, or an IANA name like Europe/Berlin. Without it they are read as UTC,
@@ -297,15 +328,9 @@ pub struct InputArgs {
 }
 
 /// `--input-tz` as `--tz` reads it; UTC is a zone too here (the analyst's clock was UTC).
-fn parse_input_tz(text: &str) -> Result<mailscope::zone::DisplayZone, String> {
+fn parse_input_tz(text: &str) -> Result<mailscope::zone::DisplayZone, mailscope::error::Error> {
     let utc = mailscope::zone::DisplayZone::Fixed(chrono::FixedOffset::east_opt(0).expect("zero"));
-    mailscope::zone::parse_tz(text)
-        .map(|z| z.unwrap_or(utc))
-        .map_err(|e| e.replacen("--tz", "--input-tz", 1))
-}
-
-fn parse_inventory_map(text: &str) -> Result<mailscope::parse::inventory::InventoryMap, String> {
-    mailscope::parse::inventory::InventoryMap::parse(text)
+    mailscope::zone::parse_zone("--input-tz", text).map(|z| z.unwrap_or(utc))
 }
 
 #[derive(Args, Default)]

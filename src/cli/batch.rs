@@ -399,14 +399,7 @@ fn scope_set_into(
     };
     entry.indicators_from = Some(from);
     let mut cfg = scope_config_of(indicators, start, end, &a.filter, &a.ind)?;
-    cfg.internal_domains = a
-        .internal_domain
-        .iter()
-        .map(|d| d.trim().trim_start_matches('@').to_lowercase())
-        .filter(|d| !d.is_empty())
-        .collect();
-    cfg.no_subjects = a.no_subjects;
-    cfg.no_search_text = a.no_search_text;
+    a.report.apply(&mut cfg);
     let out = a.output_dir.join(&set.output);
     // The set's saved cases name folders of their own evidence: no report goes there either.
     let evidence = read_evidence(shared.evidence.clone(), &ing);

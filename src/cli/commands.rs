@@ -169,26 +169,28 @@ pub(super) fn display_zone(z: &ZoneArgs) -> Result<Option<DisplayZone>> {
 fn inspect(a: InspectArgs, quiet: bool) -> Result<(), Failure> {
     let tz = display_zone(&a.zone)?;
     let evidence = Evidence::of(&a.input.paths);
-    if let Some(o) = &a.output {
-        evidence.check_file(o, a.force)?;
+    if let Some(o) = &a.out.output {
+        evidence.check_file(o, a.out.force)?;
     }
     let ing = read_inputs(&a.input, quiet, Columns::Views)?;
-    if let Some(o) = &a.output {
-        read_evidence(evidence, &ing).check_file(o, a.force)?;
+    if let Some(o) = &a.out.output {
+        read_evidence(evidence, &ing).check_file(o, a.out.force)?;
     }
     let rep = mailscope::inspect::build(&ing);
     match a.format {
-        InspectFormat::Text => write_text(&a.output, &mailscope::inspect::render_text(&rep, tz))?,
+        InspectFormat::Text => {
+            write_text(&a.out.output, &mailscope::inspect::render_text(&rep, tz))?
+        }
         InspectFormat::Json => {
             let text = serde_json::to_string_pretty(&rep).map_err(anyhow::Error::from)? + "\n";
-            write_json(&a.output, |w| w.write_all(text.as_bytes()))?
+            write_json(&a.out.output, |w| w.write_all(text.as_bytes()))?
         }
     }
     Ok(())
 }
 
 fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
-    let output = &a.output;
+    let output = &a.out.output;
     let fmt = ExportFormat::from_path(output).ok_or_else(|| {
         anyhow!(
             "--output {}: use a .parquet, .csv or .jsonl file name",
@@ -196,7 +198,7 @@ fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
         )
     })?;
     let evidence = Evidence::of(&a.input.paths);
-    evidence.check_file(output, a.force)?;
+    evidence.check_file(output, a.out.force)?;
     if fmt == ExportFormat::Parquet {
         // One file: the frame and the provenance of every input (a case `scope` can read).
         let sha256_out = a.sha256_file.then(|| {
@@ -205,13 +207,13 @@ fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
             std::path::PathBuf::from(name)
         });
         if let Some(s) = &sha256_out {
-            evidence.check_file(s, a.force)?;
+            evidence.check_file(s, a.out.force)?;
         }
         let ing = read_inputs(&a.input, quiet, Columns::All)?;
         let evidence = read_evidence(evidence, &ing);
-        evidence.check_file(output, a.force)?;
+        evidence.check_file(output, a.out.force)?;
         if let Some(s) = &sha256_out {
-            evidence.check_file(s, a.force)?;
+            evidence.check_file(s, a.out.force)?;
         }
         let mut sha256 = String::new();
         write_file(output, |w| {
@@ -262,16 +264,16 @@ fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
     }
     let items_out = items_path(output);
     let messages_out = messages_path(output);
-    evidence.check_file(&items_out, a.force)?;
+    evidence.check_file(&items_out, a.out.force)?;
     let mut ing = read_inputs(&a.input, quiet, Columns::All)?;
     let evidence = read_evidence(evidence, &ing);
-    evidence.check_file(output, a.force)?;
-    evidence.check_file(&items_out, a.force)?;
+    evidence.check_file(output, a.out.force)?;
+    evidence.check_file(&items_out, a.out.force)?;
     let mut frame = std::mem::replace(&mut ing.frame, Frame::empty());
     let mut tables = vec![(&mut frame.records, output), (&mut frame.items, &items_out)];
     // The messages table is written when a message inventory was read.
     if frame.messages.height() > 0 {
-        evidence.check_file(&messages_out, a.force)?;
+        evidence.check_file(&messages_out, a.out.force)?;
         tables.push((&mut frame.messages, &messages_out));
     }
     for (df, path) in tables {
@@ -297,14 +299,7 @@ fn export(a: ExportArgs, quiet: bool) -> Result<(), Failure> {
 fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
     let command_line: Vec<String> = std::env::args().collect();
     let mut cfg = scope_config(&a.ind, &a.filter)?;
-    cfg.internal_domains = a
-        .internal_domain
-        .iter()
-        .map(|d| d.trim().trim_start_matches('@').to_lowercase())
-        .filter(|d| !d.is_empty())
-        .collect();
-    cfg.no_subjects = a.no_subjects;
-    cfg.no_search_text = a.no_search_text;
+    a.report.apply(&mut cfg);
     let ipdb = a.ip_db.open()?;
     if cfg.indicators.is_empty() {
         return Err(Failure::Usage(anyhow!(
@@ -319,7 +314,7 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
         )));
     }
     let tz = display_zone(&a.zone)?;
-    let output = &a.output;
+    let output = &a.out.output;
     if a.format == ScopeFormat::Csv && output.is_none() {
         return Err(Failure::Usage(anyhow!(
             "--format csv writes a folder: give it with --output DIR"
@@ -328,9 +323,9 @@ fn scope(a: ScopeArgs, quiet: bool) -> Result<(), Failure> {
     let check = |evidence: &Evidence| -> Result<()> {
         if let Some(o) = output {
             if a.format == ScopeFormat::Csv {
-                evidence.check_folder(o, mailscope::report::csv::FILES, a.force)?;
+                evidence.check_folder(o, mailscope::report::csv::FILES, a.out.force)?;
             } else {
-                evidence.check_file(o, a.force)?;
+                evidence.check_file(o, a.out.force)?;
             }
         }
         Ok(())
@@ -407,18 +402,18 @@ fn timeline(a: TimelineArgs, quiet: bool) -> Result<(), Failure> {
     let cfg = scope_config(&a.ind, &a.filter)?;
     let ipdb = a.ip_db.open()?;
     let evidence = Evidence::of(&a.input.paths);
-    evidence.check_file(&a.output, a.force)?;
+    evidence.check_file(&a.out.output, a.out.force)?;
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
-    read_evidence(evidence, &ing).check_file(&a.output, a.force)?;
+    read_evidence(evidence, &ing).check_file(&a.out.output, a.out.force)?;
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());
     let mut rows = 0;
-    write_file(&a.output, |w| {
+    write_file(&a.out.output, |w| {
         rows = mailscope::report::timesketch::write(&frame, &cfg, ipdb.as_ref(), w)
             .map_err(std::io::Error::other)?;
         Ok(())
     })?;
     if !quiet {
-        eprintln!("wrote {rows} timeline rows to {}", a.output.display());
+        eprintln!("wrote {rows} timeline rows to {}", a.out.output.display());
     }
     Ok(())
 }
@@ -428,12 +423,12 @@ fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
     let tz = display_zone(&a.zone)?;
     let ipdb = a.ip_db.open()?;
     let evidence = Evidence::of(&a.input.paths);
-    if let Some(o) = &a.output {
-        evidence.check_file(o, a.force)?;
+    if let Some(o) = &a.out.output {
+        evidence.check_file(o, a.out.force)?;
     }
     let mut ing = read_inputs(&a.input, quiet, Columns::Views)?;
-    if let Some(o) = &a.output {
-        read_evidence(evidence, &ing).check_file(o, a.force)?;
+    if let Some(o) = &a.out.output {
+        read_evidence(evidence, &ing).check_file(o, a.out.force)?;
     }
     let frame = std::mem::replace(&mut ing.frame, Frame::empty());
     let mut all = mailscope::scope::all_contexts(&frame, &cfg).map_err(|e| anyhow!(e))?;
@@ -449,9 +444,9 @@ fn contexts(a: ContextsArgs, quiet: bool) -> Result<(), Failure> {
     )
     .map_err(|e| anyhow!(e))?;
     match a.format {
-        ContextsFmt::Text => write_text(&a.output, &text)?,
-        ContextsFmt::Json => write_json(&a.output, |w| w.write_all(text.as_bytes()))?,
-        ContextsFmt::Csv => write_out(&a.output, &text)?,
+        ContextsFmt::Text => write_text(&a.out.output, &text)?,
+        ContextsFmt::Json => write_json(&a.out.output, |w| w.write_all(text.as_bytes()))?,
+        ContextsFmt::Csv => write_out(&a.out.output, &text)?,
     }
     Ok(())
 }

@@ -23,6 +23,18 @@ pub enum Failure {
     SetsFailed { failed: usize, total: usize },
 }
 
+impl Failure {
+    /// The process's exit code for this failure: chosen here, from the kind of failure, and
+    /// never from its message.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) | Failure::Differs => 1,
+            Failure::NothingRead(_) | Failure::CannotTell(_) => 2,
+            Failure::SetsFailed { .. } => 3,
+        }
+    }
+}
+
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         Failure::Usage(e)

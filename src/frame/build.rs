@@ -8,17 +8,18 @@
 //! cell into polars' global mapping, which holds each value once for the run.
 
 use super::{Columns, Frame, col};
-use crate::model::{Item, Micros, Record};
+use crate::model::{Format, Item, Micros, Record, time_source_name};
 use hashbrown::HashTable;
 use polars::prelude::*;
 use polars_arrow::array::{Utf8ViewArray, View};
 use polars_arrow::bitmap::MutableBitmap;
 use polars_arrow::datatypes::ArrowDataType;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// How a string column stores repeats.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Repeats {
+pub(super) enum Repeats {
     /// Mostly distinct values (ids): stored as they come.
     Rare,
     /// Few distinct values: each stored once per block.
@@ -302,47 +303,209 @@ pub struct FrameBuilder<'f> {
     item_strs: Vec<StrColumn>,
 }
 
-/// String columns of `records`, in frame order, each with how its values repeat.
-const RECORD_STRS: &[(&str, Repeats)] = &[
-    (col::TIME_SOURCE, Repeats::Interned),
-    (col::RECORD_ID, Repeats::Rare),
-    (col::SOURCE_FILE, Repeats::Interned),
-    (col::FORMAT, Repeats::Few),
-    (col::WORKLOAD, Repeats::Interned),
-    (col::OPERATION, Repeats::Few),
-    (col::RECORD_TYPE, Repeats::Interned),
-    (col::MAILBOX, Repeats::Few),
-    (col::MAILBOX_GUID, Repeats::Interned),
-    (col::ACTOR, Repeats::Few),
-    (col::ACTOR_SID, Repeats::Few),
-    (col::LOGON_TYPE, Repeats::Few),
-    (col::CLIENT_IP, Repeats::Few),
-    (col::CLIENT_HOST, Repeats::Few),
-    (col::CLIENT_INFO, Repeats::Few),
-    (col::SESSION_ID, Repeats::Interned),
-    (col::AAD_SESSION_ID, Repeats::Interned),
-    (col::TOKEN_ID, Repeats::Interned),
-    (col::APP_ID, Repeats::Few),
-    (col::CLIENT_APP_ID, Repeats::Few),
-    (col::MAIL_ACCESS_TYPE, Repeats::Few),
-    (col::RESULT_STATUS, Repeats::Interned),
-    (col::FOLDER_PATH, Repeats::Few),
-    (col::DETAIL, Repeats::Few),
-    (col::FORWARD_TO, Repeats::Few),
-    (col::FORWARDING, Repeats::Few),
-    (col::EXPOSURE, Repeats::Rare),
-    (col::COPIES, Repeats::Rare),
+/// A string column's value in a record; the second argument is the record's source path.
+type Text = for<'r> fn(&'r Record<'_>, Option<&'r str>) -> Option<&'r str>;
+/// A string column's value put back into a record (`Frame::to_records`).
+pub(super) type SetText = fn(&mut Record<'static>, Option<&str>);
+
+/// What a column of `records` holds, and how a record's value goes in and comes back out.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// `None` to set: the value is not the record's own (its source path, its merged copies).
+    Str(Repeats, Text, Option<SetText>),
+    Time,
+    SourceLine,
+    ClientPort,
+    IsThrottled,
+    OperationCount,
+}
+
+/// One column of `records`.
+#[derive(Clone, Copy)]
+pub(super) struct Def {
+    pub name: &'static str,
+    kind: Kind,
+    /// Built in a `Columns::Views` frame (the scope engine's).
+    pub viewed: bool,
+    /// Added after cases of schema v2 were first written: an older case reads it as null.
+    pub late: bool,
+}
+
+impl Def {
+    const fn new(name: &'static str, kind: Kind) -> Def {
+        Def {
+            name,
+            kind,
+            viewed: true,
+            late: false,
+        }
+    }
+    const fn unviewed(mut self) -> Def {
+        self.viewed = false;
+        self
+    }
+    const fn late(mut self) -> Def {
+        self.late = true;
+        self
+    }
+}
+
+/// A string column read from and written back to an optional text field of `Record`.
+macro_rules! optional {
+    ($name:expr, $repeats:ident, $field:ident) => {
+        Def::new(
+            $name,
+            Kind::Str(
+                Repeats::$repeats,
+                |r, _| r.$field.as_deref(),
+                Some(|r, v| r.$field = v.map(|s| Cow::Owned(s.to_string()))),
+            ),
+        )
+    };
+}
+
+/// The columns of `records`, in frame order: the one place a column is declared. The builder,
+/// `finish`, `conform`, `Columns::Views`, a case's reader and `Frame::to_records` follow it; a
+/// new text column of `Record` is its name in `col` and one line here.
+pub(super) const RECORDS: &[Def] = &[
+    Def::new(col::TIME, Kind::Time),
+    Def::new(
+        col::TIME_SOURCE,
+        Kind::Str(
+            Repeats::Interned,
+            |r, _| Some(r.time_source),
+            Some(|r, v| r.time_source = time_source_name(v.unwrap_or(""))),
+        ),
+    )
+    .unviewed(),
+    Def::new(
+        col::RECORD_ID,
+        Kind::Str(
+            Repeats::Rare,
+            |r, _| Some(&r.record_id),
+            Some(|r, v| r.record_id = Cow::Owned(v.unwrap_or("").to_string())),
+        ),
+    ),
+    Def::new(
+        col::SOURCE_FILE,
+        Kind::Str(Repeats::Interned, |_, source| source, None),
+    ),
+    Def::new(col::SOURCE_LINE, Kind::SourceLine),
+    Def::new(
+        col::FORMAT,
+        Kind::Str(
+            Repeats::Few,
+            |r, _| r.format.map(|f| f.as_str()),
+            Some(|r, v| r.format = v.and_then(Format::from_name)),
+        ),
+    ),
+    optional!(col::WORKLOAD, Interned, workload).unviewed(),
+    Def::new(
+        col::OPERATION,
+        Kind::Str(
+            Repeats::Few,
+            |r, _| Some(&r.operation),
+            Some(|r, v| r.operation = Cow::Owned(v.unwrap_or("").to_string())),
+        ),
+    ),
+    optional!(col::RECORD_TYPE, Interned, record_type).unviewed(),
+    optional!(col::MAILBOX, Few, mailbox),
+    optional!(col::MAILBOX_GUID, Interned, mailbox_guid).unviewed(),
+    optional!(col::ACTOR, Few, actor),
+    optional!(col::ACTOR_SID, Few, actor_sid),
+    optional!(col::LOGON_TYPE, Few, logon_type),
+    optional!(col::CLIENT_IP, Few, client_ip),
+    Def::new(col::CLIENT_PORT, Kind::ClientPort),
+    optional!(col::CLIENT_HOST, Few, client_host).unviewed(),
+    optional!(col::CLIENT_INFO, Few, client_info),
+    optional!(col::SESSION_ID, Interned, session_id),
+    optional!(col::AAD_SESSION_ID, Interned, aad_session_id),
+    optional!(col::TOKEN_ID, Interned, token_id),
+    optional!(col::APP_ID, Few, app_id),
+    optional!(col::CLIENT_APP_ID, Few, client_app_id),
+    optional!(col::MAIL_ACCESS_TYPE, Few, mail_access_type),
+    Def::new(col::IS_THROTTLED, Kind::IsThrottled),
+    Def::new(col::OPERATION_COUNT, Kind::OperationCount),
+    optional!(col::RESULT_STATUS, Interned, result_status).unviewed(),
+    optional!(col::FOLDER_PATH, Few, folder_path),
+    optional!(col::DETAIL, Few, detail),
+    optional!(col::FORWARD_TO, Few, forward_to)
+        .unviewed()
+        .late(),
+    optional!(col::FORWARDING, Few, forwarding).late(),
+    optional!(col::EXPOSURE, Rare, exposure).late(),
+    // Copies are merged after parsing (`copies`).
+    Def::new(col::COPIES, Kind::Str(Repeats::Rare, |_, _| None, None)).late(),
 ];
 
-/// String columns of `items`, in frame order.
-const ITEM_STRS: &[(&str, Repeats)] = &[
-    (col::RECORD_ID, Repeats::Runs),
-    (col::FOLDER_PATH, Repeats::Few),
-    (col::FOLDER_ID, Repeats::Interned),
-    (col::INTERNET_MESSAGE_ID, Repeats::Rare),
-    (col::INTERNET_MESSAGE_ID_RAW, Repeats::Rare),
-    (col::SUBJECT, Repeats::Few),
-    (col::ITEM_ID, Repeats::Rare),
+/// The string columns of `records`, in frame order, with how their values repeat and are read.
+fn record_strs() -> impl Iterator<Item = (&'static str, Repeats, Text)> {
+    RECORDS.iter().filter_map(|d| match d.kind {
+        Kind::Str(repeats, text, _) => Some((d.name, repeats, text)),
+        _ => None,
+    })
+}
+
+/// The string columns of `records` that a record's own text field is read back from.
+pub(super) fn record_setters() -> impl Iterator<Item = (&'static str, SetText)> {
+    RECORDS.iter().filter_map(|d| match d.kind {
+        Kind::Str(_, _, Some(set)) => Some((d.name, set)),
+        _ => None,
+    })
+}
+
+/// An `Item` text field: read, and written back (`Frame::to_records`).
+type ItemText = (
+    for<'r> fn(&'r Item<'_>) -> Option<&'r str>,
+    fn(&mut Item<'static>, Option<&str>),
+);
+
+/// A string column of `items`.
+pub(super) struct ItemDef {
+    pub name: &'static str,
+    repeats: Repeats,
+    /// Built in a `Columns::Views` frame.
+    pub viewed: bool,
+    /// `None` for `record_id`: the item's record's, not the item's own.
+    pub text: Option<ItemText>,
+}
+
+/// A string column read from and written back to an optional text field of `Item`.
+macro_rules! item_text {
+    ($name:expr, $repeats:ident, $field:ident, $viewed:expr) => {
+        ItemDef {
+            name: $name,
+            repeats: Repeats::$repeats,
+            viewed: $viewed,
+            text: Some((
+                |it| it.$field.as_deref(),
+                |it, v| it.$field = v.map(|s| Cow::Owned(s.to_string())),
+            )),
+        }
+    };
+}
+
+/// The string columns of `items`, in frame order, between `record_row` (first) and `size`
+/// (last): the one place they are declared (the builder, `conform`, `Columns::Views`, a case's
+/// item lists and `Frame::to_records` follow it).
+pub(super) const ITEM_STRS: &[ItemDef] = &[
+    ItemDef {
+        name: col::RECORD_ID,
+        repeats: Repeats::Runs,
+        viewed: false,
+        text: None,
+    },
+    item_text!(col::FOLDER_PATH, Few, folder_path, true),
+    item_text!(col::FOLDER_ID, Interned, folder_id, false),
+    item_text!(col::INTERNET_MESSAGE_ID, Rare, internet_message_id, true),
+    item_text!(
+        col::INTERNET_MESSAGE_ID_RAW,
+        Rare,
+        internet_message_id_raw,
+        false
+    ),
+    item_text!(col::SUBJECT, Few, subject, true),
+    item_text!(col::ITEM_ID, Rare, item_id, true),
 ];
 
 impl<'f> FrameBuilder<'f> {
@@ -361,15 +524,14 @@ impl<'f> FrameBuilder<'f> {
             client_port: Vec::with_capacity(capacity),
             is_throttled: Vec::with_capacity(capacity),
             operation_count: Vec::with_capacity(capacity),
-            strs: RECORD_STRS
-                .iter()
-                .map(|(n, r)| StrColumn::new(n, *r, capacity, columns, false))
+            strs: record_strs()
+                .map(|(n, r, _)| StrColumn::new(n, r, capacity, columns, false))
                 .collect(),
             record_row: Vec::with_capacity(items),
             size: Vec::with_capacity(items),
             item_strs: ITEM_STRS
                 .iter()
-                .map(|(n, r)| StrColumn::new(n, *r, items, columns, true))
+                .map(|d| StrColumn::new(d.name, d.repeats, items, columns, true))
                 .collect(),
         }
     }
@@ -384,39 +546,8 @@ impl<'f> FrameBuilder<'f> {
             r.time_source.is_empty() || crate::model::TIME_SOURCES.contains(&r.time_source)
         );
         let source = self.files.get(r.file as usize).map(String::as_str);
-        let values: [Option<&str>; 28] = [
-            Some(r.time_source),
-            Some(&r.record_id),
-            source,
-            r.format.map(|f| f.as_str()),
-            r.workload.as_deref(),
-            Some(&r.operation),
-            r.record_type.as_deref(),
-            r.mailbox.as_deref(),
-            r.mailbox_guid.as_deref(),
-            r.actor.as_deref(),
-            r.actor_sid.as_deref(),
-            r.logon_type.as_deref(),
-            r.client_ip.as_deref(),
-            r.client_host.as_deref(),
-            r.client_info.as_deref(),
-            r.session_id.as_deref(),
-            r.aad_session_id.as_deref(),
-            r.token_id.as_deref(),
-            r.app_id.as_deref(),
-            r.client_app_id.as_deref(),
-            r.mail_access_type.as_deref(),
-            r.result_status.as_deref(),
-            r.folder_path.as_deref(),
-            r.detail.as_deref(),
-            r.forward_to.as_deref(),
-            r.forwarding.as_deref(),
-            r.exposure.as_deref(),
-            // Copies are merged after parsing (`copies`).
-            None,
-        ];
-        for (c, v) in self.strs.iter_mut().zip(values) {
-            c.push(v);
+        for (c, (_, _, text)) in self.strs.iter_mut().zip(record_strs()) {
+            c.push(text(r, source));
         }
         for it in &r.items {
             self.push_item(self.rows, &r.record_id, it);
@@ -427,17 +558,11 @@ impl<'f> FrameBuilder<'f> {
     fn push_item(&mut self, row: u32, record_id: &str, it: &Item) {
         self.record_row.push(row);
         self.size.push(it.size);
-        let values: [Option<&str>; 7] = [
-            Some(record_id),
-            it.folder_path.as_deref(),
-            it.folder_id.as_deref(),
-            it.internet_message_id.as_deref(),
-            it.internet_message_id_raw.as_deref(),
-            it.subject.as_deref(),
-            it.item_id.as_deref(),
-        ];
-        for (c, v) in self.item_strs.iter_mut().zip(values) {
-            c.push(v);
+        for (c, d) in self.item_strs.iter_mut().zip(ITEM_STRS) {
+            c.push(match d.text {
+                Some((text, _)) => text(it),
+                None => Some(record_id),
+            });
         }
     }
 
@@ -445,27 +570,35 @@ impl<'f> FrameBuilder<'f> {
         let height = self.rows as usize;
         // A column not built is left out where it would stand.
         let mut strs = self.strs.into_iter().map(StrColumn::finish);
-        let mut next = || strs.next().expect("one builder per string column");
-        let time = Int64Chunked::from_vec(col::TIME.into(), self.time)
-            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
-            .into_series()
-            .into_column();
-        // Frame order (documented in the module): strings interleave with typed columns.
-        let mut columns: Vec<Option<Column>> = vec![Some(time), next(), next(), next()];
-        columns.push(Some(Column::new(col::SOURCE_LINE.into(), self.source_line)));
-        columns.extend((0..10).map(|_| next())); // format … client_ip
-        columns.push(Some(Column::new(col::CLIENT_PORT.into(), self.client_port)));
-        columns.extend((0..8).map(|_| next())); // client_host, client_info … mail_access_type
-        columns.push(Some(Column::new(
-            col::IS_THROTTLED.into(),
-            self.is_throttled,
-        )));
-        columns.push(Some(Column::new(
-            col::OPERATION_COUNT.into(),
-            self.operation_count,
-        )));
-        // result_status, folder_path, detail, forward_to, forwarding, exposure, copies
-        columns.extend((0..7).map(|_| next()));
+        let (mut time, mut source_line, mut client_port) = (
+            Some(self.time),
+            Some(self.source_line),
+            Some(self.client_port),
+        );
+        let (mut is_throttled, mut operation_count) =
+            (Some(self.is_throttled), Some(self.operation_count));
+        let once = "each typed column once in RECORDS";
+        let columns: Vec<Option<Column>> = RECORDS
+            .iter()
+            .map(|&Def { name, kind, .. }| match kind {
+                Kind::Str(..) => strs.next().expect("one builder per string column"),
+                Kind::Time => Some(
+                    Int64Chunked::from_vec(name.into(), time.take().expect(once))
+                        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                        .into_series()
+                        .into_column(),
+                ),
+                Kind::SourceLine => Some(Column::new(name.into(), source_line.take().expect(once))),
+                Kind::ClientPort => Some(Column::new(name.into(), client_port.take().expect(once))),
+                Kind::IsThrottled => {
+                    Some(Column::new(name.into(), is_throttled.take().expect(once)))
+                }
+                Kind::OperationCount => Some(Column::new(
+                    name.into(),
+                    operation_count.take().expect(once),
+                )),
+            })
+            .collect();
         let records = DataFrame::new(height, columns.into_iter().flatten().collect())?;
 
         let item_height = self.record_row.len();
@@ -485,8 +618,14 @@ impl<'f> FrameBuilder<'f> {
 /// `columns`: the columns `Columns::Views` leaves out dropped, those it holds as categoricals
 /// cast into polars' global mapping, so that it stacks with the blocks built from evidence.
 pub(super) fn conform(mut df: DataFrame, columns: Columns, items: bool) -> PolarsResult<DataFrame> {
-    let strs = if items { ITEM_STRS } else { RECORD_STRS };
-    for (name, repeats) in strs {
+    let strs: Vec<(&str, Repeats)> = if items {
+        ITEM_STRS.iter().map(|d| (d.name, d.repeats)).collect()
+    } else {
+        record_strs()
+            .map(|(name, repeats, _)| (name, repeats))
+            .collect()
+    };
+    for (name, repeats) in &strs {
         if !columns.keeps(name, items) {
             if df.get_column_index(name).is_some() {
                 df = df.drop(name)?;
@@ -498,4 +637,34 @@ pub(super) fn conform(mut df: DataFrame, columns: Columns, items: bool) -> Polar
         }
     }
     Ok(df)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tables are the frame's layout: a frame built from them has their columns, in their
+    /// order, each once.
+    #[test]
+    fn a_frame_has_the_columns_of_the_tables_in_their_order() {
+        let frame = FrameBuilder::new(&[], 0, 0, Columns::All)
+            .finish()
+            .expect("consistent columns");
+        let records: Vec<&str> = RECORDS.iter().map(|d| d.name).collect();
+        let names = |df: &DataFrame| -> Vec<String> {
+            df.get_column_names()
+                .iter()
+                .map(|n| n.to_string())
+                .collect()
+        };
+        assert_eq!(names(&frame.records), records);
+        let mut items = vec![col::RECORD_ROW];
+        items.extend(ITEM_STRS.iter().map(|d| d.name));
+        items.push(col::SIZE);
+        assert_eq!(names(&frame.items), items);
+        let mut unique = records.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), records.len());
+    }
 }

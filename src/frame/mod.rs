@@ -44,6 +44,21 @@ mod rows;
 
 pub use build::FrameBuilder;
 
+/// Columns of `records` that cases written before them lack (read as null).
+pub fn late_columns() -> impl Iterator<Item = &'static str> {
+    build::RECORDS.iter().filter(|d| d.late).map(|d| d.name)
+}
+
+/// The columns of `items` that are the item's own (a case keeps them as a list per record;
+/// `record_row` and `record_id` follow from the record).
+pub fn item_own_columns() -> impl Iterator<Item = &'static str> {
+    build::ITEM_STRS
+        .iter()
+        .filter(|d| d.text.is_some())
+        .map(|d| d.name)
+        .chain([col::SIZE])
+}
+
 /// See `build::conform`.
 pub fn conform(df: DataFrame, columns: Columns, items: bool) -> PolarsResult<DataFrame> {
     build::conform(df, columns, items)
@@ -113,28 +128,20 @@ pub enum Columns {
     Views,
 }
 
-/// String columns of `records` that `Columns::Views` leaves out.
-const NOT_VIEWED_RECORDS: &[&str] = &[
-    col::TIME_SOURCE,
-    col::WORKLOAD,
-    col::RECORD_TYPE,
-    col::MAILBOX_GUID,
-    col::RESULT_STATUS,
-    col::CLIENT_HOST,
-    col::FORWARD_TO,
-];
-
-/// String columns of `items` that `Columns::Views` leaves out (`record_row` links an item to
-/// its record).
-const NOT_VIEWED_ITEMS: &[&str] = &[col::RECORD_ID, col::FOLDER_ID, col::INTERNET_MESSAGE_ID_RAW];
-
 impl Columns {
     /// Whether string column `name` of `records` (or of `items`) is built.
     pub fn keeps(self, name: &str, items: bool) -> bool {
         match self {
             Columns::All => true,
-            Columns::Views if items => !NOT_VIEWED_ITEMS.contains(&name),
-            Columns::Views => !NOT_VIEWED_RECORDS.contains(&name),
+            // `record_row` links an item to its record without `record_id`.
+            Columns::Views if items => build::ITEM_STRS
+                .iter()
+                .find(|d| d.name == name)
+                .is_none_or(|d| d.viewed),
+            Columns::Views => build::RECORDS
+                .iter()
+                .find(|d| d.name == name)
+                .is_none_or(|d| d.viewed),
         }
     }
 }

@@ -1,133 +1,65 @@
 //! Frame → records: the inverse of the builder, for callers that want rows (tests, small
 //! inputs). The scope engine reads columns instead.
 
-use super::{Frame, col, str_col, time_col};
-use crate::model::{Format, Item, Record, time_source_name};
+use super::{Frame, build, col, str_col, time_col};
+use crate::model::{Item, Record};
 use polars::prelude::*;
-use std::borrow::Cow;
-
-fn owned(v: Option<&str>) -> Option<Cow<'static, str>> {
-    v.map(|s| Cow::Owned(s.to_string()))
-}
 
 impl Frame {
     /// Every row as a `Record` with its items; `files` maps `source_file` back to file indices.
     pub fn to_records(&self, files: &[String]) -> PolarsResult<Vec<Record<'static>>> {
         let df = &self.records;
         let time = time_col(df)?;
-        let s = |name| str_col(df, name);
-        let (time_source, record_id, source_file, format) = (
-            s(col::TIME_SOURCE)?,
-            s(col::RECORD_ID)?,
-            s(col::SOURCE_FILE)?,
-            s(col::FORMAT)?,
-        );
-        let (workload, operation, record_type, mailbox, mailbox_guid) = (
-            s(col::WORKLOAD)?,
-            s(col::OPERATION)?,
-            s(col::RECORD_TYPE)?,
-            s(col::MAILBOX)?,
-            s(col::MAILBOX_GUID)?,
-        );
-        let (actor, actor_sid, logon_type, client_ip, client_info) = (
-            s(col::ACTOR)?,
-            s(col::ACTOR_SID)?,
-            s(col::LOGON_TYPE)?,
-            s(col::CLIENT_IP)?,
-            s(col::CLIENT_INFO)?,
-        );
-        let client_host = s(col::CLIENT_HOST)?;
-        let (session_id, aad_session_id, token_id, app_id, client_app_id) = (
-            s(col::SESSION_ID)?,
-            s(col::AAD_SESSION_ID)?,
-            s(col::TOKEN_ID)?,
-            s(col::APP_ID)?,
-            s(col::CLIENT_APP_ID)?,
-        );
-        let (mail_access_type, result_status, folder_path, detail) = (
-            s(col::MAIL_ACCESS_TYPE)?,
-            s(col::RESULT_STATUS)?,
-            s(col::FOLDER_PATH)?,
-            s(col::DETAIL)?,
-        );
-        // Cases written before the column read it as null.
-        let forward_to = s(col::FORWARD_TO)?;
-        let forwarding = s(col::FORWARDING)?;
-        let exposure = s(col::EXPOSURE)?;
+        let source_file = str_col(df, col::SOURCE_FILE)?;
         let source_line: Vec<Option<u64>> = df.column(col::SOURCE_LINE)?.u64()?.iter().collect();
         let client_port: Vec<Option<u32>> = df.column(col::CLIENT_PORT)?.u32()?.iter().collect();
         let is_throttled: Vec<Option<bool>> =
             df.column(col::IS_THROTTLED)?.bool()?.iter().collect();
         let operation_count: Vec<Option<i64>> =
             df.column(col::OPERATION_COUNT)?.i64()?.iter().collect();
-
         let mut out: Vec<Record> = (0..df.height())
             .map(|i| Record {
                 time: time[i],
-                time_source: time_source_name(time_source[i].unwrap_or("")),
-                record_id: record_id[i].unwrap_or("").to_string().into(),
                 file: source_file[i]
                     .and_then(|p| files.iter().position(|f| f == p))
                     .unwrap_or(0) as u32,
                 line: source_line[i].unwrap_or(0),
-                format: format[i].and_then(Format::from_name),
-                workload: owned(workload[i]),
-                operation: operation[i].unwrap_or("").to_string().into(),
-                record_type: owned(record_type[i]),
-                mailbox: owned(mailbox[i]),
-                mailbox_guid: owned(mailbox_guid[i]),
-                actor: owned(actor[i]),
-                actor_sid: owned(actor_sid[i]),
-                logon_type: owned(logon_type[i]),
-                client_ip: owned(client_ip[i]),
                 client_port: client_port[i].and_then(|p| u16::try_from(p).ok()),
-                client_host: owned(client_host[i]),
-                client_info: owned(client_info[i]),
-                session_id: owned(session_id[i]),
-                aad_session_id: owned(aad_session_id[i]),
-                token_id: owned(token_id[i]),
-                app_id: owned(app_id[i]),
-                client_app_id: owned(client_app_id[i]),
-                mail_access_type: owned(mail_access_type[i]),
                 is_throttled: is_throttled[i].unwrap_or(false),
                 operation_count: operation_count[i],
-                result_status: owned(result_status[i]),
-                folder_path: owned(folder_path[i]),
-                detail: owned(detail[i]),
-                forward_to: owned(forward_to[i]),
-                forwarding: owned(forwarding[i]),
-                exposure: owned(exposure[i]),
-                items: Vec::new(),
                 // Counted into the file's warnings when read; not kept in the frame.
                 flags: 0,
+                ..Record::default()
             })
             .collect();
+        for (name, set) in build::record_setters() {
+            // Cases written before a late column read it as null.
+            for (r, v) in out.iter_mut().zip(str_col(df, name)?) {
+                set(r, v);
+            }
+        }
 
         let it = &self.items;
         let rows: Vec<Option<u32>> = it.column(col::RECORD_ROW)?.u32()?.iter().collect();
-        let si = |name| str_col(it, name);
-        let (folder_path, folder_id, imid, imid_raw, subject, item_id) = (
-            si(col::FOLDER_PATH)?,
-            si(col::FOLDER_ID)?,
-            si(col::INTERNET_MESSAGE_ID)?,
-            si(col::INTERNET_MESSAGE_ID_RAW)?,
-            si(col::SUBJECT)?,
-            si(col::ITEM_ID)?,
-        );
         let size: Vec<Option<i64>> = it.column(col::SIZE)?.i64()?.iter().collect();
-        for i in 0..it.height() {
-            let Some(r) = rows[i].and_then(|r| out.get_mut(r as usize)) else {
-                continue;
-            };
-            r.items.push(Item {
-                folder_path: owned(folder_path[i]),
-                folder_id: owned(folder_id[i]),
-                internet_message_id: owned(imid[i]),
-                internet_message_id_raw: owned(imid_raw[i]),
-                subject: owned(subject[i]),
-                item_id: owned(item_id[i]),
-                size: size[i],
-            });
+        let mut items: Vec<Item> = size
+            .into_iter()
+            .map(|size| Item {
+                size,
+                ..Item::default()
+            })
+            .collect();
+        for d in build::ITEM_STRS {
+            if let Some((_, set)) = d.text {
+                for (item, v) in items.iter_mut().zip(str_col(it, d.name)?) {
+                    set(item, v);
+                }
+            }
+        }
+        for (row, item) in rows.into_iter().zip(items) {
+            if let Some(r) = row.and_then(|r| out.get_mut(r as usize)) {
+                r.items.push(item);
+            }
         }
         Ok(out)
     }
@@ -136,6 +68,7 @@ impl Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Format;
 
     fn record(i: u32) -> Record<'static> {
         let long = "a value longer than twelve bytes";

@@ -7,7 +7,7 @@ use super::auditdata;
 use super::csv_reader::{Field, RecordReader, Row, next_quote};
 use super::mailbox::{derive_mailbox, logon_type_name};
 use super::{
-    ChunkOutcome, FileNote, ParseOptions, ParsedFile, Reject, RowOutcome, derived_id,
+    ChunkOutcome, FileNote, ParseOptions, ParsedFile, Reject, RejectKind, RowOutcome, derived_id,
     finish_chunks, siem,
 };
 use crate::detect::CsvLayout;
@@ -329,7 +329,7 @@ pub fn parse_chunked(
     // been counted once already).
     let parse = |c: Chunk, counted: bool| {
         let (rows, outcomes, irregular) =
-            parse_chunk(&text[c.start..c.end], c.first_line, layout, &cols);
+            parse_chunk(&text[c.start..c.end], c.start, c.first_line, layout, &cols);
         if let Some(p) = opts.progress.filter(|_| counted) {
             p.advance((c.end - c.start) as u64, outcomes.len() as u64);
         }
@@ -404,8 +404,10 @@ pub fn parse_chunked(
     finish_chunks(parts, rows, opts, notes)
 }
 
+/// `base`: the chunk's byte offset in the file's text, so that rejects say where they are.
 fn parse_chunk<'t>(
     chunk: &'t str,
+    base: usize,
     first_line: u64,
     layout: &CsvLayout,
     cols: &Columns,
@@ -427,23 +429,44 @@ fn parse_chunk<'t>(
         line_at_counted += crate::input::count_newlines(&bytes[counted_to..start]);
         counted_to = start;
         if row.len() == cols.count {
-            out.push(convert_row(&row, line_at_counted, layout.format, cols));
+            let outcome = convert_row(&row, line_at_counted, layout.format, cols);
+            out.push(placed(outcome, base + start));
             continue;
         }
         let found = row.len();
         let end = reader.position();
-        match resync(&chunk[start..end], line_at_counted, found, layout, cols) {
+        match resync(
+            &chunk[start..end],
+            base + start,
+            line_at_counted,
+            found,
+            layout,
+            cols,
+        ) {
             Some((extra_rows, outcomes)) => {
                 rows += extra_rows;
                 out.extend(outcomes);
             }
-            None => out.push(RowOutcome::Rejected(Reject {
-                line: line_at_counted,
-                reason: format!("expected {} columns, found {found}", cols.count),
-            })),
+            None => out.push(RowOutcome::Rejected(
+                Reject::new(
+                    line_at_counted,
+                    RejectKind::BadRow,
+                    format!("expected {} columns, found {found}", cols.count),
+                )
+                .at(base + start),
+            )),
         }
     }
     (rows, out, reader.irregular())
+}
+
+/// A row's outcome with its byte offset, when it is a reject (records keep only lines).
+fn placed(outcome: RowOutcome<'_>, offset: usize) -> RowOutcome<'_> {
+    match outcome {
+        RowOutcome::Rejected(r) => RowOutcome::Rejected(r.at(offset)),
+        RowOutcome::Skipped(r) => RowOutcome::Skipped(r.at(offset)),
+        other => other,
+    }
 }
 
 /// A record with the wrong number of fields that runs over several lines: most likely a quote
@@ -453,6 +476,7 @@ fn parse_chunk<'t>(
 /// then it was one damaged record, not a swallowing one.
 fn resync<'t>(
     record: &'t str,
+    offset: usize,
     line: u64,
     found: usize,
     layout: &CsvLayout,
@@ -464,13 +488,17 @@ fn resync<'t>(
         crate::input::count_newlines(record.trim_end_matches(['\r', '\n']).as_bytes()) + 1;
     let raw_column = raw_audit_data_column(layout.format, cols);
     let mut reader = RecordReader::new(rest, layout.delimiter).with_raw_column(raw_column);
-    let mut outcomes = vec![RowOutcome::Rejected(Reject {
-        line,
-        reason: format!(
-            "expected {} columns, found {found}: a quote opened on this line was never closed, and the field ran over {spanned} lines; the lines after this one were read again as rows",
-            cols.count
-        ),
-    })];
+    let mut outcomes = vec![RowOutcome::Rejected(
+        Reject::new(
+            line,
+            RejectKind::BadRow,
+            format!(
+                "expected {} columns, found {found}: a quote opened on this line was never closed, and the field ran over {spanned} lines; the lines after this one were read again as rows",
+                cols.count
+            ),
+        )
+        .at(offset),
+    )];
     let mut whole_rows = 0;
     let (mut counted_to, mut at_line) = (0, line + 1);
     while let Some((start, row)) = reader.next_record() {
@@ -482,7 +510,8 @@ fn resync<'t>(
         if row.len() == cols.count {
             whole_rows += 1;
         }
-        outcomes.push(convert_row(&row, at_line, layout.format, cols));
+        let outcome = convert_row(&row, at_line, layout.format, cols);
+        outcomes.push(placed(outcome, offset + first_end + start));
     }
     (whole_rows > 0).then(|| (outcomes.len() as u64 - 1, outcomes))
 }
@@ -525,19 +554,21 @@ fn reshaped_row(
         }
     }
     siem::row_outcome(siem::csv_row(format, named), line).unwrap_or_else(|| {
-        RowOutcome::Rejected(Reject {
+        RowOutcome::Rejected(Reject::new(
             line,
-            reason: "row holds no record".into(),
-        })
+            RejectKind::NotRecord,
+            "row holds no record",
+        ))
     })
 }
 
 fn convert_row<'t>(row: &Row<'_, 't>, line: u64, format: Format, cols: &Columns) -> RowOutcome<'t> {
     if row.len() != cols.count {
-        return RowOutcome::Rejected(Reject {
+        return RowOutcome::Rejected(Reject::new(
             line,
-            reason: format!("expected {} columns, found {}", cols.count, row.len()),
-        });
+            RejectKind::BadRow,
+            format!("expected {} columns, found {}", cols.count, row.len()),
+        ));
     }
     if is_reshaped(format) {
         return reshaped_row(row, line, format, cols);
@@ -556,13 +587,18 @@ fn convert_row<'t>(row: &Row<'_, 't>, line: u64, format: Format, cols: &Columns)
                 Some(d) => RowOutcome::NeedsDate(r, d),
             }
         }
-        Err(reason) => RowOutcome::Rejected(Reject { line, reason }),
+        Err((kind, reason)) => RowOutcome::Rejected(Reject::new(line, kind, reason)),
     }
 }
 
 /// `Ok((record, None))` when the time is known, `Ok((record, Some(culture date)))` when it waits
 /// for the file's date rule.
-type RowResult<'t> = Result<(Record<'t>, Option<String>), String>;
+type RowResult<'t> = Result<(Record<'t>, Option<String>), (RejectKind, String)>;
+
+/// An AuditData text that is no record: the JSON reader's reason.
+fn bad_json(reason: String) -> (RejectKind, String) {
+    (RejectKind::BadJson, reason)
+}
 
 /// A field's trimmed text, `None` when empty. Not for the raw AuditData column, which is read
 /// with `Row::field` (its doubled text reads as absent here).
@@ -582,22 +618,30 @@ fn cell_cow<'t>(row: &Row<'_, 't>, i: Option<usize>) -> Option<Cow<'t, str>> {
     }
 }
 
+const NO_AUDIT_DATA: &str = "AuditData column is empty";
+
+fn no_audit_data() -> (RejectKind, String) {
+    (RejectKind::MissingField, NO_AUDIT_DATA.into())
+}
+
 /// The trimmed AuditData text, an error when there is none.
-fn non_blank(t: &str) -> Result<&str, &'static str> {
+fn non_blank(t: &str) -> Result<&str, (RejectKind, String)> {
     Some(t.trim())
         .filter(|s| !s.is_empty())
-        .ok_or("AuditData column is empty")
+        .ok_or_else(no_audit_data)
 }
 
 fn audit_data_row<'t>(row: &Row<'_, 't>, cols: &Columns) -> RowResult<'t> {
-    let i = cols.audit_data.ok_or("AuditData column is empty")?;
-    let field = row.field(i).ok_or("AuditData column is empty")?;
+    let i = cols.audit_data.ok_or_else(no_audit_data)?;
+    let field = row.field(i).ok_or_else(no_audit_data)?;
     let parsed = match row.in_text(i) {
-        Some(Field::Doubled(raw)) => auditdata::parse_doubled(raw.trim())?,
-        Some(Field::Text(t)) => auditdata::parse(non_blank(t)?)?,
+        Some(Field::Doubled(raw)) => auditdata::parse_doubled(raw.trim()).map_err(bad_json)?,
+        Some(Field::Text(t)) => auditdata::parse(non_blank(t)?).map_err(bad_json)?,
         // Unescaped into the reader's buffer: the record cannot borrow from it.
         None => match field {
-            Field::Text(t) => auditdata::parse(non_blank(t)?)?.into_owned(),
+            Field::Text(t) => auditdata::parse(non_blank(t)?)
+                .map_err(bad_json)?
+                .into_owned(),
             Field::Doubled(_) => unreachable!("a doubled field lies in the text"),
         },
     };
@@ -629,8 +673,12 @@ fn audit_data_row<'t>(row: &Row<'_, 't>, cols: &Columns) -> RowResult<'t> {
     let date = cell(row, cols.creation_date)
         .map(str::to_string)
         .or(parsed.wrapper_date);
-    time_from_column(r, date, time_source::CREATION_DATE)
-        .map_err(|_| format!("no time: {no_time} and CreationDate is empty"))
+    time_from_column(r, date, time_source::CREATION_DATE).map_err(|_| {
+        (
+            RejectKind::BadTime,
+            format!("no time: {no_time} and CreationDate is empty"),
+        )
+    })
 }
 
 fn time_from_column<'t>(
@@ -639,8 +687,9 @@ fn time_from_column<'t>(
     column: &'static str,
 ) -> RowResult<'t> {
     let Some(d) = date else {
-        return Err(format!(
-            "no time: AuditData has no CreationTime and {column} is empty"
+        return Err((
+            RejectKind::BadTime,
+            format!("no time: AuditData has no CreationTime and {column} is empty"),
         ));
     };
     if let Some(t) = crate::time::parse_iso(&d) {
@@ -669,7 +718,7 @@ fn mailbox_audit_row(row: &Row, cols: &Columns) -> RowResult<'static> {
         ..Record::default()
     };
     if r.operation.is_empty() {
-        return Err("Operation is empty".into());
+        return Err((RejectKind::MissingField, "Operation is empty".into()));
     }
     r.set_client(ip::pick(
         [g("clientipaddress"), g("clientip")]

@@ -5,7 +5,7 @@
 //! audit records' ids; rows of one message (one per recipient, one per transport event) are
 //! merged later (`frame::messages`). The columns and their sources: `docs/inventories.md`.
 
-use super::{FileNote, ParsedFile, Reject};
+use super::{FileNote, ParsedFile, Reject, RejectKind};
 use crate::model::{Format, InventoryRow, normalize_message_id};
 use crate::time::{self, DateOrder};
 use crate::warning::WarningCode;
@@ -62,7 +62,12 @@ pub struct InventoryMap {
 }
 
 impl InventoryMap {
-    pub fn parse(text: &str) -> Result<InventoryMap, String> {
+    /// `--inventory-map`'s value; an error says which pair is wrong.
+    pub fn parse(text: &str) -> crate::error::Result<InventoryMap> {
+        Self::columns_of(text).map_err(crate::error::Error::Usage)
+    }
+
+    fn columns_of(text: &str) -> Result<InventoryMap, String> {
         let mut columns = Vec::new();
         for pair in text.split(',').filter(|p| !p.trim().is_empty()) {
             let (field, column) = pair
@@ -452,10 +457,11 @@ pub fn parse_csv(
             Ok(true) => {}
             Err(e) => {
                 rows += 1;
-                rejects.push(Reject {
-                    line: before,
-                    reason: format!("unreadable CSV row: {e}"),
-                });
+                rejects.push(Reject::new(
+                    before,
+                    RejectKind::BadRow,
+                    format!("unreadable CSV row: {e}"),
+                ));
                 continue;
             }
         }
@@ -485,19 +491,20 @@ pub fn parse_csv(
         }
         rows += 1;
         if record.len() != layout.columns.len() {
-            rejects.push(Reject {
+            rejects.push(Reject::new(
                 line,
-                reason: format!(
+                RejectKind::BadRow,
+                format!(
                     "expected {} columns, found {}",
                     layout.columns.len(),
                     record.len()
                 ),
-            });
+            ));
             continue;
         }
         match csv_row(&fields, &record, line) {
             Ok(p) => push_merged(&mut pending, p),
-            Err(reason) => rejects.push(Reject { line, reason }),
+            Err(reason) => rejects.push(Reject::new(line, RejectKind::MissingField, reason)),
         }
     }
     finish(pending, rejects, rows, date_order, layout.format)
@@ -622,10 +629,11 @@ fn finish(
                 Some(t) => row.received = Some(t),
                 None => {
                     for line in std::iter::once(row.line).chain(more_lines) {
-                        rejects.push(Reject {
+                        rejects.push(Reject::new(
                             line,
-                            reason: format!("unreadable date '{c}' (read as {})", order.as_str()),
-                        });
+                            RejectKind::BadTime,
+                            format!("unreadable date '{c}' (read as {})", order.as_str()),
+                        ));
                     }
                     continue;
                 }
@@ -716,10 +724,11 @@ pub fn parse_json(text: &str, format: Format, date_order: Option<DateOrder>) -> 
                 Some(Ok(raw)) => collect(raw, &offset_of, &mut objects, 0),
                 Some(Err(e)) => {
                     let line = from_line + e.line().saturating_sub(1) as u64;
-                    errors.push(Reject {
+                    errors.push(Reject::new(
                         line,
-                        reason: format!("not valid JSON: {}", without_position(&e.to_string())),
-                    });
+                        RejectKind::BadJson,
+                        format!("not valid JSON: {}", without_position(&e.to_string())),
+                    ));
                     // On at the next line after the error's that starts a record (a `{` in
                     // its first column: the lines of a pretty-printed record between are the
                     // broken one's).
@@ -761,7 +770,7 @@ pub fn parse_json(text: &str, format: Format, date_order: Option<DateOrder>) -> 
         };
         match result {
             Ok(p) => pending.push(p),
-            Err(reason) => rejects.push(Reject { line, reason }),
+            Err(reason) => rejects.push(Reject::new(line, RejectKind::MissingField, reason)),
         }
     }
     finish(pending, rejects, rows, date_order, format)
@@ -1137,11 +1146,17 @@ mod tests {
         assert!(InventoryMap::parse("subject=Subject").is_err());
         assert!(InventoryMap::parse("title=Subject,internet_message_id=Id").is_err());
         for empty in ["", " ", ",,", " , "] {
-            assert!(InventoryMap::parse(empty).unwrap_err().contains("empty"));
+            assert!(
+                InventoryMap::parse(empty)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("empty")
+            );
         }
         assert!(
             InventoryMap::parse("internet_message_id=Id,sender= ")
                 .unwrap_err()
+                .to_string()
                 .contains("'sender=' names no column")
         );
     }

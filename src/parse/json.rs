@@ -3,8 +3,8 @@
 //! costs only itself; text between objects that is not `,`/whitespace is reported.
 
 use super::{
-    ChunkOutcome, FileNote, ParseOptions, ParsedFile, Reject, RowOutcome, auditdata, derived_id,
-    finish_chunks, siem,
+    ChunkOutcome, FileNote, ParseOptions, ParsedFile, Reject, RejectKind, RowOutcome, auditdata,
+    derived_id, finish_chunks, siem,
 };
 use crate::input::{count_newlines, lines_of_sorted};
 use crate::model::Format;
@@ -233,22 +233,27 @@ pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
                                 None => RowOutcome::NeedsDate(r, d),
                             }
                         } else {
-                            RowOutcome::Rejected(Reject {
-                                line,
-                                reason: format!(
-                                    "no time: {}",
-                                    auditdata::no_time_reason(&p.unreadable_time)
-                                ),
-                            })
+                            RowOutcome::Rejected(
+                                Reject::new(
+                                    line,
+                                    RejectKind::BadTime,
+                                    format!(
+                                        "no time: {}",
+                                        auditdata::no_time_reason(&p.unreadable_time)
+                                    ),
+                                )
+                                .at(*start),
+                            )
                         }
                     }
-                    Err(reason) => RowOutcome::Rejected(Reject { line, reason }),
+                    Err(reason) => RowOutcome::Rejected(
+                        Reject::new(line, RejectKind::BadJson, reason).at(*start),
+                    ),
                 })
             }
-            Span::Garbage { what, .. } => SpanRows::one(RowOutcome::Rejected(Reject {
-                line,
-                reason: what.clone(),
-            })),
+            Span::Garbage { start, what } => SpanRows::one(RowOutcome::Rejected(
+                Reject::new(line, RejectKind::BadJson, what.clone()).at(*start),
+            )),
         })
         .collect();
     // The file is of the first SIEM shape its records have; its notes are the responses'.

@@ -15,17 +15,63 @@ pub mod pwsh;
 pub mod siem;
 pub mod xml;
 
+pub use crate::error::RejectKind;
 use crate::frame::Frame;
 use crate::model::{Record, flag, time_source};
 use crate::time::{self, DateOrder};
 use crate::warning::WarningCode;
 
 /// A row that could not become a record, with where and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+///
+/// A case and a report keep the line and the reason only (their bytes predate the offset and
+/// the kind), so equality is over those two: a reject read back from a case equals the one a
+/// fresh read of the same evidence makes.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Reject {
     pub line: u64,
+    /// Byte offset of the row in the file's decoded text, where the parser knows it.
+    #[serde(skip)]
+    pub offset: Option<u64>,
+    #[serde(skip)]
+    pub kind: RejectKind,
     pub reason: String,
 }
+
+impl Reject {
+    pub fn new(line: u64, kind: RejectKind, reason: impl Into<String>) -> Reject {
+        Reject {
+            line,
+            offset: None,
+            kind,
+            reason: reason.into(),
+        }
+    }
+
+    /// The reject placed at a byte offset.
+    pub fn at(mut self, offset: usize) -> Reject {
+        self.offset = Some(offset as u64);
+        self
+    }
+
+    /// The reject as an error of the file `path`: what a user is shown of it.
+    pub fn to_error(&self, path: &str) -> crate::error::Error {
+        crate::error::Error::Parse {
+            path: path.to_string(),
+            line: self.line,
+            offset: self.offset,
+            kind: self.kind,
+            detail: self.reason.clone(),
+        }
+    }
+}
+
+impl PartialEq for Reject {
+    fn eq(&self, other: &Reject) -> bool {
+        (self.line, &self.reason) == (other.line, &other.reason)
+    }
+}
+
+impl Eq for Reject {}
 
 pub enum RowOutcome<'a> {
     Ok(Record<'a>),
@@ -360,10 +406,11 @@ pub fn finish_chunks(
                         };
                         records.push(r);
                     }
-                    None => out.rejects.push(Reject {
-                        line: r.line,
-                        reason: format!("unreadable date '{d}' (read as {})", order.as_str()),
-                    }),
+                    None => out.rejects.push(Reject::new(
+                        r.line,
+                        RejectKind::BadTime,
+                        format!("unreadable date '{d}' (read as {})", order.as_str()),
+                    )),
                 },
             }
         }

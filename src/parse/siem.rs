@@ -7,7 +7,7 @@
 //! `docs/formats-siem.md`.
 
 use super::auditdata;
-use super::{FileNote, Reject, RowOutcome};
+use super::{FileNote, Reject, RejectKind, RowOutcome};
 use crate::model::{Format, flag, time_source};
 use crate::warning::WarningCode;
 use serde_json::value::RawValue;
@@ -70,7 +70,7 @@ pub fn into_outcome(c: Canonical, line: u64) -> RowOutcome<'static> {
     let json = Value::Object(c.audit_data).to_string();
     let parsed = match auditdata::parse(&json) {
         Ok(p) => p.into_owned(),
-        Err(reason) => return RowOutcome::Rejected(Reject { line, reason }),
+        Err(reason) => return RowOutcome::Rejected(Reject::new(line, RejectKind::BadJson, reason)),
     };
     let mut r = parsed.record;
     auditdata::apply_damage(&mut r, c.damage);
@@ -90,13 +90,14 @@ pub fn into_outcome(c: Canonical, line: u64) -> RowOutcome<'static> {
         None => (time_source::SOURCE_TIME, 0),
     };
     let Some(text) = c.time.or(parsed.wrapper_date) else {
-        return RowOutcome::Rejected(Reject {
+        return RowOutcome::Rejected(Reject::new(
             line,
-            reason: format!(
+            RejectKind::BadTime,
+            format!(
                 "no time: {} and the row has no time column",
                 auditdata::no_time_reason(&parsed.unreadable_time)
             ),
-        });
+        ));
     };
     match source_time(&text) {
         Some(t) => {
@@ -139,8 +140,16 @@ fn time_of_day(text: &str) -> Option<crate::model::Micros> {
 pub fn row_outcome(reshaped: Reshaped, line: u64) -> Option<RowOutcome<'static>> {
     match reshaped {
         Reshaped::Record(c) => Some(into_outcome(c, line)),
-        Reshaped::Other(reason) => Some(RowOutcome::Skipped(Reject { line, reason })),
-        Reshaped::Rejected(reason) => Some(RowOutcome::Rejected(Reject { line, reason })),
+        Reshaped::Other(reason) => Some(RowOutcome::Skipped(Reject::new(
+            line,
+            RejectKind::NotAudit,
+            reason,
+        ))),
+        Reshaped::Rejected(reason) => Some(RowOutcome::Rejected(Reject::new(
+            line,
+            RejectKind::NotRecord,
+            reason,
+        ))),
         Reshaped::Meta(_) => None,
     }
 }

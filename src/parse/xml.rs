@@ -5,7 +5,7 @@
 //! Microsoft's own documented example is not well-formed (`<ItemId="…" Subject="…" />`).
 
 use super::mailbox::{derive_mailbox, forward_to, logon_type_name, summarize_params};
-use super::{ParseOptions, ParsedFile, Reject, RowOutcome, derived_id, finish};
+use super::{ParseOptions, ParsedFile, Reject, RejectKind, RowOutcome, derived_id, finish};
 use crate::detect::find_event_tag;
 use crate::ip;
 use crate::model::{Format, Item, Record, normalized_message_id, time_source};
@@ -151,10 +151,10 @@ pub fn parse(text: &str, admin: bool, opts: &ParseOptions) -> ParsedFile {
                     r.line = line;
                     r.format = Some(format);
                     match date {
-                        None => RowOutcome::Rejected(Reject {
-                            line,
-                            reason: "event has no time attribute".into(),
-                        }),
+                        None => RowOutcome::Rejected(
+                            Reject::new(line, RejectKind::BadTime, "event has no time attribute")
+                                .at(start),
+                        ),
                         Some(d) => match crate::time::parse_iso(&d) {
                             Some(t) => {
                                 r.time = t;
@@ -169,7 +169,9 @@ pub fn parse(text: &str, admin: bool, opts: &ParseOptions) -> ParsedFile {
                         },
                     }
                 }
-                Err(reason) => RowOutcome::Rejected(Reject { line, reason }),
+                Err(reason) => {
+                    RowOutcome::Rejected(Reject::new(line, RejectKind::BadXml, reason).at(start))
+                }
             }
         })
         .collect();

@@ -208,6 +208,54 @@ fn a_stray_quote_costs_only_its_own_line_and_is_reported() {
     );
 }
 
+#[test]
+fn a_row_with_a_quote_left_open_and_the_rows_read_again_keep_their_byte_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("stray.csv");
+    let good1 = purview_row("good0001", "");
+    let stray = "stray001,\"5/1/2024 10:00:00 AM,50,MailItemsAccessed,kim@x.com,{},,\r\n";
+    let bad = "bad00002,5/1/2024 10:00:00 AM,50,MailItemsAccessed,kim@x.com,not json,,\r\n";
+    std::fs::write(&p, format!("{PURVIEW_HEADER}{good1}{stray}{bad}")).unwrap();
+    let ing = read_one(&p);
+    let file = &ing.files[0];
+    let placed: Vec<(u64, Option<u64>)> = file.rejects.iter().map(|r| (r.line, r.offset)).collect();
+    let at = (PURVIEW_HEADER.len() + good1.len()) as u64;
+    // The damaged row where it starts, and the row after it (re-read on its own) where it starts.
+    assert_eq!(
+        placed,
+        [(3, Some(at)), (4, Some(at + stray.len() as u64))],
+        "{:?}",
+        file.rejects
+    );
+    assert_eq!(file.rejects[1].kind, mailscope::parse::RejectKind::BadJson);
+}
+
+#[test]
+fn a_json_lines_object_that_does_not_parse_is_placed_by_its_byte_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("audit.jsonl");
+    let good = r#"{"CreationTime":"2024-05-01T10:00:00","Id":"j1","Operation":"MailItemsAccessed","MailboxOwnerUPN":"kim@x.com"}"#;
+    let bad = r#"{"CreationTime":"2024-05-01T10:00:00","Id":"j2","Operation":}"#;
+    std::fs::write(&p, format!("{good}\n{bad}\n")).unwrap();
+    let ing = read_one(&p);
+    let file = &ing.files[0];
+    assert_eq!(ing.records().len(), 1, "{:?}", file.rejects);
+    let reject = &file.rejects[0];
+    assert_eq!(
+        (reject.line, reject.offset),
+        (2, Some(good.len() as u64 + 1))
+    );
+    assert_eq!(reject.kind, mailscope::parse::RejectKind::BadJson);
+    let shown = reject.to_error(&file.path).to_string();
+    assert!(
+        shown.contains(&format!(
+            "audit.jsonl: line 2, byte offset {}: ",
+            good.len() + 1
+        )),
+        "{shown}"
+    );
+}
+
 /// A file whose quoting makes the reader cut it again by scanning moves the progress bar once:
 /// to exactly its size, not past it.
 #[test]
@@ -332,4 +380,33 @@ fn fuzz_regressions() {
         seen += 1;
     }
     assert!(seen >= 1);
+}
+
+#[test]
+fn malformed_auditdata_is_placed_by_file_line_and_byte_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("audit.csv");
+    let good = purview_row("ok000001", "");
+    let bad = "bad00001,5/1/2024 10:00:00 AM,50,MailItemsAccessed,kim@x.com,\"{\"\"CreationTime\"\":\"\"2024-05-01T10:00:00\"\",\"\"Id\"\":\r\n";
+    let bad = bad.replace("\r\n", "\"\"}\",,\r\n");
+    std::fs::write(&p, format!("{PURVIEW_HEADER}{good}{bad}")).unwrap();
+    let ing = read_one(&p);
+    assert_eq!((ing.rows(), ing.records().len()), (2, 1));
+    let file = &ing.files[0];
+    let reject = &file.rejects[0];
+    assert_eq!(reject.kind, mailscope::parse::RejectKind::BadJson);
+    // The byte where the rejected row starts: after the header and the good row.
+    let offset = PURVIEW_HEADER.len() + good.len();
+    let shown = reject.to_error(&file.path).to_string();
+    assert!(
+        shown.starts_with(&format!("{}: line 3, byte offset {offset}: ", p.display())),
+        "{shown}"
+    );
+    assert!(shown.ends_with(&reject.reason), "{shown}");
+    // Reports keep their text: the reject serializes as line and reason, as before.
+    let json = serde_json::to_value(reject).unwrap();
+    assert_eq!(
+        json.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["line", "reason"]
+    );
 }
