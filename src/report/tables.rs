@@ -23,10 +23,13 @@ pub enum TableKind {
     Forwarding,
     Sent,
     Gaps,
+    ContentSearches,
+    Grants,
+    SearchedFor,
 }
 
 impl TableKind {
-    pub const ALL: [TableKind; 10] = [
+    pub const ALL: [TableKind; 13] = [
         TableKind::Mailboxes,
         TableKind::Messages,
         TableKind::Folders,
@@ -37,6 +40,9 @@ impl TableKind {
         TableKind::Forwarding,
         TableKind::Sent,
         TableKind::Gaps,
+        TableKind::ContentSearches,
+        TableKind::Grants,
+        TableKind::SearchedFor,
     ];
 
     /// The table's file in the CSV folder.
@@ -52,6 +58,9 @@ impl TableKind {
             TableKind::Forwarding => "forwarding.csv",
             TableKind::Sent => "sent.csv",
             TableKind::Gaps => "gaps.csv",
+            TableKind::ContentSearches => "content_searches.csv",
+            TableKind::Grants => "grants.csv",
+            TableKind::SearchedFor => "searched_for.csv",
         }
     }
 
@@ -68,6 +77,9 @@ impl TableKind {
             TableKind::Forwarding => FORWARDING,
             TableKind::Sent => SENT,
             TableKind::Gaps => GAPS,
+            TableKind::ContentSearches => CONTENT_SEARCHES,
+            TableKind::Grants => GRANTS,
+            TableKind::SearchedFor => SEARCHED_FOR,
         }
     }
 
@@ -84,6 +96,9 @@ impl TableKind {
             TableKind::Forwarding => forwarding_rows(r, emit),
             TableKind::Sent => sent_rows(r, emit),
             TableKind::Gaps => r.indicator_gaps.iter().try_for_each(|g| emit(gap_row(g))),
+            TableKind::ContentSearches => search_rows(r, emit),
+            TableKind::Grants => r.grants.iter().try_for_each(|g| emit(grant_row(g))),
+            TableKind::SearchedFor => searched_rows(r, emit),
         }
     }
 }
@@ -208,6 +223,137 @@ const GAPS: &[&str] = &[
     "first_seen",
     "last_seen",
 ];
+
+/// One row per mailbox a search exposed (the search's own row, mailbox empty, when it
+/// exposed none).
+const CONTENT_SEARCHES: &[&str] = &[
+    "search",
+    "mailbox",
+    "exposed",
+    "steps",
+    "first_taken",
+    "query",
+    "all_mail",
+    "all_mailboxes",
+    "matched_messages",
+    "unresolved",
+    "purged",
+    "record_ids",
+];
+
+const GRANTS: &[&str] = &[
+    "time",
+    "kind",
+    "grantee",
+    "mailbox",
+    "folder",
+    "rights",
+    "attribution",
+    "record_id",
+    "removed",
+    "removed_by",
+    "linked_records",
+    "linked_mailboxes",
+];
+
+/// One row per attacker search text; mailbox empty for a search that names none (SharePoint).
+const SEARCHED_FOR: &[&str] = &[
+    "mailbox",
+    "time",
+    "source",
+    "text",
+    "attribution",
+    "record_id",
+];
+
+fn yes_no(b: bool) -> Cell {
+    tool(if b { "yes" } else { "no" })
+}
+
+fn search_rows(r: &Report, emit: Emit) -> std::io::Result<()> {
+    for c in &r.content_searches {
+        let taken: Vec<(&str, &crate::scope::findings::SearchExposure)> = r
+            .mailboxes
+            .iter()
+            .flat_map(|m| {
+                m.content_searches
+                    .iter()
+                    .filter(|e| e.search == c.search)
+                    .map(move |e| (m.mailbox.as_str(), e))
+            })
+            .collect();
+        let all_ids: Vec<&str> = c.steps.iter().map(|s| s.record_id.as_str()).collect();
+        if taken.is_empty() {
+            emit(vec![
+                ev(&c.search),
+                ev(""),
+                yes_no(c.exposed),
+                tool(""),
+                time(""),
+                opt(&c.query, ev),
+                tool(""),
+                yes_no(c.all_mailboxes),
+                tool(""),
+                tool(""),
+                yes_no(c.purged),
+                id(&all_ids.join(" ")),
+            ])?;
+        }
+        for (mailbox, e) in taken {
+            emit(vec![
+                ev(&c.search),
+                ev(mailbox),
+                yes_no(true),
+                tool(e.steps.join(" ")),
+                time(&e.time),
+                opt(&e.query, ev),
+                yes_no(e.all_mail),
+                yes_no(e.by_all_locations),
+                e.matched_messages.map_or_else(|| tool(""), Cell::Count),
+                yes_no(e.unresolved),
+                yes_no(c.purged),
+                id(&e.records.join(" ")),
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+fn grant_row(g: &crate::scope::findings::GrantLink) -> Row {
+    vec![
+        time(&g.time),
+        tool(g.kind.clone()),
+        ev(&g.grantee),
+        opt(&g.mailbox, ev),
+        opt(&g.folder, ev),
+        ev(&g.rights.join("; ")),
+        tool(g.attribution.to_string()),
+        id(&g.record_id),
+        opt(&g.removed, time),
+        opt(&g.removed_by, id),
+        Cell::Count(g.linked_records),
+        ev(&g.mailboxes.join("; ")),
+    ]
+}
+
+fn searched_rows(r: &Report, emit: Emit) -> std::io::Result<()> {
+    let per_mailbox = r
+        .mailboxes
+        .iter()
+        .flat_map(|m| m.searched_for.iter().map(move |s| (m.mailbox.as_str(), s)));
+    let tenant = r.searched_for.iter().map(|s| ("", s));
+    for (mailbox, s) in per_mailbox.chain(tenant) {
+        emit(vec![
+            ev(mailbox),
+            time(&s.time),
+            tool(s.source.clone()),
+            opt(&s.text, ev),
+            tool(s.attribution.to_string()),
+            id(&s.record_id),
+        ])?;
+    }
+    Ok(())
+}
 
 fn ev(s: &str) -> Cell {
     Cell::Evidence(s.to_string())

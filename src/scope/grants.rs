@@ -111,16 +111,19 @@ pub fn windows(v: &RecordsView, attr: &[Attribution]) -> Vec<Window> {
         return Vec::new();
     }
     events.sort_by(|a, b| (a.0, a.1, &a.3.grantee).cmp(&(b.0, b.1, &b.3.grantee)));
-    // An alias and a UPN are one account when the inputs have exactly one mailbox with that
-    // alias; otherwise names compare as written.
-    let names = super::MailboxNames::new(v);
+    // An alias and a UPN are one account when the inputs (mailboxes and actors) have exactly
+    // one UPN with that alias; otherwise names compare as written.
+    let upns = aliases(v);
     let canonical = |name: &str| -> String {
         let n = name.trim().to_lowercase();
         let n = n.rsplit(['/', '\\']).next().unwrap_or(&n).to_string();
         if n.contains('@') {
             n
         } else {
-            names.upn_of_alias(&n).map_or(n, str::to_string)
+            match upns.get(&n) {
+                Some(Some(upn)) => upn.clone(),
+                _ => n,
+            }
         }
     };
     let mut out = Vec::new();
@@ -138,6 +141,31 @@ pub fn windows(v: &RecordsView, attr: &[Attribution]) -> Vec<Window> {
             start: *t,
             end,
         });
+    }
+    out
+}
+
+/// Alias → the one UPN of the inputs' mailboxes and actors with it (`None`: more than one).
+fn aliases(v: &RecordsView) -> std::collections::HashMap<String, Option<String>> {
+    let mut upns: BTreeSet<String> = BTreeSet::new();
+    let (mut last_mailbox, mut last_actor) = (None, None);
+    for i in 0..v.time.len() {
+        let (mb, actor) = (v.mailbox.at(i), v.actor.at(i));
+        if mb != last_mailbox {
+            upns.extend(mb.filter(|m| m.contains('@')).map(str::to_lowercase));
+            last_mailbox = mb;
+        }
+        if actor != last_actor {
+            upns.extend(actor.filter(|a| a.contains('@')).map(str::to_lowercase));
+            last_actor = actor;
+        }
+    }
+    let mut out: std::collections::HashMap<String, Option<String>> = Default::default();
+    for upn in upns {
+        let alias = upn.split('@').next().unwrap_or_default().to_string();
+        out.entry(alias)
+            .and_modify(|e| *e = None)
+            .or_insert(Some(upn));
     }
     out
 }
