@@ -462,11 +462,12 @@ fn grant(op: &str, f: &Fields) -> Option<Grant> {
             let r = rights("AccessRights");
             // A removal without rights removes them all.
             let removes = lower.starts_with("remove");
-            if !(removes && r.is_empty())
-                && !r
-                    .iter()
-                    .any(|x| MAILBOX_RIGHTS.contains(&x.to_ascii_lowercase().as_str()))
-            {
+            let reads = r
+                .iter()
+                .any(|x| MAILBOX_RIGHTS.contains(&x.to_ascii_lowercase().as_str()));
+            // A removal without rights removes them all.
+            let removes_all = removes && r.is_empty();
+            if !reads && !removes_all {
                 return None;
             }
             g(

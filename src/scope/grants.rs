@@ -193,13 +193,13 @@ pub fn link(v: &RecordsView, attr: &mut [Attribution]) -> bool {
         return false;
     }
     let mut changed = false;
-    for i in 0..attr.len() {
-        if attr[i] != Attribution::Other {
+    for (i, a) in attr.iter_mut().enumerate() {
+        if *a != Attribution::Other {
             continue;
         }
         if let Some(k) = grantee_of(v, i, &windows) {
             let w = &windows[k];
-            attr[i] = Attribution::Linked(format!(
+            *a = Attribution::Linked(format!(
                 "grantee {} of the {} grant in attacker record {}",
                 w.grant.grantee,
                 w.grant.kind.as_str(),

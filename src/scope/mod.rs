@@ -327,8 +327,8 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
                 &throttled,
                 audited.contains(mb),
                 axis,
-                exposures,
             );
+            searches::add(&mut scope, exposures);
             scope.searched_for = searches::searched_for(&v, &attr, rows, cfg.no_search_text);
             if cfg.no_search_text {
                 hide_search_text(&mut scope.actions);
@@ -501,7 +501,6 @@ fn mailbox_scope(
     throttled: &[usize],
     access_auditing: bool,
     axis: Option<(Micros, Micros)>,
-    content_searches: Vec<SearchExposure>,
 ) -> MailboxScope {
     let (throttled_windows, throttling) = rules::throttling(r, throttled);
     let sync = rules::attacker_sync(r, attacker_rows);
@@ -515,7 +514,6 @@ fn mailbox_scope(
     let unauditable = (!attacker_rows.is_empty())
         .then(|| rules::unauditable(r, attacker_rows, access_auditing))
         .flatten();
-    let searched = searches::reason(&content_searches);
     let forwarding = forwarding::windows(
         r,
         mailbox_rows,
@@ -542,7 +540,6 @@ fn mailbox_scope(
         unresolved_folders.reason,
         named,
         forwarded,
-        searched,
         unauditable,
     ]
     .into_iter()
@@ -566,7 +563,7 @@ fn mailbox_scope(
         assumed_messages: Vec::new(),
         forwarding,
         sent_messages,
-        content_searches,
+        content_searches: Vec::new(),
         searched_for: Vec::new(),
         exposure_end: None,
     }

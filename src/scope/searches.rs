@@ -344,8 +344,23 @@ pub fn searched_for(
     out
 }
 
+/// The mailbox's content-search exposures, and their reason in its place (before
+/// `unauditable`, the order of `mailbox_scope`'s reasons), the verdict widened with it.
+pub fn add(scope: &mut super::findings::MailboxScope, exposures: Vec<SearchExposure>) {
+    if let Some(reason) = reason(&exposures) {
+        let at = scope
+            .reasons
+            .iter()
+            .position(|r| r.rule == Rule::Unauditable)
+            .unwrap_or(scope.reasons.len());
+        scope.reasons.insert(at, reason);
+        scope.verdict = super::rules::verdict(&scope.reasons);
+    }
+    scope.content_searches = exposures;
+}
+
 /// The mailbox's reason: `content-search-export`, the entire mailbox when a query took all mail.
-pub fn reason(exposures: &[SearchExposure]) -> Option<Reason> {
+fn reason(exposures: &[SearchExposure]) -> Option<Reason> {
     if exposures.is_empty() {
         return None;
     }
