@@ -90,6 +90,35 @@ impl State {
         }
     }
 
+    /// The state after steps of one instant: each applied alone, then merged: locations united
+    /// (unknown if any is), a query kept only where all agree (else unknown: all mail).
+    fn after<'s>(before: &State, steps: impl Iterator<Item = &'s SearchStep>) -> State {
+        let outcomes: Vec<State> = steps
+            .map(|s| {
+                let mut st = before.clone();
+                st.apply(s);
+                st
+            })
+            .collect();
+        let mut merged = match outcomes.first() {
+            Some(first) => first.clone(),
+            None => return before.clone(),
+        };
+        for o in &outcomes[1..] {
+            merged.display = merged.display.take().or_else(|| o.display.clone());
+            merged.case = merged.case.take().or_else(|| o.case.clone());
+            (merged.locations, merged.query) = widest(
+                (merged.locations.take(), merged.query.take()),
+                (o.locations.clone(), o.query.clone()),
+            );
+            merged.exported = match (merged.exported.take(), o.exported.clone()) {
+                (Some(a), Some(b)) => Some(widest(a, b)),
+                (a, b) => a.or(b),
+            };
+        }
+        merged
+    }
+
     /// What an exposing step took: the search as it stands, and for a download (or a look at
     /// the exports) also what its last export held.
     fn taken(&self, step: Step) -> Vec<(Option<Vec<String>>, Option<String>)> {
@@ -103,6 +132,23 @@ impl State {
         }
         out
     }
+}
+
+type Snapshot = (Option<Vec<String>>, Option<String>);
+
+/// Two states' locations and query as one, never narrower than either.
+fn widest(a: Snapshot, b: Snapshot) -> Snapshot {
+    let locations = match (a.0, b.0) {
+        (Some(mut x), Some(y)) => {
+            x.extend(y);
+            x.sort();
+            x.dedup();
+            Some(x)
+        }
+        _ => None,
+    };
+    let query = if a.1 == b.1 { a.1 } else { None };
+    (locations, query)
 }
 
 /// The mailbox a location names: itself when the evidence or the inventories have it, else the
@@ -154,7 +200,9 @@ pub fn assemble(v: &RecordsView, attr: &[Attribution], known: &BTreeSet<String>)
     }
     let mut found = Found::default();
     for (key, mut steps) in groups {
-        steps.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        // Time, record id, then content: two copies of one record that differ are both kept
+        // (`copies`), and which comes first must not depend on the files' order.
+        steps.sort_by_cached_key(|s| (s.0, s.1.to_string(), serde_json::to_string(&s.3).ok()));
         assemble_one(v, attr, known, &key, &steps, &mut found);
     }
     for list in found.by_mailbox.values_mut() {
@@ -179,8 +227,18 @@ fn assemble_one(
     let mut all_mailboxes = false;
     let mut exposed = false;
     let mut purged = Vec::new();
-    for (t, id, i, step) in steps {
-        state.apply(step);
+    let mut applied_until = 0;
+    for (k, (t, id, i, step)) in steps.iter().enumerate() {
+        if k >= applied_until {
+            // Steps of one instant have no order between them: each is applied to the state
+            // before them, and the results merged to the widest.
+            let end = steps[k..]
+                .iter()
+                .position(|s| s.0 != *t)
+                .map_or(steps.len(), |n| k + n);
+            state = State::after(&state, steps[k..end].iter().map(|s| &s.3));
+            applied_until = end;
+        }
         let party = attr[*i].party();
         seen.push(SearchStepSeen {
             step: step.step.as_str().to_string(),

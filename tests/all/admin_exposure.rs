@@ -386,3 +386,32 @@ fn an_undecidable_query_matches_every_message_up_to_the_export() {
     assert_eq!(ceo["content_searches"][0]["matched_messages"], 4);
     assert_eq!(ceo["verdict"], "messages");
 }
+
+#[test]
+fn two_copies_of_a_search_record_that_differ_give_the_wider_scope_in_any_order() {
+    // One SearchCreated record id, held in two files: one copy over the CEO with a narrow
+    // query, the other over all mailboxes with none. Both are kept, and at one instant neither
+    // comes first: the search covers both, with no query.
+    let text = std::fs::read_to_string(audit()).unwrap();
+    let narrow = text.replace(
+        "\"\"ExchangeLocations\"\":[\"\"ceo@contoso.com\"\",\"\"cfo@contoso.com\"\"]",
+        "\"\"ExchangeLocations\"\":[\"\"ceo@contoso.com\"\"]",
+    );
+    let wide = text.replace(
+        "\"\"ExchangeLocations\"\":[\"\"ceo@contoso.com\"\",\"\"cfo@contoso.com\"\"]",
+        "\"\"ExchangeLocations\"\":[\"\"All\"\"]",
+    );
+    assert_ne!(narrow, text);
+    assert_ne!(wide, text);
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    std::fs::write(&a, narrow).unwrap();
+    std::fs::write(&b, wide).unwrap();
+    let one = scope_report(&[a.clone(), b.clone(), trace()], &ADMIN);
+    let other = scope_report(&[b, a, trace()], &ADMIN);
+    assert_eq!(one["mailboxes"], other["mailboxes"]);
+    assert_eq!(one["content_searches"], other["content_searches"]);
+    // dave@ and erin@ are exposed through the `All` copy.
+    let names: Vec<String> = verdicts(&one).into_iter().map(|(m, _)| m).collect();
+    assert!(names.contains(&"dave@contoso.com".to_string()), "{names:?}");
+}
