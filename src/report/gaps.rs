@@ -12,6 +12,9 @@ fn signal_text(signal: &str) -> &'static str {
         "new-network" => {
             "a network first seen after the attack began, on a mailbox the attacker touched, during the attack"
         }
+        "same-account-no-ip" => {
+            "a content search or grant with no client IP (no IP indicator can match it) by an account the attacker used"
+        }
         _ => "a signal shared with attacker records",
     }
 }

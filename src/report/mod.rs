@@ -446,7 +446,7 @@ fn caveats(
     if !gaps.is_empty() {
         let records: u64 = gaps.iter().map(|g| g.records).sum();
         caveats.push(view::Prose::from(format!(
-            "The indicators may be incomplete: {records} record(s) not attributed to the attacker share a session, an app, a scripting client or a new network with the attacker's records (see 'Indicator gaps'); review them, with `mailscope hunt`, and scope again with the ones that are the attacker's."
+            "The indicators may be incomplete: {records} record(s) not attributed to the attacker share a session, an app, a scripting client, a new network or an account with the attacker's records (see 'Indicator gaps'); review them, with `mailscope hunt`, and scope again with the ones that are the attacker's."
         )));
     }
     let incomplete = paths_warned(

@@ -6,7 +6,9 @@
 //! - the same app as an attacker record, when it is no Microsoft first-party app;
 //! - the same scripting client (`python-requests`, `curl` …) as an attacker record;
 //! - a network first seen in the evidence after the attacker's first record, on a mailbox the
-//!   attacker touched, between the attacker's first and last record.
+//!   attacker touched, between the attacker's first and last record;
+//! - a content-search step or a grant with no client IP (Security & Compliance cmdlet records
+//!   carry none, so no IP indicator can match them) by an account that made attacker records.
 
 use super::MailboxNames;
 use super::attribution::Attribution;
@@ -46,7 +48,9 @@ pub fn indicator_gaps(
     let mut apps: HashSet<&str> = HashSet::new();
     let mut clients: HashSet<&str> = HashSet::new();
     let mut attacked: HashSet<&str> = HashSet::new();
+    let mut accounts: HashSet<String> = HashSet::new();
     for &i in &attacker {
+        accounts.extend(v.actor.at(i).map(str::to_lowercase));
         sessions.extend(
             [v.session_id.at(i), v.aad_session_id.at(i), v.token_id.at(i)]
                 .into_iter()
@@ -106,6 +110,13 @@ pub fn indicator_gaps(
         }
         if let Some(c) = v.client_info.at(i).filter(|c| clients.contains(c)) {
             hits.push(("same-scripting-client", c.to_string()));
+        }
+        if v.exposure.at(i).is_some() && v.client_ip.at(i).is_none() {
+            if let Some(actor) = v.actor.at(i) {
+                if accounts.contains(&actor.to_lowercase()) {
+                    hits.push(("same-account-no-ip", actor.to_string()));
+                }
+            }
         }
         let mailbox = names.of(v, i);
         let t = v.time[i];

@@ -415,3 +415,17 @@ fn two_copies_of_a_search_record_that_differ_give_the_wider_scope_in_any_order()
     let names: Vec<String> = verdicts(&one).into_iter().map(|(m, _)| m).collect();
     assert!(names.contains(&"dave@contoso.com".to_string()), "{names:?}");
 }
+
+#[test]
+fn cmdlet_records_without_an_ip_are_named_as_a_gap_when_scoped_by_ip_alone() {
+    // Security & Compliance cmdlet records carry no client IP: scoped by the attacker's IP only,
+    // the searches it-admin@ made by cmdlet are not the attacker's, and the report says so.
+    let r = scope_report(&[audit()], &[]);
+    let gaps = r["indicator_gaps"].as_array().unwrap();
+    let account = gaps
+        .iter()
+        .find(|g| g["signal"] == "same-account-no-ip")
+        .expect("a gap for the account");
+    assert_eq!(account["value"], "it-admin@contoso.com");
+    assert!(account["records"].as_u64().unwrap() >= 3);
+}
