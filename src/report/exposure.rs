@@ -3,21 +3,9 @@
 //! searched for. Built once as `Prose`: search names, queries, locations, grantees and search
 //! texts are evidence, escaped by each renderer for its target.
 
+use super::outbound::list;
 use super::view::Prose;
 use crate::scope::findings::{ContentSearch, GrantLink, SearchExposure, SearchedFor};
-
-/// How many values of a list a line shows before `(+n more)`.
-const SHOWN: usize = 5;
-
-fn list(p: Prose, values: &[String]) -> Prose {
-    let shown = values.iter().take(SHOWN).map(String::as_str);
-    let p = p.evidence_list(shown, ", ");
-    if values.len() > SHOWN {
-        p.tool(format!(" (+{} more)", values.len() - SHOWN))
-    } else {
-        p
-    }
-}
 
 fn query(p: Prose, query: Option<&str>) -> Prose {
     match query {

@@ -9,7 +9,8 @@ use crate::scope::notification::SentRecipients;
 /// How many values of a list a line shows before `(+n more)`.
 const SHOWN: usize = 5;
 
-fn list(p: Prose, values: &[String]) -> Prose {
+/// Evidence values, the first few, then how many more.
+pub(super) fn list(p: Prose, values: &[String]) -> Prose {
     let shown = values.iter().take(SHOWN).map(String::as_str);
     let p = p.evidence_list(shown, ", ");
     if values.len() > SHOWN {
