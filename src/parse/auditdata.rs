@@ -233,6 +233,10 @@ impl<'a> RawJson<'a> {
     fn borrowed(text: Option<&'a str>) -> RawJson<'a> {
         RawJson(text.map(Cow::Borrowed))
     }
+
+    fn owned(text: String) -> RawJson<'a> {
+        RawJson(Some(Cow::Owned(text)))
+    }
 }
 
 /// A record from AuditData with the values the caller may need to fill in from other columns.

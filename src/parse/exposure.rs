@@ -176,10 +176,28 @@ pub enum AppChannel {
     ServicePrincipal,
 }
 
+/// Where a search was made: a closed set, so a saved case cannot bring report text in here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SearchSource {
+    /// Outlook (`SearchQueryInitiatedExchange`).
+    Exchange,
+    Sharepoint,
+}
+
+impl SearchSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchSource::Exchange => "exchange",
+            SearchSource::Sharepoint => "sharepoint",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchText {
     /// `exchange` or `sharepoint`.
-    pub source: String,
+    pub source: SearchSource,
     pub text: String,
 }
 
@@ -223,23 +241,30 @@ pub fn from_column(text: &str) -> Option<Exposure> {
 pub fn exposure(f: &Fields) -> Option<Exposure> {
     let op = f.operation.trim();
     let op = op.strip_suffix('.').unwrap_or(op);
-    if let Some(step) = search_step(op, f) {
+    // Every record passes here: the operation is lowercased on the stack, once. None of the
+    // operations read is longer than the buffer.
+    let mut buf = [0u8; 64];
+    let lower = buf.get_mut(..op.len())?;
+    lower.copy_from_slice(op.as_bytes());
+    lower.make_ascii_lowercase();
+    let lower = std::str::from_utf8(lower).ok()?;
+    if let Some(step) = search_step(lower, f) {
         return Some(Exposure::Search(step));
     }
-    if let Some(g) = grant(op, f) {
+    if let Some(g) = grant(lower, f) {
         // A removal that failed removed nothing (a failed grant still counts: it is the wider).
         if g.removes && f.failed {
             return None;
         }
         return Some(Exposure::Grant(g));
     }
-    let source = match op.to_ascii_lowercase().as_str() {
-        "searchqueryinitiatedexchange" => "exchange",
-        "searchqueryinitiatedsharepoint" => "sharepoint",
+    let source = match lower {
+        "searchqueryinitiatedexchange" => SearchSource::Exchange,
+        "searchqueryinitiatedsharepoint" => SearchSource::Sharepoint,
         _ => return None,
     };
     Some(Exposure::SearchText(SearchText {
-        source: source.into(),
+        source,
         text: f.query_text.unwrap_or_default().to_string(),
     }))
 }
@@ -311,10 +336,10 @@ fn json_strings(text: Option<&str>) -> Option<Vec<String>> {
     }
 }
 
-fn search_step(op: &str, f: &Fields) -> Option<SearchStep> {
+/// `lower`: the operation, lowercased.
+fn search_step(lower: &str, f: &Fields) -> Option<SearchStep> {
     let p = f.params;
-    let lower = op.to_ascii_lowercase();
-    let (step, name, from_action_object) = match lower.as_str() {
+    let (step, name, from_action_object) = match lower {
         // Security & Compliance cmdlets (RecordType 18).
         "new-compliancesearch" => (Step::Created, param(p, "Name").or(f.object_id), false),
         "set-compliancesearch" => (Step::Updated, param(p, "Identity").or(f.object_id), false),
@@ -441,15 +466,15 @@ const MAILBOX_RIGHTS: &[&str] = &["fullaccess", "changepermission", "changeowner
 /// Folder roles and rights that read nothing.
 const NO_READ_FOLDER_RIGHTS: &[&str] = &["none", "availabilityonly", "limiteddetails"];
 
-fn grant(op: &str, f: &Fields) -> Option<Grant> {
+/// `lower`: the operation, lowercased.
+fn grant(lower: &str, f: &Fields) -> Option<Grant> {
     let p = f.params;
-    let lower = op.to_ascii_lowercase();
     let rights = |name: &str| param(p, name).map(values).unwrap_or_default();
     let g = |kind, grantee: Option<&str>, mailbox: Option<&str>, rights, removes| {
         Some(Grant {
             kind,
             grantee: account(grantee?)?,
-            mailbox: mailbox.and_then(account_or_address),
+            mailbox: mailbox.and_then(account),
             folder: None,
             rights,
             removes,
@@ -457,7 +482,7 @@ fn grant(op: &str, f: &Fields) -> Option<Grant> {
             app_channel: None,
         })
     };
-    match lower.as_str() {
+    match lower {
         "add-mailboxpermission" | "remove-mailboxpermission" => {
             let r = rights("AccessRights");
             // A removal without rights removes them all.
@@ -564,13 +589,9 @@ fn grant(op: &str, f: &Fields) -> Option<Grant> {
         | "add app role assignment to service principal"
         | "remove delegated permission grant"
         | "remove app role assignment from service principal"
-        | "remove service principal" => app_grant(&lower, f),
+        | "remove service principal" => app_grant(lower, f),
         _ => None,
     }
-}
-
-fn account_or_address(text: &str) -> Option<String> {
-    account(text)
 }
 
 /// `GrantSendOnBehalfTo`: `x`, `a,b`, `@{Add="a","b"}`, `@{Remove="x"}` or `$null`/empty
@@ -935,7 +956,7 @@ mod tests {
         assert_eq!(
             e,
             Some(Exposure::SearchText(SearchText {
-                source: "exchange".into(),
+                source: SearchSource::Exchange,
                 text: "wire instructions".into()
             }))
         );

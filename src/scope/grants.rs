@@ -40,7 +40,9 @@ pub fn same_account(grantee: &str, actor: &str) -> bool {
     if actor.eq_ignore_ascii_case(grantee) {
         return true;
     }
-    let local = |s: &str| s.split_once('@').map(|(l, _)| l.to_string());
+    fn local(s: &str) -> Option<&str> {
+        s.split_once('@').map(|(l, _)| l)
+    }
     match (grantee.contains('@'), actor.contains('@')) {
         (false, true) => local(actor).is_some_and(|l| l.eq_ignore_ascii_case(grantee)),
         (true, false) => local(grantee).is_some_and(|l| l.eq_ignore_ascii_case(actor)),
@@ -91,17 +93,15 @@ pub fn windows(v: &RecordsView, attr: &[Attribution]) -> Vec<Window> {
         .filter(|&i| v.exposure.at(i).is_some())
         .filter_map(|i| Some((v.time[i], v.record_id.text(i), i, grant_of(v, i)?)))
         // A record that names several grantees is one grant each.
-        .flat_map(|(t, id, i, g)| {
-            let more = g.more.clone();
-            let each = more.into_iter().map(move |grantee| Grant {
-                grantee,
-                more: Vec::new(),
-                ..g.clone()
-            });
-            let first = Grant {
-                more: Vec::new(),
-                ..grant_of(v, i).expect("read above")
-            };
+        .flat_map(|(t, id, i, mut first)| {
+            let more = std::mem::take(&mut first.more);
+            let each: Vec<Grant> = more
+                .into_iter()
+                .map(|grantee| Grant {
+                    grantee,
+                    ..first.clone()
+                })
+                .collect();
             std::iter::once(first)
                 .chain(each)
                 .map(move |g| (t, id, i, g))
@@ -110,7 +110,9 @@ pub fn windows(v: &RecordsView, attr: &[Attribution]) -> Vec<Window> {
     if events.is_empty() {
         return Vec::new();
     }
-    events.sort_by(|a, b| (a.0, a.1, &a.3.grantee).cmp(&(b.0, b.1, &b.3.grantee)));
+    // Time, record id, then content: two differing copies of one record are both kept, and
+    // their order must not be the files'.
+    events.sort_by_cached_key(|e| (e.0, e.1, serde_json::to_string(&e.3).ok()));
     // An alias and a UPN are one account when the inputs (mailboxes and actors) have exactly
     // one UPN with that alias; otherwise names compare as written.
     let upns = aliases(v);

@@ -501,16 +501,20 @@ pub fn join(
                 }
             }
             let mut by_search: Vec<&str> = Vec::new();
+            let recipients: Vec<&str> = if queries.iter().any(Option::is_some) {
+                m.recipients().collect()
+            } else {
+                Vec::new()
+            };
+            let fields = super::kql::Fields {
+                subject: m.subject,
+                sender: m.sender,
+                recipients: &recipients,
+                date: m.received,
+            };
             for (k, (e, q)) in mb.content_searches.iter().zip(&queries).enumerate() {
                 let Some(q) = q else { continue };
                 let before = m.received.is_none_or(|t| t <= e.until);
-                let recipients: Vec<&str> = m.recipients().collect();
-                let fields = super::kql::Fields {
-                    subject: m.subject,
-                    sender: m.sender,
-                    recipients: &recipients,
-                    date: m.received,
-                };
                 if before && q.may_match(&fields) {
                     searched[k] += 1;
                     by_search.push(e.search.as_str());

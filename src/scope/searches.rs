@@ -391,14 +391,15 @@ pub fn searched_for(
             };
             Some(SearchedFor {
                 time: rfc3339(v.time[i]),
-                source: s.source,
+                source: s.source.as_str().to_string(),
                 text: (!hide_text).then_some(s.text),
                 record_id: v.record_id.text(i).to_string(),
                 attribution: attr[i].party(),
             })
         })
         .collect();
-    out.sort_by(|a, b| (&a.time, &a.record_id).cmp(&(&b.time, &b.record_id)));
+    // Two differing copies of one record are both kept: their text orders them.
+    out.sort_by(|a, b| (&a.time, &a.record_id, &a.text).cmp(&(&b.time, &b.record_id, &b.text)));
     out
 }
 

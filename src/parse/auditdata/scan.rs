@@ -418,17 +418,21 @@ impl<'a, const Q: usize> Scan<'a, Q> {
         Some(nv)
     }
 
-    /// A value kept as its JSON text (`RawJson`); in doubled-quote text (a CSV cell read in
-    /// place) it is no JSON as it lies, so serde reads the record.
+    /// A value kept as its JSON text (`RawJson`). In doubled-quote text (a CSV cell read in
+    /// place) the quotes are undoubled, so these records stay on the scanner's path.
     fn raw_json(&mut self) -> Option<RawJson<'a>> {
-        if Q != 1 {
-            return None;
-        }
         self.ws();
         let start = self.at;
         self.skip()?;
         let text = self.text.get(start..self.at)?;
-        Some(RawJson::borrowed((text != "null").then_some(text)))
+        if text == "null" {
+            return Some(RawJson::default());
+        }
+        Some(if Q == 2 {
+            RawJson::owned(text.replace("\"\"", "\""))
+        } else {
+            RawJson::borrowed(Some(text))
+        })
     }
 
     fn name_values(&mut self) -> Option<Option<Vec<NameValue<'a>>>> {
@@ -625,6 +629,10 @@ mod tests {
             r#"{"Id":"x","Operation":"New-InboxRule","Parameters":[{"Name":"Identity","Value":"bob@x.com"},{"Name":"From","Value":"a\/b"}],"AppAccessContext":{"AADSessionId":"s","UniqueTokenId":"t"}}"#,
             r#"{"Id":"x","Operation":"MoveToDeletedItems","AffectedItems":[{"Id":"i","ParentFolder":{"Path":"\\Inbox","Id":"f"}}],"DestFolder":{"Path":"\\Deleted"},"Folder":{"Path":"\\Inbox"}}"#,
             r#"{"Id":"x","LogonType":true,"UserId":{"nested":[[],{}]},"Operation":null,"DeviceProperties":[{"Name":"SessionId","Value":"d1"}],"ExtendedProperties":[]}"#,
+            // Exposure fields kept as JSON text: a consent, an eDiscovery export, a search text.
+            r#"{"Id":"c","Operation":"Consent to application.","ModifiedProperties":[{"Name":"ConsentAction.Permissions","NewValue":"[] => [[ConsentType: Principal, Scope: Mail.Read \"x\", ]]","OldValue":""}],"Target":[{"ID":"Mail Helper","Type":1},{"ID":"7e3a9c2d-1b4f-4e8a-9c6d-5f2e1a0b3c4d","Type":4}]}"#,
+            r#"{"Id":"e","Operation":"SearchExported","ObjectId":"Q3_Export","Query":"subject:\"pay\"","ExchangeLocations":["a@x.com",null,"b@x.com"],"DataSources":null}"#,
+            r#"{"Id":"q","Operation":"SearchQueryInitiatedExchange","QueryText":"wire \"now\"","MailboxOwnerUPN":"a@x.com"}"#,
         ] {
             assert!(agree(json), "{json}");
         }
@@ -660,6 +668,10 @@ mod tests {
     }
 
     const KEYS: &[&str] = &[
+        "ModifiedProperties",
+        "Target",
+        "ExchangeLocations",
+        "QueryText",
         "CreationTime",
         "Id",
         "Operation",
