@@ -66,11 +66,18 @@ pub fn context_of(v: &RecordsView, i: usize) -> indicators::Context<'_> {
 
 /// Records that `--trusted-ip` took although they match an attacker indicator: trusted wins
 /// (rule 1), so a range too wide hides the attacker, and the report must say so.
-pub fn trusted_over_attacker(v: &RecordsView, attr: &[Attribution], m: &Matcher) -> u64 {
+pub fn trusted_over_attacker(
+    v: &RecordsView,
+    attr: &[Attribution],
+    m: &Matcher,
+    own: &(dyn Fn(usize) -> bool + Sync),
+) -> u64 {
     attr.par_iter()
         .enumerate()
         .filter(|(i, a)| {
-            matches!(a, Attribution::Trusted(_)) && m.attacker(&context_of(v, *i)).is_some()
+            matches!(a, Attribution::Trusted(_))
+                && own(*i)
+                && m.attacker(&context_of(v, *i)).is_some()
         })
         .count() as u64
 }

@@ -189,7 +189,7 @@ pub fn all_contexts(
         items_of,
     } = attributed(frame, cfg)?;
     let names = MailboxNames::new(&v);
-    let groups = rows_by_mailbox(&v, &attr, cfg, &names);
+    let groups = rows_by_mailbox(&v, &attr, cfg, &names, &|_| true);
     Ok(groups
         .into_iter()
         .map(|(mb, rows)| {

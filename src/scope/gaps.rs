@@ -19,11 +19,13 @@ use crate::model::Micros;
 use crate::time::rfc3339;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-/// How many record ids a gap cites.
+/// How many record ids and client IPs a gap cites: the smallest, so that the citation is the
+/// same whichever share of the records (a partition of a distributed run) held them.
 const CITED: usize = 5;
 
-#[derive(Default)]
-struct Gap {
+/// One gap as a share of the records found it: merged with the other shares' by `merge`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GapPart {
     records: u64,
     ids: BTreeSet<String>,
     mailboxes: BTreeSet<String>,
@@ -32,17 +34,94 @@ struct Gap {
     last: Option<Micros>,
 }
 
-/// The gaps of a run, by signal then value.
+impl GapPart {
+    fn cite(set: &mut BTreeSet<String>, value: &str) {
+        if set.len() < CITED || set.last().is_some_and(|l| value < l.as_str()) {
+            set.insert(value.to_string());
+            if set.len() > CITED {
+                set.pop_last();
+            }
+        }
+    }
+
+    fn merge(&mut self, other: GapPart) {
+        self.records += other.records;
+        for id in &other.ids {
+            Self::cite(&mut self.ids, id);
+        }
+        for ip in &other.ips {
+            Self::cite(&mut self.ips, ip);
+        }
+        self.mailboxes.extend(other.mailboxes);
+        self.first = self.first.into_iter().chain(other.first).min();
+        self.last = self.last.into_iter().chain(other.last).max();
+    }
+}
+
+/// The gaps a share of the records found, by signal then value.
+pub type GapParts = BTreeMap<(&'static str, String), GapPart>;
+
+/// Merge the gaps of every share into the run's.
+pub fn merge(parts: impl IntoIterator<Item = GapParts>) -> Vec<IndicatorGap> {
+    let mut all = GapParts::new();
+    for part in parts {
+        for (key, gap) in part {
+            all.entry(key).or_default().merge(gap);
+        }
+    }
+    all.into_iter()
+        .map(|((signal, value), g)| IndicatorGap {
+            signal,
+            value,
+            records: g.records,
+            record_ids: g.ids.into_iter().collect(),
+            mailboxes: g.mailboxes.into_iter().collect(),
+            client_ips: g.ips.into_iter().collect(),
+            first_seen: g.first.map(rfc3339).unwrap_or_default(),
+            last_seen: g.last.map(rfc3339).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// When each client network first appears in the records (any record, any attribution): by
+/// address first (few distinct ones), then by network. A run's is the earliest of its shares'.
+pub fn network_first_seen(v: &RecordsView) -> BTreeMap<String, Micros> {
+    let mut ip_first: HashMap<&str, Micros> = HashMap::new();
+    for i in 0..v.time.len() {
+        if let Some(ip) = v.client_ip.at(i) {
+            let t = v.time[i];
+            ip_first
+                .entry(ip)
+                .and_modify(|f| *f = (*f).min(t))
+                .or_insert(t);
+        }
+    }
+    let mut first_seen: BTreeMap<String, Micros> = BTreeMap::new();
+    for (ip, t) in ip_first {
+        if let Some(net) = network_of(ip) {
+            first_seen
+                .entry(net)
+                .and_modify(|f| *f = (*f).min(t))
+                .or_insert(t);
+        }
+    }
+    first_seen
+}
+
+/// The gaps of the records `own` takes. Every attacker record of the run must be in `v` (their
+/// signals are what the others are checked against); `first_seen` is the run's.
 pub fn indicator_gaps(
     v: &RecordsView,
     attr: &[Attribution],
     names: &MailboxNames,
-) -> Vec<IndicatorGap> {
+    first_seen: &BTreeMap<String, Micros>,
+    own: &(dyn Fn(usize) -> bool + Sync),
+) -> GapParts {
     let n = v.time.len();
     let attacker: Vec<usize> = (0..n).filter(|&i| attr[i].is_attacker_activity()).collect();
     let times = attacker.iter().map(|&i| v.time[i]);
     let (Some(start), Some(end)) = (times.clone().min(), times.max()) else {
-        return Vec::new();
+        return GapParts::new();
     };
     let mut sessions: HashSet<&str> = HashSet::new();
     let mut apps: HashSet<&str> = HashSet::new();
@@ -65,30 +144,9 @@ pub fn indicator_gaps(
         clients.extend(v.client_info.at(i).filter(|c| is_scripting_client(c)));
         attacked.extend(names.of(v, i));
     }
-    // When each network first appears in the evidence (any record, any attribution): by
-    // address first (few distinct ones), then by network.
-    let mut ip_first: HashMap<&str, Micros> = HashMap::new();
-    for i in 0..n {
-        if let Some(ip) = v.client_ip.at(i) {
-            let t = v.time[i];
-            ip_first
-                .entry(ip)
-                .and_modify(|f| *f = (*f).min(t))
-                .or_insert(t);
-        }
-    }
-    let mut first_seen: HashMap<String, Micros> = HashMap::new();
-    for (ip, t) in ip_first {
-        if let Some(net) = network_of(ip) {
-            first_seen
-                .entry(net)
-                .and_modify(|f| *f = (*f).min(t))
-                .or_insert(t);
-        }
-    }
-    let mut gaps: BTreeMap<(&'static str, String), Gap> = BTreeMap::new();
+    let mut gaps = GapParts::new();
     for (i, a) in attr.iter().enumerate() {
-        if *a != Attribution::Other {
+        if *a != Attribution::Other || !own(i) {
             continue;
         }
         let mut hits: Vec<(&'static str, String)> = Vec::new();
@@ -131,27 +189,14 @@ pub fn indicator_gaps(
         for key in hits {
             let g = gaps.entry(key).or_default();
             g.records += 1;
-            if g.ids.len() < CITED {
-                g.ids.insert(v.record_id.text(i).to_string());
-            }
+            GapPart::cite(&mut g.ids, v.record_id.text(i));
             g.mailboxes.extend(mailbox.map(str::to_string));
-            if g.ips.len() < CITED {
-                g.ips.extend(v.client_ip.at(i).map(str::to_string));
+            if let Some(ip) = v.client_ip.at(i) {
+                GapPart::cite(&mut g.ips, ip);
             }
             g.first = Some(g.first.map_or(t, |f| f.min(t)));
             g.last = Some(g.last.map_or(t, |l| l.max(t)));
         }
     }
-    gaps.into_iter()
-        .map(|((signal, value), g)| IndicatorGap {
-            signal,
-            value,
-            records: g.records,
-            record_ids: g.ids.into_iter().collect(),
-            mailboxes: g.mailboxes.into_iter().collect(),
-            client_ips: g.ips.into_iter().collect(),
-            first_seen: g.first.map(rfc3339).unwrap_or_default(),
-            last_seen: g.last.map(rfc3339).unwrap_or_default(),
-        })
-        .collect()
+    gaps
 }

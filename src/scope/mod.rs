@@ -99,6 +99,13 @@ impl<'v> MailboxNames<'v> {
                 last = mb;
             }
         }
+        Self::of_names(names)
+    }
+
+    /// The resolution over `names`, every mailbox name of the run (`Globals::mailbox_names`):
+    /// a share of the records resolves as the whole run does.
+    pub(crate) fn of_names(names: impl IntoIterator<Item = &'v str>) -> MailboxNames<'v> {
+        let names: HashSet<&str, FastHash> = names.into_iter().collect();
         let mut by_alias: HashMap<&str, Vec<&str>, FastHash> = HashMap::default();
         for n in &names {
             if let Some((alias, _)) = n.split_once('@') {
@@ -158,10 +165,14 @@ fn rows_by_mailbox<'v>(
     attr: &[Attribution],
     cfg: &ScopeConfig,
     names: &MailboxNames<'v>,
+    own: &(dyn Fn(usize) -> bool + Sync),
 ) -> Vec<(&'v str, Vec<usize>)> {
     let keep = |mb: &str| cfg.mailboxes.is_empty() || cfg.mailboxes.iter().any(|m| m == mb);
     let mut rows: HashMap<&str, Vec<usize>, FastHash> = HashMap::default();
     for (i, a) in attr.iter().enumerate() {
+        if !own(i) {
+            continue;
+        }
         match names.of(v, i) {
             Some(mb) if *a != Attribution::OutOfWindow && keep(mb) => {
                 rows.entry(mb).or_default().push(i)
@@ -232,26 +243,121 @@ pub fn attributed(frame: &Frame, cfg: &ScopeConfig) -> Result<Attributed, String
     })
 }
 
+/// What crosses mailboxes, gathered over every record of the run before any mailbox is scoped:
+/// with these, a share of the records that holds whole mailboxes (and every attacker record of
+/// the run) scopes those mailboxes exactly as the whole run does (`part`), and the shares'
+/// parts merge into the run's scope (`finish`). One machine runs it with one share, all of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Globals {
+    /// Every mailbox name the records give, as they give it: aliases and AD paths resolve
+    /// against these (`MailboxNames`), and the organization's domains are theirs.
+    pub mailbox_names: BTreeSet<String>,
+    /// The first and last record time: the one time axis of every mailbox's timeline.
+    pub first: Option<Micros>,
+    pub last: Option<Micros>,
+    /// When each client network first appears in the records (indicator gaps' `new-network`).
+    pub network_first_seen: std::collections::BTreeMap<String, Micros>,
+}
+
+impl Globals {
+    pub fn of(v: &RecordsView) -> Globals {
+        let mut mailbox_names = BTreeSet::new();
+        let mut last = None;
+        for i in 0..v.time.len() {
+            let mb = v.mailbox.at(i);
+            if mb != last {
+                mailbox_names.extend(mb.map(str::to_string));
+                last = mb;
+            }
+        }
+        Globals {
+            mailbox_names,
+            first: v.time.iter().copied().min(),
+            last: v.time.iter().copied().max(),
+            network_first_seen: gaps::network_first_seen(v),
+        }
+    }
+
+    /// The globals of two shares together.
+    pub fn merge(mut self, other: Globals) -> Globals {
+        self.mailbox_names.extend(other.mailbox_names);
+        self.first = self.first.into_iter().chain(other.first).min();
+        self.last = self.last.into_iter().chain(other.last).max();
+        for (net, t) in other.network_first_seen {
+            self.network_first_seen
+                .entry(net)
+                .and_modify(|f| *f = (*f).min(t))
+                .or_insert(t);
+        }
+        self
+    }
+
+    fn names(&self) -> MailboxNames<'_> {
+        MailboxNames::of_names(self.mailbox_names.iter().map(String::as_str))
+    }
+
+    fn axis(&self, cfg: &ScopeConfig) -> Option<(Micros, Micros)> {
+        timeline_axis(self.first?, self.last?, cfg)
+    }
+}
+
+/// What one share of the records found for the mailboxes it holds, and its share of the run's
+/// counts and indicator gaps.
+#[derive(Debug, Clone, Default)]
+pub struct Part {
+    /// Its mailboxes with attacker activity or a content search's exposure, in name order.
+    pub mailboxes: Vec<MailboxScope>,
+    /// Its mailboxes with records in the window, scoped or not.
+    pub mailboxes_with_records: BTreeSet<String>,
+    /// Its mailboxes with any access-auditing record (at any time).
+    pub audited: BTreeSet<String>,
+    pub counts: RecordCounts,
+    pub mailboxes_without_attacker_activity: u64,
+    /// Warnings about one of its mailboxes, with the mailbox (the run lists them in its order).
+    pub warnings: Vec<(String, Warning)>,
+    /// Its records that match an attacker indicator but a trusted one first.
+    pub trusted_over_attacker: u64,
+    pub gaps: gaps::GapParts,
+}
+
+/// The scope of the whole frame: one share, all of it.
 pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
+    let attributed = attributed(frame, cfg)?;
+    let globals = Globals::of(&attributed.v);
+    crate::timing::phase("globals gathered");
+    let part = part(&attributed, cfg, &globals, &|_| true)?;
+    finish(&attributed, frame, cfg, &globals, vec![part])
+}
+
+/// Scope the mailboxes of the records `own` takes. `a` holds them, and every attacker record of
+/// the run, and every record that opens a search, a grant or a forwarding window (their
+/// attribution is that of the run, since every record linking can go through is there); the
+/// records `own` does not take are read for those and counted by the share they belong to.
+pub fn part(
+    a: &Attributed,
+    cfg: &ScopeConfig,
+    globals: &Globals,
+    own: &(dyn Fn(usize) -> bool + Sync),
+) -> Result<Part, String> {
     let Attributed {
         v,
         items,
         attr,
         items_of,
-    } = attributed(frame, cfg)?;
+    } = a;
     let n = v.time.len();
     let r = Rows {
-        v: &v,
-        items: &items,
-        items_of: &items_of,
-        attr: &attr,
+        v,
+        items,
+        items_of,
+        attr,
     };
-
-    let mut counts = RecordCounts {
-        unique: n as u64,
-        ..RecordCounts::default()
-    };
-    for a in &attr {
+    let mut counts = RecordCounts::default();
+    for (i, a) in attr.iter().enumerate() {
+        if !own(i) {
+            continue;
+        }
+        counts.unique += 1;
         match a {
             Attribution::OutOfWindow => counts.out_of_window += 1,
             Attribution::Trusted(_) => counts.trusted += 1,
@@ -263,106 +369,182 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
 
     // Access auditing is a configuration fact: any such record for the mailbox, in any context
     // and at any time in the inputs.
-    let names = MailboxNames::new(&v);
+    let names = globals.names();
     let mut audited: HashSet<&str, FastHash> = HashSet::default();
     let mut last_audited = None;
     for i in 0..n {
-        if r.access(i) == Access::Other {
+        if !own(i) || r.access(i) == Access::Other {
             continue;
         }
-        let mb = names.of(&v, i);
+        let mb = names.of(v, i);
         if mb.is_some() && mb != last_audited {
             audited.extend(mb);
             last_audited = mb;
         }
     }
-    let messages = crate::frame::messages::view(&frame.messages).map_err(|e| e.to_string())?;
-    let found = searches::assemble(&v, &attr, &known_mailboxes(&v, &names, &messages));
-    let mut groups = rows_by_mailbox(&v, &attr, cfg, &names);
-    // Mailboxes a search exposed need no record of their own.
-    let keep = |mb: &str| cfg.mailboxes.is_empty() || cfg.mailboxes.iter().any(|m| m == mb);
-    let grouped: HashSet<&str> = groups.iter().map(|(mb, _)| *mb).collect();
-    let extra: Vec<&str> = found
-        .by_mailbox
-        .keys()
-        .map(String::as_str)
-        .filter(|mb| keep(mb) && !grouped.contains(mb))
-        .collect();
-    groups.extend(extra.into_iter().map(|mb| (mb, Vec::new())));
-    groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
-
+    // Every mailbox a share holds is one of the run's: its exposures are the run's.
+    let found = searches::assemble(v, attr, &known_mailboxes(globals, &names, &[]));
+    let groups = rows_by_mailbox(v, attr, cfg, &names, own);
     crate::timing::phase("mailboxes grouped");
-    let axis = timeline_axis(&v, cfg);
-    let mut warnings = Vec::new();
-    let mut mailboxes = Vec::new();
-    let mut without = 0u64;
-    // Mailboxes are independent: scope them in parallel, then take the results in mailbox order.
-    let scoped: Vec<(Option<MailboxScope>, Option<Warning>)> = groups
+    let axis = globals.axis(cfg);
+    let scoped: Vec<(&str, Option<MailboxScope>, Option<Warning>)> = groups
         .par_iter()
         .map(|(mb, rows)| {
-            let attacker_rows: Vec<usize> = rows
-                .iter()
-                .copied()
-                .filter(|i| attr[*i].is_attacker_activity())
-                .collect();
-            let throttled = rules::throttled_rows(r, rows);
             let exposures = found.by_mailbox.get(*mb).cloned().unwrap_or_default();
-            if attacker_rows.is_empty() && exposures.is_empty() {
-                let warning = (!throttled.is_empty()).then(|| Warning {
-                    code: WarningCode::ThrottledNoAttacker,
-                    message: format!(
-                        "{mb}: {} throttled MailItemsAccessed record(s) but no attacker activity: 24 h of access went unaudited; verdict stays none",
-                        throttled.len()
-                    ),
-                    path: None,
-                    line: None,
-                });
-                return (None, warning);
-            }
-            let mut scope = mailbox_scope(
-                mb,
-                r,
-                rows,
-                &attacker_rows,
-                &throttled,
-                audited.contains(mb),
-                axis,
-            );
-            searches::add(&mut scope, exposures);
-            scope.searched_for = searches::searched_for(&v, &attr, rows, cfg.no_search_text);
-            if cfg.no_search_text {
-                hide_search_text(&mut scope.actions);
-            }
-            scope.exposure_end = notification::exposure_end(
-                attacker_rows
-                    .iter()
-                    .map(|&i| v.time[i])
-                    .chain(scope.content_searches.iter().map(|e| e.until)),
-                scope
-                    .throttled_windows
-                    .iter()
-                    .filter_map(|w| crate::time::parse_iso(&w.end)),
-                cfg.end,
-            );
-            let warning = (!scope.access_auditing && !attacker_rows.is_empty()).then(|| Warning {
-                code: WarningCode::NoAccessAuditing,
-                message: format!(
-                    "{mb}: attacker activity but no MailItemsAccessed or FolderBind/MessageBind records at all: access cannot be scoped from audit data (licence or audit configuration); assume the entire mailbox"
-                ),
-                path: None,
-                line: None,
-            });
-            (Some(scope), warning)
+            let (scope, warning) =
+                scope_mailbox(mb, rows, r, cfg, audited.contains(mb), axis, exposures);
+            (*mb, scope, warning)
         })
         .collect();
-    for (scope, warning) in scoped {
+    let mut part = Part {
+        mailboxes_with_records: groups.iter().map(|(mb, _)| mb.to_string()).collect(),
+        audited: audited.iter().map(|mb| mb.to_string()).collect(),
+        counts,
+        ..Part::default()
+    };
+    for (mb, scope, warning) in scoped {
         match scope {
-            Some(scope) => mailboxes.push(scope),
-            None => without += 1,
+            Some(scope) => part.mailboxes.push(scope),
+            None => part.mailboxes_without_attacker_activity += 1,
         }
-        warnings.extend(warning);
+        part.warnings
+            .extend(warning.map(|w| (mb.to_string(), w)));
     }
-    let hidden = attribution::trusted_over_attacker(&v, &attr, &cfg.indicators.compile()?);
+    let matcher = cfg.indicators.compile()?;
+    part.trusted_over_attacker = attribution::trusted_over_attacker(v, attr, &matcher, own);
+    part.gaps = gaps::indicator_gaps(v, attr, &names, &globals.network_first_seen, own);
+    Ok(part)
+}
+
+/// One mailbox's scope from its records in the window (none for a mailbox only a content
+/// search exposed), or none when the attacker neither touched it nor exposed it.
+fn scope_mailbox(
+    mb: &str,
+    rows: &[usize],
+    r: Rows,
+    cfg: &ScopeConfig,
+    audited: bool,
+    axis: Option<(Micros, Micros)>,
+    exposures: Vec<SearchExposure>,
+) -> (Option<MailboxScope>, Option<Warning>) {
+    let v = r.v;
+    let attacker_rows: Vec<usize> = rows
+        .iter()
+        .copied()
+        .filter(|i| r.attr[*i].is_attacker_activity())
+        .collect();
+    let throttled = rules::throttled_rows(r, rows);
+    if attacker_rows.is_empty() && exposures.is_empty() {
+        let warning = (!throttled.is_empty()).then(|| Warning {
+            code: WarningCode::ThrottledNoAttacker,
+            message: format!(
+                "{mb}: {} throttled MailItemsAccessed record(s) but no attacker activity: 24 h of access went unaudited; verdict stays none",
+                throttled.len()
+            ),
+            path: None,
+            line: None,
+        });
+        return (None, warning);
+    }
+    let mut scope = mailbox_scope(mb, r, rows, &attacker_rows, &throttled, audited, axis);
+    searches::add(&mut scope, exposures);
+    scope.searched_for = searches::searched_for(v, r.attr, rows, cfg.no_search_text);
+    if cfg.no_search_text {
+        hide_search_text(&mut scope.actions);
+    }
+    scope.exposure_end = notification::exposure_end(
+        attacker_rows
+            .iter()
+            .map(|&i| v.time[i])
+            .chain(scope.content_searches.iter().map(|e| e.until)),
+        scope
+            .throttled_windows
+            .iter()
+            .filter_map(|w| crate::time::parse_iso(&w.end)),
+        cfg.end,
+    );
+    let warning = (!scope.access_auditing && !attacker_rows.is_empty()).then(|| Warning {
+        code: WarningCode::NoAccessAuditing,
+        message: format!(
+            "{mb}: attacker activity but no MailItemsAccessed or FolderBind/MessageBind records at all: access cannot be scoped from audit data (licence or audit configuration); assume the entire mailbox"
+        ),
+        path: None,
+        line: None,
+    });
+    (Some(scope), warning)
+}
+
+/// The run's scope from its shares' parts. `a` holds every attacker record of the run and every
+/// record that opens a search, a grant or a forwarding window (all records, on one machine);
+/// `frame` gives the message inventories.
+pub fn finish(
+    a: &Attributed,
+    frame: &Frame,
+    cfg: &ScopeConfig,
+    globals: &Globals,
+    parts: Vec<Part>,
+) -> Result<Scope, String> {
+    let Attributed {
+        v,
+        items,
+        attr,
+        items_of,
+    } = a;
+    let n = v.time.len();
+    let r = Rows {
+        v,
+        items,
+        items_of,
+        attr,
+    };
+    let mut counts = RecordCounts::default();
+    let mut mailboxes = Vec::new();
+    let mut with_records = BTreeSet::new();
+    let mut audited = BTreeSet::new();
+    let mut mailbox_warnings = Vec::new();
+    let mut without = 0u64;
+    let mut hidden = 0u64;
+    let mut gap_parts = Vec::new();
+    for p in parts {
+        counts.unique += p.counts.unique;
+        counts.out_of_window += p.counts.out_of_window;
+        counts.trusted += p.counts.trusted;
+        counts.attacker += p.counts.attacker;
+        counts.linked += p.counts.linked;
+        counts.other += p.counts.other;
+        mailboxes.extend(p.mailboxes);
+        with_records.extend(p.mailboxes_with_records);
+        audited.extend(p.audited);
+        mailbox_warnings.extend(p.warnings);
+        without += p.mailboxes_without_attacker_activity;
+        hidden += p.trusted_over_attacker;
+        gap_parts.push(p.gaps);
+    }
+    let names = globals.names();
+    let messages = crate::frame::messages::view(&frame.messages).map_err(|e| e.to_string())?;
+    let found = searches::assemble(v, attr, &known_mailboxes(globals, &names, &messages));
+    // Mailboxes a search exposed need no record of their own.
+    let keep = |mb: &str| cfg.mailboxes.is_empty() || cfg.mailboxes.iter().any(|m| m == mb);
+    let axis = globals.axis(cfg);
+    for (mb, exposures) in &found.by_mailbox {
+        if keep(mb) && !with_records.contains(mb) {
+            let (scope, warning) = scope_mailbox(
+                mb,
+                &[],
+                r,
+                cfg,
+                audited.contains(mb),
+                axis,
+                exposures.clone(),
+            );
+            mailboxes.extend(scope);
+            mailbox_warnings.extend(warning.map(|w| (mb.clone(), w)));
+        }
+    }
+    // Mailbox names are unique across shares: the order is total.
+    mailboxes.sort_by(|a, b| a.mailbox.cmp(&b.mailbox));
+    mailbox_warnings.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut warnings: Vec<Warning> = mailbox_warnings.into_iter().map(|(_, w)| w).collect();
     if hidden > 0 {
         warnings.push(Warning {
             code: WarningCode::TrustedHidesAttacker,
@@ -384,10 +566,10 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
     }
     // Attacker activity without a mailbox must still be in the report.
     let tenant_rows: Vec<usize> = (0..n)
-        .filter(|&i| attr[i].is_attacker_activity() && names.of(&v, i).is_none())
+        .filter(|&i| attr[i].is_attacker_activity() && names.of(v, i).is_none())
         .collect();
     let mut tenant_actions = rules::tenant_actions(r, &tenant_rows);
-    let searched_for = searches::searched_for(&v, &attr, &tenant_rows, cfg.no_search_text);
+    let searched_for = searches::searched_for(v, attr, &tenant_rows, cfg.no_search_text);
     if cfg.no_search_text {
         hide_search_text(&mut tenant_actions);
     }
@@ -402,8 +584,8 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
             line: None,
         });
     }
-    let grants = grants::report(&v, &attr, &names);
-    let indicator_gaps = gaps::indicator_gaps(&v, &attr, &names);
+    let grants = grants::report(v, attr, &names);
+    let indicator_gaps = gaps::merge(gap_parts);
     let transport_rows: Vec<usize> = (0..n)
         .filter(|&i| attr[i] != Attribution::OutOfWindow && v.forwarding.at(i).is_some())
         .collect();
@@ -413,12 +595,12 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
         !tenant_forwarding.is_empty() || mailboxes.iter().any(|m| !m.forwarding.is_empty());
     let internal = (any_forwarding || !messages.is_empty()).then(|| {
         if cfg.internal_domains.is_empty() {
-            let mut domains: BTreeSet<String> = BTreeSet::new();
-            for i in 0..n {
-                if let Some((_, d)) = v.mailbox.at(i).and_then(|m| m.rsplit_once('@')) {
-                    domains.insert(d.to_string());
-                }
-            }
+            let domains: BTreeSet<String> = globals
+                .mailbox_names
+                .iter()
+                .filter_map(|m| m.rsplit_once('@'))
+                .map(|(_, d)| d.to_string())
+                .collect();
             (
                 domains.into_iter().collect::<Vec<String>>(),
                 "the domains of the mailboxes in the evidence",
@@ -461,19 +643,15 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
 /// Every mailbox of the evidence (records' resolved mailboxes) and of the inventories: what
 /// `All` locations cover.
 fn known_mailboxes(
-    v: &RecordsView,
+    globals: &Globals,
     names: &MailboxNames,
     messages: &[crate::frame::messages::MessageRef],
 ) -> BTreeSet<String> {
-    let mut known = BTreeSet::new();
-    let mut last = None;
-    for i in 0..v.time.len() {
-        let mb = v.mailbox.at(i);
-        if mb != last {
-            known.extend(mb.map(|m| names.resolve(m).to_string()));
-            last = mb;
-        }
-    }
+    let mut known: BTreeSet<String> = globals
+        .mailbox_names
+        .iter()
+        .map(|m| names.resolve(m).to_string())
+        .collect();
     for m in messages {
         known.extend(m.mailboxes().map(str::to_lowercase));
     }

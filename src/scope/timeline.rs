@@ -27,9 +27,11 @@ const MAX_BUCKETS: i64 = 48;
 const MIN_BUCKETS: i64 = 24;
 
 /// One time axis for every mailbox of a report: all records in the inputs and the window.
-pub(super) fn timeline_axis(v: &RecordsView, cfg: &ScopeConfig) -> Option<(Micros, Micros)> {
-    let first = v.time.iter().copied().min()?;
-    let last = v.time.iter().copied().max()?;
+pub(super) fn timeline_axis(
+    first: Micros,
+    last: Micros,
+    cfg: &ScopeConfig,
+) -> Option<(Micros, Micros)> {
     Some((
         cfg.start.map_or(first, |s| s.min(first)),
         cfg.end.map_or(last, |e| (e - 1).max(last)),
