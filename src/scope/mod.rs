@@ -292,6 +292,15 @@ impl Globals {
         self
     }
 
+    /// The mailbox each record belongs to (resolved over the run's names): a share holds whole
+    /// mailboxes, so this is what records are shared out by. `None`: a record of no mailbox.
+    pub fn mailbox_of_rows(&self, v: &RecordsView) -> Vec<Option<String>> {
+        let names = self.names();
+        (0..v.time.len())
+            .map(|i| names.of(v, i).map(str::to_string))
+            .collect()
+    }
+
     fn names(&self) -> MailboxNames<'_> {
         MailboxNames::of_names(self.mailbox_names.iter().map(String::as_str))
     }
@@ -407,13 +416,21 @@ pub fn part(
             Some(scope) => part.mailboxes.push(scope),
             None => part.mailboxes_without_attacker_activity += 1,
         }
-        part.warnings
-            .extend(warning.map(|w| (mb.to_string(), w)));
+        part.warnings.extend(warning.map(|w| (mb.to_string(), w)));
     }
     let matcher = cfg.indicators.compile()?;
     part.trusted_over_attacker = attribution::trusted_over_attacker(v, attr, &matcher, own);
     part.gaps = gaps::indicator_gaps(v, attr, &names, &globals.network_first_seen, own);
     Ok(part)
+}
+
+/// Whether every share must hold record `i` (besides the share of its mailbox): attacker
+/// activity, whose sessions and grants link records anywhere, and the records that open a
+/// content search, a grant or a forwarding window, which concern other mailboxes than their own.
+pub fn shared_with_every_part(a: &Attributed, i: usize) -> bool {
+    let opens_exposure = a.v.exposure.at(i).is_some();
+    let opens_forwarding = a.v.forwarding.at(i).is_some();
+    a.attr[i].is_attacker_activity() || opens_exposure || opens_forwarding
 }
 
 /// One mailbox's scope from its records in the window (none for a mailbox only a content

@@ -21,6 +21,7 @@ mod inventory;
 mod ipdb;
 mod lossless;
 mod mmdb_writer;
+mod partition;
 mod props;
 mod real;
 mod report_escaping;
