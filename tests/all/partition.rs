@@ -12,7 +12,10 @@ use mailscope::scope::{self, Globals, ScopeConfig};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-fn config(indicators: &[(&str, &str)]) -> ScopeConfig {
+/// An indicator kind (`ip`, `user`, `app`) and its value.
+type Indicator<'a> = (&'a str, &'a str);
+
+fn config(indicators: &[Indicator]) -> ScopeConfig {
     let mut cfg = ScopeConfig {
         session_link: true,
         grant_link: true,
@@ -80,7 +83,7 @@ fn shared_out(frame: &Frame, cfg: &ScopeConfig, shares: usize) -> scope::Scope {
     scope::finish(&a, &sub, cfg, &globals, parts).unwrap()
 }
 
-fn assert_same_in_shares(paths: &[PathBuf], indicators: &[(&str, &str)]) {
+fn assert_same_in_shares(paths: &[PathBuf], indicators: &[Indicator]) {
     let cfg = config(indicators);
     let frame = read(paths).frame;
     let one = json(paths, scope::compute(&frame, &cfg).unwrap(), &cfg);
@@ -123,7 +126,7 @@ fn the_samples_shared_out_give_the_one_machine_scope() {
 #[test]
 fn the_fixtures_shared_out_give_the_one_machine_scope() {
     let ip = [("ip", "203.0.113.66")];
-    let sets: Vec<(Vec<PathBuf>, &[(&str, &str)])> = vec![
+    let sets: Vec<(Vec<PathBuf>, &[Indicator])> = vec![
         (vec![fixture("forwarding")], &ip),
         (vec![fixture("copies")], &ip),
         (vec![fixture("rules"), sample("SearchResult.xml")], &ip),
