@@ -600,10 +600,10 @@ pub struct IndicatorGap {
     /// The session id, app id, client string or network shared.
     pub value: String,
     pub records: u64,
-    /// The first records (up to 5).
+    /// The smallest record ids (up to 5): the same whichever share of a distributed run held them.
     pub record_ids: Vec<String>,
     pub mailboxes: Vec<String>,
-    /// Their client IPs (up to 5).
+    /// Their smallest client IPs (up to 5).
     pub client_ips: Vec<String>,
     pub first_seen: String,
     pub last_seen: String,
