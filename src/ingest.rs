@@ -220,8 +220,8 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
             inventory.push(rows);
             continue;
         }
-        summary.inventory_rows = rows.iter().map(|r| u64::from(r.rows.max(1))).sum();
-        let times = rows.iter().filter_map(|r| r.received);
+        summary.inventory_rows = rows.file_rows();
+        let times = rows.received();
         summary.first_micros = times.clone().min();
         summary.last_micros = times.max();
         inventory.push(rows);
@@ -232,17 +232,21 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
         .filter(|(_, rows)| !rows.is_empty())
         .map(|(summary, rows)| (summary.path.as_str(), rows))
         .collect();
-    let messages = crate::frame::messages::merge_files(inventory);
-    // The rows' buffers are free: the messages table's columns reuse them.
+    let messages =
+        crate::frame::messages::merge_files(inventory).expect("message columns are consistent");
+    // The rows' buffers are free: what comes next reuses them.
     crate::alloc::release_freed();
     crate::timing::phase("inventory merged");
     let messages = if case_messages.is_empty() {
         messages
     } else {
-        crate::frame::messages::merge_messages(std::iter::once(messages).chain(case_messages))
+        // Saved cases bring messages, not rows: merged with the inventories' as messages.
+        let read = crate::frame::messages::read(&messages).expect("the table has every column");
+        drop(messages);
+        let merged =
+            crate::frame::messages::merge_messages(std::iter::once(read).chain(case_messages));
+        crate::frame::messages::into_table(merged).expect("message columns are consistent")
     };
-    let messages =
-        crate::frame::messages::into_table(messages).expect("message columns are consistent");
     if frame_messages_were_large(&messages) {
         crate::alloc::release_freed();
     }
