@@ -686,9 +686,10 @@ pub fn parse_bytes(
     bytes: &[u8],
     popts: &ParseOptions,
 ) -> Result<(&'static str, Option<usize>, Format, ParsedFile), NotRead> {
-    let decoded = input::decode(bytes);
+    let read_behind = popts.read_behind.unwrap_or(&|_| {});
+    let decoded = input::decode_read_behind(bytes, read_behind);
     // Excel for Mac's "CSV (Macintosh)" ends lines with CR alone: read them as line breaks.
-    let cr_only = input::cr_only_lines(&decoded.text);
+    let cr_only = input::cr_only_lines_read_behind(&decoded.text, read_behind);
     let text: std::borrow::Cow<str> = if cr_only {
         decoded.text.replace('\r', "\n").into()
     } else {
@@ -958,6 +959,7 @@ fn read_one(
     let before = stamp(path);
     // Junk in an evidence folder (a disk image, a sparse file) costs its first mebibyte, not
     // its size: a file is read whole only if its start could be an export.
+    let mut in_order = false;
     match input::read_prefix(path, SNIFF_BYTES) {
         Ok(head) if crate::case::is_parquet(&head) => {
             return read_case(path, display, opts, progress);
@@ -973,6 +975,11 @@ fn read_one(
                     opts.inventory_map.as_deref().map(|m| m.id_column()),
                 ) {
                     Detected::NotAudit(reason) => Some(reason),
+                    Detected::Csv(layout) => {
+                        // An inventory CSV is parsed by one thread, row after row.
+                        in_order = layout.format.is_inventory();
+                        None
+                    }
                     _ => None,
                 },
             };
@@ -992,7 +999,11 @@ fn read_one(
             });
         }
     }
-    let bytes = match input::read_file(path, opts.use_mmap) {
+    // A file read in order is mapped page by page as it is read, and every pass over it lets
+    // the pages behind it go (the others fault them in again from the page cache if they still
+    // need them): it is never in memory whole. The others' parsers read it in parallel chunks,
+    // all pages at once.
+    let bytes = match input::read_file_with(path, opts.use_mmap, !in_order) {
         Ok(b) => b,
         Err(e) => {
             return FileResult::Skipped(SkippedOut {
@@ -1008,19 +1019,23 @@ fn read_one(
         records: AtomicU64::new(0),
     };
     // Hashing runs beside parsing so that one large file does not pay for both in sequence.
+    let read_behind = |done: &[u8]| {
+        if in_order {
+            bytes.release_before(done.as_ptr_range().end)
+        }
+    };
     let (sha256, result) = rayon::join(
         || {
-            let hex = input::sha256_hex(&bytes);
+            let hex = input::sha256_hex_read_behind(&bytes, &read_behind);
             crate::timing::phase("hashed");
             hex
         },
         || {
-            let read_behind = |done: &[u8]| bytes.release_before(done.as_ptr_range().end);
             parse_bytes(
                 &bytes,
                 &ParseOptions {
                     progress: Some(&counting),
-                    read_behind: Some(&read_behind),
+                    read_behind: in_order.then_some(&read_behind as &parse::ReadBehind),
                     ..*popts
                 },
             )
