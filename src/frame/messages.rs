@@ -110,8 +110,9 @@ impl Text {
     }
 }
 
-/// Values of a list column: sorted, each once, joined with `; ` (none when there are none).
-fn join_into<'v>(values: &mut Vec<&'v str>, joined: &mut String) -> Option<()> {
+/// Values of a list column: sorted, each once, joined with `; ` into `joined`; false when there
+/// are none (the cell is null).
+fn join_into(values: &mut Vec<&str>, joined: &mut String) -> bool {
     values.sort_unstable();
     values.dedup();
     joined.clear();
@@ -121,7 +122,7 @@ fn join_into<'v>(values: &mut Vec<&'v str>, joined: &mut String) -> Option<()> {
         }
         joined.push_str(v);
     }
-    (!values.is_empty()).then_some(())
+    !values.is_empty()
 }
 
 /// Merge the inventory rows of files (each with its path, in the run's file order) into the
@@ -168,18 +169,21 @@ pub fn merge_files(files: Vec<(&str, InventoryRows)>) -> PolarsResult<DataFrame>
         senders.push(rows.clone().find_map(|r| r.sender));
         values.clear();
         values.extend(rows.clone().flat_map(|r| r.recipients()));
-        recipients.push(join_into(&mut values, &mut joined).map(|()| joined.as_str()));
+        recipients.push(join_into(&mut values, &mut joined).then_some(joined.as_str()));
         received.push(rows.clone().filter_map(|r| r.received).min());
         sizes.push(rows.clone().map(|r| r.size).max().flatten());
         directions.push(rows.clone().find_map(|r| r.direction));
         for (column, value) in [
-            (&mut mailboxes, (|r| r.mailbox) as fn(RowRef<'_>) -> Option<&str>),
+            (
+                &mut mailboxes,
+                (|r| r.mailbox) as fn(RowRef<'_>) -> Option<&str>,
+            ),
             (&mut folders, |r| r.folder),
             (&mut item_ids, |r| r.item_id),
         ] {
             values.clear();
             values.extend(rows.clone().filter_map(|r| value(*r)));
-            column.push(join_into(&mut values, &mut joined).map(|()| joined.as_str()));
+            column.push(join_into(&mut values, &mut joined).then_some(joined.as_str()));
         }
         source_files.push(Some(path));
         source_lines.push(first.line);
