@@ -529,4 +529,77 @@ mod tests {
         assert_eq!(read(&table(&merged).unwrap()).unwrap(), merged);
         assert_eq!(read(&into_table(merged.clone()).unwrap()).unwrap(), merged);
     }
+
+    #[test]
+    fn rows_of_several_files_merge_field_by_field_in_the_runs_order() {
+        let row = |id: &str, line: u64| InventoryRow {
+            internet_message_id: id.into(),
+            line,
+            ..InventoryRow::default()
+        };
+        let merged = merge([
+            ("a.csv", row("m@x", 7)),
+            (
+                "a.csv",
+                InventoryRow {
+                    subject: Some("first said".into()),
+                    size: Some(10),
+                    mailbox: Some("bob@x.com".into()),
+                    folder: Some("\\Inbox".into()),
+                    rows: 3,
+                    ..row("m@x", 8)
+                },
+            ),
+            // A message before any row with a direction: its cell null once the column is.
+            ("a.csv", row("a@x", 9)),
+            (
+                "b.csv",
+                InventoryRow {
+                    subject: Some("said later".into()),
+                    sender: Some("cfo@x.com".into()),
+                    received: Some(5),
+                    size: Some(4),
+                    direction: Some("inbound".into()),
+                    mailbox: Some("alice@x.com".into()),
+                    folder: Some("\\Inbox".into()),
+                    item_id: Some("AAMk".into()),
+                    ..row("m@x", 2)
+                },
+            ),
+        ]);
+        let want = [
+            Message {
+                internet_message_id: "a@x".into(),
+                source_file: "a.csv".into(),
+                source_line: 9,
+                sources: 1,
+                ..Message::default()
+            },
+            Message {
+                internet_message_id: "m@x".into(),
+                subject: Some("first said".into()),
+                sender: Some("cfo@x.com".into()),
+                received: Some(5),
+                size: Some(10),
+                direction: Some("inbound".into()),
+                mailboxes: vec!["alice@x.com".into(), "bob@x.com".into()],
+                folders: vec!["\\Inbox".into()],
+                item_ids: vec!["AAMk".into()],
+                source_file: "a.csv".into(),
+                source_line: 7,
+                sources: 5,
+                ..Message::default()
+            },
+        ];
+        assert_eq!(merged, want);
+        // No row with a value: the column is there, all null.
+        let table = merge_files(vec![("a.csv", {
+            let mut rows = InventoryRows::default();
+            rows.push(&row("a@x", 2));
+            rows
+        })])
+        .unwrap();
+        assert_eq!(table.column(col::DIRECTION).unwrap().null_count(), 1);
+        assert_eq!(table.schema(), empty().schema());
+    }
 }

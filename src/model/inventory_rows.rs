@@ -78,8 +78,8 @@ pub struct InventoryRows {
     rows: Vec<u32>,
 }
 
-/// One row of `InventoryRows`, borrowed.
-#[derive(Debug, Clone, Copy)]
+/// One row of `InventoryRows`, borrowed (no `Debug`: it would print the file's every value).
+#[derive(Clone, Copy)]
 pub struct RowRef<'a> {
     pub internet_message_id: &'a str,
     pub subject: Option<&'a str>,
