@@ -220,8 +220,8 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
             inventory.push(rows);
             continue;
         }
-        summary.inventory_rows = rows.iter().map(|r| u64::from(r.rows.max(1))).sum();
-        let times = rows.iter().filter_map(|r| r.received);
+        summary.inventory_rows = rows.file_rows();
+        let times = rows.received();
         summary.first_micros = times.clone().min();
         summary.last_micros = times.max();
         inventory.push(rows);
@@ -232,17 +232,21 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
         .filter(|(_, rows)| !rows.is_empty())
         .map(|(summary, rows)| (summary.path.as_str(), rows))
         .collect();
-    let messages = crate::frame::messages::merge_files(inventory);
-    // The rows' buffers are free: the messages table's columns reuse them.
+    let messages =
+        crate::frame::messages::merge_files(inventory).expect("message columns are consistent");
+    // The rows' buffers are free: what comes next reuses them.
     crate::alloc::release_freed();
     crate::timing::phase("inventory merged");
     let messages = if case_messages.is_empty() {
         messages
     } else {
-        crate::frame::messages::merge_messages(std::iter::once(messages).chain(case_messages))
+        // Saved cases bring messages, not rows: merged with the inventories' as messages.
+        let read = crate::frame::messages::read(&messages).expect("the table has every column");
+        drop(messages);
+        let merged =
+            crate::frame::messages::merge_messages(std::iter::once(read).chain(case_messages));
+        crate::frame::messages::into_table(merged).expect("message columns are consistent")
     };
-    let messages =
-        crate::frame::messages::into_table(messages).expect("message columns are consistent");
     if frame_messages_were_large(&messages) {
         crate::alloc::release_freed();
     }
@@ -682,9 +686,10 @@ pub fn parse_bytes(
     bytes: &[u8],
     popts: &ParseOptions,
 ) -> Result<(&'static str, Option<usize>, Format, ParsedFile), NotRead> {
-    let decoded = input::decode(bytes);
+    let read_behind = popts.read_behind.unwrap_or(&|_| {});
+    let decoded = input::decode_read_behind(bytes, read_behind);
     // Excel for Mac's "CSV (Macintosh)" ends lines with CR alone: read them as line breaks.
-    let cr_only = input::cr_only_lines(&decoded.text);
+    let cr_only = input::cr_only_lines_read_behind(&decoded.text, read_behind);
     let text: std::borrow::Cow<str> = if cr_only {
         decoded.text.replace('\r', "\n").into()
     } else {
@@ -954,6 +959,7 @@ fn read_one(
     let before = stamp(path);
     // Junk in an evidence folder (a disk image, a sparse file) costs its first mebibyte, not
     // its size: a file is read whole only if its start could be an export.
+    let mut in_order = false;
     match input::read_prefix(path, SNIFF_BYTES) {
         Ok(head) if crate::case::is_parquet(&head) => {
             return read_case(path, display, opts, progress);
@@ -969,6 +975,11 @@ fn read_one(
                     opts.inventory_map.as_deref().map(|m| m.id_column()),
                 ) {
                     Detected::NotAudit(reason) => Some(reason),
+                    Detected::Csv(layout) => {
+                        // An inventory CSV is parsed by one thread, row after row.
+                        in_order = layout.format.is_inventory();
+                        None
+                    }
                     _ => None,
                 },
             };
@@ -988,7 +999,11 @@ fn read_one(
             });
         }
     }
-    let bytes = match input::read_file(path, opts.use_mmap) {
+    // A file read in order is mapped page by page as it is read, and every pass over it lets
+    // the pages behind it go (the others fault them in again from the page cache if they still
+    // need them): it is never in memory whole. The others' parsers read it in parallel chunks,
+    // all pages at once.
+    let bytes = match input::read_file_with(path, opts.use_mmap, !in_order) {
         Ok(b) => b,
         Err(e) => {
             return FileResult::Skipped(SkippedOut {
@@ -1004,19 +1019,23 @@ fn read_one(
         records: AtomicU64::new(0),
     };
     // Hashing runs beside parsing so that one large file does not pay for both in sequence.
+    let read_behind = |done: &[u8]| {
+        if in_order {
+            bytes.release_before(done.as_ptr_range().end)
+        }
+    };
     let (sha256, result) = rayon::join(
         || {
-            let hex = input::sha256_hex(&bytes);
+            let hex = input::sha256_hex_read_behind(&bytes, &read_behind);
             crate::timing::phase("hashed");
             hex
         },
         || {
-            let read_behind = |done: &[u8]| bytes.release_before(done.as_ptr_range().end);
             parse_bytes(
                 &bytes,
                 &ParseOptions {
                     progress: Some(&counting),
-                    read_behind: Some(&read_behind),
+                    read_behind: in_order.then_some(&read_behind as &parse::ReadBehind),
                     ..*popts
                 },
             )

@@ -160,13 +160,25 @@ impl FileBytes {
 /// Open a file read-only and map it; fall back to reading it when mapping is not possible
 /// (empty files, special files, no free guard, `use_mmap = false`).
 pub fn read_file(path: &Path, use_mmap: bool) -> std::io::Result<FileBytes> {
+    read_file_with(path, use_mmap, true)
+}
+
+/// `read_file`; with `populate` the whole file is read into the map at once (no page faults
+/// while parallel parsers read it), without it each page as it is first read: a file read
+/// once, in order, whose pages are let go behind the reader (`release_before`), is then never
+/// in memory whole.
+pub fn read_file_with(path: &Path, use_mmap: bool, populate: bool) -> std::io::Result<FileBytes> {
     let file = File::open(path)?;
     let len = file.metadata()?.len();
     if use_mmap && len > 0 {
+        let mut options = memmap2::MmapOptions::new();
+        if populate {
+            options.populate();
+        }
         // SAFETY: the map is read-only and private, and registered with the SIGBUS guard before
         // anything reads it: if the file shrinks while mapped, the pages past its new end read as
         // zeros instead of killing the process (see `mapguard`).
-        if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+        if let Ok(map) = unsafe { options.map(&file) } {
             if let Some(guard) = crate::mapguard::register(map.as_ptr(), map.len()) {
                 let _ = map.advise(memmap2::Advice::Sequential);
                 return Ok(FileBytes::Mapped(guard, map));
@@ -182,12 +194,29 @@ pub fn read_file(path: &Path, use_mmap: bool) -> std::io::Result<FileBytes> {
 
 /// Whether the text's lines end with CR alone (no LF anywhere, and a CR that starts no CRLF).
 pub fn cr_only_lines(text: &str) -> bool {
-    let b = text.as_bytes();
-    match memchr::memchr(b'\r', b) {
-        Some(i) => b.get(i + 1) != Some(&b'\n') && memchr::memchr(b'\n', b).is_none(),
-        None => false,
-    }
+    cr_only_lines_read_behind(text, &|_| {})
 }
+
+/// `cr_only_lines`, telling `read_behind` of the text searched every `STEP` (a text without CR
+/// is searched to its end).
+pub fn cr_only_lines_read_behind(text: &str, read_behind: &dyn Fn(&[u8])) -> bool {
+    let b = text.as_bytes();
+    let mut at = 0;
+    while at < b.len() {
+        let end = (at + STEP).min(b.len());
+        if let Some(i) = memchr::memchr(b'\r', &b[at..end]) {
+            let i = at + i;
+            return b.get(i + 1) != Some(&b'\n') && memchr::memchr(b'\n', b).is_none();
+        }
+        read_behind(&b[..end]);
+        at = end;
+    }
+    false
+}
+
+/// The step of the passes over a whole file (checking its text, hashing it) after which they
+/// tell a read-behind callback of the bytes done.
+const STEP: usize = 32 << 20;
 
 /// The first `n` bytes of a file (all of it when shorter).
 pub fn read_prefix(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
@@ -220,8 +249,14 @@ pub struct Decoded<'a> {
 /// Sniff the BOM (UTF-8, UTF-16 LE/BE), detect BOM-less UTF-16 by its zero bytes, and fall back
 /// to Windows-1252 for files that are not UTF-8 at all.
 pub fn decode(bytes: &[u8]) -> Decoded<'_> {
+    decode_read_behind(bytes, &|_| {})
+}
+
+/// `decode`, telling `read_behind` of the bytes checked every `STEP`: checking a large file's
+/// text reads all of it before the parse reads its first row.
+pub fn decode_read_behind<'b>(bytes: &'b [u8], read_behind: &dyn Fn(&[u8])) -> Decoded<'b> {
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        let mut d = decode_utf8(rest);
+        let mut d = decode_utf8(rest, read_behind);
         d.encoding = if d.encoding == "utf-8" {
             "utf-8-bom"
         } else {
@@ -244,13 +279,36 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
             return decode_utf16(bytes, true, "utf-16be", 0);
         }
     }
-    decode_utf8(bytes)
+    decode_utf8(bytes, read_behind)
 }
 
-fn decode_utf8(bytes: &[u8]) -> Decoded<'_> {
-    // simdutf8 checks valid text several times faster than std (SIMD); std's error says where
-    // invalid text goes wrong.
-    if let Ok(s) = simdutf8::basic::from_utf8(bytes) {
+/// Whether `bytes` are UTF-8, checked a `STEP` at a time (simdutf8: several times faster than
+/// std), each step ending before a byte that starts a character: then valid steps make valid
+/// text (a step cut inside a character is invalid, and so said).
+fn is_utf8(bytes: &[u8], step: usize, read_behind: &dyn Fn(&[u8])) -> bool {
+    let mut at = 0;
+    while at < bytes.len() {
+        let mut end = (at + step.max(4)).min(bytes.len());
+        // A character has at most three continuation bytes (10xxxxxx).
+        for _ in 0..3 {
+            if end < bytes.len() && bytes[end] & 0xC0 == 0x80 {
+                end -= 1;
+            }
+        }
+        if simdutf8::basic::from_utf8(&bytes[at..end]).is_err() {
+            return false;
+        }
+        read_behind(&bytes[..end]);
+        at = end;
+    }
+    true
+}
+
+fn decode_utf8<'b>(bytes: &'b [u8], read_behind: &dyn Fn(&[u8])) -> Decoded<'b> {
+    // std's error says where invalid text goes wrong.
+    if is_utf8(bytes, STEP, read_behind) {
+        // SAFETY: `is_utf8` checked every byte, in steps that end where a character starts.
+        let s = unsafe { std::str::from_utf8_unchecked(bytes) };
         return Decoded {
             text: Cow::Borrowed(s),
             encoding: "utf-8",
@@ -371,6 +429,22 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// `sha256_hex`, telling `read_behind` of the bytes hashed every `STEP` (the hash reads a file
+/// several times faster than a parse beside it, and pages it leaves mapped would hold the whole
+/// file in memory until the parse caught up).
+pub fn sha256_hex_read_behind(bytes: &[u8], read_behind: &dyn Fn(&[u8])) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = (at + STEP).min(bytes.len());
+        hasher.update(&bytes[at..end]);
+        read_behind(&bytes[..end]);
+        at = end;
+    }
+    hex(&hasher.finalize())
+}
+
 /// A digest as lowercase hex.
 pub fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -403,24 +477,62 @@ mod tests {
     fn a_mapped_file_truncated_while_read_reads_as_zeros_not_a_signal() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("live_export.csv");
-        std::fs::write(&path, "RecordId,AuditData\n".repeat(100_000)).unwrap();
-        let bytes = read_file(&path, true).unwrap();
-        assert!(matches!(bytes, FileBytes::Mapped(..)));
-        assert_eq!(&bytes[..9], b"RecordId,");
-        // The export is cut while mapped (still being written, or a share that dropped).
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_len(4096)
-            .unwrap();
-        // Past the new end: SIGBUS without the guard; zeros with it.
-        let tail = &bytes[1_000_000..1_000_016];
-        assert_eq!(tail, &[0u8; 16]);
-        assert!(bytes.shrank_while_read());
-        assert_eq!(bytes.len(), 1_900_000);
-        let other = read_file(&path, true).unwrap();
-        assert!(!other.shrank_while_read());
+        // Mapped whole at once, or page by page as read (an inventory).
+        for populate in [true, false] {
+            std::fs::write(&path, "RecordId,AuditData\n".repeat(100_000)).unwrap();
+            let bytes = read_file_with(&path, true, populate).unwrap();
+            assert!(matches!(bytes, FileBytes::Mapped(..)));
+            assert_eq!(&bytes[..9], b"RecordId,");
+            // The export is cut while mapped (still being written, or a share that dropped).
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_len(4096)
+                .unwrap();
+            // Past the new end: SIGBUS without the guard; zeros with it.
+            let tail = &bytes[1_000_000..1_000_016];
+            assert_eq!(tail, &[0u8; 16]);
+            assert!(bytes.shrank_while_read());
+            assert_eq!(bytes.len(), 1_900_000);
+            let other = read_file(&path, true).unwrap();
+            assert!(!other.shrank_while_read());
+        }
+    }
+
+    #[test]
+    fn text_checked_in_steps_is_valid_exactly_when_whole() {
+        let text = "Grüße, 日本語 and 🦀 — ".repeat(50);
+        let mut cut = text.clone().into_bytes();
+        cut.pop();
+        let mut bad = text.clone().into_bytes();
+        bad[301] = 0xFF;
+        for step in [1, 4, 5, 6, 7, 64, 1 << 20] {
+            for bytes in [text.as_bytes(), &cut, &bad] {
+                let ends = std::cell::RefCell::new(Vec::new());
+                let valid = is_utf8(bytes, step, &|done| ends.borrow_mut().push(done.len()));
+                assert_eq!(valid, std::str::from_utf8(bytes).is_ok(), "step {step}");
+                // Each step ends where a character starts.
+                for end in ends.into_inner() {
+                    assert!(text.is_char_boundary(end), "step {step}, end {end}");
+                }
+            }
+        }
+        let ends = std::cell::RefCell::new(Vec::new());
+        sha256_hex_read_behind(text.as_bytes(), &|d| ends.borrow_mut().push(d.len()));
+        assert_eq!(ends.into_inner(), [text.len()]);
+        assert_eq!(
+            sha256_hex_read_behind(text.as_bytes(), &|_| {}),
+            sha256_hex(text.as_bytes())
+        );
+        for (t, cr_only) in [
+            ("a\rb\r", true),
+            ("a\r\nb", false),
+            ("a\nb\rc", false),
+            ("ab", false),
+        ] {
+            assert_eq!(cr_only_lines(t), cr_only, "{t:?}");
+        }
     }
 
     #[test]

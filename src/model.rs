@@ -3,6 +3,9 @@
 use serde::Serialize;
 use std::borrow::Cow;
 
+pub mod inventory_rows;
+pub use inventory_rows::InventoryRows;
+
 /// Microseconds since the Unix epoch, UTC. One integer keeps sorting and windowing exact.
 pub type Micros = i64;
 

@@ -34,7 +34,7 @@ pub(super) enum Repeats {
 /// One string column under construction: Arrow views over data buffers it owns, so that the
 /// buffers end exactly as long as their data and an interned value is found again by its view
 /// (no second copy of it as a map key).
-struct StrColumn {
+pub(super) struct StrColumn {
     name: &'static str,
     /// Not built (`Columns`): pushes are ignored and `finish` gives no column.
     skipped: bool,
@@ -113,7 +113,7 @@ fn hash_of(bytes: &[u8]) -> u64 {
 }
 
 impl StrColumn {
-    fn new(
+    pub(super) fn new(
         name: &'static str,
         repeats: Repeats,
         capacity: usize,
@@ -173,7 +173,7 @@ impl StrColumn {
         View::new_from_bytes(bytes, index as u32, offset as u32)
     }
 
-    fn push(&mut self, value: Option<&str>) {
+    pub(super) fn push(&mut self, value: Option<&str>) {
         if self.skipped {
             return;
         }
@@ -241,7 +241,7 @@ impl StrColumn {
         self.total_bytes += bytes.len();
     }
 
-    fn finish(self) -> Option<Column> {
+    pub(super) fn finish(self) -> Option<Column> {
         if self.skipped {
             return None;
         }

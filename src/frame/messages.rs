@@ -16,7 +16,10 @@
 //! | source_file, source_line | str, u64 | the first row that named the message |
 //! | sources | u32 | how many rows named it |
 
-use crate::model::{InventoryRow, Micros};
+use super::Columns;
+use super::build::{Repeats, StrColumn};
+use crate::model::inventory_rows::RowRef;
+use crate::model::{InventoryRows, Micros};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
@@ -64,75 +67,151 @@ impl Message {
     }
 }
 
-/// Merge inventory rows (with the path of their file, in the run's file order) into messages,
-/// sorted by id.
-pub fn merge<'p>(rows: impl IntoIterator<Item = (&'p str, InventoryRow)>) -> Vec<Message> {
-    merge_files(
-        rows.into_iter()
-            .map(|(path, row)| (path, vec![row]))
-            .collect(),
-    )
+/// A text column of the table, built only once it has a value: a trace gives no mailbox,
+/// folder or item id, and a null view is 16 bytes a message all the same.
+struct Text {
+    name: &'static str,
+    repeats: Repeats,
+    capacity: usize,
+    nulls: usize,
+    built: Option<StrColumn>,
 }
 
-/// Merge the inventory rows of files (each with its path, in the run's file order) into
-/// messages, sorted by id. The rows are sorted where they are, by index, and their text moved
-/// into the messages: no copy of them is made (a message trace's rows are most of a run's
-/// memory).
-pub fn merge_files(mut files: Vec<(&str, Vec<InventoryRow>)>) -> Vec<Message> {
-    let mut order: Vec<(u32, u32)> = Vec::with_capacity(files.iter().map(|(_, r)| r.len()).sum());
-    for (f, (_, rows)) in files.iter().enumerate() {
-        order.extend((0..rows.len()).map(|i| (f as u32, i as u32)));
-    }
-    let id = |(f, i): (u32, u32)| files[f as usize].1[i as usize].internet_message_id.as_str();
-    // Stable: the rows of one id stay in the run's order.
-    order.sort_by(|a, b| id(*a).cmp(id(*b)));
-    // As many messages as distinct ids, allocated once: a growing list would hold twice the
-    // messages' size while it is copied.
-    let distinct = order.len() - order.windows(2).filter(|w| id(w[0]) == id(w[1])).count();
-    let mut out: Vec<Message> = Vec::with_capacity(distinct);
-    for (f, i) in order {
-        let path = files[f as usize].0;
-        let row = std::mem::take(&mut files[f as usize].1[i as usize]);
-        let m = match out.last_mut() {
-            Some(m) if m.internet_message_id == row.internet_message_id => m,
-            _ => {
-                out.push(Message {
-                    internet_message_id: row.internet_message_id,
-                    source_file: path.to_string(),
-                    source_line: row.line,
-                    ..Message::default()
-                });
-                out.last_mut().expect("pushed")
-            }
-        };
-        m.sources += row.rows.max(1);
-        m.subject = m.subject.take().or(row.subject);
-        m.sender = m.sender.take().or(row.sender);
-        m.direction = m.direction.take().or(row.direction);
-        m.received = match (m.received, row.received) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        m.size = m.size.max(row.size);
-        m.recipients.extend(row.recipients);
-        m.mailboxes.extend(row.mailbox);
-        m.folders.extend(row.folder);
-        m.item_ids.extend(row.item_id);
-    }
-    drop(files);
-    for m in &mut out {
-        for list in [
-            &mut m.recipients,
-            &mut m.mailboxes,
-            &mut m.folders,
-            &mut m.item_ids,
-        ] {
-            list.sort_unstable();
-            list.dedup();
-            list.shrink_to_fit();
+impl Text {
+    fn new(name: &'static str, repeats: Repeats, capacity: usize) -> Text {
+        Text {
+            name,
+            repeats,
+            capacity,
+            nulls: 0,
+            built: None,
         }
     }
-    out
+
+    fn push(&mut self, value: Option<&str>) {
+        match (&mut self.built, value) {
+            (Some(column), value) => column.push(value),
+            (None, None) => self.nulls += 1,
+            (None, Some(value)) => {
+                let mut column =
+                    StrColumn::new(self.name, self.repeats, self.capacity, Columns::All, false);
+                (0..self.nulls).for_each(|_| column.push(None));
+                column.push(Some(value));
+                self.built = Some(column);
+            }
+        }
+    }
+
+    fn finish(self) -> Column {
+        match self.built.and_then(StrColumn::finish) {
+            Some(column) => column,
+            None => StringChunked::full_null(self.name.into(), self.nulls).into_column(),
+        }
+    }
+}
+
+/// Values of a list column: sorted, each once, joined with `; ` into `joined`; false when there
+/// are none (the cell is null).
+fn join_into(values: &mut Vec<&str>, joined: &mut String) -> bool {
+    values.sort_unstable();
+    values.dedup();
+    joined.clear();
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            joined.push_str("; ");
+        }
+        joined.push_str(v);
+    }
+    !values.is_empty()
+}
+
+/// Merge the inventory rows of files (each with its path, in the run's file order) into the
+/// `messages` table, sorted by id. The rows are sorted by index and each message written
+/// straight into the table's columns: a message trace is most of a run's memory, and no row or
+/// message becomes a struct of strings of its own.
+pub fn merge_files(files: Vec<(&str, InventoryRows)>) -> PolarsResult<DataFrame> {
+    let mut order: Vec<(u32, u32)> = Vec::with_capacity(files.iter().map(|(_, r)| r.len()).sum());
+    for (f, (_, rows)) in files.iter().enumerate() {
+        let f = u32::try_from(f).expect("fewer than 2^32 files");
+        let n = u32::try_from(rows.len()).expect("fewer than 2^32 rows in a file");
+        order.extend((0..n).map(|i| (f, i)));
+    }
+    let id = |(f, i): (u32, u32)| files[f as usize].1.id(i as usize);
+    // Stable: the rows of one id stay in the run's order.
+    order.sort_by(|a, b| id(*a).cmp(id(*b)));
+    let distinct = order.chunk_by(|a, b| id(*a) == id(*b)).count();
+    let mut ids = Text::new(col::INTERNET_MESSAGE_ID, Repeats::Rare, distinct);
+    let mut subjects = Text::new(col::SUBJECT, Repeats::Interned, distinct);
+    let mut senders = Text::new(col::SENDER, Repeats::Interned, distinct);
+    // One recipient (a mailbox's mail) is the most common list.
+    let mut recipients = Text::new(col::RECIPIENTS, Repeats::Interned, distinct);
+    let mut directions = Text::new(col::DIRECTION, Repeats::Interned, distinct);
+    let mut mailboxes = Text::new(col::MAILBOX, Repeats::Interned, distinct);
+    let mut folders = Text::new(col::FOLDER, Repeats::Interned, distinct);
+    let mut item_ids = Text::new(col::ITEM_ID, Repeats::Rare, distinct);
+    let mut source_files = Text::new(col::SOURCE_FILE, Repeats::Interned, distinct);
+    let mut received = Vec::with_capacity(distinct);
+    let mut sizes = Vec::with_capacity(distinct);
+    let mut source_lines = Vec::with_capacity(distinct);
+    let mut sources = Vec::with_capacity(distinct);
+    let (mut rows, mut values, mut joined) = (Vec::new(), Vec::new(), String::new());
+    for group in order.chunk_by(|a, b| id(*a) == id(*b)) {
+        rows.clear();
+        rows.extend(
+            group
+                .iter()
+                .map(|&(f, i)| (files[f as usize].0, files[f as usize].1.get(i as usize))),
+        );
+        let (path, first) = rows[0];
+        let rows = rows.iter().map(|(_, r)| r);
+        ids.push(Some(first.internet_message_id));
+        subjects.push(rows.clone().find_map(|r| r.subject));
+        senders.push(rows.clone().find_map(|r| r.sender));
+        values.clear();
+        values.extend(rows.clone().flat_map(|r| r.recipients()));
+        recipients.push(join_into(&mut values, &mut joined).then_some(joined.as_str()));
+        received.push(rows.clone().filter_map(|r| r.received).min());
+        sizes.push(rows.clone().map(|r| r.size).max().flatten());
+        directions.push(rows.clone().find_map(|r| r.direction));
+        for (column, value) in [
+            (
+                &mut mailboxes,
+                (|r| r.mailbox) as fn(RowRef<'_>) -> Option<&str>,
+            ),
+            (&mut folders, |r| r.folder),
+            (&mut item_ids, |r| r.item_id),
+        ] {
+            values.clear();
+            values.extend(rows.clone().filter_map(|r| value(*r)));
+            column.push(join_into(&mut values, &mut joined).then_some(joined.as_str()));
+        }
+        source_files.push(Some(path));
+        source_lines.push(first.line);
+        sources.push(rows.fold(0u32, |n, r| n.saturating_add(r.rows)));
+    }
+    drop(values);
+    drop(order);
+    drop(files);
+    let received = Int64Chunked::from_iter_options(col::RECEIVED.into(), received.into_iter())
+        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+        .into_series()
+        .into_column();
+    let columns = vec![
+        ids.finish(),
+        subjects.finish(),
+        senders.finish(),
+        recipients.finish(),
+        received,
+        Column::new(col::SIZE.into(), sizes),
+        directions.finish(),
+        mailboxes.finish(),
+        folders.finish(),
+        item_ids.finish(),
+        source_files.finish(),
+        Column::new(col::SOURCE_LINE.into(), source_lines),
+        Column::new(col::SOURCES.into(), sources),
+    ];
+    DataFrame::new(distinct, columns)
 }
 
 /// Messages of several sources (saved cases) as one list, sorted by id: two of one id are one
@@ -403,6 +482,23 @@ pub fn read(df: &DataFrame) -> PolarsResult<Vec<Message>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::InventoryRow;
+
+    /// Rows of files, each with its path: rows of one path one after another are one file.
+    fn merge<'p>(rows: impl IntoIterator<Item = (&'p str, InventoryRow)>) -> Vec<Message> {
+        let mut files: Vec<(&str, InventoryRows)> = Vec::new();
+        for (path, row) in rows {
+            match files.last_mut() {
+                Some((p, rows)) if *p == path => rows.push(&row),
+                _ => {
+                    let mut rows = InventoryRows::default();
+                    rows.push(&row);
+                    files.push((path, rows));
+                }
+            }
+        }
+        read(&merge_files(files).unwrap()).unwrap()
+    }
 
     #[test]
     fn rows_of_one_message_merge_and_the_table_reads_back() {
@@ -432,5 +528,78 @@ mod tests {
         assert!(!merged[1].concerns("bob@contoso.com"));
         assert_eq!(read(&table(&merged).unwrap()).unwrap(), merged);
         assert_eq!(read(&into_table(merged.clone()).unwrap()).unwrap(), merged);
+    }
+
+    #[test]
+    fn rows_of_several_files_merge_field_by_field_in_the_runs_order() {
+        let row = |id: &str, line: u64| InventoryRow {
+            internet_message_id: id.into(),
+            line,
+            ..InventoryRow::default()
+        };
+        let merged = merge([
+            ("a.csv", row("m@x", 7)),
+            (
+                "a.csv",
+                InventoryRow {
+                    subject: Some("first said".into()),
+                    size: Some(10),
+                    mailbox: Some("bob@x.com".into()),
+                    folder: Some("\\Inbox".into()),
+                    rows: 3,
+                    ..row("m@x", 8)
+                },
+            ),
+            // A message before any row with a direction: its cell null once the column is.
+            ("a.csv", row("a@x", 9)),
+            (
+                "b.csv",
+                InventoryRow {
+                    subject: Some("said later".into()),
+                    sender: Some("cfo@x.com".into()),
+                    received: Some(5),
+                    size: Some(4),
+                    direction: Some("inbound".into()),
+                    mailbox: Some("alice@x.com".into()),
+                    folder: Some("\\Inbox".into()),
+                    item_id: Some("AAMk".into()),
+                    ..row("m@x", 2)
+                },
+            ),
+        ]);
+        let want = [
+            Message {
+                internet_message_id: "a@x".into(),
+                source_file: "a.csv".into(),
+                source_line: 9,
+                sources: 1,
+                ..Message::default()
+            },
+            Message {
+                internet_message_id: "m@x".into(),
+                subject: Some("first said".into()),
+                sender: Some("cfo@x.com".into()),
+                received: Some(5),
+                size: Some(10),
+                direction: Some("inbound".into()),
+                mailboxes: vec!["alice@x.com".into(), "bob@x.com".into()],
+                folders: vec!["\\Inbox".into()],
+                item_ids: vec!["AAMk".into()],
+                source_file: "a.csv".into(),
+                source_line: 7,
+                sources: 5,
+                ..Message::default()
+            },
+        ];
+        assert_eq!(merged, want);
+        // No row with a value: the column is there, all null.
+        let table = merge_files(vec![("a.csv", {
+            let mut rows = InventoryRows::default();
+            rows.push(&row("a@x", 2));
+            rows
+        })])
+        .unwrap();
+        assert_eq!(table.column(col::DIRECTION).unwrap().null_count(), 1);
+        assert_eq!(table.schema(), empty().schema());
     }
 }

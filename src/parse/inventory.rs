@@ -2,11 +2,12 @@
 //! trace, Exchange admin center trace reports, Graph `exchangeMessageTrace`, eDiscovery item
 //! reports, Defender `EmailEvents`, or any CSV mapped with `--inventory-map`). Each row becomes
 //! an `InventoryRow` keyed by its InternetMessageId, normalized as the scope engine normalizes
-//! audit records' ids; rows of one message (one per recipient, one per transport event) are
-//! merged later (`frame::messages`). The columns and their sources: `docs/inventories.md`.
+//! audit records' ids, and is packed into the file's `InventoryRows`; rows of one message (one
+//! per recipient, one per transport event) are merged later (`frame::messages`). The columns
+//! and their sources: `docs/inventories.md`.
 
 use super::{FileNote, ParsedFile, Reject, RejectKind};
-use crate::model::{Format, InventoryRow, normalize_message_id};
+use crate::model::{Format, InventoryRow, InventoryRows, normalize_message_id};
 use crate::time::{self, DateOrder};
 use crate::warning::WarningCode;
 use serde_json::Value;
@@ -397,11 +398,57 @@ impl Pending {
     }
 }
 
-/// Push `p`, merged into the last row when it can be (`Pending::absorb`).
-fn push_merged(pending: &mut Vec<Pending>, p: Pending) {
-    match pending.last_mut() {
-        Some(last) if last.absorbs(&p) => last.absorb(p),
-        _ => pending.push(p),
+/// A file's rows as they are read: each packed (`InventoryRows`) once the next shows it takes
+/// no more rows in (a row struct per message held a large trace at over its size), with what
+/// culture dates need until the file's day/month order is known.
+#[derive(Default)]
+struct Read {
+    rows: InventoryRows,
+    /// The last row read, which the next may still merge into (`Pending::absorb`).
+    last: Option<Pending>,
+    /// Culture-dated rows: the packed row and where its date ends in `culture_text`.
+    cultures: Vec<(usize, usize)>,
+    culture_text: String,
+    /// The lines of the rows merged into a culture-dated row after its own: (packed row, line).
+    more_lines: Vec<(usize, u64)>,
+}
+
+impl Read {
+    /// Add `p`, merged into the last row when it can be (`Pending::absorb`).
+    fn push_merged(&mut self, p: Pending) {
+        match &mut self.last {
+            Some(last) if last.absorbs(&p) => last.absorb(p),
+            _ => {
+                self.pack();
+                self.last = Some(p);
+            }
+        }
+    }
+
+    /// Add `p` as a row of its own.
+    fn push(&mut self, p: Pending) {
+        self.pack();
+        self.last = Some(p);
+        self.pack();
+    }
+
+    fn pack(&mut self) {
+        let Some(Pending {
+            row,
+            culture,
+            more_lines,
+        }) = self.last.take()
+        else {
+            return;
+        };
+        let at = self.rows.len();
+        self.rows.push(&row);
+        if let Some(c) = culture {
+            self.culture_text.push_str(&c);
+            self.cultures.push((at, self.culture_text.len()));
+            self.more_lines
+                .extend(more_lines.into_iter().map(|line| (at, line)));
+        }
     }
 }
 
@@ -434,7 +481,7 @@ pub fn parse_csv(
         .flexible(true)
         .delimiter(layout.delimiter)
         .from_reader(body.as_bytes());
-    let mut pending = Vec::new();
+    let mut read = Read::default();
     let mut rejects = Vec::new();
     let mut rows = 0u64;
     let mut record = ::csv::StringRecord::new();
@@ -503,11 +550,11 @@ pub fn parse_csv(
             continue;
         }
         match csv_row(&fields, &record, line) {
-            Ok(p) => push_merged(&mut pending, p),
+            Ok(p) => read.push_merged(p),
             Err(reason) => rejects.push(Reject::new(line, RejectKind::MissingField, reason)),
         }
     }
-    finish(pending, rejects, rows, date_order, layout.format)
+    finish(read, rejects, rows, date_order, layout.format)
 }
 
 fn csv_row(fields: &CsvFields, row: &::csv::StringRecord, line: u64) -> Result<Pending, String> {
@@ -563,23 +610,29 @@ fn csv_row(fields: &CsvFields, row: &::csv::StringRecord, line: u64) -> Result<P
 /// Resolve the file's culture dates with one day/month order (the file's own values, else
 /// `--date-order`, else month first, as for audit exports) and say which.
 fn finish(
-    pending: Vec<Pending>,
+    mut read: Read,
     mut rejects: Vec<Reject>,
     rows: u64,
     date_order: Option<DateOrder>,
     format: Format,
 ) -> ParsedFile {
-    let cultures: Vec<&str> = pending
-        .iter()
-        .filter_map(|p| p.culture.as_deref())
-        .collect();
-    let dmy = cultures
-        .iter()
-        .filter(|c| time::date_order_hint(c) == Some(DateOrder::Dmy))
+    read.pack();
+    let Read {
+        rows: mut inventory,
+        cultures,
+        culture_text,
+        more_lines,
+        ..
+    } = read;
+    let culture = |k: usize| {
+        let start = if k == 0 { 0 } else { cultures[k - 1].1 };
+        &culture_text[start..cultures[k].1]
+    };
+    let dmy = (0..cultures.len())
+        .filter(|&k| time::date_order_hint(culture(k)) == Some(DateOrder::Dmy))
         .count();
-    let mdy = cultures
-        .iter()
-        .filter(|c| time::date_order_hint(c) == Some(DateOrder::Mdy))
+    let mdy = (0..cultures.len())
+        .filter(|&k| time::date_order_hint(culture(k)) == Some(DateOrder::Mdy))
         .count();
     let order = date_order.unwrap_or(if dmy > 0 && mdy == 0 {
         DateOrder::Dmy
@@ -587,7 +640,7 @@ fn finish(
         DateOrder::Mdy
     });
     let mut notes = Vec::new();
-    if cultures.iter().any(|c| time::is_order_dependent(c)) {
+    if (0..cultures.len()).any(|k| time::is_order_dependent(culture(k))) {
         let rule = match (date_order, dmy > 0, mdy > 0) {
             (Some(_), _, _) => "--date-order".to_string(),
             (None, true, true) => "CONFLICTING values; pass --date-order".to_string(),
@@ -608,45 +661,42 @@ fn finish(
             },
             message: format!(
                 "{} culture-formatted date(s) read as {} (UTC, as Exchange writes them): {rule}",
-                pending
+                cultures
                     .iter()
-                    .filter(|p| p.culture.is_some())
-                    .map(|p| u64::from(p.row.rows.max(1)))
+                    .map(|&(at, _)| u64::from(inventory.get(at).rows))
                     .sum::<u64>(),
                 order.as_str()
             ),
         });
     }
-    let mut out = Vec::with_capacity(pending.len());
-    for Pending {
-        mut row,
-        culture,
-        more_lines,
-    } in pending
-    {
-        if let Some(c) = culture {
-            match time::parse_culture(&c, order) {
-                Some(t) => row.received = Some(t),
-                None => {
-                    for line in std::iter::once(row.line).chain(more_lines) {
-                        rejects.push(Reject::new(
-                            line,
-                            RejectKind::BadTime,
-                            format!("unreadable date '{c}' (read as {})", order.as_str()),
-                        ));
-                    }
-                    continue;
+    let mut keep = vec![true; inventory.len()];
+    for (k, &(at, _)) in cultures.iter().enumerate() {
+        let c = culture(k);
+        match time::parse_culture(c, order) {
+            Some(t) => inventory.set_received(at, t),
+            None => {
+                keep[at] = false;
+                let more = more_lines.partition_point(|&(r, _)| r < at)
+                    ..more_lines.partition_point(|&(r, _)| r <= at);
+                let lines = more_lines[more].iter().map(|&(_, line)| line);
+                for line in std::iter::once(inventory.get(at).line).chain(lines) {
+                    rejects.push(Reject::new(
+                        line,
+                        RejectKind::BadTime,
+                        format!("unreadable date '{c}' (read as {})", order.as_str()),
+                    ));
                 }
             }
         }
-        out.push(row);
     }
+    inventory.retain(&keep);
+    inventory.seal();
     rejects.sort_by_key(|r| r.line);
     ParsedFile {
         rows,
         rejects,
         notes,
-        inventory: out,
+        inventory,
         format: Some(format),
         ..ParsedFile::default()
     }
@@ -751,7 +801,7 @@ pub fn parse_json(text: &str, format: Format, date_order: Option<DateOrder>) -> 
             }
         }
     }
-    let mut pending = Vec::new();
+    let mut read = Read::default();
     let mut rejects = errors;
     let rows = (objects.len() + rejects.len()) as u64;
     let (mut counted_to, mut line) = (0usize, 1u64);
@@ -769,11 +819,11 @@ pub fn parse_json(text: &str, format: Format, date_order: Option<DateOrder>) -> 
             Err(e) => Err(format!("not a message trace object: {e}")),
         };
         match result {
-            Ok(p) => pending.push(p),
+            Ok(p) => read.push(p),
             Err(reason) => rejects.push(Reject::new(line, RejectKind::MissingField, reason)),
         }
     }
-    finish(pending, rejects, rows, date_order, format)
+    finish(read, rejects, rows, date_order, format)
 }
 
 /// One message-trace object: Graph's camelCase fields or PowerShell's and the Reporting Web
@@ -1066,12 +1116,14 @@ mod tests {
             assert_eq!(keys(text), Some(Format::ElasticMessageTraceJson), "{text}");
             let parsed = parse_json(text, Format::ElasticMessageTraceJson, None);
             assert_eq!((parsed.rows, parsed.rejects.len()), (1, 0), "{text}");
-            let row = &parsed.inventory[0];
+            let row = &parsed.inventory.to_rows()[0];
             assert_eq!(row.internet_message_id, "a@b");
             assert_eq!(row.recipients, ["bob@x.com"]);
         }
         // A zone is honoured: 09:58 at +02:00 is 07:58 UTC.
-        let row = &parse_json(nested, Format::ElasticMessageTraceJson, None).inventory[0];
+        let row = &parse_json(nested, Format::ElasticMessageTraceJson, None)
+            .inventory
+            .to_rows()[0];
         assert_eq!(
             row.received,
             time::parse_iso("2024-03-11T07:58:02.1234567Z")
@@ -1088,14 +1140,14 @@ mod tests {
             (parsed.rows, parsed.inventory.len(), lines),
             (3, 2, vec![4])
         );
-        assert_eq!(parsed.inventory[1].line, 8);
+        assert_eq!(parsed.inventory.get(1).line, 8);
         // The API's objects as the integration receives them (its pipeline test input, one
         // per line, ids escaped): a PowerShell-shaped trace.
         let raw = r#"{"Organization":"contoso.com","MessageId":"\u003cGVAP278MB0375@GVAP278MB0375.CHEP278.PROD.OUTLOOK.COM\u003e","Received":"2022-10-21T17:25:36.969376Z","SenderAddress":"noreply@azure.microsoft.com","RecipientAddress":"linus@contoso.com","Subject":"testmail 2","Status":"Delivered","ToIP":null,"FromIP":"40.107.23.54","Size":22761,"MessageTraceId":"a5e6dc0f-23df-4b20-d240-08dab38944a1","StartDate":"2022-10-21T09:40:10Z","EndDate":"2022-10-22T09:40:10Z","Index":0}"#;
         assert_eq!(keys(raw), Some(Format::MessageTraceJson));
         let parsed = parse_json(raw, Format::MessageTraceJson, None);
         assert_eq!(
-            parsed.inventory[0].internet_message_id,
+            parsed.inventory.get(0).internet_message_id,
             "gvap278mb0375@gvap278mb0375.chep278.prod.outlook.com"
         );
         // An audit record's values and other nested keys never make it one.
@@ -1122,11 +1174,12 @@ mod tests {
         let rows: Vec<(&str, u32, usize)> = parsed
             .inventory
             .iter()
-            .map(|r| (r.internet_message_id.as_str(), r.rows, r.recipients.len()))
+            .map(|r| (r.internet_message_id, r.rows, r.recipients().count()))
             .collect();
         assert_eq!(rows, [("a@x", 2, 2), ("b@x", 1, 1), ("a@x", 1, 1)]);
         assert_eq!((parsed.rows, parsed.rejects.len()), (4, 0));
-        let merged = crate::frame::messages::merge(parsed.inventory.into_iter().map(|r| ("t", r)));
+        let merged = crate::frame::messages::merge_files(vec![("t", parsed.inventory)]);
+        let merged = crate::frame::messages::read(&merged.unwrap()).unwrap();
         assert_eq!((merged[0].sources, merged[0].recipients.len()), (3, 3));
         assert_eq!(merged[0].source_line, 2);
         // A day-first date read month first: every row of the merged one is rejected.

@@ -96,7 +96,7 @@ pub struct ParsedFile {
     /// Rows that are no Microsoft 365 audit record (`RowOutcome::Skipped`).
     pub skipped: Vec<Reject>,
     /// Message inventory rows (an inventory file has these and no records).
-    pub inventory: Vec<crate::model::InventoryRow>,
+    pub inventory: crate::model::InventoryRows,
     /// The file's shape when its records say more than its detection did (a JSON file of
     /// SIEM rows).
     pub format: Option<crate::model::Format>,
