@@ -104,7 +104,9 @@ impl<'t> Scanner<'t> {
                         return Err(Stop::Unreadable);
                     }
                     self.at += 1;
-                    let lists = matches!(key.as_ref(), "value" | "results" | "records" | "hits");
+                    // `d` lists them itself in OData verbose version 1 (`{"d":[…]}`).
+                    let lists =
+                        matches!(key.as_ref(), "value" | "results" | "records" | "hits" | "d");
                     let wraps = matches!(key.as_ref(), "d" | "hits");
                     if lists && depth < MAX_DEPTH && self.peek() == Some(b'[') {
                         lists_records = true;

@@ -469,12 +469,18 @@ pub fn parse_csv(
             ..ParsedFile::default()
         };
     }
-    let Some(fields) = CsvFields::of(layout.format, &layout.columns, map) else {
+    let Some(mut fields) = CsvFields::of(layout.format, &layout.columns, map) else {
         return ParsedFile {
             not_audit: Some("an inventory CSV without an InternetMessageId column".into()),
             ..ParsedFile::default()
         };
     };
+    let mut width = layout.columns.len();
+    // A tracking log starts a new header block where the service restarted or where logs of
+    // several servers were joined: `#`-directives, and a `#Fields:` list the rows after it
+    // follow (W3C extended log format). Data lines start with their date-time, never `#`.
+    let directives = layout.format == Format::MessageTrackingLog;
+    let mut fields_unknown: Option<u64> = None;
     let body = &text[layout.header_offset..];
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(true)
@@ -536,16 +542,37 @@ pub fn parse_csv(
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
+        if directives && record.get(0).is_some_and(|c| c.starts_with('#')) {
+            if let Some(first) = record.get(0).and_then(|c| c.strip_prefix("#Fields:")) {
+                let columns: Vec<String> = std::iter::once(first)
+                    .chain(record.iter().skip(1))
+                    .map(|c| c.trim().to_string())
+                    .collect();
+                width = columns.len();
+                match CsvFields::of(layout.format, &columns, None) {
+                    Some(f) => {
+                        fields = f;
+                        fields_unknown = None;
+                    }
+                    None => fields_unknown = Some(line),
+                }
+            }
+            continue;
+        }
         rows += 1;
-        if record.len() != layout.columns.len() {
+        if let Some(at) = fields_unknown {
+            rejects.push(Reject::new(
+                line,
+                RejectKind::MissingField,
+                format!("the #Fields: line at line {at} names no message-id field"),
+            ));
+            continue;
+        }
+        if record.len() != width {
             rejects.push(Reject::new(
                 line,
                 RejectKind::BadRow,
-                format!(
-                    "expected {} columns, found {}",
-                    layout.columns.len(),
-                    record.len()
-                ),
+                format!("expected {width} columns, found {}", record.len()),
             ));
             continue;
         }
@@ -724,7 +751,8 @@ pub fn parse_json(text: &str, format: Format, date_order: Option<DateOrder>) -> 
                     .for_each(|r| collect(r, offset_of, out, depth + 1));
             }
         } else if t.starts_with('{') {
-            // A response wraps its records: `value` (Graph), `d` and `results` (OData verbose).
+            // A response wraps its records: `value` (Graph), `d` and `results` (OData verbose),
+            // or `d` alone (OData verbose version 1: `{"d":[…]}`).
             #[derive(serde::Deserialize)]
             struct Page<'a> {
                 #[serde(borrow)]
@@ -742,7 +770,7 @@ pub fn parse_json(text: &str, format: Format, date_order: Option<DateOrder>) -> 
             let wrapped = |p: Page<'t>| {
                 let is = |open: char| move |r: &&RawValue| r.get().trim_start().starts_with(open);
                 // The first wrapper that holds a list, as detection finds it.
-                [p.value, p.results, p.records, p.hits]
+                [p.value, p.results, p.d, p.records, p.hits]
                     .into_iter()
                     .flatten()
                     .find(is('['))
@@ -840,7 +868,24 @@ fn trace_object(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending
         .and_then(normalize_message_id)
         .ok_or("no messageId")?;
     let mut culture = None;
-    let received = match text(["receivedDateTime", "Received"]).map(when) {
+    // Windows PowerShell 5.1's ConvertTo-Json writes a DateTime that carries PowerShell's
+    // extra properties as an object, `{"value":"\/Date(ms)\/","DateTime":"Monday, …"}`: its
+    // `value` is the time. Anything else that is no text is no time it can read: said, not
+    // dropped (a message with no time counts as in every window).
+    let received_text = match ["receivedDateTime", "Received"]
+        .iter()
+        .filter_map(|k| m.get(*k))
+        .find(|v| !v.is_null())
+    {
+        None => None,
+        Some(Value::String(s)) => Some(s.trim()).filter(|s| !s.is_empty()),
+        Some(Value::Object(o)) => match o.get("value").and_then(Value::as_str) {
+            Some(s) => Some(s.trim()),
+            None => return Err("unreadable date: an object without a `value` time".into()),
+        },
+        Some(other) => return Err(format!("unreadable date {other}")),
+    };
+    let received = match received_text.map(when) {
         Some(When::At(t)) => Some(t),
         Some(When::Culture(c)) => {
             culture = Some(c);

@@ -581,3 +581,166 @@ fn a_line_of_elastic_documents_that_is_not_json_is_rejected_and_the_rest_read() 
     assert_eq!(file["rejects"][0]["line"], 6, "{file}");
     assert_eq!(file["rejects"][1]["line"], 10, "{file}");
 }
+
+/// The sample incident's trace as `ConvertTo-Json` objects, each `Received` written by `time`
+/// (given the time in milliseconds), in a file of `dir`.
+fn trace_objects_with(
+    dir: &std::path::Path,
+    name: &str,
+    time: impl Fn(i64) -> Value,
+    wrap: impl Fn(Value) -> Value,
+) -> PathBuf {
+    let text =
+        std::fs::read_to_string(inventory("get_messagetracev2_convertto-json.json")).unwrap();
+    let mut objects: Vec<Value> = serde_json::from_str(&text).unwrap();
+    for o in &mut objects {
+        let received = o["Received"].as_str().unwrap();
+        let micros = mailscope::time::parse_iso(received).expect("a trace time");
+        o["Received"] = time(micros.div_euclid(1000));
+    }
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&wrap(Value::Array(objects))).unwrap(),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn windows_powershell_datetime_objects_give_the_times_of_plain_ones() {
+    // Windows PowerShell 5.1 writes a DateTime that carries its extra properties as an object:
+    // `{"value":"\/Date(ms)\/","DateTime":"Monday, March 11, 2024 9:00:00 AM"}`.
+    let dir = tempfile::tempdir().unwrap();
+    let plain = trace_objects_with(
+        dir.path(),
+        "plain.json",
+        |ms| Value::String(format!("/Date({ms})/")),
+        |v| v,
+    );
+    let wrapped = trace_objects_with(
+        dir.path(),
+        "wrapped.json",
+        |ms| serde_json::json!({"value": format!("/Date({ms})/"), "DateTime": "Monday, March 11, 2024 9:00:00 AM"}),
+        |v| v,
+    );
+    let plain = report_with_inventory(&plain, &[]);
+    assert!(
+        plain["mailboxes"]
+            .to_string()
+            .contains("\"date\":\"2024-03-"),
+        "the plain times are read"
+    );
+    assert_eq!(
+        without_key(report_with_inventory(&wrapped, &[]), "source"),
+        without_key(plain, "source")
+    );
+    // An object with no `value` is no time: the row is rejected, saying so, not kept undated.
+    let unreadable = trace_objects_with(
+        dir.path(),
+        "unreadable.json",
+        |_| serde_json::json!({"DateTime": "Monday, March 11, 2024 9:00:00 AM"}),
+        |v| v,
+    );
+    let ing = crate::util::read_one(&unreadable);
+    let f = &ing.files[0];
+    assert_eq!(f.inventory_rows, 0);
+    assert_eq!(f.rejected, f.rows);
+    assert!(
+        f.rejects[0].reason.contains("without a `value` time"),
+        "{:?}",
+        f.rejects[0]
+    );
+}
+
+#[test]
+fn reporting_web_service_odata_version_1_lists_its_records_under_d() {
+    // OData verbose version 1 answers `{"d":[…]}`; version 2 `{"d":{"results":[…]}}`.
+    let dir = tempfile::tempdir().unwrap();
+    let ms = |ms: i64| Value::String(format!("/Date({ms})/"));
+    let array = trace_objects_with(dir.path(), "array.json", ms, |v| v);
+    let v1 = trace_objects_with(dir.path(), "v1.json", ms, |v| serde_json::json!({"d": v}));
+    let v2 = trace_objects_with(
+        dir.path(),
+        "v2.json",
+        ms,
+        |v| serde_json::json!({"d": {"results": v}}),
+    );
+    let array = without_key(report_with_inventory(&array, &[]), "source");
+    for path in [v1, v2] {
+        let ing = crate::util::read_one(&path);
+        assert_eq!(ing.files[0].rejected, 0, "{path:?}");
+        assert_eq!(
+            without_key(report_with_inventory(&path, &[]), "source"),
+            array,
+            "{path:?}"
+        );
+    }
+}
+
+#[test]
+fn a_tracking_log_with_a_second_header_block_reads_each_block_by_its_own_fields() {
+    // A service restart, or logs of two servers joined into one file: the directives again,
+    // and a `#Fields:` list in another order (here the subject and sender swapped).
+    let text = std::fs::read_to_string(inventory("MSGTRK2024031107-1.LOG")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with("#Fields:"))
+        .unwrap();
+    let fields: Vec<&str> = lines[header]["#Fields: ".len()..].split(',').collect();
+    let subject = fields.iter().position(|f| *f == "message-subject").unwrap();
+    let sender = fields.iter().position(|f| *f == "sender-address").unwrap();
+    let swap = |line: &str| {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(line.as_bytes());
+        let mut cells: Vec<String> = rdr
+            .records()
+            .next()
+            .unwrap()
+            .unwrap()
+            .iter()
+            .map(str::to_string)
+            .collect();
+        cells.swap(subject, sender);
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        w.write_record(&cells).unwrap();
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    };
+    let data = &lines[header + 1..];
+    let half = data.len() / 2;
+    let mut joined: String = lines[..=header]
+        .iter()
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    for l in &data[..half] {
+        joined.push_str(&format!("{l}\r\n"));
+    }
+    for l in &lines[1..header] {
+        joined.push_str(&format!("{l}\r\n"));
+    }
+    let mut swapped_fields = fields.clone();
+    swapped_fields.swap(subject, sender);
+    joined.push_str(&format!("#Fields: {}\r\n", swapped_fields.join(",")));
+    for l in &data[half..] {
+        joined.push_str(&swap(l).replace('\n', "\r\n"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("MSGTRK2024031107-1.LOG");
+    std::fs::write(&path, joined).unwrap();
+    let ing = crate::util::read_one(&path);
+    let f = &ing.files[0];
+    assert_eq!(f.format.as_str(), "exchange-message-tracking-log");
+    let rows = data.iter().filter(|l| !l.trim().is_empty()).count() as u64;
+    assert_eq!((f.rejected, f.inventory_rows), (0, rows), "{:?}", f.rejects);
+    assert_eq!(
+        without_key(report_with_inventory(&path, &[]), "source"),
+        without_key(
+            report_with_inventory(&inventory("MSGTRK2024031107-1.LOG"), &[]),
+            "source"
+        )
+    );
+}
