@@ -22,6 +22,31 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 /// How many record ids a gap cites.
 const CITED: usize = 5;
 
+/// The signals, in name order (the order of the gaps and of a context's `indicator_gaps`); a
+/// record's signals are a bit set over this list.
+pub const SIGNALS: [&str; 5] = [
+    "new-network",
+    "same-account-no-ip",
+    "same-app",
+    "same-scripting-client",
+    "same-session",
+];
+
+/// The signals of a bit set over `SIGNALS`.
+pub fn signals_of(marks: u8) -> Vec<&'static str> {
+    (0..SIGNALS.len())
+        .filter(|b| marks & (1 << b) != 0)
+        .map(|b| SIGNALS[b])
+        .collect()
+}
+
+fn bit(signal: &str) -> u8 {
+    1 << SIGNALS
+        .iter()
+        .position(|s| *s == signal)
+        .expect("a known signal")
+}
+
 #[derive(Default)]
 struct Gap {
     records: u64,
@@ -32,17 +57,18 @@ struct Gap {
     last: Option<Micros>,
 }
 
-/// The gaps of a run, by signal then value.
+/// The gaps of a run, by signal then value, and each record's signals (a bit set over
+/// `SIGNALS`, empty when no record has any): the report lists the contexts they fall in.
 pub fn indicator_gaps(
     v: &RecordsView,
     attr: &[Attribution],
     names: &MailboxNames,
-) -> Vec<IndicatorGap> {
+) -> (Vec<IndicatorGap>, Vec<u8>) {
     let n = v.time.len();
     let attacker: Vec<usize> = (0..n).filter(|&i| attr[i].is_attacker_activity()).collect();
     let times = attacker.iter().map(|&i| v.time[i]);
     let (Some(start), Some(end)) = (times.clone().min(), times.max()) else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     let mut sessions: HashSet<&str> = HashSet::new();
     let mut apps: HashSet<&str> = HashSet::new();
@@ -87,6 +113,7 @@ pub fn indicator_gaps(
         }
     }
     let mut gaps: BTreeMap<(&'static str, String), Gap> = BTreeMap::new();
+    let mut marks: Vec<u8> = Vec::new();
     for (i, a) in attr.iter().enumerate() {
         if *a != Attribution::Other {
             continue;
@@ -128,7 +155,11 @@ pub fn indicator_gaps(
         }
         hits.sort();
         hits.dedup();
+        if !hits.is_empty() && marks.is_empty() {
+            marks = vec![0; n];
+        }
         for key in hits {
+            marks[i] |= bit(key.0);
             let g = gaps.entry(key).or_default();
             g.records += 1;
             if g.ids.len() < CITED {
@@ -142,7 +173,8 @@ pub fn indicator_gaps(
             g.last = Some(g.last.map_or(t, |l| l.max(t)));
         }
     }
-    gaps.into_iter()
+    let gaps = gaps
+        .into_iter()
         .map(|((signal, value), g)| IndicatorGap {
             signal,
             value,
@@ -153,5 +185,6 @@ pub fn indicator_gaps(
             first_seen: g.first.map(rfc3339).unwrap_or_default(),
             last_seen: g.last.map(rfc3339).unwrap_or_default(),
         })
-        .collect()
+        .collect();
+    (gaps, marks)
 }

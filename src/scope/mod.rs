@@ -19,7 +19,7 @@ pub mod searches;
 mod timeline;
 
 pub use attribution::{Attribution, attribute};
-pub use contexts::{all_contexts, contexts_of, enrich};
+pub use contexts::{Listed, all_contexts, contexts_of, enrich};
 
 use crate::frame::{Frame, ItemsOf, ItemsView, RecordsView};
 use crate::model::Micros;
@@ -291,6 +291,8 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
     groups.extend(extra.into_iter().map(|mb| (mb, Vec::new())));
     groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
 
+    // Before the mailboxes: their reports list the contexts the gaps fall in.
+    let (indicator_gaps, gap_marks) = gaps::indicator_gaps(&v, &attr, &names);
     crate::timing::phase("mailboxes grouped");
     let axis = timeline_axis(&v, cfg);
     let mut warnings = Vec::new();
@@ -327,6 +329,16 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
                 &throttled,
                 audited.contains(mb),
                 axis,
+            );
+            (scope.contexts, scope.contexts_left_out) = contexts_of(
+                rows,
+                &v,
+                &items,
+                &items_of,
+                &attr,
+                Listed::Verdict {
+                    gap_marks: &gap_marks,
+                },
             );
             searches::add(&mut scope, exposures);
             scope.searched_for = searches::searched_for(&v, &attr, rows, cfg.no_search_text);
@@ -403,7 +415,6 @@ pub fn compute(frame: &Frame, cfg: &ScopeConfig) -> Result<Scope, String> {
         });
     }
     let grants = grants::report(&v, &attr, &names);
-    let indicator_gaps = gaps::indicator_gaps(&v, &attr, &names);
     let transport_rows: Vec<usize> = (0..n)
         .filter(|&i| attr[i] != Attribution::OutOfWindow && v.forwarding.at(i).is_some())
         .collect();
@@ -556,7 +567,9 @@ fn mailbox_scope(
         messages,
         unresolved,
         actions,
-        contexts: contexts_of(mailbox_rows, r.v, r.items, r.items_of, r.attr),
+        // Set by `compute`, which has each record's indicator-gap signals.
+        contexts: Vec::new(),
+        contexts_left_out: None,
         timeline: timeline(mailbox_rows, r.v, r.attr, axis),
         access_auditing,
         caveats: caveats::source_caveats(r, mailbox_rows, attacker_rows),
