@@ -191,7 +191,7 @@ pub fn contexts_left_out(m: &MailboxScope) -> Option<Prose> {
             .count(l.contexts)
             .tool(" access context(s) with ")
             .count(l.records)
-            .tool(" record(s) left out (neither attacker, linked nor named by an indicator gap): mailscope contexts --mailbox ")
+            .tool(" record(s) left out (neither attacker, linked nor cited by an indicator gap): mailscope contexts --mailbox ")
             .evidence(&m.mailbox)
             .tool(" lists every context"),
     )

@@ -25,8 +25,8 @@ type ContextKey<'a> = (
 pub enum Listed<'a> {
     /// Every context (`mailscope contexts`).
     All,
-    /// Those with attacker, linked or indicator-gap records (each record's gap signals, as
-    /// `gaps::indicator_gaps` marks them); the others are only counted.
+    /// Those with attacker or linked records or records an indicator gap cites (each record's
+    /// signals, as `gaps::indicator_gaps` marks them); the others are only counted.
     Verdict { gap_marks: &'a [u8] },
 }
 

@@ -177,8 +177,8 @@ pub struct MailboxScope {
     pub messages: Vec<MessageHit>,
     pub unresolved: Vec<Unresolved>,
     pub actions: Vec<Action>,
-    /// The contexts that bear on the verdict: attacker or linked records, or records an
-    /// indicator gap names. A mailbox has thousands of others at tenant scale; they are only
+    /// The contexts that bear on the verdict: with attacker or linked records, or records an
+    /// indicator gap cites. A mailbox has thousands of others at tenant scale; they are only
     /// counted (`contexts_left_out`) and `mailscope contexts` lists them.
     pub contexts: Vec<AccessContext>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -439,8 +439,8 @@ pub struct AccessContext {
     /// ASN, organisation and country of the IP, from `--ip-db` (`contexts` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_info: Option<crate::ipdb::IpInfo>,
-    /// The indicator-gap signals of its records (`scope::gaps`): why the scope report lists a
-    /// context neither attacker nor linked.
+    /// The signals of the indicator gaps that cite its records (`scope::gaps`): why the scope
+    /// report lists a context neither attacker nor linked.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub indicator_gaps: Vec<&'static str>,
 }

@@ -57,8 +57,10 @@ struct Gap {
     last: Option<Micros>,
 }
 
-/// The gaps of a run, by signal then value, and each record's signals (a bit set over
-/// `SIGNALS`, empty when no record has any): the report lists the contexts they fall in.
+/// The gaps of a run, by signal then value, and the signals of each record a gap cites (a bit
+/// set over `SIGNALS`; empty when no gap): the report lists the contexts of the cited records,
+/// as many as the gaps cite, where every record with a signal would be most of a tenant's
+/// contexts when users roam across networks during a long attack.
 pub fn indicator_gaps(
     v: &RecordsView,
     attr: &[Attribution],
@@ -159,11 +161,15 @@ pub fn indicator_gaps(
             marks = vec![0; n];
         }
         for key in hits {
-            marks[i] |= bit(key.0);
+            let signal = key.0;
             let g = gaps.entry(key).or_default();
             g.records += 1;
+            let id = v.record_id.text(i);
             if g.ids.len() < CITED {
-                g.ids.insert(v.record_id.text(i).to_string());
+                g.ids.insert(id.to_string());
+            }
+            if g.ids.contains(id) {
+                marks[i] |= bit(signal);
             }
             g.mailboxes.extend(mailbox.map(str::to_string));
             if g.ips.len() < CITED {
