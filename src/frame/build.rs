@@ -11,7 +11,7 @@ use super::{Columns, Frame, col};
 use crate::model::{Format, Item, Micros, Record, time_source_name};
 use hashbrown::HashTable;
 use polars::prelude::*;
-use polars_arrow::array::{Utf8ViewArray, View};
+use polars_arrow::array::{Array, PrimitiveArray, Utf8ViewArray, View};
 use polars_arrow::bitmap::MutableBitmap;
 use polars_arrow::datatypes::ArrowDataType;
 use std::borrow::Cow;
@@ -631,17 +631,90 @@ pub(super) fn conform(mut df: DataFrame, columns: Columns, items: bool) -> Polar
                 df = df.drop(name)?;
             }
         } else if *repeats == Repeats::Few && columns == Columns::Views {
-            let dtype = DataType::Categorical(Categories::global(), global_mapping());
-            let cast = df.column(name)?.cast(&dtype)?;
+            let cast = categorical(df.column(name)?)?;
             df.replace(name, cast)?;
         }
     }
     Ok(df)
 }
 
+/// A text column as a categorical of the global mapping. Read from Parquet, a dictionary page
+/// decodes to one view per distinct value, repeated: each distinct view (per chunk, whose
+/// buffers its views point into) is looked up in the mapping once, not each row's text as a
+/// cast does (that was 0.1 s of reading a 200k-record case, 0.4 s at 1M).
+fn categorical(column: &Column) -> PolarsResult<Column> {
+    let dtype = DataType::Categorical(Categories::global(), global_mapping());
+    if column.dtype() != &DataType::String {
+        return column.cast(&dtype);
+    }
+    let mapping = global_mapping();
+    let text = column.as_materialized_series().str()?.clone();
+    let mut chunks: Vec<PrimitiveArray<u32>> = Vec::with_capacity(text.chunks().len());
+    let mut code_of: std::collections::HashMap<u128, u32, foldhash::fast::FixedState> =
+        Default::default();
+    for array in text.downcast_iter() {
+        code_of.clear();
+        let mut last: Option<(u128, u32)> = None;
+        let mut codes: Vec<u32> = Vec::with_capacity(array.len());
+        for (i, view) in array.views().iter().enumerate() {
+            if !array.is_valid(i) {
+                codes.push(0);
+                continue;
+            }
+            let key = view.as_u128();
+            let code = match last.filter(|(k, _)| *k == key) {
+                Some((_, c)) => c,
+                None => match code_of.get(&key) {
+                    Some(&c) => c,
+                    None => {
+                        // SAFETY: `i` is below the array's length.
+                        let s = unsafe { array.value_unchecked(i) };
+                        let c = mapping.insert_cat(s)?;
+                        code_of.insert(key, c);
+                        c
+                    }
+                },
+            };
+            last = Some((key, code));
+            codes.push(code);
+        }
+        chunks.push(PrimitiveArray::new(
+            ArrowDataType::UInt32,
+            codes.into(),
+            array.validity().cloned(),
+        ));
+    }
+    let codes = UInt32Chunked::from_chunk_iter(column.name().clone(), chunks);
+    // SAFETY: every code was given by this mapping (`insert_cat`), or is under a null.
+    let cats = unsafe { Categorical32Chunked::from_cats_and_dtype_unchecked(codes, dtype) };
+    Ok(cats.into_series().into_column())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Conversion by view gives the codes a cast gives, over several chunks (whose views point
+    /// into different buffers), with nulls and with inline and stored values.
+    #[test]
+    fn a_text_column_becomes_the_categorical_a_cast_gives() {
+        let long = "a value longer than twelve bytes";
+        let mut text = Series::new("x".into(), &[Some(long), None, Some("b"), Some(long)]);
+        text.append(&Series::new(
+            "x".into(),
+            &[Some("c"), Some(long), None, Some("b")],
+        ))
+        .unwrap();
+        assert_eq!(text.chunks().len(), 2);
+        let got = categorical(&text.clone().into_column()).unwrap();
+        let dtype = DataType::Categorical(Categories::global(), global_mapping());
+        let want = text.cast(&dtype).unwrap();
+        assert_eq!(got.dtype(), want.dtype());
+        let physical = |s: &Series| s.to_physical_repr().into_owned();
+        assert!(physical(got.as_materialized_series()).equals_missing(&physical(&want)));
+        let back = got.cast(&DataType::String).unwrap();
+        assert!(back.as_materialized_series().equals_missing(&text));
+    }
 
     /// The tables are the frame's layout: a frame built from them has their columns, in their
     /// order, each once.

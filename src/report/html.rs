@@ -655,6 +655,9 @@ fn mailbox(o: &mut String, m: &MailboxScope, r: &Report) {
     o.push_str("<h3>Access contexts</h3>");
     table_rows(o, &contexts_table(m));
     o.push_str("</table>");
+    if let Some(line) = super::sections::contexts_left_out(m) {
+        let _ = writeln!(o, "<p class=\"muted\">{}</p>", html(&line));
+    }
     for caveat in &m.caveats {
         let caveat = Prose::default().evidence(caveat);
         let _ = writeln!(o, "<div class=\"caveat\">{}</div>", html(&caveat));
@@ -904,8 +907,12 @@ fn contexts_table(m: &MailboxScope) -> Table {
         if let Some(i) = &c.ip_info {
             ip = ip.tool(" (").evidence(i.summary()).tool(")");
         }
+        let mut attribution = Prose::default().label(c.attribution.as_str());
+        if !c.indicator_gaps.is_empty() {
+            attribution = attribution.tool(format!(" (gap: {})", c.indicator_gaps.join(", ")));
+        }
         t.row(vec![
-            Prose::default().label(c.attribution.as_str()),
+            attribution,
             ip,
             Prose::default().maybe(&c.session_id),
             Prose::default().maybe(&c.client_info),

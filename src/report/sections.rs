@@ -170,12 +170,31 @@ fn mailbox(m: &MailboxScope, limit: usize) -> Section {
         .iter()
         .filter(|c| c.attribution.is_attacker_activity())
         .count();
+    let left_out = m.contexts_left_out.as_ref().map_or(0, |l| l.contexts);
+    if let Some(line) = contexts_left_out(m) {
+        s.push(Block::Remark(line));
+    }
     s.with(Block::Closing(Prose::from(format!(
         "{} access context(s), {} of them attacker/linked; access auditing present: {}",
-        m.contexts.len(),
+        m.contexts.len() as u64 + left_out,
         attacker_contexts,
         if m.access_auditing { "yes" } else { "NO" }
     ))))
+}
+
+/// The line that says which of a mailbox's access contexts the report leaves out, and where
+/// they are (text, Markdown and HTML).
+pub fn contexts_left_out(m: &MailboxScope) -> Option<Prose> {
+    let l = m.contexts_left_out.as_ref()?;
+    Some(
+        Prose::default()
+            .count(l.contexts)
+            .tool(" access context(s) with ")
+            .count(l.records)
+            .tool(" record(s) left out (neither attacker, linked nor cited by an indicator gap): mailscope contexts --mailbox ")
+            .evidence(&m.mailbox)
+            .tool(" lists every context"),
+    )
 }
 
 /// Each kind of finding of a mailbox, as a subsection of its part.

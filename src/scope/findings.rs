@@ -177,7 +177,12 @@ pub struct MailboxScope {
     pub messages: Vec<MessageHit>,
     pub unresolved: Vec<Unresolved>,
     pub actions: Vec<Action>,
+    /// The contexts that bear on the verdict: with attacker or linked records, or records an
+    /// indicator gap cites. A mailbox has thousands of others at tenant scale; they are only
+    /// counted (`contexts_left_out`) and `mailscope contexts` lists them.
     pub contexts: Vec<AccessContext>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contexts_left_out: Option<ContextsLeftOut>,
     /// Records of this mailbox over time by attribution, for charts.
     pub timeline: Timeline,
     /// Any MailItemsAccessed / FolderBind / MessageBind record for this mailbox in the inputs.
@@ -434,6 +439,27 @@ pub struct AccessContext {
     /// ASN, organisation and country of the IP, from `--ip-db` (`contexts` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_info: Option<crate::ipdb::IpInfo>,
+    /// The signals of the indicator gaps that cite its records (`scope::gaps`): why the scope
+    /// report lists a context neither attacker nor linked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub indicator_gaps: Vec<&'static str>,
+    /// Its records a gap of its share cites, with the signal: a run in several shares keeps
+    /// the context only for those the run's gaps cite (`contexts::keep_the_runs_citations`).
+    #[serde(skip)]
+    pub gap_citations: Vec<(&'static str, String)>,
+}
+
+/// The access contexts of a mailbox the scope report does not list.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ContextsLeftOut {
+    pub contexts: u64,
+    pub records: u64,
+    /// Where the full list is.
+    pub listed_by: &'static str,
+}
+
+impl ContextsLeftOut {
+    pub const LISTED_BY: &'static str = "mailscope contexts, on the same inputs (--mailbox for this mailbox), lists every access context";
 }
 
 /// A message of the inventory that must be assumed compromised although no audit record names

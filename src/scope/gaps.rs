@@ -23,6 +23,31 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 /// same whichever share of the records (a partition of a distributed run) held them.
 const CITED: usize = 5;
 
+/// The signals, in name order (the order of the gaps and of a context's `indicator_gaps`); a
+/// record's signals are a bit set over this list.
+pub const SIGNALS: [&str; 5] = [
+    "new-network",
+    "same-account-no-ip",
+    "same-app",
+    "same-scripting-client",
+    "same-session",
+];
+
+/// The signals of a bit set over `SIGNALS`.
+pub fn signals_of(marks: u8) -> Vec<&'static str> {
+    (0..SIGNALS.len())
+        .filter(|b| marks & (1 << b) != 0)
+        .map(|b| SIGNALS[b])
+        .collect()
+}
+
+pub(crate) fn bit(signal: &str) -> u8 {
+    1 << SIGNALS
+        .iter()
+        .position(|s| *s == signal)
+        .expect("a known signal")
+}
+
 /// One gap as a share of the records found it: merged with the other shares' by `merge`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GapPart {
@@ -108,20 +133,25 @@ pub fn network_first_seen(v: &RecordsView) -> BTreeMap<String, Micros> {
     first_seen
 }
 
-/// The gaps of the records `own` takes. Every attacker record of the run must be in `v` (their
-/// signals are what the others are checked against); `first_seen` is the run's.
+/// The gaps of the records `own` takes, by signal then value, and the signals of each record a
+/// gap cites (a bit set over `SIGNALS`; empty when no gap): the report lists the contexts of
+/// the cited records, as many as the gaps cite, where every record with a signal would be most
+/// of a tenant's contexts when users roam across networks during a long attack. Every attacker
+/// record of the run must be in `v` (their signals are what the others are checked against);
+/// `first_seen` is the run's. A share's citations hold the run's that fall in it: the run cites
+/// the smallest ids of all shares' smallest.
 pub fn indicator_gaps(
     v: &RecordsView,
     attr: &[Attribution],
     names: &MailboxNames,
     first_seen: &BTreeMap<String, Micros>,
     own: &(dyn Fn(usize) -> bool + Sync),
-) -> GapParts {
+) -> (GapParts, Vec<u8>) {
     let n = v.time.len();
     let attacker: Vec<usize> = (0..n).filter(|&i| attr[i].is_attacker_activity()).collect();
     let times = attacker.iter().map(|&i| v.time[i]);
     let (Some(start), Some(end)) = (times.clone().min(), times.max()) else {
-        return GapParts::new();
+        return (GapParts::new(), Vec::new());
     };
     let mut sessions: HashSet<&str> = HashSet::new();
     let mut apps: HashSet<&str> = HashSet::new();
@@ -145,6 +175,9 @@ pub fn indicator_gaps(
         attacked.extend(names.of(v, i));
     }
     let mut gaps = GapParts::new();
+    // Each record with a signal, for its marks once the citations are known (a smaller id
+    // seen later takes a citation from a larger one).
+    let mut signalled: Vec<(usize, &'static str, String)> = Vec::new();
     for (i, a) in attr.iter().enumerate() {
         if *a != Attribution::Other || !own(i) {
             continue;
@@ -187,6 +220,7 @@ pub fn indicator_gaps(
         hits.sort();
         hits.dedup();
         for key in hits {
+            signalled.push((i, key.0, key.1.clone()));
             let g = gaps.entry(key).or_default();
             g.records += 1;
             GapPart::cite(&mut g.ids, v.record_id.text(i));
@@ -198,5 +232,15 @@ pub fn indicator_gaps(
             g.last = Some(g.last.map_or(t, |l| l.max(t)));
         }
     }
-    gaps
+    let mut marks = Vec::new();
+    for (i, signal, value) in signalled {
+        let id = v.record_id.text(i);
+        if gaps[&(signal, value)].ids.contains(id) {
+            if marks.is_empty() {
+                marks = vec![0u8; n];
+            }
+            marks[i] |= bit(signal);
+        }
+    }
+    (gaps, marks)
 }

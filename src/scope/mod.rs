@@ -19,7 +19,7 @@ pub mod searches;
 mod timeline;
 
 pub use attribution::{Attribution, attribute};
-pub use contexts::{all_contexts, contexts_of, enrich};
+pub use contexts::{Listed, all_contexts, contexts_of, enrich};
 
 use crate::frame::{Frame, ItemsOf, ItemsView, RecordsView};
 use crate::model::Micros;
@@ -394,14 +394,24 @@ pub fn part(
     // Every mailbox a share holds is one of the run's: its exposures are the run's.
     let found = searches::assemble(v, attr, &known_mailboxes(globals, &names, &[]));
     let groups = rows_by_mailbox(v, attr, cfg, &names, own);
+    // Before the mailboxes: their reports list the contexts the gaps fall in.
+    let (gaps, gap_marks) = gaps::indicator_gaps(v, attr, &names, &globals.network_first_seen, own);
     crate::timing::phase("mailboxes grouped");
     let axis = globals.axis(cfg);
     let scoped: Vec<(&str, Option<MailboxScope>, Option<Warning>)> = groups
         .par_iter()
         .map(|(mb, rows)| {
             let exposures = found.by_mailbox.get(*mb).cloned().unwrap_or_default();
-            let (scope, warning) =
-                scope_mailbox(mb, rows, r, cfg, audited.contains(mb), axis, exposures);
+            let (scope, warning) = scope_mailbox(
+                mb,
+                rows,
+                r,
+                cfg,
+                audited.contains(mb),
+                axis,
+                exposures,
+                &gap_marks,
+            );
             (*mb, scope, warning)
         })
         .collect();
@@ -420,7 +430,7 @@ pub fn part(
     }
     let matcher = cfg.indicators.compile()?;
     part.trusted_over_attacker = attribution::trusted_over_attacker(v, attr, &matcher, own);
-    part.gaps = gaps::indicator_gaps(v, attr, &names, &globals.network_first_seen, own);
+    part.gaps = gaps;
     Ok(part)
 }
 
@@ -443,6 +453,7 @@ fn scope_mailbox(
     audited: bool,
     axis: Option<(Micros, Micros)>,
     exposures: Vec<SearchExposure>,
+    gap_marks: &[u8],
 ) -> (Option<MailboxScope>, Option<Warning>) {
     let v = r.v;
     let attacker_rows: Vec<usize> = rows
@@ -464,6 +475,14 @@ fn scope_mailbox(
         return (None, warning);
     }
     let mut scope = mailbox_scope(mb, r, rows, &attacker_rows, &throttled, audited, axis);
+    (scope.contexts, scope.contexts_left_out) = contexts_of(
+        rows,
+        v,
+        r.items,
+        r.items_of,
+        r.attr,
+        Listed::Verdict { gap_marks },
+    );
     searches::add(&mut scope, exposures);
     scope.searched_for = searches::searched_for(v, r.attr, rows, cfg.no_search_text);
     if cfg.no_search_text {
@@ -553,6 +572,7 @@ pub fn finish(
                 audited.contains(mb),
                 axis,
                 exposures.clone(),
+                &[],
             );
             mailboxes.extend(scope);
             mailbox_warnings.extend(warning.map(|w| (mb.clone(), w)));
@@ -603,6 +623,7 @@ pub fn finish(
     }
     let grants = grants::report(v, attr, &names);
     let indicator_gaps = gaps::merge(gap_parts);
+    contexts::keep_the_runs_citations(&mut mailboxes, &indicator_gaps);
     let transport_rows: Vec<usize> = (0..n)
         .filter(|&i| attr[i] != Attribution::OutOfWindow && v.forwarding.at(i).is_some())
         .collect();
@@ -751,7 +772,9 @@ fn mailbox_scope(
         messages,
         unresolved,
         actions,
-        contexts: contexts_of(mailbox_rows, r.v, r.items, r.items_of, r.attr),
+        // Set by `scope_mailbox`, which has each record's indicator-gap signals.
+        contexts: Vec::new(),
+        contexts_left_out: None,
         timeline: timeline(mailbox_rows, r.v, r.attr, axis),
         access_auditing,
         caveats: caveats::source_caveats(r, mailbox_rows, attacker_rows),

@@ -55,6 +55,37 @@ fn a_scope_on_one_of_the_attackers_addresses_names_the_other() {
             .to_string()
             .contains("indicators may be incomplete")
     );
+    // The report lists the contexts the gaps fall in, with their signals, and counts the rest.
+    let bob = r["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["mailbox"] == "bob@contoso.com")
+        .unwrap();
+    let listed: Vec<(&str, &str, String)> = bob["contexts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["client_ip"].as_str().unwrap(),
+                c["attribution"].as_str().unwrap(),
+                c["indicator_gaps"].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("203.0.113.66", "attacker", "null".to_string()),
+            (
+                "203.0.113.77",
+                "other",
+                r#"["new-network","same-scripting-client","same-session"]"#.to_string()
+            ),
+        ]
+    );
+    assert_eq!(bob["contexts_left_out"]["contexts"], 16);
     // Given both addresses, the attacker's own network is no gap any more.
     let r = scope_report(
         &[tenant()],

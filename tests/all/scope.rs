@@ -321,6 +321,80 @@ fn a_session_that_moves_to_another_ip_is_linked() {
     assert_eq!(mailbox(&s, "alice@x.com").messages.len(), 1);
 }
 
+/// The report lists the contexts that bear on the verdict (attacker, linked, or named by an
+/// indicator gap) and only counts the others (`mailscope contexts` lists them all).
+#[test]
+fn only_attacker_linked_and_gap_contexts_are_listed_the_rest_counted() {
+    let mut off = attacker_ip();
+    off.session_link = false;
+    let s = run(
+        vec![
+            R::mia("a1", "2024-03-12T02:00:00", "alice@x.com", ATTACKER, "Bind")
+                .msg("\\Inbox", "<m1@x>")
+                .session("S-ATT"),
+            R::mia("a2", "2024-03-12T04:00:00", "alice@x.com", ATTACKER, "Bind")
+                .msg("\\Inbox", "<m2@x>")
+                .session("S-ATT"),
+            // The attacker's session from a network new during the attack, which the indicators
+            // do not name: two gaps.
+            R::mia(
+                "g1",
+                "2024-03-12T03:00:00",
+                "alice@x.com",
+                "192.0.2.200",
+                "Bind",
+            )
+            .msg("\\Inbox", "<m9@x>")
+            .session("S-ATT"),
+            R::mia("o1", "2024-03-11T09:00:00", "alice@x.com", OWNER, "Bind")
+                .msg("\\Inbox", "<m8@x>")
+                .session("S-OWNER"),
+            R::mia("o2", "2024-03-12T09:30:00", "alice@x.com", OWNER, "Bind")
+                .msg("\\Inbox", "<m7@x>")
+                .session("S-OWNER"),
+        ],
+        &off,
+    );
+    let m = mailbox(&s, "alice@x.com");
+    let listed: Vec<(Option<&str>, &str, &[&str])> = m
+        .contexts
+        .iter()
+        .map(|c| {
+            (
+                c.client_ip.as_deref(),
+                c.attribution.as_str(),
+                c.indicator_gaps.as_slice(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (Some(ATTACKER), "attacker", &[][..]),
+            (
+                Some("192.0.2.200"),
+                "other",
+                &["new-network", "same-session"][..]
+            ),
+        ]
+    );
+    assert!(s.indicator_gaps.iter().any(|g| g.signal == "same-session"));
+    let left_out = m.contexts_left_out.as_ref().expect("the owner's context");
+    assert_eq!((left_out.contexts, left_out.records), (1, 2));
+
+    // Nothing left out: no count.
+    let s = run(
+        vec![
+            R::mia("a1", "2024-03-12T02:00:00", "alice@x.com", ATTACKER, "Bind")
+                .msg("\\Inbox", "<m1@x>"),
+        ],
+        &attacker_ip(),
+    );
+    let m = mailbox(&s, "alice@x.com");
+    assert_eq!(m.contexts.len(), 1);
+    assert!(m.contexts_left_out.is_none());
+}
+
 #[test]
 fn trusted_ip_overrides_every_attacker_indicator() {
     let mut c = cfg(Indicators {
