@@ -397,21 +397,17 @@ pub fn part(
     // Before the mailboxes: their reports list the contexts the gaps fall in.
     let (gaps, gap_marks) = gaps::indicator_gaps(v, attr, &names, &globals.network_first_seen, own);
     crate::timing::phase("mailboxes grouped");
-    let axis = globals.axis(cfg);
+    let setting = Setting {
+        cfg,
+        axis: globals.axis(cfg),
+        gap_marks: &gap_marks,
+    };
     let scoped: Vec<(&str, Option<MailboxScope>, Option<Warning>)> = groups
         .par_iter()
         .map(|(mb, rows)| {
             let exposures = found.by_mailbox.get(*mb).cloned().unwrap_or_default();
-            let (scope, warning) = scope_mailbox(
-                mb,
-                rows,
-                r,
-                cfg,
-                audited.contains(mb),
-                axis,
-                exposures,
-                &gap_marks,
-            );
+            let (scope, warning) =
+                scope_mailbox(mb, rows, r, setting, audited.contains(mb), exposures);
             (*mb, scope, warning)
         })
         .collect();
@@ -445,16 +441,29 @@ pub fn shared_with_every_part(a: &Attributed, i: usize) -> bool {
 
 /// One mailbox's scope from its records in the window (none for a mailbox only a content
 /// search exposed), or none when the attacker neither touched it nor exposed it.
+/// What every mailbox of a share is scoped with.
+#[derive(Clone, Copy)]
+struct Setting<'a> {
+    cfg: &'a ScopeConfig,
+    /// The run's one time axis.
+    axis: Option<(Micros, Micros)>,
+    /// Each record's indicator-gap citations (`gaps::indicator_gaps`).
+    gap_marks: &'a [u8],
+}
+
 fn scope_mailbox(
     mb: &str,
     rows: &[usize],
     r: Rows,
-    cfg: &ScopeConfig,
+    set: Setting,
     audited: bool,
-    axis: Option<(Micros, Micros)>,
     exposures: Vec<SearchExposure>,
-    gap_marks: &[u8],
 ) -> (Option<MailboxScope>, Option<Warning>) {
+    let Setting {
+        cfg,
+        axis,
+        gap_marks,
+    } = set;
     let v = r.v;
     let attacker_rows: Vec<usize> = rows
         .iter()
@@ -564,16 +573,13 @@ pub fn finish(
     let axis = globals.axis(cfg);
     for (mb, exposures) in &found.by_mailbox {
         if keep(mb) && !with_records.contains(mb) {
-            let (scope, warning) = scope_mailbox(
-                mb,
-                &[],
-                r,
+            let setting = Setting {
                 cfg,
-                audited.contains(mb),
                 axis,
-                exposures.clone(),
-                &[],
-            );
+                gap_marks: &[],
+            };
+            let (scope, warning) =
+                scope_mailbox(mb, &[], r, setting, audited.contains(mb), exposures.clone());
             mailboxes.extend(scope);
             mailbox_warnings.extend(warning.map(|w| (mb.clone(), w)));
         }
