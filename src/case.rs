@@ -385,7 +385,8 @@ pub fn open(path: &std::path::Path, columns: Columns, use_mmap: bool) -> Result<
 
 /// Read a case from its bytes, in the shape of `columns`.
 pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
-    let (reader, metadata) = sound_reader(bytes).map_err(|why| {
+    let unreadable = |e: PolarsError| NotRead::Unreadable(format!("damaged mailscope case: {e}"));
+    let (mut reader, metadata) = sound_reader(bytes).map_err(|why| {
         NotRead::Unreadable(format!(
             "a Parquet file that cannot be read (damaged or cut short?): {why}"
         ))
@@ -427,54 +428,18 @@ pub fn read(bytes: &[u8], columns: Columns) -> Result<Case, NotRead> {
     };
     let footer = footer_start(bytes)
         .ok_or_else(|| NotRead::Unreadable("a mailscope case without a footer".into()))?;
-    let written = if schema != SCHEMA_V1 {
-        value(CHECKSUM_KEY)
-            .ok_or_else(|| NotRead::Unreadable("a mailscope case without its checksum".into()))?
+    // Checked before anything in the metadata is believed: the checksum and the file's SHA-256
+    // (for the report) in one pass over the bytes.
+    let sha256 = if schema != SCHEMA_V1 {
+        let written = value(CHECKSUM_KEY)
+            .ok_or_else(|| NotRead::Unreadable("a mailscope case without its checksum".into()))?;
+        checked_sha256(bytes, footer, &written)?
     } else {
-        value(DATA_SHA256_KEY).ok_or_else(|| {
+        let written = value(DATA_SHA256_KEY).ok_or_else(|| {
             NotRead::Unreadable("a mailscope case without the checksum of its data".into())
-        })?
+        })?;
+        checked_sha256_v1(bytes, footer, &written)?
     };
-    // The checksum and the file's SHA-256 (for the report), in one pass over the bytes on a
-    // thread of its own while the pages are decoded: nothing decoded is believed, nor any
-    // answer given, before the checksum holds — a case that fails it is only that, whatever
-    // the decoding made of it.
-    let check = || {
-        let sha256 = if schema != SCHEMA_V1 {
-            checked_sha256(bytes, footer, &written)
-        } else {
-            checked_sha256_v1(bytes, footer, &written)
-        };
-        crate::timing::phase("case: checksum");
-        sha256
-    };
-    let (sha256, decoded) = std::thread::scope(|scope| {
-        let hashing = scope.spawn(check);
-        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            decode(bytes, reader, &value, schema, footer, columns)
-        }));
-        let sha256 = hashing
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (sha256, decoded)
-    });
-    let sha256 = sha256?;
-    let mut case = decoded.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-    case.sha256 = sha256;
-    Ok(case)
-}
-
-/// Everything of a case but its checksum (`read`, which checks that beside this): its
-/// metadata validated, its pages decoded in the shape of `columns`.
-fn decode(
-    bytes: &[u8],
-    mut reader: SliceReader<'_>,
-    value: &dyn Fn(&str) -> Option<String>,
-    schema: &'static str,
-    footer: usize,
-    columns: Columns,
-) -> Result<Case, NotRead> {
-    let unreadable = |e: PolarsError| NotRead::Unreadable(format!("damaged mailscope case: {e}"));
     let mut provenance: ReadProvenance = value(PROVENANCE_KEY)
         .ok_or_else(|| NotRead::Unreadable("a mailscope case without its provenance".into()))
         .and_then(|json| {
@@ -504,7 +469,7 @@ fn decode(
         (_, None) => return Err(altered("no messages".into())),
     };
     validate_messages(&case_messages, &provenance.inputs).map_err(altered)?;
-    crate::timing::phase("case: metadata");
+    crate::timing::phase("case: checksum");
     // Only the columns the run builds are decoded (for `scope`, not the item ids and folder
     // ids that make up most of a case's bytes).
     let expected = FrameBuilder::new(&[], 0, 0, columns)
@@ -628,8 +593,7 @@ fn decode(
         ))
     })?;
     Ok(Case {
-        // Set by `read`, once the checksum holds.
-        sha256: String::new(),
+        sha256,
         schema,
         bytes: bytes.len() as u64,
         inputs: provenance
