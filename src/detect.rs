@@ -59,6 +59,16 @@ pub fn first_record_keys_for_tests(text: &str) -> Option<Vec<std::borrow::Cow<'_
     json_record::first_record_keys(text)
 }
 
+/// Whether the first record of JSON text is a Defender streaming API record (`category` and a
+/// `properties` row): such files may mix the rows of several tables.
+pub fn is_defender_stream(text: &str) -> bool {
+    let head = &text[..floor_char_boundary(text, HEAD_BYTES)];
+    json_record::first_record_keys(head).is_some_and(|keys| {
+        let has = |k: &str| keys.iter().any(|key| key == k);
+        has("category") && has("properties")
+    })
+}
+
 /// How much of the start of a file the binary check reads.
 const BINARY_SAMPLE: usize = 4096;
 

@@ -140,10 +140,16 @@ pub fn render_text(r: &InspectReport, tz: Option<DisplayZone>) -> String {
         if f.format.is_inventory() {
             let _ = writeln!(
                 o,
-                "  message inventory: rows {}  kept {}  rejected {}",
-                f.rows, f.inventory_rows, f.rejected
+                "  message inventory: rows {}  kept {}  rejected {}{}",
+                f.rows,
+                f.inventory_rows,
+                f.rejected,
+                not_audit_count(f.not_mailbox_audit, "  not mailbox audit (skipped) ")
             );
         } else {
+            if f.inventory_rows > 0 {
+                let _ = writeln!(o, "  message inventory rows {}", f.inventory_rows);
+            }
             let _ = writeln!(
                 o,
                 "  rows {}  records {}  duplicates {}  rejected {}{}",

@@ -550,8 +550,19 @@ fn other_table_columns(row: &Map<String, Value>) -> Option<String> {
     (!foreign.is_empty()).then(|| foreign.join(", "))
 }
 
+/// Why a streaming file's `EmailEvents` row is no audit record: it is a message inventory's row
+/// (`json::parse_defender_stream` reads it as one, and does not count it as skipped).
+pub const EMAIL_EVENTS_ROW: &str =
+    "a Defender streaming EmailEvents row: a message inventory row, not a Microsoft 365 audit record";
+
 /// A Defender streaming API record (`{time, category, properties: {row}}`).
 fn defender_stream_record(mut rec: Map<String, Value>) -> Reshaped {
+    if let Some(Value::Object(row)) = rec.get("properties") {
+        let keys: Vec<String> = row.keys().map(|k| format!("properties.{k}")).collect();
+        if crate::detect::inventory::json_inventory(&keys) == Some(Format::EmailEventsJson) {
+            return Reshaped::Other(EMAIL_EVENTS_ROW.into());
+        }
+    }
     let category = get_text(&rec, "category").unwrap_or_default();
     if !category.eq_ignore_ascii_case("AdvancedHunting-CloudAppEvents") {
         return Reshaped::Other(format!(
