@@ -117,9 +117,11 @@ pub fn detect_with(text: &str, mapped_id: Option<&str>) -> Detected {
         ))
     };
     let head = &trimmed[..floor_char_boundary(trimmed, HEAD_BYTES)];
-    // JSON and XML text have no raw C0 control characters: any makes it something else.
+    // JSON and XML text have no raw C0 control characters, but exporters leave a few inside
+    // strings (a NUL in a benign field), which the parsers repair and flag: only text that is
+    // 1 % of them or more (as for CSV below) is something else.
     match trimmed.as_bytes()[0] {
-        _ if c0 > 0 && trimmed.starts_with(['<', '[', '{']) => binary(c0),
+        _ if c0 > 0 && c0 * 100 >= sampled && trimmed.starts_with(['<', '[', '{']) => binary(c0),
         b'<' => detect_xml(head),
         b'[' | b'{' => match json_record::first_record_keys(head)
             .and_then(|keys| inventory::json_inventory(&keys))
@@ -458,6 +460,10 @@ mod tests {
         let controls = rule.replace("New-InboxRule", "New\u{7f}Inbox\u{85}Rule\u{9b}");
         assert_eq!(fmt(&controls), Some(Format::AuditDataJsonl));
         assert!(matches!(detect("{\"a\":\"\u{1}\"}"), Detected::NotAudit(_)));
+        // A few raw C0 bytes inside the strings of a real record are repaired, not binary.
+        let nul = rule.replace("New-InboxRule", "New-Inbox\u{0}Rule\u{1b}");
+        assert_eq!(fmt(&format!("{nul}\n")), Some(Format::AuditDataJsonl));
+        assert_eq!(fmt(&format!("[{nul}]")), Some(Format::AuditDataJson));
         // Attribute values of a mailbox event that name admin attributes, and a raw `>`.
         let event = r#"<SearchResults><Event ClientInfoString="Client=OWA>x" FolderPathName="\Cmdlet=Set-Mailbox" LogonUserDN="Caller=x &lt;Event Cmdlet=&quot;y&quot;" MailboxGuid="9a8c" Operation="FolderBind"/></SearchResults>"#;
         assert_eq!(fmt(event), Some(Format::MailboxAuditXml));

@@ -364,7 +364,7 @@ fn parse_with_serde(json: &str) -> Result<Parsed<'_>, String> {
 /// `text` with each invalid escape and lone surrogate escape inside strings replaced by
 /// `\uFFFD` (the character after an invalid backslash is kept), and each raw control character
 /// escaped; `None` when there is none.
-fn repair_strings(text: &str) -> Option<String> {
+pub(crate) fn repair_strings(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let hex4 = |at: usize| -> Option<u32> {
         let h = std::str::from_utf8(b.get(at..at + 4)?).ok()?;

@@ -160,6 +160,13 @@ pub fn row_outcome(reshaped: Reshaped, line: u64) -> Option<RowOutcome<'static>>
 /// JSON text where a list or object was (Log Analytics `dynamic` and string columns, CSV
 /// cells, Splunk `_raw`), decoded: also when encoded twice (a JSON string of JSON).
 fn decoded(v: Value) -> Value {
+    decoded_repairing(v, &mut 0)
+}
+
+/// `decoded`, with the strings of that text repaired as AuditData's are when they hold raw
+/// control characters (a NUL some exporters leave), invalid escapes or lone surrogates:
+/// `REPAIRED_STRINGS` is added to `damage` then.
+fn decoded_repairing(v: Value, damage: &mut u8) -> Value {
     let mut v = v;
     for _ in 0..3 {
         let Value::String(s) = &v else {
@@ -171,7 +178,15 @@ fn decoded(v: Value) -> Value {
         }
         match serde_json::from_str::<Value>(t) {
             Ok(inner) => v = inner,
-            Err(_) => return v,
+            Err(_) => match auditdata::repair_strings(t)
+                .and_then(|r| serde_json::from_str::<Value>(&r).ok())
+            {
+                Some(inner) => {
+                    *damage |= flag::REPAIRED_STRINGS;
+                    v = inner;
+                }
+                None => return v,
+            },
         }
     }
     v
@@ -270,6 +285,7 @@ pub fn sentinel_row(row: Map<String, Value>, format: Format, az_cli: bool) -> Re
     let mut ingested = Vec::new();
     let mut fallbacks: Vec<(String, Value)> = Vec::new();
     let mut source_record_id = None;
+    let mut repaired = 0;
     for (key, value) in row {
         if value.is_null() || text(&value).is_none() && value.is_string() {
             continue;
@@ -318,7 +334,7 @@ pub fn sentinel_row(row: Map<String, Value>, format: Format, az_cli: bool) -> Re
                 fallbacks.push((k.trim_end_matches('_').to_string(), value));
             }
             k if NESTED_FIELDS.contains(&k) => {
-                ad.insert(k.to_string(), decoded(value));
+                ad.insert(k.to_string(), decoded_repairing(value, &mut repaired));
             }
             k => {
                 ad.insert(k.to_string(), value);
@@ -342,7 +358,7 @@ pub fn sentinel_row(row: Map<String, Value>, format: Format, az_cli: bool) -> Re
             ad.remove("UserAgent");
         }
     }
-    let damage = missing_access_fields(&ad);
+    let damage = missing_access_fields(&ad) | repaired;
     let (time, time_flags, local) = sentinel_time(generated, &ingested);
     Reshaped::Record(Canonical {
         time,
@@ -422,7 +438,10 @@ fn sentinel_time(
 /// One `CloudAppEvents` row: the AuditData is its `RawEventData` (an object, or JSON text).
 pub fn cloud_app_events_row(mut row: Map<String, Value>, format: Format) -> Reshaped {
     let mut damage = 0;
-    let raw = match row.remove("RawEventData").map(decoded) {
+    let raw = match row
+        .remove("RawEventData")
+        .map(|v| decoded_repairing(v, &mut damage))
+    {
         // pandas and notebook exports write a dynamic column as Python's repr of a dict.
         Some(Value::String(s)) => match super::lenient::python_literal(&s) {
             Some(v @ Value::Object(_)) => {
