@@ -49,7 +49,7 @@ fn rule_mailbox(identity: &str) -> Option<&str> {
 }
 
 /// The inbox-rule cmdlets, whose identities are `mailbox\rule name`.
-fn is_rule_cmdlet(op: &str) -> bool {
+pub fn is_rule_cmdlet(op: &str) -> bool {
     is_mailbox_cmdlet(op)
         && op
             .get(op.len().saturating_sub("-InboxRule".len())..)

@@ -185,3 +185,24 @@ fn a_rules_identity_and_a_short_alias_belong_to_the_mailbox_they_name() {
     let tenant = action_ids(&report["tenant_actions"]);
     assert!(!tenant.contains(&CAROL_NEW), "{tenant:?}");
 }
+
+#[test]
+fn a_rule_named_by_an_ad_path_of_an_alias_no_mailbox_has_is_the_actors() {
+    // nina@fabrikam.com's own rule, its ObjectId an AD path ending in her alias `NKowalski`
+    // (not her UPN's local part); an admin's rule in omar's mailbox by the AD path of `omar`.
+    let report = scope_report(
+        &[fixture("rules/purview_rule_alias_not_localpart.csv")],
+        &["--attacker-ip", "198.18.7.77"],
+    );
+    for m in report["mailboxes"].as_array().unwrap() {
+        let name = m["mailbox"].as_str().unwrap();
+        assert!(
+            name.ends_with("@fabrikam.com"),
+            "a mailbox named by an AD path or alias: {name}"
+        );
+    }
+    let nina = action_ids(&mailbox(&report, "nina@fabrikam.com")["actions"]);
+    assert!(nina.contains(&"e2e20023-1111-4222-8333-000000000023"), "{nina:?}");
+    let omar = action_ids(&mailbox(&report, "omar@fabrikam.com")["actions"]);
+    assert!(omar.contains(&"e2e20023-1111-4222-8333-000000000026"), "{omar:?}");
+}
