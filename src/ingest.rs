@@ -709,7 +709,10 @@ pub fn parse_bytes(
         // A streaming file's first record does not say what the others are: a file that mixes
         // EmailEvents rows with other tables' is read for both (`parse_defender_stream`).
         Detected::InventoryJson(Format::EmailEventsJson) => {
-            let array = text.trim_start_matches('\u{feff}').trim_start().starts_with('[');
+            let array = text
+                .trim_start_matches('\u{feff}')
+                .trim_start()
+                .starts_with('[');
             parse::json::parse_defender_stream(text, array, popts).unwrap_or_else(|| {
                 parse::inventory::parse_json(text, Format::EmailEventsJson, popts.date_order)
             })

@@ -315,11 +315,15 @@ pub fn parse_defender_stream(text: &str, array: bool, opts: &ParseOptions) -> Op
     let mut audit = parse(text, array, opts);
     audit.not_audit = None;
     let before = audit.skipped.len();
+    audit.skipped.retain(|s| s.reason != siem::EMAIL_EVENTS_ROW);
+    if before - audit.skipped.len() != email.len() {
+        // The audit pass took some of those rows for something else (an object with a
+        // CreationTime of its own is AuditData): read as one kind only, never counted twice.
+        return None;
+    }
     audit
-        .skipped
-        .retain(|s| s.reason != siem::EMAIL_EVENTS_ROW);
-    debug_assert_eq!(before - audit.skipped.len(), email.len());
-    audit.notes.retain(|n| n.code != WarningCode::NotMailboxAudit);
+        .notes
+        .retain(|n| n.code != WarningCode::NotMailboxAudit);
     audit.notes.extend(super::not_audit_note(&audit.skipped));
     // Everything but the EmailEvents rows becomes blanks (newlines kept): what is left is
     // those rows as concatenated objects, where they stood.
@@ -340,7 +344,8 @@ pub fn parse_defender_stream(text: &str, array: bool, opts: &ParseOptions) -> Op
         i += 1;
     }
     let masked = String::from_utf8(masked).expect("ASCII blanks around whole UTF-8 spans");
-    let mut inventory = super::inventory::parse_json(&masked, Format::EmailEventsJson, opts.date_order);
+    let mut inventory =
+        super::inventory::parse_json(&masked, Format::EmailEventsJson, opts.date_order);
     audit.inventory = std::mem::take(&mut inventory.inventory);
     audit.rejects.extend(inventory.rejects);
     audit.notes.extend(inventory.notes);
@@ -373,10 +378,15 @@ fn email_events_spans(text: &str, array: bool) -> (Vec<(usize, usize)>, bool) {
         else {
             return false;
         };
-        let Ok(keys) = serde_json::from_str::<std::collections::BTreeMap<String, serde::de::IgnoredAny>>(properties.get()) else {
+        let Ok(keys) = serde_json::from_str::<
+            std::collections::BTreeMap<String, serde::de::IgnoredAny>,
+        >(properties.get()) else {
             return false;
         };
-        let keys: Vec<String> = keys.into_keys().map(|k| format!("properties.{k}")).collect();
+        let keys: Vec<String> = keys
+            .into_keys()
+            .map(|k| format!("properties.{k}"))
+            .collect();
         crate::detect::inventory::json_inventory(&keys) == Some(Format::EmailEventsJson)
     };
     for span in scan(text, array).spans {
