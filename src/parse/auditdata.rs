@@ -710,8 +710,19 @@ fn detail(ad: &AuditData, params: &[(String, String)]) -> Option<String> {
     if let Some(ua) = value_of(&ad.extended_properties, "UserAgent") {
         parts.push(format!("UserAgent={ua}"));
     }
-    // An Outlook rule (`UpdateInboxRules`): what it does, to whom, on which mail. The names
-    // Microsoft writes (`Rule…`), and the shorter ones a DFIR tool reads.
+    parts.extend(rule_detail(|name| value_of(&ad.operation_properties, name)));
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join("; "))
+    }
+}
+
+/// An Outlook rule (`UpdateInboxRules`) from its `OperationProperties`: what it does, to whom,
+/// on which mail, as detail parts (`RuleActions=Forward to x@y.example`). The names Microsoft
+/// writes (`Rule…`), and the shorter ones a DFIR tool reads.
+pub(crate) fn rule_detail<'p>(property: impl Fn(&str) -> Option<&'p str>) -> Vec<String> {
+    let mut parts = Vec::new();
     for name in [
         "RuleOperation",
         "RuleName",
@@ -722,7 +733,7 @@ fn detail(ad: &AuditData, params: &[(String, String)]) -> Option<String> {
         "Actions",
         "Conditions",
     ] {
-        if let Some(v) = value_of(&ad.operation_properties, name) {
+        if let Some(v) = property(name) {
             let v = if name.ends_with("Actions") {
                 summarize_rule_actions(v)
             } else {
@@ -731,11 +742,7 @@ fn detail(ad: &AuditData, params: &[(String, String)]) -> Option<String> {
             parts.push(format!("{name}={v}"));
         }
     }
-    if parts.is_empty() {
-        None
-    } else {
-        Some(parts.join("; "))
-    }
+    parts
 }
 
 /// A rule's actions (`RuleActions`, or `Actions` as some tools name it).

@@ -202,7 +202,54 @@ fn a_rule_named_by_an_ad_path_of_an_alias_no_mailbox_has_is_the_actors() {
         );
     }
     let nina = action_ids(&mailbox(&report, "nina@fabrikam.com")["actions"]);
-    assert!(nina.contains(&"e2e20023-1111-4222-8333-000000000023"), "{nina:?}");
+    assert!(
+        nina.contains(&"e2e20023-1111-4222-8333-000000000023"),
+        "{nina:?}"
+    );
     let omar = action_ids(&mailbox(&report, "omar@fabrikam.com")["actions"]);
-    assert!(omar.contains(&"e2e20023-1111-4222-8333-000000000026"), "{omar:?}");
+    assert!(
+        omar.contains(&"e2e20023-1111-4222-8333-000000000026"),
+        "{omar:?}"
+    );
+}
+
+#[test]
+fn search_mailboxauditlog_rules_flattened_to_name_value_pairs_are_read() {
+    // `Search-MailboxAuditLog -ShowDetails | Export-Csv` joins OperationProperties as
+    // `Name:Value` pairs with spaces, values with spaces of their own.
+    let report = scope_report(
+        &[fixture("rules/search_mailboxauditlog_updateinboxrules.csv")],
+        &["--attacker-ip", "198.18.7.77"],
+    );
+    let nina = mailbox(&report, "nina@fabrikam.com");
+    let detail = |id: &str| {
+        nina["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["record_id"] == id)
+            .unwrap_or_else(|| panic!("{id}: {}", nina["actions"]))["detail"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let rule = detail("RgAAAAn2");
+    assert!(
+        rule.contains("RuleState=Enabled, ExitAfterExecution")
+            && rule.contains("RuleActions=Forward(Recipients=exfil.box@mail-drop.example)")
+            && rule.contains("RuleCondition={((Subject Contains invoice))}"),
+        "{rule}"
+    );
+    let windows = nina["forwarding"].to_string();
+    assert!(windows.contains("exfil.box@mail-drop.example"), "{windows}");
+    // A rule name that reads like a property: the text whole, and its every address counts.
+    assert!(detail("RgAAAAn3").starts_with("OperationProperties="));
+    let exported = exported(
+        &[fixture("rules/search_mailboxauditlog_updateinboxrules.csv")],
+        tempfile::tempdir().unwrap().path(),
+    );
+    assert_eq!(
+        record(&exported, "RgAAAAn3")["forward_to"],
+        "drop.box@proton-mail.example"
+    );
 }
