@@ -253,3 +253,29 @@ fn search_mailboxauditlog_rules_flattened_to_name_value_pairs_are_read() {
         "drop.box@proton-mail.example"
     );
 }
+
+#[test]
+fn rule_recipients_as_objects_names_with_backslashes_and_rules_without_conditions() {
+    let csv = fixture("rules/purview_rule_variants.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let records = exported(std::slice::from_ref(&csv), dir.path());
+    // Recipients written as objects: the address, not the display name.
+    assert_eq!(
+        record(&records, "e2e2002a-1111-4222-8333-00000000002a")["forward_to"],
+        "b.out@mail-drop.example"
+    );
+    let report = scope_report(&[csv], &["--attacker-ip", "198.18.7.77"]);
+    let windows = |name: &str| {
+        mailbox(&report, name)["forwarding"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    // A rule name may hold a backslash: the mailbox ends at the first.
+    let pia = windows("pia@fabrikam.com");
+    assert_eq!(pia[0]["rule"], "clients\\invoices", "{pia:?}");
+    // Outlook's `{}` condition takes all mail, in the JSON as in the text.
+    let omar = windows("omar@fabrikam.com");
+    let sync = omar.iter().find(|w| w["rule"] == "sync").unwrap();
+    assert_eq!(sync["all_mail"], true, "{sync}");
+}
