@@ -339,8 +339,11 @@ fn detect_csv(text: &str, mapped_id: Option<&str>) -> Detected {
         .any(|c| has(c))
     {
         Format::SentinelCsv
-    } else if has("creationtime") && has("operation") && (has("id") || has("workload")) {
-        // AuditData one column per field (Hawk, Extractor-Suite -AuditDataOnly).
+    } else if has("creationtime") && has("operation") && (has("id") || has("workload"))
+        || has("auditdata.creationtime") && has("auditdata.operation")
+    {
+        // AuditData one column per field (Hawk, Extractor-Suite -AuditDataOnly; Power Query's
+        // expansion of the AuditData column, each named `AuditData.<field>`).
         Format::AuditDataColumnsCsv
     } else if let Some(inventory) = inventory::recognize(&lower) {
         inventory
@@ -354,7 +357,7 @@ fn detect_csv(text: &str, mapped_id: Option<&str>) -> Detected {
         // What the file is not, never what it contains: a skipped file can be anything (a
         // planted link to a local secret), and reports travel.
         return Detected::NotAudit(format!(
-            "not a recognised audit export or message inventory (its first line has {} field(s) and none of the columns AuditData, RecordId, LastAccessed, RawEventData, _raw, TimeGenerated, CreationTime or a message inventory's; a CSV of messages is read with --inventory-map)",
+            "not a recognised audit export or message inventory (its first line has {} field(s) but not the columns of one: AuditData; LastAccessed and Operation; RawEventData and ActionType; _raw; TimeGenerated and Operation; CreationTime and Operation; or a message inventory's; a CSV of messages is read with --inventory-map)",
             columns.len()
         ));
     };

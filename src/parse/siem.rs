@@ -571,8 +571,7 @@ fn other_table_columns(row: &Map<String, Value>) -> Option<String> {
 
 /// Why a streaming file's `EmailEvents` row is no audit record: it is a message inventory's row
 /// (`json::parse_defender_stream` reads it as one, and does not count it as skipped).
-pub const EMAIL_EVENTS_ROW: &str =
-    "a Defender streaming EmailEvents row: a message inventory row, not a Microsoft 365 audit record";
+pub const EMAIL_EVENTS_ROW: &str = "a Defender streaming EmailEvents row: a message inventory row, not a Microsoft 365 audit record";
 
 /// A Defender streaming API record (`{time, category, properties: {row}}`).
 fn defender_stream_record(mut rec: Map<String, Value>) -> Reshaped {
@@ -999,6 +998,57 @@ fn insert_into(slot: &mut Value, parts: &[&str], value: Value) {
     }
 }
 
+/// Power Query's "Expand" of a parsed AuditData column beside the export's own columns
+/// (`RecordId`, …, `AuditData.CreationTime`, `AuditData.Id`, …): the record is the expanded
+/// fields, the export's `RecordId` its id when it has none. A list or record left unexpanded
+/// shows as `[List]` / `[Record]`: its content is not in the file, flagged as lost (scope
+/// assumes the widest).
+fn expanded_row(row: Map<String, Value>, format: Format) -> Reshaped {
+    const PREFIX: &str = "AuditData.";
+    let mut ad = Map::new();
+    let mut record_id = None;
+    let mut lost = 0;
+    for (key, value) in row {
+        let field = key
+            .get(..PREFIX.len())
+            .filter(|p| p.eq_ignore_ascii_case(PREFIX))
+            .map(|_| &key[PREFIX.len()..]);
+        match field {
+            Some(field) if matches!(text(&value).as_deref(), Some("[List]" | "[Record]")) => {
+                lost |= match field {
+                    "Folders" => flag::FOLDERS_LOST,
+                    "OperationProperties" => flag::PROPERTIES_LOST,
+                    _ => flag::CONTENT_LOST,
+                };
+            }
+            Some(field) => {
+                ad.insert(field.to_string(), value);
+            }
+            None if key.eq_ignore_ascii_case("RecordId") => record_id = Some(value),
+            // The export's other columns repeat the record's fields.
+            None => {}
+        }
+    }
+    if let (false, Some(id)) = (ad.contains_key("Id"), record_id) {
+        ad.insert("Id".into(), id);
+    }
+    match columns_row(ad, format) {
+        Reshaped::Record(mut c) => {
+            c.damage |= lost;
+            Reshaped::Record(c)
+        }
+        other => other,
+    }
+}
+
+/// Whether a row's columns are Power Query's expansion of AuditData (`AuditData.Operation`).
+fn is_expanded(row: &Map<String, Value>) -> bool {
+    row.keys().any(|k| {
+        k.get(.."AuditData.".len())
+            .is_some_and(|p| p.eq_ignore_ascii_case("AuditData."))
+    })
+}
+
 /// One row of AuditData written one column per field.
 pub fn columns_row(row: Map<String, Value>, format: Format) -> Reshaped {
     let (ad, rebuilt) = unflatten(row);
@@ -1266,6 +1316,7 @@ pub fn csv_row(format: Format, row: Map<String, Value>) -> Reshaped {
         Format::GraphAuditCsv => graph_record(row, format),
         Format::ElasticCsv => elastic_doc(row, format),
         Format::SplunkCsv => splunk_result(row, format),
+        _ if is_expanded(&row) => expanded_row(row, format),
         _ => columns_row(row, format),
     }
 }

@@ -242,8 +242,36 @@ fn raw_control_characters_early_in_a_file_or_in_a_siem_cell_are_repaired() {
         assert!(warning(&report, "content-lost").is_none(), "{name}");
     }
     // The Outlook rule's forwarding survives in Sentinel's OperationProperties.
-    let report = scope_report(&[siem("sentinel_officeactivity_control_characters.csv")], &attacker);
+    let report = scope_report(
+        &[siem("sentinel_officeactivity_control_characters.csv")],
+        &attacker,
+    );
     let nina = crate::util::mailbox(&report, "nina@fabrikam.com");
     let windows = nina["forwarding"].to_string();
     assert!(windows.contains("exfil.box@mail-drop.example"), "{nina}");
+}
+
+#[test]
+fn power_query_expanded_auditdata_is_read_and_its_unexpanded_lists_flagged_as_lost() {
+    // Excel's Power Query "Expand" of the parsed AuditData column: `AuditData.<field>` columns
+    // beside the export's own, lists left unexpanded shown as `[List]`.
+    let report = scope_report(
+        &[siem("purview_powerquery_expanded.csv")],
+        &["--attacker-ip", "198.18.7.77"],
+    );
+    read_whole(&report, 8);
+    assert_eq!(report["inputs"][0]["format"], "auditdata-columns-csv");
+    // The binds' OperationProperties and Folders are lost: each is scoped widest, and said.
+    assert!(
+        warning(&report, "access-type-lost").is_some(),
+        "{}",
+        report["warnings"]
+    );
+    for name in ["nina@fabrikam.com", "omar@fabrikam.com", "pia@fabrikam.com"] {
+        assert_eq!(
+            crate::util::mailbox(&report, name)["verdict"],
+            "entire-mailbox",
+            "{name}"
+        );
+    }
 }
