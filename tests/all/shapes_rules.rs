@@ -279,3 +279,29 @@ fn rule_recipients_as_objects_names_with_backslashes_and_rules_without_condition
     let sync = omar.iter().find(|w| w["rule"] == "sync").unwrap();
     assert_eq!(sync["all_mail"], true, "{sync}");
 }
+
+#[test]
+fn inspect_names_a_mailbox_given_by_its_alias_as_scope_does() {
+    let out = bin()
+        .args(["inspect", "-q", "--format", "json"])
+        .arg(sample(""))
+        .arg(rules())
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mailboxes: Vec<&str> = report["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert!(
+        mailboxes.contains(&"carol@contoso.com") && !mailboxes.contains(&"carol"),
+        "{mailboxes:?}"
+    );
+    assert!(
+        !mailboxes.iter().any(|m| m.contains(['\\', '/'])),
+        "{mailboxes:?}"
+    );
+}
