@@ -336,7 +336,11 @@ fn a_defender_stream_that_mixes_tables_reads_each_record_by_its_own_shape() {
     for order in [[0, 1, 2, 3, 4, 5], [4, 5, 0, 1, 2, 3], [1, 3, 4, 0, 2, 5]] {
         let path = dir.path().join(format!("eventhub-{}.json", order[0]));
         let reordered: Vec<&Value> = order.iter().map(|&i| &records[i]).collect();
-        std::fs::write(&path, serde_json::json!({ "records": reordered }).to_string()).unwrap();
+        std::fs::write(
+            &path,
+            serde_json::json!({ "records": reordered }).to_string(),
+        )
+        .unwrap();
         let report = scope_json(&[path], &["--attacker-ip", "198.18.7.77"]);
         assert_eq!(report["records"]["read"], 4, "{order:?}");
         assert_eq!(report["records"]["unique"], 2, "{order:?}");
@@ -364,6 +368,9 @@ fn a_defender_stream_that_mixes_tables_reads_each_record_by_its_own_shape() {
             "{order:?}"
         );
         let forwards = nina["forwarding"].to_string();
-        assert!(forwards.contains("mail-drop.example"), "{order:?}: {forwards}");
+        assert!(
+            forwards.contains("mail-drop.example"),
+            "{order:?}: {forwards}"
+        );
     }
 }
