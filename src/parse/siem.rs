@@ -1008,6 +1008,7 @@ fn expanded_row(row: Map<String, Value>, format: Format) -> Reshaped {
     let mut ad = Map::new();
     let mut record_id = None;
     let mut lost = 0;
+    let mut properties_lost = false;
     for (key, value) in row {
         let field = key
             .get(..PREFIX.len())
@@ -1020,6 +1021,7 @@ fn expanded_row(row: Map<String, Value>, format: Format) -> Reshaped {
                     "OperationProperties" => flag::PROPERTIES_LOST,
                     _ => flag::CONTENT_LOST,
                 };
+                properties_lost |= field == "OperationProperties";
             }
             Some(field) => {
                 ad.insert(field.to_string(), value);
@@ -1031,6 +1033,13 @@ fn expanded_row(row: Map<String, Value>, format: Format) -> Reshaped {
     }
     if let (false, Some(id)) = (ad.contains_key("Id"), record_id) {
         ad.insert("Id".into(), id);
+    }
+    // Only a MailItemsAccessed record's OperationProperties say how mail was accessed; another
+    // record's (an Outlook rule's) are content lost.
+    let is_mia =
+        get_text(&ad, "Operation").is_some_and(|op| crate::model::is_mail_items_accessed(&op));
+    if properties_lost && !is_mia {
+        lost = (lost & !flag::PROPERTIES_LOST) | flag::CONTENT_LOST;
     }
     match columns_row(ad, format) {
         Reshaped::Record(mut c) => {
