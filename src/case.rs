@@ -771,13 +771,9 @@ fn validate_input(i: &ReadInput) -> Result<(), String> {
     if let Some((name, n)) = counts.iter().find(|(_, n)| *n > MAX_COUNT) {
         return Err(format!("{name} {n} is beyond any export (at most 2^48)"));
     }
-    // Every row read is a record, a duplicate, a rejection or a row of another application; an
-    // inventory's rows are its messages' rows or rejections.
-    let accounted = if i.format.is_inventory() {
-        i.inventory_rows + i.rejected
-    } else {
-        i.records + i.duplicates + i.rejected + i.not_mailbox_audit
-    };
+    // Every row read is a record, a duplicate, a rejection, a row of another application or a
+    // message inventory's row (a Defender streaming file can hold both kinds).
+    let accounted = i.records + i.duplicates + i.rejected + i.not_mailbox_audit + i.inventory_rows;
     if accounted != i.rows {
         return Err(format!(
             "{} rows, of which {} records, {} duplicates, {} rejected, {} not mailbox audit, {} inventory rows: the counts do not add up",

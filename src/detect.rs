@@ -59,6 +59,16 @@ pub fn first_record_keys_for_tests(text: &str) -> Option<Vec<std::borrow::Cow<'_
     json_record::first_record_keys(text)
 }
 
+/// Whether the first record of JSON text is a Defender streaming API record (`category` and a
+/// `properties` row): such files may mix the rows of several tables.
+pub fn is_defender_stream(text: &str) -> bool {
+    let head = &text[..floor_char_boundary(text, HEAD_BYTES)];
+    json_record::first_record_keys(head).is_some_and(|keys| {
+        let has = |k: &str| keys.iter().any(|key| key == k);
+        has("category") && has("properties")
+    })
+}
+
 /// How much of the start of a file the binary check reads.
 const BINARY_SAMPLE: usize = 4096;
 
@@ -107,9 +117,11 @@ pub fn detect_with(text: &str, mapped_id: Option<&str>) -> Detected {
         ))
     };
     let head = &trimmed[..floor_char_boundary(trimmed, HEAD_BYTES)];
-    // JSON and XML text have no raw C0 control characters: any makes it something else.
+    // JSON and XML text have no raw C0 control characters, but exporters leave a few inside
+    // strings (a NUL in a benign field), which the parsers repair and flag: only text that is
+    // 1 % of them or more (as for CSV below) is something else.
     match trimmed.as_bytes()[0] {
-        _ if c0 > 0 && trimmed.starts_with(['<', '[', '{']) => binary(c0),
+        _ if c0 > 0 && c0 * 100 >= sampled && trimmed.starts_with(['<', '[', '{']) => binary(c0),
         b'<' => detect_xml(head),
         b'[' | b'{' => match json_record::first_record_keys(head)
             .and_then(|keys| inventory::json_inventory(&keys))
@@ -327,8 +339,11 @@ fn detect_csv(text: &str, mapped_id: Option<&str>) -> Detected {
         .any(|c| has(c))
     {
         Format::SentinelCsv
-    } else if has("creationtime") && has("operation") && (has("id") || has("workload")) {
-        // AuditData one column per field (Hawk, Extractor-Suite -AuditDataOnly).
+    } else if has("creationtime") && has("operation") && (has("id") || has("workload"))
+        || has("auditdata.creationtime") && has("auditdata.operation")
+    {
+        // AuditData one column per field (Hawk, Extractor-Suite -AuditDataOnly; Power Query's
+        // expansion of the AuditData column, each named `AuditData.<field>`).
         Format::AuditDataColumnsCsv
     } else if let Some(inventory) = inventory::recognize(&lower) {
         inventory
@@ -342,7 +357,7 @@ fn detect_csv(text: &str, mapped_id: Option<&str>) -> Detected {
         // What the file is not, never what it contains: a skipped file can be anything (a
         // planted link to a local secret), and reports travel.
         return Detected::NotAudit(format!(
-            "not a recognised audit export or message inventory (its first line has {} field(s) and none of the columns AuditData, RecordId, LastAccessed, RawEventData, _raw, TimeGenerated, CreationTime or a message inventory's; a CSV of messages is read with --inventory-map)",
+            "not a recognised audit export or message inventory (its first line has {} field(s) but not the columns of one: AuditData; LastAccessed and Operation; RawEventData and ActionType; _raw; TimeGenerated and Operation; CreationTime and Operation; or a message inventory's; a CSV of messages is read with --inventory-map)",
             columns.len()
         ));
     };
@@ -448,6 +463,10 @@ mod tests {
         let controls = rule.replace("New-InboxRule", "New\u{7f}Inbox\u{85}Rule\u{9b}");
         assert_eq!(fmt(&controls), Some(Format::AuditDataJsonl));
         assert!(matches!(detect("{\"a\":\"\u{1}\"}"), Detected::NotAudit(_)));
+        // A few raw C0 bytes inside the strings of a real record are repaired, not binary.
+        let nul = rule.replace("New-InboxRule", "New-Inbox\u{0}Rule\u{1b}");
+        assert_eq!(fmt(&format!("{nul}\n")), Some(Format::AuditDataJsonl));
+        assert_eq!(fmt(&format!("[{nul}]")), Some(Format::AuditDataJson));
         // Attribute values of a mailbox event that name admin attributes, and a raw `>`.
         let event = r#"<SearchResults><Event ClientInfoString="Client=OWA>x" FolderPathName="\Cmdlet=Set-Mailbox" LogonUserDN="Caller=x &lt;Event Cmdlet=&quot;y&quot;" MailboxGuid="9a8c" Operation="FolderBind"/></SearchResults>"#;
         assert_eq!(fmt(event), Some(Format::MailboxAuditXml));

@@ -221,6 +221,11 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions, progress: &dyn Progress) 
             continue;
         }
         summary.inventory_rows = rows.file_rows();
+        if !summary.format.is_inventory() {
+            // A Defender streaming file of audit records too: its span is its records'.
+            inventory.push(rows);
+            continue;
+        }
         let times = rows.received();
         summary.first_micros = times.clone().min();
         summary.last_micros = times.max();
@@ -706,11 +711,25 @@ pub fn parse_bytes(
             popts.date_order,
             popts.read_behind,
         ),
+        // A streaming file's first record does not say what the others are: a file that mixes
+        // EmailEvents rows with other tables' is read for both (`parse_defender_stream`).
+        Detected::InventoryJson(Format::EmailEventsJson) => {
+            let array = text
+                .trim_start_matches('\u{feff}')
+                .trim_start()
+                .starts_with('[');
+            parse::json::parse_defender_stream(text, array, popts).unwrap_or_else(|| {
+                parse::inventory::parse_json(text, Format::EmailEventsJson, popts.date_order)
+            })
+        }
         Detected::InventoryJson(format) => {
             parse::inventory::parse_json(text, *format, popts.date_order)
         }
         Detected::Csv(layout) => parse::csv::parse(text, layout, popts),
-        Detected::Json { array } => parse::json::parse(text, *array, popts),
+        Detected::Json { array } => detect::is_defender_stream(text)
+            .then(|| parse::json::parse_defender_stream(text, *array, popts))
+            .flatten()
+            .unwrap_or_else(|| parse::json::parse(text, *array, popts)),
         Detected::Xml { admin } => parse::xml::parse(text, *admin, popts),
         Detected::NotAudit(reason) => return Err(NotRead::not_audit(reason.clone())),
     };

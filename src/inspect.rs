@@ -63,10 +63,12 @@ pub fn build(ing: &Ingest) -> InspectReport {
     let mut operations: BTreeMap<&str, u64> = BTreeMap::new();
     let mut mailboxes = BTreeSet::new();
     let mut mia = MiaCounts::default();
+    // Mailboxes as `scope` names them: an alias or AD path of one mailbox of the inputs is it.
+    let names = crate::scope::MailboxNames::new(&v);
     for i in 0..v.time.len() {
         let op = v.operation.text(i);
         *operations.entry(op).or_default() += 1;
-        if let Some(m) = v.mailbox.at(i) {
+        if let Some(m) = names.of(&v, i) {
             mailboxes.insert(m);
         }
         if is_mail_items_accessed(op) {
@@ -140,10 +142,16 @@ pub fn render_text(r: &InspectReport, tz: Option<DisplayZone>) -> String {
         if f.format.is_inventory() {
             let _ = writeln!(
                 o,
-                "  message inventory: rows {}  kept {}  rejected {}",
-                f.rows, f.inventory_rows, f.rejected
+                "  message inventory: rows {}  kept {}  rejected {}{}",
+                f.rows,
+                f.inventory_rows,
+                f.rejected,
+                not_audit_count(f.not_mailbox_audit, "  not mailbox audit (skipped) ")
             );
         } else {
+            if f.inventory_rows > 0 {
+                let _ = writeln!(o, "  message inventory rows {}", f.inventory_rows);
+            }
             let _ = writeln!(
                 o,
                 "  rows {}  records {}  duplicates {}  rejected {}{}",

@@ -351,7 +351,7 @@ pub mod flag {
         (
             CONTENT_LOST,
             WarningCode::ContentLost,
-            "with values PowerShell destroyed before export (System.Object[]): unknown, and scope assumes the widest",
+            "with values destroyed before export (PowerShell's System.Object[], Power Query's [List]): unknown, and scope assumes the widest",
         ),
         (
             PROPERTIES_LOST,

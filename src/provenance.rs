@@ -91,12 +91,15 @@ pub struct Provenance<'a> {
 }
 
 impl Provenance<'_> {
-    /// Rows of the audit exports (message inventories' rows are counted apart).
+    /// Rows of the audit exports (message inventories' rows are counted apart, also those of a
+    /// Defender streaming file that holds audit records too).
     pub fn rows(&self) -> u64 {
         self.files
             .iter()
             .filter(|f| !f.format.is_inventory())
-            .fold(0, |n, f| n.saturating_add(f.rows))
+            .fold(0, |n, f| {
+                n.saturating_add(f.rows.saturating_sub(f.inventory_rows))
+            })
     }
     // Counts from saved cases are bounded when a case is read; the sums saturate all the same.
     pub fn duplicates(&self) -> u64 {

@@ -364,7 +364,7 @@ fn parse_with_serde(json: &str) -> Result<Parsed<'_>, String> {
 /// `text` with each invalid escape and lone surrogate escape inside strings replaced by
 /// `\uFFFD` (the character after an invalid backslash is kept), and each raw control character
 /// escaped; `None` when there is none.
-fn repair_strings(text: &str) -> Option<String> {
+pub(crate) fn repair_strings(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let hex4 = |at: usize| -> Option<u32> {
         let h = std::str::from_utf8(b.get(at..at + 4)?).ok()?;
@@ -710,8 +710,19 @@ fn detail(ad: &AuditData, params: &[(String, String)]) -> Option<String> {
     if let Some(ua) = value_of(&ad.extended_properties, "UserAgent") {
         parts.push(format!("UserAgent={ua}"));
     }
-    // An Outlook rule (`UpdateInboxRules`): what it does, to whom, on which mail. The names
-    // Microsoft writes (`Rule…`), and the shorter ones a DFIR tool reads.
+    parts.extend(rule_detail(|name| value_of(&ad.operation_properties, name)));
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join("; "))
+    }
+}
+
+/// An Outlook rule (`UpdateInboxRules`) from its `OperationProperties`: what it does, to whom,
+/// on which mail, as detail parts (`RuleActions=Forward to x@y.example`). The names Microsoft
+/// writes (`Rule…`), and the shorter ones a DFIR tool reads.
+pub(crate) fn rule_detail<'p>(property: impl Fn(&str) -> Option<&'p str>) -> Vec<String> {
+    let mut parts = Vec::new();
     for name in [
         "RuleOperation",
         "RuleName",
@@ -722,7 +733,7 @@ fn detail(ad: &AuditData, params: &[(String, String)]) -> Option<String> {
         "Actions",
         "Conditions",
     ] {
-        if let Some(v) = value_of(&ad.operation_properties, name) {
+        if let Some(v) = property(name) {
             let v = if name.ends_with("Actions") {
                 summarize_rule_actions(v)
             } else {
@@ -731,11 +742,7 @@ fn detail(ad: &AuditData, params: &[(String, String)]) -> Option<String> {
             parts.push(format!("{name}={v}"));
         }
     }
-    if parts.is_empty() {
-        None
-    } else {
-        Some(parts.join("; "))
-    }
+    parts
 }
 
 /// A rule's actions (`RuleActions`, or `Actions` as some tools name it).

@@ -732,6 +732,9 @@ fn mailbox_audit_row(row: &Row, cols: &Columns) -> RowResult<'static> {
         r.mail_access_type = flattened_value(props, "MailAccessType").map(Cow::Owned);
         r.is_throttled =
             flattened_value(props, "IsThrottled").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        if r.operation.eq_ignore_ascii_case("UpdateInboxRules") {
+            outlook_rule_of_flattened(&mut r, props);
+        }
     }
     r.operation_count = g("auditoperationscountinaggregatedrecord").and_then(|v| v.parse().ok());
     r.mailbox = derive_mailbox(
@@ -784,6 +787,106 @@ fn mailbox_audit_row(row: &Row, cols: &Columns) -> RowResult<'static> {
 
 fn own(s: &str) -> Cow<'static, str> {
     Cow::Owned(s.to_string())
+}
+
+/// An Outlook rule (`UpdateInboxRules`) from `OperationProperties` flattened to `Name:Value`
+/// pairs: its detail, forwarding recipients and forwarding change, as from AuditData. When a
+/// name is there twice, a value (the rule's name, the attacker's) holds what looks like a
+/// property and Microsoft's cannot be told: the detail is the text whole, and every address in
+/// it is a forwarding recipient (never fewer than the rule has).
+fn outlook_rule_of_flattened(r: &mut Record, props: &str) {
+    match space_joined_properties(props) {
+        Some(pairs) => {
+            let get = |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+            let detail = auditdata::rule_detail(get);
+            r.detail = (!detail.is_empty()).then(|| Cow::Owned(detail.join("; ")));
+            r.forward_to = super::mailbox::forward_to(&[], get("RuleActions")).map(Cow::Owned);
+            r.forwarding = crate::parse::forwarding::forwarding_change(&r.operation, &[], get)
+                .map(|c| Cow::Owned(crate::parse::forwarding::to_column(&c)));
+        }
+        None => {
+            r.detail = Some(Cow::Owned(format!("OperationProperties={props}")));
+            r.forward_to = super::mailbox::forward_to(&[], Some(props)).map(Cow::Owned);
+        }
+    }
+}
+
+/// The names `Search-MailboxAuditLog -ShowDetails` writes in `OperationProperties`.
+const FLATTENED_PROPERTIES: [&str; 9] = [
+    "MailAccessType",
+    "IsThrottled",
+    "RuleOperation",
+    "RuleId",
+    "RuleState",
+    "RuleName",
+    "RuleProvider",
+    "RuleActions",
+    "RuleCondition",
+];
+
+/// `OperationProperties` as `Search-MailboxAuditLog -ShowDetails | Export-Csv` writes it: `Name:Value`
+/// pairs joined by spaces, values with spaces of their own (`RuleState:Enabled,
+/// ExitAfterExecution RuleActions:[{"ActionType":"Forward",…}]`). A pair starts at a known name
+/// after a space; a value that is JSON runs to its closing bracket first. `None` when a name
+/// is there twice.
+fn space_joined_properties(props: &str) -> Option<Vec<(&str, &str)>> {
+    let b = props.as_bytes();
+    // (where the name starts, where its value starts, the name)
+    let mut starts: Vec<(usize, usize, &str)> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let at_word = i == 0 || b[i - 1] == b' ';
+        let name = at_word
+            .then(|| {
+                FLATTENED_PROPERTIES
+                    .iter()
+                    .find(|n| b[i..].starts_with(n.as_bytes()) && b.get(i + n.len()) == Some(&b':'))
+            })
+            .flatten();
+        let Some(name) = name else {
+            i += 1;
+            continue;
+        };
+        if starts.iter().any(|(_, _, n)| n == name) {
+            return None;
+        }
+        let value = i + name.len() + 1;
+        starts.push((i, value, name));
+        i = match b.get(value) {
+            Some(b'[' | b'{') => json_end(b, value),
+            _ => value,
+        };
+    }
+    let ends = starts.iter().skip(1).map(|s| s.0).chain([b.len()]);
+    Some(
+        starts
+            .iter()
+            .zip(ends)
+            .map(|(&(_, value, name), end)| (name, props[value..end.max(value)].trim()))
+            .collect(),
+    )
+}
+
+/// Where the JSON value starting at `from` (`[` or `{`) ends: after its closing bracket, or
+/// the end of the text.
+fn json_end(b: &[u8], from: usize) -> usize {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, &c) in b.iter().enumerate().skip(from) {
+        match c {
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            b'[' | b'{' if !in_string => depth += 1,
+            b']' | b'}' if !in_string => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    b.len()
 }
 
 /// `Name:Value` out of a flattened property string (`MailAccessType:Bind IsThrottled:False`,

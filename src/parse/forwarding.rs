@@ -153,9 +153,16 @@ fn destinations(params: &[(String, String)], names: &[&str]) -> BTreeMap<String,
     to
 }
 
-/// A rule's name as records name it: `alice@contoso.com\Rule`, `…/alias\Rule` → `rule`.
+/// A rule's name as records name it: `alice@contoso.com\Rule`, `…/alias\Rule` → `rule`. The
+/// mailbox ends at the first `\` (AD paths use `/`): a rule name may hold more
+/// (`pia\Clients\Invoices` is the rule `clients\invoices`).
 fn rule_name(identity: &str) -> Option<String> {
-    let name = identity.rsplit('\\').next().unwrap_or(identity).trim();
+    name_of_rule(identity.split_once('\\').map_or(identity, |(_, name)| name))
+}
+
+/// A rule's name as `-Name` and `RuleName` give it: whole, backslashes included.
+fn name_of_rule(name: &str) -> Option<String> {
+    let name = name.trim();
     (!name.is_empty()).then(|| name.to_lowercase())
 }
 
@@ -212,7 +219,7 @@ pub fn forwarding_change<'p>(
         "remove" => Change::Remove,
         _ => return None,
     };
-    let name = named(params, "Name").and_then(rule_name);
+    let name = named(params, "Name").and_then(name_of_rule);
     let identity = named(params, "Identity").and_then(rule_name);
     let (rule, renamed) = match verb {
         "new" => (name, None),
@@ -294,7 +301,7 @@ fn outlook_rule<'p>(property: &impl Fn(&str) -> Option<&'p str>) -> Option<Forwa
     let operation = property("RuleOperation").unwrap_or("").to_ascii_lowercase();
     let rule = property("RuleName")
         .or_else(|| property("Name"))
-        .and_then(rule_name);
+        .and_then(name_of_rule);
     let state_disabled =
         property("RuleState").is_some_and(|s| s.to_ascii_lowercase().contains("disabled"));
     let change = if operation.contains("remove") || operation.contains("delete") {

@@ -300,6 +300,125 @@ pub fn parse(text: &str, array: bool, opts: &ParseOptions) -> ParsedFile {
     parsed
 }
 
+/// Defender's streaming API (Event Hub `{"records":[…]}`, storage `PT1H.json` lines) sends the
+/// rows of every table the export is set for in one file, in any order: each record is told by
+/// its own structure (`EmailEvents` by the keys of its `properties`, as `detect` tells a file
+/// of them). `None` unless the file mixes `EmailEvents` rows with other records: such a file is
+/// read twice, once for its audit records (every `EmailEvents` row skipped there, and not
+/// counted: it is read as an inventory row instead) and once for its messages (the text with
+/// all but the `EmailEvents` rows blanked, so lines and offsets stay those of the file).
+pub fn parse_defender_stream(text: &str, array: bool, opts: &ParseOptions) -> Option<ParsedFile> {
+    let (email, others) = email_events_spans(text, array);
+    if email.is_empty() || !others {
+        return None;
+    }
+    let mut audit = parse(text, array, opts);
+    audit.not_audit = None;
+    let before = audit.skipped.len();
+    audit.skipped.retain(|s| s.reason != siem::EMAIL_EVENTS_ROW);
+    if before - audit.skipped.len() != email.len() {
+        // The audit pass took some of those rows for something else (an object with a
+        // CreationTime of its own is AuditData): read as one kind only, never counted twice.
+        return None;
+    }
+    audit
+        .notes
+        .retain(|n| n.code != WarningCode::NotMailboxAudit);
+    audit.notes.extend(super::not_audit_note(&audit.skipped));
+    // Everything but the EmailEvents rows becomes blanks (newlines kept): what is left is
+    // those rows as concatenated objects, where they stood.
+    let mut masked = text.as_bytes().to_vec();
+    let mut keep = email.iter().peekable();
+    let mut i = 0;
+    while i < masked.len() {
+        if let Some(&&(start, end)) = keep.peek() {
+            if i >= start {
+                i = end;
+                keep.next();
+                continue;
+            }
+        }
+        if masked[i] != b'\n' {
+            masked[i] = b' ';
+        }
+        i += 1;
+    }
+    let masked = String::from_utf8(masked).expect("ASCII blanks around whole UTF-8 spans");
+    let mut inventory =
+        super::inventory::parse_json(&masked, Format::EmailEventsJson, opts.date_order);
+    audit.inventory = std::mem::take(&mut inventory.inventory);
+    audit.rejects.extend(inventory.rejects);
+    audit.notes.extend(inventory.notes);
+    // The file is an audit export when it holds any audit record, else an inventory (whose
+    // other tables' rows are counted as not mailbox audit).
+    if audit.format.is_none() {
+        audit.format = Some(Format::EmailEventsJson);
+    }
+    Some(audit)
+}
+
+/// The byte spans of the `EmailEvents` rows of a streaming file (top-level records, or those a
+/// top-level object lists under `records`), in file order; and whether it holds anything else.
+fn email_events_spans(text: &str, array: bool) -> (Vec<(usize, usize)>, bool) {
+    use serde_json::value::RawValue;
+    let mut email = Vec::new();
+    let mut others = false;
+    let offset_of = |raw: &RawValue| raw.get().as_ptr() as usize - text.as_ptr() as usize;
+    let is_email_events = |raw: &RawValue| {
+        #[derive(serde::Deserialize)]
+        struct Row<'a> {
+            category: Option<serde::de::IgnoredAny>,
+            #[serde(borrow)]
+            properties: Option<&'a RawValue>,
+        }
+        let Ok(Row {
+            category: Some(_),
+            properties: Some(properties),
+        }) = serde_json::from_str::<Row>(raw.get())
+        else {
+            return false;
+        };
+        let Ok(keys) = serde_json::from_str::<
+            std::collections::BTreeMap<String, serde::de::IgnoredAny>,
+        >(properties.get()) else {
+            return false;
+        };
+        let keys: Vec<String> = keys
+            .into_keys()
+            .map(|k| format!("properties.{k}"))
+            .collect();
+        crate::detect::inventory::json_inventory(&keys) == Some(Format::EmailEventsJson)
+    };
+    for span in scan(text, array).spans {
+        let Span::Object { start, end } = span else {
+            others = true;
+            continue;
+        };
+        let Ok(raw) = serde_json::from_str::<&RawValue>(&text[start..end]) else {
+            others = true;
+            continue;
+        };
+        #[derive(serde::Deserialize)]
+        struct Envelope<'a> {
+            #[serde(borrow)]
+            records: Vec<&'a RawValue>,
+        }
+        let rows = match serde_json::from_str::<Envelope>(raw.get()) {
+            Ok(envelope) => envelope.records,
+            Err(_) => vec![raw],
+        };
+        for row in rows {
+            if is_email_events(row) {
+                let at = offset_of(row);
+                email.push((at, at + row.get().len()));
+            } else {
+                others = true;
+            }
+        }
+    }
+    (email, others)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,7 +49,7 @@ fn rule_mailbox(identity: &str) -> Option<&str> {
 }
 
 /// The inbox-rule cmdlets, whose identities are `mailbox\rule name`.
-fn is_rule_cmdlet(op: &str) -> bool {
+pub fn is_rule_cmdlet(op: &str) -> bool {
     is_mailbox_cmdlet(op)
         && op
             .get(op.len().saturating_sub("-InboxRule".len())..)
@@ -196,12 +196,29 @@ pub fn rule_action_recipients(actions: &str) -> Vec<String> {
     out
 }
 
-/// Every string in a JSON value, however deep (recipients as strings or as objects).
+/// Every string in a JSON value, however deep (recipients as strings or as objects). A
+/// recipient object gives its address (`SmtpAddress`, `Address`, `EmailAddress`) when it has
+/// one: its `DisplayName` is no destination.
 fn strings_in(v: &serde_json::Value, f: &mut impl FnMut(&str)) {
+    const ADDRESS_KEYS: [&str; 4] = [
+        "SmtpAddress",
+        "PrimarySmtpAddress",
+        "Address",
+        "EmailAddress",
+    ];
     match v {
         serde_json::Value::String(s) => f(s),
         serde_json::Value::Array(a) => a.iter().for_each(|v| strings_in(v, f)),
-        serde_json::Value::Object(o) => o.values().for_each(|v| strings_in(v, f)),
+        serde_json::Value::Object(o) => {
+            let address = o.iter().find(|(k, v)| {
+                ADDRESS_KEYS.iter().any(|a| a.eq_ignore_ascii_case(k))
+                    && v.as_str().is_some_and(|s| s.contains('@'))
+            });
+            match address {
+                Some((_, v)) => strings_in(v, f),
+                None => o.values().for_each(|v| strings_in(v, f)),
+            }
+        }
         _ => {}
     }
 }

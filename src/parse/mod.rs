@@ -423,18 +423,22 @@ pub fn finish_chunks(
         }
     }
     out.notes.extend(flagged.notes());
-    if let Some(first) = out.skipped.iter().min_by_key(|s| s.line) {
-        out.notes.push(FileNote {
-            code: WarningCode::NotMailboxAudit,
-            message: format!(
-                "{} row(s) are no Microsoft 365 audit record, skipped and counted (first at line {}: {})",
-                out.skipped.len(),
-                first.line,
-                first.reason
-            ),
-        });
-    }
+    out.notes.extend(not_audit_note(&out.skipped));
     out
+}
+
+/// The note that counts a file's rows of other applications, when it has any.
+pub fn not_audit_note(skipped: &[Reject]) -> Option<FileNote> {
+    let first = skipped.iter().min_by_key(|s| s.line)?;
+    Some(FileNote {
+        code: WarningCode::NotMailboxAudit,
+        message: format!(
+            "{} row(s) are no Microsoft 365 audit record, skipped and counted (first at line {}: {})",
+            skipped.len(),
+            first.line,
+            first.reason
+        ),
+    })
 }
 
 /// A stable id for records whose export carries none (XML events, id-less rows): a hash of their

@@ -160,6 +160,13 @@ pub fn row_outcome(reshaped: Reshaped, line: u64) -> Option<RowOutcome<'static>>
 /// JSON text where a list or object was (Log Analytics `dynamic` and string columns, CSV
 /// cells, Splunk `_raw`), decoded: also when encoded twice (a JSON string of JSON).
 fn decoded(v: Value) -> Value {
+    decoded_repairing(v, &mut 0)
+}
+
+/// `decoded`, with the strings of that text repaired as AuditData's are when they hold raw
+/// control characters (a NUL some exporters leave), invalid escapes or lone surrogates:
+/// `REPAIRED_STRINGS` is added to `damage` then.
+fn decoded_repairing(v: Value, damage: &mut u8) -> Value {
     let mut v = v;
     for _ in 0..3 {
         let Value::String(s) = &v else {
@@ -171,7 +178,15 @@ fn decoded(v: Value) -> Value {
         }
         match serde_json::from_str::<Value>(t) {
             Ok(inner) => v = inner,
-            Err(_) => return v,
+            Err(_) => match auditdata::repair_strings(t)
+                .and_then(|r| serde_json::from_str::<Value>(&r).ok())
+            {
+                Some(inner) => {
+                    *damage |= flag::REPAIRED_STRINGS;
+                    v = inner;
+                }
+                None => return v,
+            },
         }
     }
     v
@@ -270,6 +285,7 @@ pub fn sentinel_row(row: Map<String, Value>, format: Format, az_cli: bool) -> Re
     let mut ingested = Vec::new();
     let mut fallbacks: Vec<(String, Value)> = Vec::new();
     let mut source_record_id = None;
+    let mut repaired = 0;
     for (key, value) in row {
         if value.is_null() || text(&value).is_none() && value.is_string() {
             continue;
@@ -318,7 +334,7 @@ pub fn sentinel_row(row: Map<String, Value>, format: Format, az_cli: bool) -> Re
                 fallbacks.push((k.trim_end_matches('_').to_string(), value));
             }
             k if NESTED_FIELDS.contains(&k) => {
-                ad.insert(k.to_string(), decoded(value));
+                ad.insert(k.to_string(), decoded_repairing(value, &mut repaired));
             }
             k => {
                 ad.insert(k.to_string(), value);
@@ -342,7 +358,7 @@ pub fn sentinel_row(row: Map<String, Value>, format: Format, az_cli: bool) -> Re
             ad.remove("UserAgent");
         }
     }
-    let damage = missing_access_fields(&ad);
+    let damage = missing_access_fields(&ad) | repaired;
     let (time, time_flags, local) = sentinel_time(generated, &ingested);
     Reshaped::Record(Canonical {
         time,
@@ -422,7 +438,10 @@ fn sentinel_time(
 /// One `CloudAppEvents` row: the AuditData is its `RawEventData` (an object, or JSON text).
 pub fn cloud_app_events_row(mut row: Map<String, Value>, format: Format) -> Reshaped {
     let mut damage = 0;
-    let raw = match row.remove("RawEventData").map(decoded) {
+    let raw = match row
+        .remove("RawEventData")
+        .map(|v| decoded_repairing(v, &mut damage))
+    {
         // pandas and notebook exports write a dynamic column as Python's repr of a dict.
         Some(Value::String(s)) => match super::lenient::python_literal(&s) {
             Some(v @ Value::Object(_)) => {
@@ -550,8 +569,18 @@ fn other_table_columns(row: &Map<String, Value>) -> Option<String> {
     (!foreign.is_empty()).then(|| foreign.join(", "))
 }
 
+/// Why a streaming file's `EmailEvents` row is no audit record: it is a message inventory's row
+/// (`json::parse_defender_stream` reads it as one, and does not count it as skipped).
+pub const EMAIL_EVENTS_ROW: &str = "a Defender streaming EmailEvents row: a message inventory row, not a Microsoft 365 audit record";
+
 /// A Defender streaming API record (`{time, category, properties: {row}}`).
 fn defender_stream_record(mut rec: Map<String, Value>) -> Reshaped {
+    if let Some(Value::Object(row)) = rec.get("properties") {
+        let keys: Vec<String> = row.keys().map(|k| format!("properties.{k}")).collect();
+        if crate::detect::inventory::json_inventory(&keys) == Some(Format::EmailEventsJson) {
+            return Reshaped::Other(EMAIL_EVENTS_ROW.into());
+        }
+    }
     let category = get_text(&rec, "category").unwrap_or_default();
     if !category.eq_ignore_ascii_case("AdvancedHunting-CloudAppEvents") {
         return Reshaped::Other(format!(
@@ -969,6 +998,66 @@ fn insert_into(slot: &mut Value, parts: &[&str], value: Value) {
     }
 }
 
+/// Power Query's "Expand" of a parsed AuditData column beside the export's own columns
+/// (`RecordId`, …, `AuditData.CreationTime`, `AuditData.Id`, …): the record is the expanded
+/// fields, the export's `RecordId` its id when it has none. A list or record left unexpanded
+/// shows as `[List]` / `[Record]`: its content is not in the file, flagged as lost (scope
+/// assumes the widest).
+fn expanded_row(row: Map<String, Value>, format: Format) -> Reshaped {
+    const PREFIX: &str = "AuditData.";
+    let mut ad = Map::new();
+    let mut record_id = None;
+    let mut lost = 0;
+    let mut properties_lost = false;
+    for (key, value) in row {
+        let field = key
+            .get(..PREFIX.len())
+            .filter(|p| p.eq_ignore_ascii_case(PREFIX))
+            .map(|_| &key[PREFIX.len()..]);
+        match field {
+            Some(field) if matches!(text(&value).as_deref(), Some("[List]" | "[Record]")) => {
+                lost |= match field {
+                    "Folders" => flag::FOLDERS_LOST,
+                    "OperationProperties" => flag::PROPERTIES_LOST,
+                    _ => flag::CONTENT_LOST,
+                };
+                properties_lost |= field == "OperationProperties";
+            }
+            Some(field) => {
+                ad.insert(field.to_string(), value);
+            }
+            None if key.eq_ignore_ascii_case("RecordId") => record_id = Some(value),
+            // The export's other columns repeat the record's fields.
+            None => {}
+        }
+    }
+    if let (false, Some(id)) = (ad.contains_key("Id"), record_id) {
+        ad.insert("Id".into(), id);
+    }
+    // Only a MailItemsAccessed record's OperationProperties say how mail was accessed; another
+    // record's (an Outlook rule's) are content lost.
+    let is_mia =
+        get_text(&ad, "Operation").is_some_and(|op| crate::model::is_mail_items_accessed(&op));
+    if properties_lost && !is_mia {
+        lost = (lost & !flag::PROPERTIES_LOST) | flag::CONTENT_LOST;
+    }
+    match columns_row(ad, format) {
+        Reshaped::Record(mut c) => {
+            c.damage |= lost;
+            Reshaped::Record(c)
+        }
+        other => other,
+    }
+}
+
+/// Whether a row's columns are Power Query's expansion of AuditData (`AuditData.Operation`).
+fn is_expanded(row: &Map<String, Value>) -> bool {
+    row.keys().any(|k| {
+        k.get(.."AuditData.".len())
+            .is_some_and(|p| p.eq_ignore_ascii_case("AuditData."))
+    })
+}
+
 /// One row of AuditData written one column per field.
 pub fn columns_row(row: Map<String, Value>, format: Format) -> Reshaped {
     let (ad, rebuilt) = unflatten(row);
@@ -1236,6 +1325,7 @@ pub fn csv_row(format: Format, row: Map<String, Value>) -> Reshaped {
         Format::GraphAuditCsv => graph_record(row, format),
         Format::ElasticCsv => elastic_doc(row, format),
         Format::SplunkCsv => splunk_result(row, format),
+        _ if is_expanded(&row) => expanded_row(row, format),
         _ => columns_row(row, format),
     }
 }

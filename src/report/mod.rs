@@ -368,14 +368,23 @@ fn inventories_of(provenance: Provenance) -> Vec<InventoryCoverage> {
     provenance
         .files
         .iter()
-        .filter(|f| f.format.is_inventory())
+        .filter(|f| f.format.is_inventory() || f.inventory_rows > 0)
         .map(|f| InventoryCoverage {
             path: f.path.clone(),
-            format: f.format.as_str(),
+            // A Defender streaming file of audit records and EmailEvents rows: the rows'.
+            format: if f.format.is_inventory() {
+                f.format.as_str()
+            } else {
+                crate::model::Format::EmailEventsJson.as_str()
+            },
             rows: f.inventory_rows,
             first_time: f.first_time.clone(),
             last_time: f.last_time.clone(),
-            covers: coverage_of(f.format),
+            covers: coverage_of(if f.format.is_inventory() {
+                f.format
+            } else {
+                crate::model::Format::EmailEventsJson
+            }),
         })
         .collect()
 }

@@ -548,8 +548,8 @@ pub struct ForwardingWindow {
     pub end_record: Option<String>,
     /// What mail the rule takes, as its records set it.
     pub conditions: Vec<RuleCondition>,
-    /// The conditions changed while the window was open, or could not be read: every message
-    /// delivered in the window counts.
+    /// The rule has no condition, or its conditions changed while the window was open or could
+    /// not be read: every message delivered in the window counts.
     pub all_mail: bool,
     pub attribution: Party,
     /// The records that set it up and changed it while it was open.

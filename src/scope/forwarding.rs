@@ -271,6 +271,8 @@ fn open(
             decidable: DECIDABLE.contains(&name.strip_prefix("ExceptIf").unwrap_or(name)),
         })
         .collect();
+    // No condition (Outlook's `{}`, mailbox forwarding) takes all mail, as the text says.
+    let all_mail = st.unreadable || conditions.is_empty();
     if st.unreadable {
         conditions.push(RuleCondition {
             name: "RuleCondition".into(),
@@ -296,7 +298,7 @@ fn open(
         ended_by: None,
         end_record: None,
         conditions,
-        all_mail: st.unreadable,
+        all_mail,
         attribution: party,
         records,
         forwarded_messages: None,

@@ -86,6 +86,8 @@ pub(crate) struct MailboxNames<'v> {
     resolved: HashMap<&'v str, &'v str, FastHash>,
     /// Alias → the one UPN of the inputs with that alias.
     by_alias: HashMap<&'v str, &'v str, FastHash>,
+    /// Every mailbox name of the run.
+    names: HashSet<&'v str, FastHash>,
 }
 
 impl<'v> MailboxNames<'v> {
@@ -122,14 +124,35 @@ impl<'v> MailboxNames<'v> {
             .filter(|n| !n.contains('@'))
             .filter_map(|n| Some((*n, *by_alias.get(indicators::last_element(n))?)))
             .collect();
-        MailboxNames { resolved, by_alias }
+        MailboxNames {
+            resolved,
+            by_alias,
+            names,
+        }
     }
 
     /// The mailbox of record `i`: its own, resolved; else, for a mailbox cmdlet or a sign-in
     /// whose actor is an alias of one mailbox of the inputs, that mailbox.
     pub(crate) fn of(&self, v: &'v RecordsView, i: usize) -> Option<&'v str> {
         if let Some(mb) = v.mailbox.at(i) {
-            return Some(self.resolve(mb));
+            let resolved = self.resolve(mb);
+            if resolved.contains('@') {
+                return Some(resolved);
+            }
+            // An inbox rule's identity whose mailbox part is an AD path or alias that no
+            // mailbox of the inputs has (`…/NKowalski\rule` by nina@): the actor's mailbox, as
+            // when the path ends in a GUID; never a mailbox named by the path.
+            let own = v
+                .actor
+                .at(i)
+                .filter(|a| a.contains('@'))
+                .filter(|_| {
+                    v.operation
+                        .at(i)
+                        .is_some_and(crate::parse::mailbox::is_rule_cmdlet)
+                })
+                .and_then(|a| self.names.get(a.to_lowercase().as_str()).copied());
+            return Some(own.unwrap_or(resolved));
         }
         let actor = v.actor.at(i)?;
         if actor.contains('@') || self.by_alias.is_empty() {

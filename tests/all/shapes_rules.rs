@@ -185,3 +185,123 @@ fn a_rules_identity_and_a_short_alias_belong_to_the_mailbox_they_name() {
     let tenant = action_ids(&report["tenant_actions"]);
     assert!(!tenant.contains(&CAROL_NEW), "{tenant:?}");
 }
+
+#[test]
+fn a_rule_named_by_an_ad_path_of_an_alias_no_mailbox_has_is_the_actors() {
+    // nina@fabrikam.com's own rule, its ObjectId an AD path ending in her alias `NKowalski`
+    // (not her UPN's local part); an admin's rule in omar's mailbox by the AD path of `omar`.
+    let report = scope_report(
+        &[fixture("rules/purview_rule_alias_not_localpart.csv")],
+        &["--attacker-ip", "198.18.7.77"],
+    );
+    for m in report["mailboxes"].as_array().unwrap() {
+        let name = m["mailbox"].as_str().unwrap();
+        assert!(
+            name.ends_with("@fabrikam.com"),
+            "a mailbox named by an AD path or alias: {name}"
+        );
+    }
+    let nina = action_ids(&mailbox(&report, "nina@fabrikam.com")["actions"]);
+    assert!(
+        nina.contains(&"e2e20023-1111-4222-8333-000000000023"),
+        "{nina:?}"
+    );
+    let omar = action_ids(&mailbox(&report, "omar@fabrikam.com")["actions"]);
+    assert!(
+        omar.contains(&"e2e20023-1111-4222-8333-000000000026"),
+        "{omar:?}"
+    );
+}
+
+#[test]
+fn search_mailboxauditlog_rules_flattened_to_name_value_pairs_are_read() {
+    // `Search-MailboxAuditLog -ShowDetails | Export-Csv` joins OperationProperties as
+    // `Name:Value` pairs with spaces, values with spaces of their own.
+    let report = scope_report(
+        &[fixture("rules/search_mailboxauditlog_updateinboxrules.csv")],
+        &["--attacker-ip", "198.18.7.77"],
+    );
+    let nina = mailbox(&report, "nina@fabrikam.com");
+    let detail = |id: &str| {
+        nina["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["record_id"] == id)
+            .unwrap_or_else(|| panic!("{id}: {}", nina["actions"]))["detail"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let rule = detail("RgAAAAn2");
+    assert!(
+        rule.contains("RuleState=Enabled, ExitAfterExecution")
+            && rule.contains("RuleActions=Forward(Recipients=exfil.box@mail-drop.example)")
+            && rule.contains("RuleCondition={((Subject Contains invoice))}"),
+        "{rule}"
+    );
+    let windows = nina["forwarding"].to_string();
+    assert!(windows.contains("exfil.box@mail-drop.example"), "{windows}");
+    // A rule name that reads like a property: the text whole, and its every address counts.
+    assert!(detail("RgAAAAn3").starts_with("OperationProperties="));
+    let exported = exported(
+        &[fixture("rules/search_mailboxauditlog_updateinboxrules.csv")],
+        tempfile::tempdir().unwrap().path(),
+    );
+    assert_eq!(
+        record(&exported, "RgAAAAn3")["forward_to"],
+        "drop.box@proton-mail.example"
+    );
+}
+
+#[test]
+fn rule_recipients_as_objects_names_with_backslashes_and_rules_without_conditions() {
+    let csv = fixture("rules/purview_rule_variants.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let records = exported(std::slice::from_ref(&csv), dir.path());
+    // Recipients written as objects: the address, not the display name.
+    assert_eq!(
+        record(&records, "e2e2002a-1111-4222-8333-00000000002a")["forward_to"],
+        "b.out@mail-drop.example"
+    );
+    let report = scope_report(&[csv], &["--attacker-ip", "198.18.7.77"]);
+    let windows = |name: &str| {
+        mailbox(&report, name)["forwarding"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    // A rule name may hold a backslash: the mailbox ends at the first.
+    let pia = windows("pia@fabrikam.com");
+    assert_eq!(pia[0]["rule"], "clients\\invoices", "{pia:?}");
+    // Outlook's `{}` condition takes all mail, in the JSON as in the text.
+    let omar = windows("omar@fabrikam.com");
+    let sync = omar.iter().find(|w| w["rule"] == "sync").unwrap();
+    assert_eq!(sync["all_mail"], true, "{sync}");
+}
+
+#[test]
+fn inspect_names_a_mailbox_given_by_its_alias_as_scope_does() {
+    let out = bin()
+        .args(["inspect", "-q", "--format", "json"])
+        .arg(sample(""))
+        .arg(rules())
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mailboxes: Vec<&str> = report["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert!(
+        mailboxes.contains(&"carol@contoso.com") && !mailboxes.contains(&"carol"),
+        "{mailboxes:?}"
+    );
+    assert!(
+        !mailboxes.iter().any(|m| m.contains(['\\', '/'])),
+        "{mailboxes:?}"
+    );
+}

@@ -201,3 +201,88 @@ fn raw_control_characters_in_strings_are_repaired_not_rejected() {
         );
     }
 }
+
+/// The file's text with each raw C0 control character (other than tab, CR, LF) written as the
+/// JSON escape it should have been: what the exporter ought to have written.
+fn controls_escaped(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .chars()
+        .map(|c| match c {
+            '\t' | '\r' | '\n' => c.to_string(),
+            c if c < ' ' => format!("\\u{:04x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn raw_control_characters_early_in_a_file_or_in_a_siem_cell_are_repaired() {
+    // A NUL or other C0 byte in a benign field: in a JSON file's first 4 KiB it had the file
+    // skipped whole as binary; in CloudAppEvents' RawEventData it rejected the row; in
+    // Sentinel's OperationProperties (the rule's name) it lost the rule's actions.
+    let dir = tempfile::tempdir().unwrap();
+    let attacker = ["--attacker-ip", "198.18.7.77"];
+    for name in [
+        "auditdata_control_characters_first.jsonl",
+        "auditdata_control_characters_array.json",
+        "defender_cloudappevents_control_characters.csv",
+        "sentinel_officeactivity_control_characters.csv",
+    ] {
+        let escaped = dir.path().join(name);
+        std::fs::write(&escaped, controls_escaped(&siem(name))).unwrap();
+        let expected = scope_report(&[escaped], &attacker);
+        let report = scope_report(&[siem(name)], &attacker);
+        assert_eq!(report["skipped"], expected["skipped"], "{name}");
+        let unique = expected["records"]["unique"].as_u64().unwrap();
+        assert!(unique >= 4, "{name}: {unique}");
+        read_whole(&report, unique);
+        assert_eq!(findings(&report), findings(&expected), "{name}");
+        assert!(warning(&report, "repaired-strings").is_some(), "{name}");
+        assert!(warning(&report, "content-lost").is_none(), "{name}");
+    }
+    // The Outlook rule's forwarding survives in Sentinel's OperationProperties.
+    let report = scope_report(
+        &[siem("sentinel_officeactivity_control_characters.csv")],
+        &attacker,
+    );
+    let nina = crate::util::mailbox(&report, "nina@fabrikam.com");
+    let windows = nina["forwarding"].to_string();
+    assert!(windows.contains("exfil.box@mail-drop.example"), "{nina}");
+}
+
+#[test]
+fn power_query_expanded_auditdata_is_read_and_its_unexpanded_lists_flagged_as_lost() {
+    // Excel's Power Query "Expand" of the parsed AuditData column: `AuditData.<field>` columns
+    // beside the export's own, lists left unexpanded shown as `[List]`.
+    let report = scope_report(
+        &[siem("purview_powerquery_expanded.csv")],
+        &["--attacker-ip", "198.18.7.77"],
+    );
+    read_whole(&report, 8);
+    assert_eq!(report["inputs"][0]["format"], "auditdata-columns-csv");
+    // The binds' OperationProperties and Folders are lost: each is scoped widest, and said;
+    // the rules' OperationProperties are content lost, not an access type.
+    let lost = |code: &str| {
+        warning(&report, code).map_or(String::new(), |w| {
+            w["message"].as_str().unwrap().to_string()
+        })
+    };
+    assert!(
+        lost("access-type-lost").starts_with("3 record(s)"),
+        "{}",
+        report["warnings"]
+    );
+    assert!(
+        lost("content-lost").starts_with("5 record(s)"),
+        "{}",
+        report["warnings"]
+    );
+    for name in ["nina@fabrikam.com", "omar@fabrikam.com", "pia@fabrikam.com"] {
+        assert_eq!(
+            crate::util::mailbox(&report, name)["verdict"],
+            "entire-mailbox",
+            "{name}"
+        );
+    }
+}

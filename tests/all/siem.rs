@@ -322,3 +322,55 @@ fn collector_csvs_that_lost_nested_values_widen_the_scope_never_narrow_it() {
         "{folders}"
     );
 }
+
+#[test]
+fn a_defender_stream_that_mixes_tables_reads_each_record_by_its_own_shape() {
+    // Event Hub sends the rows of every table the streaming export is set for in one message,
+    // in any order: EmailEvents rows are messages, CloudAppEvents rows audit records, the other
+    // tables' rows (EmailUrlInfo, EmailAttachmentInfo) counted as not mailbox audit; whichever
+    // comes first.
+    let text = std::fs::read_to_string(siem("defender_stream_eventhub_mixed_tables.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let records = v["records"].as_array().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for order in [[0, 1, 2, 3, 4, 5], [4, 5, 0, 1, 2, 3], [1, 3, 4, 0, 2, 5]] {
+        let path = dir.path().join(format!("eventhub-{}.json", order[0]));
+        let reordered: Vec<&Value> = order.iter().map(|&i| &records[i]).collect();
+        std::fs::write(
+            &path,
+            serde_json::json!({ "records": reordered }).to_string(),
+        )
+        .unwrap();
+        let report = scope_json(&[path], &["--attacker-ip", "198.18.7.77"]);
+        assert_eq!(report["records"]["read"], 4, "{order:?}");
+        assert_eq!(report["records"]["unique"], 2, "{order:?}");
+        assert_eq!(report["records"]["rejected"], 0, "{order:?}");
+        assert_eq!(report["records"]["not_mailbox_audit"], 2, "{order:?}");
+        let input = &report["inputs"][0];
+        assert_eq!(input["rows"], 6, "{order:?}");
+        assert_eq!(input["inventory_rows"], 2, "{order:?}");
+        assert_eq!(report["inventories"][0]["rows"], 2, "{order:?}");
+        let nina = report["mailboxes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["mailbox"] == "nina@fabrikam.com")
+            .unwrap_or_else(|| panic!("{order:?}: {report}"));
+        let subjects: Vec<&str> = nina["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m["subject"].as_str())
+            .collect();
+        assert_eq!(
+            subjects,
+            ["Q1 payroll – draft", "Updated bank details, invoice 7781"],
+            "{order:?}"
+        );
+        let forwards = nina["forwarding"].to_string();
+        assert!(
+            forwards.contains("mail-drop.example"),
+            "{order:?}: {forwards}"
+        );
+    }
+}
