@@ -75,6 +75,21 @@ pub struct Scope {
     pub searched_for: Vec<SearchedFor>,
 }
 
+/// Every mailbox name the records give, as they give it (a mailbox's records come in runs: each
+/// run is hashed once).
+fn distinct_mailboxes(v: &RecordsView) -> HashSet<&str, FastHash> {
+    let mut names: HashSet<&str, FastHash> = HashSet::default();
+    let mut last = None;
+    for i in 0..v.time.len() {
+        let mb = v.mailbox.at(i);
+        if mb != last {
+            names.extend(mb);
+            last = mb;
+        }
+    }
+    names
+}
+
 /// Mailbox names as the records give them, resolved to one identity: admin cmdlets name a
 /// mailbox by an AD path or an alias (`…/Microsoft Exchange Hosted
 /// Organizations/contoso.onmicrosoft.com/david`, `corp.contoso.com/Users/david`); that is the
@@ -92,16 +107,7 @@ pub(crate) struct MailboxNames<'v> {
 
 impl<'v> MailboxNames<'v> {
     pub(crate) fn new(v: &'v RecordsView) -> MailboxNames<'v> {
-        let mut names: HashSet<&str, FastHash> = HashSet::default();
-        let mut last = None;
-        for i in 0..v.time.len() {
-            let mb = v.mailbox.at(i);
-            if mb != last {
-                names.extend(mb);
-                last = mb;
-            }
-        }
-        Self::of_names(names)
+        Self::of_names(distinct_mailboxes(v))
     }
 
     /// The resolution over `names`, every mailbox name of the run (`Globals::mailbox_names`):
@@ -249,6 +255,17 @@ pub struct Attributed {
     pub items_of: ItemsOf,
 }
 
+impl Attributed {
+    fn rows(&self) -> Rows<'_> {
+        Rows {
+            v: &self.v,
+            items: &self.items,
+            items_of: &self.items_of,
+            attr: &self.attr,
+        }
+    }
+}
+
 pub fn attributed(frame: &Frame, cfg: &ScopeConfig) -> Result<Attributed, String> {
     let v = frame.records_view().map_err(|e| e.to_string())?;
     let items = frame.items_view().map_err(|e| e.to_string())?;
@@ -284,17 +301,11 @@ pub struct Globals {
 
 impl Globals {
     pub fn of(v: &RecordsView) -> Globals {
-        let mut mailbox_names = BTreeSet::new();
-        let mut last = None;
-        for i in 0..v.time.len() {
-            let mb = v.mailbox.at(i);
-            if mb != last {
-                mailbox_names.extend(mb.map(str::to_string));
-                last = mb;
-            }
-        }
         Globals {
-            mailbox_names,
+            mailbox_names: distinct_mailboxes(v)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
             first: v.time.iter().copied().min(),
             last: v.time.iter().copied().max(),
             network_first_seen: gaps::network_first_seen(v),
@@ -371,19 +382,9 @@ pub fn part(
     globals: &Globals,
     own: &(dyn Fn(usize) -> bool + Sync),
 ) -> Result<Part, String> {
-    let Attributed {
-        v,
-        items,
-        attr,
-        items_of,
-    } = a;
+    let (v, attr) = (&a.v, &a.attr);
     let n = v.time.len();
-    let r = Rows {
-        v,
-        items,
-        items_of,
-        attr,
-    };
+    let r = a.rows();
     let mut counts = RecordCounts::default();
     for (i, a) in attr.iter().enumerate() {
         if !own(i) {
@@ -552,19 +553,9 @@ pub fn finish(
     globals: &Globals,
     parts: Vec<Part>,
 ) -> Result<Scope, String> {
-    let Attributed {
-        v,
-        items,
-        attr,
-        items_of,
-    } = a;
+    let (v, attr) = (&a.v, &a.attr);
     let n = v.time.len();
-    let r = Rows {
-        v,
-        items,
-        items_of,
-        attr,
-    };
+    let r = a.rows();
     let mut counts = RecordCounts::default();
     let mut mailboxes = Vec::new();
     let mut with_records = BTreeSet::new();
