@@ -883,7 +883,15 @@ fn trace_object(m: &serde_json::Map<String, Value>, line: u64) -> Result<Pending
             Some(s) => Some(s.trim()),
             None => return Err("unreadable date: an object without a `value` time".into()),
         },
-        Some(other) => return Err(format!("unreadable date {other}")),
+        // Named by its kind: the value itself may be as large as the file.
+        Some(other) => {
+            let kind = match other {
+                Value::Bool(_) => "true or false",
+                Value::Number(_) => "a number",
+                _ => "a list",
+            };
+            return Err(format!("unreadable date: {kind}, not a time"));
+        }
     };
     let received = match received_text.map(when) {
         Some(When::At(t)) => Some(t),
